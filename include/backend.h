@@ -1,0 +1,45 @@
+/* A backend collects flows into the flow table. Nothing outside a backend knows which one
+ * runs: the eBPF backend (the real one) or the replay backend (synthetic flows for tests
+ * and benchmarks). */
+#ifndef TCPTOP_BACKEND_H
+#define TCPTOP_BACKEND_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "flow_table.h"
+#include "options.h"
+#include "tcptop_shared.h"
+
+struct backend;
+
+struct backend_ops {
+	const char *name;
+	/* Load (probing for the best hook set that works) and prepare; on failure reports
+	 * one line and returns <0. */
+	int (*open)(struct backend *b, const struct options *opt);
+	/* Attach the hooks and walk what existed before start into the table. */
+	int (*attach)(struct backend *b, struct flow_table *table);
+	/* Merge every changed flow and every close record into the table. */
+	int (*drain)(struct backend *b, struct flow_table *table, uint64_t now_ns);
+	/* An fd that becomes readable when close records pile up between drains, or -1. */
+	int (*event_fd)(struct backend *b);
+	/* Consume pending close records only (called when event_fd is readable). */
+	int (*drain_events)(struct backend *b, struct flow_table *table, uint64_t now_ns);
+	/* Remove an idle flow, returning its final counts; <0 if it was already gone. */
+	int (*expire)(struct backend *b, const struct flow_key *key, struct flow_value *final);
+	/* Flows that could not be stored since start (map full). */
+	uint64_t (*flows_dropped)(struct backend *b);
+	/* One line for -v: which hook set is active and why. */
+	const char *(*describe)(struct backend *b);
+	void (*close)(struct backend *b);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	void *state;
+};
+
+extern const struct backend_ops backend_ebpf_ops;
+extern const struct backend_ops backend_replay_ops;
+
+#endif

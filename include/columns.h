@@ -1,0 +1,69 @@
+/* The column table: the one description of a row's fields that drives CSV, JSONL, --sort
+ * and the TUI. Column order here is the output order. */
+#ifndef TCPTOP_COLUMNS_H
+#define TCPTOP_COLUMNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flow_row.h"
+
+enum column_id {
+	COL_TIME,
+	COL_PID,
+	COL_COMM,
+	COL_PROTO,
+	COL_LADDR,
+	COL_LPORT,
+	COL_RADDR,
+	COL_RPORT,
+	COL_STATE,
+	COL_TX_BYTES,
+	COL_RX_BYTES,
+	COL_TX_PACKETS,
+	COL_RX_PACKETS,
+	COL_TX_RATE,
+	COL_RX_RATE,
+	COL_RTT_US,
+	COL_RETRANS,
+	COL_AGE_S,
+	COL_NETNS,
+	COL_COUNT,
+	/* Sort keys that are not output columns. */
+	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */
+};
+
+enum column_kind {
+	COLUMN_TEXT,    /* sorts ascending */
+	COLUMN_INTEGER, /* sorts descending */
+	COLUMN_REAL,    /* sorts descending; printed with the column's decimals */
+};
+
+struct column_value {
+	enum column_kind kind;
+	bool is_null; /* CSV: empty field; JSONL: null */
+	uint64_t integer;
+	double real;
+	char text[64]; /* addresses, comm, state, proto */
+};
+
+struct column {
+	const char *name;
+	enum column_kind kind;
+	int decimals; /* COLUMN_REAL only */
+};
+
+extern const struct column columns[COL_COUNT];
+
+/* Column (or sort key) by name, e.g. "tx_rate", "rate"; -1 when unknown. */
+int column_lookup(const char *name);
+/* Name of a column or sort key. */
+const char *column_name(int id);
+/* The value of one field of a row. COL_TIME is per snapshot and comes from the caller:
+ * column_value() leaves it null. */
+void column_value(const struct flow_row *row, int id, struct column_value *out);
+/* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
+ * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
+int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);
+
+#endif

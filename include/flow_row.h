@@ -1,0 +1,25 @@
+/* One row of a snapshot: everything a reader shows about one flow at one instant. */
+#ifndef TCPTOP_FLOW_ROW_H
+#define TCPTOP_FLOW_ROW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "tcptop_shared.h"
+
+struct flow_row {
+	struct flow_key key;
+	struct flow_identity id; /* tuple, pid, comm, netns, ifindex */
+	uint8_t state;           /* kernel TCP state; TCPTOP_STATE_NONE for UDP */
+	bool closed;             /* final record: shown in one snapshot, then gone */
+	uint64_t tx_bytes;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t rx_packets;
+	double tx_rate; /* bytes/s over the last measured interval */
+	double rx_rate;
+	uint32_t srtt_us;
+	uint32_t retrans;
+	double age_s; /* since tcptop first saw the flow */
+};
+
+#endif

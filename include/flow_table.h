@@ -1,0 +1,78 @@
+/* The flow table: every flow tcptop knows, in an RCU-protected liburcu hash table.
+ * One writer (the collector thread) merges cumulative counters into it; the compute
+ * thread reads it inside rcu_read_lock() sections without taking any lock. */
+#ifndef TCPTOP_FLOW_TABLE_H
+#define TCPTOP_FLOW_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+#include "tcptop_shared.h"
+
+/* Identity changes rarely (a new owner): it is replaced whole, never edited in place. */
+struct flow_identity_rcu {
+	struct flow_identity id;
+	struct rcu_head rcu;
+};
+
+struct flow_node {
+	struct cds_lfht_node ht_node;
+	struct rcu_head rcu;
+	struct flow_key key;
+	struct flow_identity_rcu *identity; /* rcu_dereference() it */
+	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
+	/* Written by the collector, read by the compute thread: __atomic accessors only. */
+	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
+	uint64_t last_active_ns;
+	uint32_t srtt_us, retrans;
+	uint8_t state;
+	uint8_t closed;      /* final counts are in; no further merges */
+	uint8_t close_shown; /* set by the compute thread once a snapshot carried the final row */
+	/* Owned by the compute thread alone: counters at the previous snapshot. */
+	uint64_t prev_tx_bytes, prev_rx_bytes;
+	bool prev_valid;
+};
+
+/* The time of a drain, published with release semantics once the drain is complete. */
+struct drain_stamp {
+	uint64_t generation; /* 0 before the first drain */
+	uint64_t mono_ns;
+	uint64_t real_ns;
+	uint64_t flows_dropped; /* entries the backend could not store, cumulative */
+};
+
+struct flow_table;
+
+struct flow_table *flow_table_new(size_t expected_flows);
+/* Call with no readers left (after the threads are joined and rcu_barrier()). */
+void flow_table_destroy(struct flow_table *table);
+
+/* --- Collector side: one writer thread, registered with RCU. --- */
+
+/* Merge a backend's cumulative record: insert the flow on first sight, else update its
+ * counters, state and (if it changed) identity. Ignored once the flow is closed. */
+void flow_table_merge(struct flow_table *table, const struct flow_key *key,
+		      const struct flow_value *value, uint64_t now_ns);
+/* The flow's final record: merge it and mark the flow closed. */
+void flow_table_close(struct flow_table *table, const struct flow_key *key,
+		      const struct flow_value *value, uint64_t now_ns);
+/* Give every flow of this socket cookie that has no owner yet this one. */
+void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
+			  const char comm[TCPTOP_COMM_LEN]);
+/* Remove flows whose final row a snapshot has already carried. */
+void flow_table_sweep_closed(struct flow_table *table);
+/* Calls fn for each open UDP flow idle since before idle_since_ns (collector side). */
+void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
+				  void (*fn)(const struct flow_key *key, void *ctx), void *ctx);
+void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp *stamp);
+
+/* --- Reader side. --- */
+
+void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out);
+/* Caller holds rcu_read_lock(). */
+struct cds_lfht *flow_table_ht(struct flow_table *table);
+size_t flow_table_count(struct flow_table *table);
+
+#endif

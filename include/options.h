@@ -1,0 +1,31 @@
+/* Everything the command line decides, parsed once by cli_parse(). */
+#ifndef TCPTOP_OPTIONS_H
+#define TCPTOP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "filter.h"
+#include "format.h"
+
+#define DEFAULT_INTERVAL_NS 1000000000ULL
+#define MIN_INTERVAL_NS 10000000ULL
+#define DEFAULT_MAX_FLOWS 65536
+#define DEFAULT_UDP_TIMEOUT_NS 30000000000ULL
+
+struct options {
+	uint64_t interval_ns;
+	uint64_t count; /* snapshots to print, 0 = until interrupted */
+	bool batch;
+	enum output_format format;
+	const char *log_path; /* NULL = none */
+	struct filter filter;
+	const char *interface_name; /* -i, resolved into filter.ifindex */
+	int sort_column;            /* enum column_id, COL_RATE by default */
+	bool no_resolve;
+	int verbose;
+	uint32_t max_flows;
+	uint64_t udp_timeout_ns;
+	const char *replay_spec; /* --replay: synthetic backend instead of eBPF (tests, bench) */
+};
+
+#endif

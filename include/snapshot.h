@@ -1,0 +1,54 @@
+/* Snapshots: immutable sets of rows built by the compute thread, published through RCU.
+ * Readers take a reference inside a short read-side section and may then hold the
+ * snapshot as long as they like (e.g. while a pipe write blocks) without a lock. */
+#ifndef TCPTOP_SNAPSHOT_H
+#define TCPTOP_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <urcu/urcu-memb.h>
+#include <urcu/ref.h>
+#include "flow_row.h"
+
+struct snapshot_totals {
+	size_t tcp_flows, udp_flows;
+	double tx_rate, rx_rate;
+	uint64_t tx_bytes, rx_bytes;
+};
+
+struct snapshot {
+	struct rcu_head rcu;
+	struct urcu_ref ref;
+	uint64_t generation;
+	struct timespec time;  /* CLOCK_REALTIME of the drain the rows come from */
+	double interval_s;     /* measured time since the previous snapshot's drain */
+	uint64_t flows_dropped;
+	struct snapshot_totals totals;
+	size_t nrows;
+	struct flow_row rows[];
+};
+
+#define SNAPSHOT_MAX_SUBSCRIBERS 4
+
+struct snapshot_feed {
+	struct snapshot *current; /* RCU-protected */
+	int subscriber_fds[SNAPSHOT_MAX_SUBSCRIBERS];
+	int nsubscribers;
+};
+
+struct snapshot *snapshot_alloc(size_t nrows);
+void snapshot_feed_init(struct snapshot_feed *feed);
+/* Call after rcu_barrier(), when no thread reads the feed any more. */
+void snapshot_feed_destroy(struct snapshot_feed *feed);
+/* An eventfd that becomes readable whenever a snapshot is published; -1 on error.
+ * Subscribe before the threads start. */
+int snapshot_feed_subscribe(struct snapshot_feed *feed);
+/* Publish s (which must not change afterwards); the previous one is released after a
+ * grace period. The calling thread must be registered with RCU. */
+void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s);
+/* The latest snapshot with a reference held, or NULL before the first one. */
+struct snapshot *snapshot_acquire(struct snapshot_feed *feed);
+void snapshot_release(struct snapshot *s);
+
+#endif

@@ -1,0 +1,96 @@
+/* Records shared by the BPF programs (bpf/) and user space (src/).
+ * Only fixed-width __u* types: this header is compiled by clang -target bpf against
+ * vmlinux.h and by the host compiler against <linux/types.h>. */
+#ifndef TCPTOP_SHARED_H
+#define TCPTOP_SHARED_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TCPTOP_COMM_LEN 16
+
+/* vmlinux.h carries no macros: the few constants both sides need. */
+#define TCPTOP_AF_INET 2
+#define TCPTOP_AF_INET6 10
+#define TCPTOP_PROTO_TCP 6
+#define TCPTOP_PROTO_UDP 17
+
+/* Kernel TCP states (include/net/tcp_states.h); UDP rows carry TCPTOP_STATE_NONE. */
+#define TCPTOP_STATE_NONE 0
+#define TCPTOP_TCP_ESTABLISHED 1
+#define TCPTOP_TCP_CLOSE 7
+#define TCPTOP_TCP_LISTEN 10
+#define TCPTOP_TCP_MAX_STATES 14
+
+/* A flow is one TCP socket, or one (UDP socket, remote peer) pair. TCP keys and the
+ * UDP "unknown peer" flow leave the peer fields zero. Socket cookies are unique for
+ * the life of the boot, so a key never comes back for a different socket. */
+struct flow_key {
+	__u64 cookie;
+	__u8 peer_addr[16]; /* IPv4 in the first 4 bytes, v4-mapped v6 normalised to v4 */
+	__u16 peer_port;    /* host order */
+	__u8 peer_family;   /* TCPTOP_AF_INET, TCPTOP_AF_INET6 or 0 */
+	__u8 pad[5];
+};
+
+/* Who owns the socket and what it connects; captured at first sight because the kernel
+ * zeroes the tuple by the time of the final CLOSE. */
+struct flow_identity {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport; /* host order */
+	__u16 rport; /* host order, 0 when there is no peer */
+	__u8 family; /* of the addresses, after v4-mapped normalisation */
+	__u8 proto;  /* TCPTOP_PROTO_TCP or TCPTOP_PROTO_UDP */
+	__u8 pad[2];
+	__u32 tgid;  /* 0 until seen in process context */
+	__u32 netns; /* network namespace inode number */
+	__u32 ifindex; /* device the flow's packets use, 0 when not known yet */
+	char comm[TCPTOP_COMM_LEN]; /* thread-group leader's name */
+};
+
+/* Monotonic cumulative counters since tcptop first saw the flow. TCP packet and retransmit
+ * counts come from the socket's own counters minus their value at first sight. */
+struct flow_counters {
+	__u64 tx_bytes;
+	__u64 rx_bytes;
+	__u64 tx_packets;
+	__u64 rx_packets;
+	__u32 srtt_us;   /* smoothed RTT, TCP only */
+	__u32 retrans;
+	__u32 segs_out_base;
+	__u32 segs_in_base;
+	__u32 retrans_base;
+	__u8 state;      /* kernel TCP state, TCPTOP_STATE_NONE for UDP */
+	__u8 pad[3];
+};
+
+struct flow_value {
+	struct flow_identity id;
+	struct flow_counters counters;
+};
+
+/* Final record of a closing TCP connection, sent through the ring buffer before its map
+ * entry is removed so that no bytes are lost. */
+struct flow_close_event {
+	struct flow_key key;
+	struct flow_value value;
+};
+
+/* Records written by the start-up iterators (bpf_seq_write), read from the iterator fd. */
+struct walk_socket_record {
+	__u64 cookie;
+	struct flow_identity id;
+	__u8 state;
+	__u8 pad[7];
+};
+
+struct walk_owner_record {
+	__u64 cookie;
+	__u32 tgid;
+	__u32 pad;
+	char comm[TCPTOP_COMM_LEN];
+};
+
+#endif
