@@ -42,4 +42,8 @@ struct backend {
 extern const struct backend_ops backend_ebpf_ops;
 extern const struct backend_ops backend_replay_ops;
 
+/* Bytes the replay backend's flow number index moves at each drain. */
+uint64_t replay_tx_per_drain(uint64_t index);
+uint64_t replay_rx_per_drain(uint64_t index);
+
 #endif

@@ -58,6 +58,8 @@ void flow_table_merge(struct flow_table *table, const struct flow_key *key,
 /* The flow's final record: merge it and mark the flow closed. */
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
+/* Mark a flow closed with the counters it has (its backend record is already gone). */
+void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);

@@ -1,1 +1,103 @@
-int main(void) { return 0; }
+/* tcptop: top for network connections. main() checks the command line and privileges,
+ * then runs the pipeline until the count is reached, stdout goes away, or a signal. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include "cli.h"
+#include "pipeline.h"
+#include "privilege.h"
+#include "report.h"
+
+/* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
+ * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE. */
+static int block_signals(void)
+{
+	sigset_t set;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+static FILE *open_log(const char *path)
+{
+	FILE *log = fopen(path, "w");
+
+	if (!log)
+		report_error("-l/--log '%s': %s", path, strerror(errno));
+	return log;
+}
+
+static int exit_status(enum pipeline_end end)
+{
+	return end == PIPELINE_FAILED ? 1 : 0;
+}
+
+static int run(const struct options *opt, FILE *log)
+{
+	const struct backend_ops *ops = opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
+	struct pipeline p;
+	enum pipeline_end end = PIPELINE_FAILED;
+	int signal_fd = block_signals();
+
+	if (signal_fd < 0) {
+		report_error("cannot set up signal handling: %s", strerror(errno));
+		return 1;
+	}
+	if (pipeline_open(&p, opt, ops) == 0) {
+		report_verbose("%s", p.backend.ops->describe(&p.backend));
+		/* Until the TUI lands, a terminal gets the batch output too. */
+		if (pipeline_start(&p, stdout, log) == 0)
+			end = pipeline_wait(&p, signal_fd);
+	}
+	pipeline_close(&p);
+	close(signal_fd);
+	return exit_status(end);
+}
+
+int main(int argc, char **argv)
+{
+	struct options opt;
+	char message[512];
+	FILE *log = NULL;
+	int status;
+
+	switch (cli_parse(argc, argv, &opt, message, sizeof(message))) {
+	case CLI_EXIT_OK:
+		cli_free(&opt);
+		return 0;
+	case CLI_USAGE_ERROR:
+		report_error("%s", message);
+		cli_free(&opt);
+		return EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	report_set_verbose(opt.verbose);
+	if (!opt.replay_spec && privilege_check(message, sizeof(message)) < 0) {
+		report_error("%s", message);
+		cli_free(&opt);
+		return 1;
+	}
+	if (opt.log_path && !(log = open_log(opt.log_path))) {
+		cli_free(&opt);
+		return EXIT_USAGE;
+	}
+	urcu_memb_register_thread();
+	status = run(&opt, log);
+	urcu_memb_unregister_thread();
+	if (log && fclose(log) != 0) {
+		report_error("cannot write to log %s: %s", opt.log_path, strerror(errno));
+		status = 1;
+	}
+	cli_free(&opt);
+	return status;
+}

@@ -1,0 +1,34 @@
+/* The output thread: writes each published snapshot as CSV or JSONL to stdout (batch
+ * mode) and/or the --log file, filtered and sorted as the options say. */
+#ifndef TCPTOP_OUTPUT_H
+#define TCPTOP_OUTPUT_H
+
+#include <stdio.h>
+#include "options.h"
+#include "snapshot.h"
+
+enum output_status {
+	OUTPUT_RUNNING,
+	OUTPUT_DONE,        /* --count snapshots written */
+	OUTPUT_STDOUT_GONE, /* EPIPE: the reader went away; stop quietly, exit 0 */
+	OUTPUT_FAILED,      /* a write error on the log or stdout */
+};
+
+struct output_args {
+	const struct options *opt;
+	struct snapshot_feed *feed;
+	FILE *stdout_sink; /* NULL when the TUI owns the terminal */
+	FILE *log_sink;    /* NULL without --log */
+	int notify_fd;     /* from snapshot_feed_subscribe() */
+	int stop_fd;       /* readable when the program stops (never read) */
+	int done_fd;       /* written when the thread ends by itself */
+	enum output_status status;
+};
+
+void *output_thread(void *args);
+/* Rows of s that pass the filter, in --sort order: an array of pointers into s (free()).
+ * Shared by every reader of snapshots. */
+const struct flow_row **output_view(const struct snapshot *s, const struct filter *f,
+				    int sort_column, size_t *count);
+
+#endif

@@ -1,0 +1,47 @@
+/* The pipeline: a backend, the flow table, and the collector, compute and output threads
+ * wired together through eventfds and the snapshot feed. main() and the tests run it. */
+#ifndef TCPTOP_PIPELINE_H
+#define TCPTOP_PIPELINE_H
+
+#include <pthread.h>
+#include <stdio.h>
+#include "backend.h"
+#include "collector.h"
+#include "compute.h"
+#include "flow_table.h"
+#include "options.h"
+#include "output.h"
+#include "snapshot.h"
+
+enum pipeline_end {
+	PIPELINE_COUNT_REACHED,
+	PIPELINE_STDOUT_GONE,
+	PIPELINE_SIGNALLED,
+	PIPELINE_FAILED,
+};
+
+struct pipeline {
+	const struct options *opt;
+	struct backend backend;
+	bool backend_open;
+	struct flow_table *table;
+	struct snapshot_feed feed;
+	int stop_fd, drained_fd, done_fd, failed_fd;
+	struct collector_args collector;
+	struct compute_args compute;
+	struct output_args output;
+	pthread_t collector_tid, compute_tid, output_tid;
+	int nthreads;
+};
+
+/* Open the backend, attach it and walk what exists into a new flow table. The calling
+ * thread must be registered with RCU. On failure a line has been reported. */
+int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops);
+int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink);
+/* Block until the output is done, a thread fails, or signal_fd (a signalfd, or -1) fires. */
+enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd);
+/* Stop and join the threads (the output thread finishes the snapshot it is writing), then
+ * release everything. Safe after a failed open or start. */
+void pipeline_close(struct pipeline *p);
+
+#endif

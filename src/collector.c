@@ -1,0 +1,130 @@
+/* The collector thread: one drain at start (the baseline rates are measured from), then
+ * one per interval on a CLOCK_MONOTONIC timer. Close records that pile up between drains
+ * wake it early through the backend's event fd, so a burst of churn cannot overflow the
+ * ring buffer. It is the flow table's only writer. */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include "collector.h"
+#include "report.h"
+
+static uint64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+struct expiry {
+	struct collector_args *args;
+	uint64_t now_ns;
+};
+
+static void expire_idle_flow(const struct flow_key *key, void *ctx)
+{
+	struct expiry *e = ctx;
+	struct backend *b = e->args->backend;
+	struct flow_value final;
+
+	/* A final read as the entry goes, so the last datagrams still count. */
+	if (b->ops->expire(b, key, &final) == 0)
+		flow_table_close(e->args->table, key, &final, e->now_ns);
+	else
+		flow_table_mark_closed(e->args->table, key);
+}
+
+static int drain_once(struct collector_args *args, uint64_t generation)
+{
+	struct backend *b = args->backend;
+	struct drain_stamp stamp;
+	struct expiry e;
+	uint64_t one = 1;
+
+	/* Flows whose final row the last snapshot carried go before the new drain. */
+	flow_table_sweep_closed(args->table);
+	stamp.mono_ns = clock_ns(CLOCK_MONOTONIC);
+	stamp.real_ns = clock_ns(CLOCK_REALTIME);
+	if (b->ops->drain(b, args->table, stamp.mono_ns) < 0)
+		return -1;
+	if (stamp.mono_ns > args->udp_timeout_ns) {
+		e.args = args;
+		e.now_ns = stamp.mono_ns;
+		flow_table_for_each_idle_udp(args->table, stamp.mono_ns - args->udp_timeout_ns,
+					     expire_idle_flow, &e);
+	}
+	stamp.generation = generation;
+	stamp.flows_dropped = b->ops->flows_dropped(b);
+	flow_table_publish_stamp(args->table, &stamp);
+	return write(args->drained_fd, &one, sizeof(one)) < 0 ? -1 : 0;
+}
+
+static int arm_timer(uint64_t interval_ns)
+{
+	struct itimerspec spec;
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+
+	if (fd < 0)
+		return -1;
+	spec.it_interval.tv_sec = (time_t)(interval_ns / 1000000000ULL);
+	spec.it_interval.tv_nsec = (long)(interval_ns % 1000000000ULL);
+	spec.it_value = spec.it_interval;
+	if (timerfd_settime(fd, 0, &spec, NULL) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void fail(struct collector_args *args, const char *what)
+{
+	uint64_t one = 1;
+
+	report_error("collector: %s: %s", what, strerror(errno));
+	if (write(args->failed_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void *collector_thread(void *arg)
+{
+	struct collector_args *args = arg;
+	struct backend *b = args->backend;
+	uint64_t generation = 1, expirations;
+	struct pollfd fds[3];
+	int timer;
+
+	urcu_memb_register_thread();
+	timer = arm_timer(args->interval_ns);
+	if (timer < 0 || drain_once(args, generation++) < 0) {
+		fail(args, timer < 0 ? "cannot create the interval timer" : "drain failed");
+		goto out;
+	}
+	fds[0] = (struct pollfd){ .fd = args->stop_fd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = timer, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = b->ops->event_fd(b), .events = POLLIN };
+	for (;;) {
+		if (poll(fds, fds[2].fd >= 0 ? 3 : 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fail(args, "poll");
+			break;
+		}
+		if (fds[0].revents)
+			break;
+		if (fds[2].fd >= 0 && fds[2].revents)
+			b->ops->drain_events(b, args->table, clock_ns(CLOCK_MONOTONIC));
+		if (fds[1].revents && read(timer, &expirations, sizeof(expirations)) > 0 &&
+		    drain_once(args, generation++) < 0) {
+			fail(args, "drain failed");
+			break;
+		}
+	}
+out:
+	if (timer >= 0)
+		close(timer);
+	urcu_memb_unregister_thread();
+	return NULL;
+}

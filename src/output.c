@@ -1,0 +1,136 @@
+/* The output thread. It holds a reference on the snapshot it writes, never an RCU
+ * read-side section, so a blocked pipe cannot stall the grace periods of the others. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "columns.h"
+#include "format.h"
+#include "output.h"
+#include "report.h"
+
+static int compare_rows(const void *a, const void *b, void *sort_column)
+{
+	return column_compare(*(const struct flow_row *const *)a,
+			      *(const struct flow_row *const *)b, *(int *)sort_column);
+}
+
+const struct flow_row **output_view(const struct snapshot *s, const struct filter *f,
+				    int sort_column, size_t *count)
+{
+	const struct flow_row **view = malloc((s->nrows ? s->nrows : 1) * sizeof(*view));
+	size_t i, n = 0;
+
+	*count = 0;
+	if (!view)
+		return NULL;
+	for (i = 0; i < s->nrows; i++)
+		if (filter_match(f, &s->rows[i]))
+			view[n++] = &s->rows[i];
+	qsort_r(view, n, sizeof(*view), compare_rows, &sort_column);
+	*count = n;
+	return view;
+}
+
+static int write_snapshot(FILE *sink, const struct options *opt, const struct snapshot *s,
+			  const struct flow_row **view, size_t n)
+{
+	char time_text[32];
+	size_t i;
+
+	format_time_iso8601(&s->time, time_text, sizeof(time_text));
+	for (i = 0; i < n; i++)
+		if (format_row(sink, opt->format, time_text, view[i]) < 0)
+			return -1;
+	return fflush(sink) == 0 ? 0 : -1;
+}
+
+static void report_drops(const struct snapshot *s, uint64_t *reported)
+{
+	if (s->flows_dropped <= *reported)
+		return;
+	report_error("flow map full: %llu flows not tracked so far (raise --max-flows)",
+		     (unsigned long long)s->flows_dropped);
+	*reported = s->flows_dropped;
+}
+
+/* Write one snapshot to every sink; the status to stop with, or OUTPUT_RUNNING. */
+static enum output_status write_all(struct output_args *args, const struct snapshot *s)
+{
+	const struct flow_row **view;
+	size_t n;
+
+	view = output_view(s, &args->opt->filter, args->opt->sort_column, &n);
+	if (!view)
+		return OUTPUT_FAILED;
+	if (args->log_sink && write_snapshot(args->log_sink, args->opt, s, view, n) < 0) {
+		report_error("cannot write to log %s: %s", args->opt->log_path, strerror(errno));
+		free(view);
+		return OUTPUT_FAILED;
+	}
+	if (args->stdout_sink && write_snapshot(args->stdout_sink, args->opt, s, view, n) < 0) {
+		free(view);
+		if (errno == EPIPE)
+			return OUTPUT_STDOUT_GONE;
+		report_error("cannot write to standard output: %s", strerror(errno));
+		return OUTPUT_FAILED;
+	}
+	free(view);
+	return OUTPUT_RUNNING;
+}
+
+static int write_headers(struct output_args *args)
+{
+	if (args->log_sink && format_header(args->log_sink, args->opt->format) < 0)
+		return -1;
+	if (args->stdout_sink && format_header(args->stdout_sink, args->opt->format) < 0)
+		return -1;
+	return 0;
+}
+
+static bool wait_for_snapshot(struct output_args *args)
+{
+	struct pollfd fds[2] = {
+		{ .fd = args->stop_fd, .events = POLLIN },
+		{ .fd = args->notify_fd, .events = POLLIN },
+	};
+	uint64_t count;
+
+	for (;;) {
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return false;
+		if (fds[0].revents)
+			return false;
+		if (fds[1].revents && read(args->notify_fd, &count, sizeof(count)) > 0)
+			return true;
+	}
+}
+
+void *output_thread(void *arg)
+{
+	struct output_args *args = arg;
+	uint64_t last_generation = 0, written = 0, drops_reported = 0, one = 1;
+	struct snapshot *s;
+
+	urcu_memb_register_thread();
+	args->status = write_headers(args) < 0 ? OUTPUT_STDOUT_GONE : OUTPUT_RUNNING;
+	while (args->status == OUTPUT_RUNNING && wait_for_snapshot(args)) {
+		s = snapshot_acquire(args->feed);
+		if (!s || s->generation == last_generation) {
+			snapshot_release(s);
+			continue;
+		}
+		last_generation = s->generation;
+		report_drops(s, &drops_reported);
+		args->status = write_all(args, s);
+		snapshot_release(s);
+		if (args->status == OUTPUT_RUNNING && args->opt->count &&
+		    ++written >= args->opt->count)
+			args->status = OUTPUT_DONE;
+	}
+	urcu_memb_unregister_thread();
+	if (args->status != OUTPUT_RUNNING && write(args->done_fd, &one, sizeof(one)) < 0)
+		report_error("cannot signal the end of output: %s", strerror(errno));
+	return NULL;
+}

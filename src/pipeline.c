@@ -1,0 +1,141 @@
+/* Wiring of the threads. Each talks to the next only through the flow table, the snapshot
+ * feed and eventfds: "drained" (collector → compute), a feed subscription (compute →
+ * output), "stop" (main → all; polled, never read, so every thread sees it) and "done" /
+ * "failed" (threads → main). */
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include "pipeline.h"
+#include "report.h"
+
+static int new_eventfd(void)
+{
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops)
+{
+	memset(p, 0, sizeof(*p));
+	p->opt = opt;
+	p->stop_fd = p->drained_fd = p->done_fd = p->failed_fd = -1;
+	snapshot_feed_init(&p->feed);
+	p->table = flow_table_new(opt->max_flows);
+	if (!p->table) {
+		report_error("cannot create the flow table: out of memory");
+		return -1;
+	}
+	p->backend.ops = ops;
+	if (ops->open(&p->backend, opt) < 0)
+		return -1;
+	p->backend_open = true;
+	return ops->attach(&p->backend, p->table);
+}
+
+static int start_thread(struct pipeline *p, pthread_t *tid, void *(*fn)(void *), void *arg)
+{
+	int err = pthread_create(tid, NULL, fn, arg);
+
+	if (err) {
+		report_error("cannot start a thread: %s", strerror(err));
+		return -1;
+	}
+	p->nthreads++;
+	return 0;
+}
+
+int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
+{
+	int notify_fd = snapshot_feed_subscribe(&p->feed);
+
+	p->stop_fd = new_eventfd();
+	p->drained_fd = new_eventfd();
+	p->done_fd = new_eventfd();
+	p->failed_fd = new_eventfd();
+	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->done_fd < 0 ||
+	    p->failed_fd < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	p->collector = (struct collector_args){
+		.backend = &p->backend, .table = p->table, .interval_ns = p->opt->interval_ns,
+		.udp_timeout_ns = p->opt->udp_timeout_ns, .drained_fd = p->drained_fd,
+		.stop_fd = p->stop_fd, .failed_fd = p->failed_fd,
+	};
+	p->compute = (struct compute_args){
+		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
+		.stop_fd = p->stop_fd,
+	};
+	p->output = (struct output_args){
+		.opt = p->opt, .feed = &p->feed, .stdout_sink = stdout_sink, .log_sink = log_sink,
+		.notify_fd = notify_fd, .stop_fd = p->stop_fd, .done_fd = p->done_fd,
+	};
+	/* Readers first, so that no snapshot is published before they listen. */
+	if (start_thread(p, &p->output_tid, output_thread, &p->output) < 0 ||
+	    start_thread(p, &p->compute_tid, compute_thread, &p->compute) < 0 ||
+	    start_thread(p, &p->collector_tid, collector_thread, &p->collector) < 0)
+		return -1;
+	return 0;
+}
+
+enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
+{
+	struct pollfd fds[3] = {
+		{ .fd = p->done_fd, .events = POLLIN },
+		{ .fd = p->failed_fd, .events = POLLIN },
+		{ .fd = signal_fd, .events = POLLIN },
+	};
+
+	while (poll(fds, signal_fd >= 0 ? 3 : 2, -1) < 0)
+		if (errno != EINTR)
+			return PIPELINE_FAILED;
+	if (fds[1].revents)
+		return PIPELINE_FAILED;
+	if (fds[0].revents) {
+		switch (p->output.status) {
+		case OUTPUT_DONE:
+			return PIPELINE_COUNT_REACHED;
+		case OUTPUT_STDOUT_GONE:
+			return PIPELINE_STDOUT_GONE;
+		default:
+			return PIPELINE_FAILED;
+		}
+	}
+	return PIPELINE_SIGNALLED;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+void pipeline_close(struct pipeline *p)
+{
+	uint64_t one = 1;
+
+	if (p->nthreads && write(p->stop_fd, &one, sizeof(one)) < 0)
+		report_error("cannot stop the threads: %s", strerror(errno));
+	/* Threads were started output, compute, collector: join whichever started. */
+	if (p->nthreads >= 3)
+		pthread_join(p->collector_tid, NULL);
+	if (p->nthreads >= 2)
+		pthread_join(p->compute_tid, NULL);
+	if (p->nthreads >= 1)
+		pthread_join(p->output_tid, NULL);
+	p->nthreads = 0;
+	/* Every snapshot and node released with call_rcu is freed before we go on. */
+	urcu_memb_barrier();
+	snapshot_feed_destroy(&p->feed);
+	if (p->backend_open)
+		p->backend.ops->close(&p->backend);
+	p->backend_open = false;
+	flow_table_destroy(p->table);
+	p->table = NULL;
+	close_fd(&p->stop_fd);
+	close_fd(&p->drained_fd);
+	close_fd(&p->done_fd);
+	close_fd(&p->failed_fd);
+}

@@ -1,0 +1,257 @@
+/* Flow table merge rules and rate math. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include "compute.h"
+#include "flow_table.h"
+
+static struct flow_table *table;
+
+static void setup(void)
+{
+	urcu_memb_register_thread();
+	table = flow_table_new(16);
+	cr_assert_not_null(table);
+}
+
+static void teardown(void)
+{
+	flow_table_destroy(table);
+	urcu_memb_unregister_thread();
+}
+
+static struct flow_value tcp_value(uint64_t tx, uint64_t rx, uint32_t tgid, const char *comm)
+{
+	struct flow_value v;
+
+	memset(&v, 0, sizeof(v));
+	v.id.proto = TCPTOP_PROTO_TCP;
+	v.id.family = TCPTOP_AF_INET;
+	v.id.lport = 80;
+	v.id.tgid = tgid;
+	strncpy(v.id.comm, comm, sizeof(v.id.comm) - 1);
+	v.counters.tx_bytes = tx;
+	v.counters.rx_bytes = rx;
+	v.counters.state = TCPTOP_TCP_ESTABLISHED;
+	return v;
+}
+
+static struct flow_node *find(uint64_t cookie)
+{
+	struct cds_lfht_iter iter;
+	struct flow_node *node, *found = NULL;
+
+	urcu_memb_read_lock();
+	cds_lfht_for_each_entry(flow_table_ht(table), &iter, node, ht_node)
+		if (node->key.cookie == cookie)
+			found = node;
+	urcu_memb_read_unlock();
+	return found;
+}
+
+TestSuite(flow_table, .init = setup, .fini = teardown);
+
+Test(flow_table, merge_inserts_flow_on_first_sight)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "curl");
+
+	flow_table_merge(table, &key, &v, 1000);
+	cr_assert_eq(flow_table_count(table), 1);
+	cr_assert_eq(find(7)->tx_bytes, 100);
+	cr_assert_eq(find(7)->rx_bytes, 50);
+	cr_assert_eq(find(7)->first_seen_ns, 1000);
+	cr_assert_str_eq(find(7)->identity->id.comm, "curl");
+}
+
+Test(flow_table, merge_replaces_counters_with_cumulative_values)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "curl");
+
+	flow_table_merge(table, &key, &v, 1000);
+	v.counters.tx_bytes = 300;
+	flow_table_merge(table, &key, &v, 2000);
+	cr_assert_eq(find(7)->tx_bytes, 300, "cumulative counters must not be added twice");
+	cr_assert_eq(find(7)->last_active_ns, 2000);
+	cr_assert_eq(find(7)->first_seen_ns, 1000);
+}
+
+Test(flow_table, unchanged_counters_do_not_refresh_activity)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "curl");
+
+	flow_table_merge(table, &key, &v, 1000);
+	flow_table_merge(table, &key, &v, 5000);
+	cr_assert_eq(find(7)->last_active_ns, 1000);
+}
+
+Test(flow_table, peers_of_one_socket_are_separate_flows)
+{
+	struct flow_key a = { .cookie = 9, .peer_port = 53, .peer_family = TCPTOP_AF_INET };
+	struct flow_key b = a;
+	struct flow_value v = tcp_value(1, 1, 1, "dns");
+
+	b.peer_port = 54;
+	flow_table_merge(table, &a, &v, 1);
+	flow_table_merge(table, &b, &v, 1);
+	cr_assert_eq(flow_table_count(table), 2);
+}
+
+Test(flow_table, closed_flow_ignores_later_merges)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "curl");
+
+	v.counters.state = TCPTOP_TCP_CLOSE;
+	flow_table_close(table, &key, &v, 1000);
+	v.counters.tx_bytes = 90; /* a stale drain racing the close */
+	v.counters.state = TCPTOP_TCP_ESTABLISHED;
+	flow_table_merge(table, &key, &v, 2000);
+	cr_assert_eq(find(7)->tx_bytes, 100);
+	cr_assert_eq(find(7)->state, TCPTOP_TCP_CLOSE);
+	cr_assert(find(7)->closed);
+}
+
+Test(flow_table, record_without_owner_keeps_known_owner)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "nginx");
+
+	flow_table_merge(table, &key, &v, 1000);
+	v = tcp_value(200, 50, 0, "");
+	flow_table_merge(table, &key, &v, 2000);
+	cr_assert_eq(find(7)->identity->id.tgid, 42);
+	cr_assert_str_eq(find(7)->identity->id.comm, "nginx");
+	cr_assert_eq(find(7)->tx_bytes, 200);
+}
+
+Test(flow_table, new_owner_replaces_identity)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(100, 50, 42, "nginx");
+
+	flow_table_merge(table, &key, &v, 1000);
+	v = tcp_value(100, 60, 43, "worker");
+	flow_table_merge(table, &key, &v, 2000);
+	cr_assert_eq(find(7)->identity->id.tgid, 43);
+	cr_assert_str_eq(find(7)->identity->id.comm, "worker");
+}
+
+Test(flow_table, set_owner_fills_only_unowned_flows)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
+	struct flow_value owned = tcp_value(0, 0, 42, "sshd"), unowned = tcp_value(0, 0, 0, "");
+	char comm[TCPTOP_COMM_LEN] = "walker";
+
+	flow_table_merge(table, &a, &owned, 1);
+	flow_table_merge(table, &b, &unowned, 1);
+	flow_table_set_owner(table, 1, 99, comm);
+	flow_table_set_owner(table, 2, 99, comm);
+	cr_assert_eq(find(1)->identity->id.tgid, 42);
+	cr_assert_eq(find(2)->identity->id.tgid, 99);
+	cr_assert_str_eq(find(2)->identity->id.comm, "walker");
+}
+
+Test(flow_table, owner_found_by_walk_applies_to_flow_seen_later)
+{
+	struct flow_key key = { .cookie = 5, .peer_port = 53, .peer_family = TCPTOP_AF_INET };
+	struct flow_value v = tcp_value(10, 0, 0, "");
+	char first[TCPTOP_COMM_LEN] = "first", second[TCPTOP_COMM_LEN] = "second";
+
+	flow_table_set_owner(table, 5, 77, first);
+	flow_table_set_owner(table, 5, 78, second);
+	flow_table_merge(table, &key, &v, 1);
+	cr_assert_eq(find(5)->identity->id.tgid, 77, "the first owner found wins");
+}
+
+Test(flow_table, sweep_removes_closed_flows_once_shown)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+
+	flow_table_close(table, &a, &v, 1);
+	flow_table_close(table, &b, &v, 1);
+	find(1)->close_shown = 1;
+	flow_table_sweep_closed(table);
+	cr_assert_eq(flow_table_count(table), 1);
+	cr_assert_null(find(1));
+	cr_assert_not_null(find(2), "a closed flow stays until a snapshot has carried it");
+}
+
+static void count_key(const struct flow_key *key, void *ctx)
+{
+	*(uint64_t *)ctx += key->cookie;
+}
+
+Test(flow_table, idle_udp_flows_are_listed_and_tcp_ones_are_not)
+{
+	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 }, t = { .cookie = 4 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	uint64_t sum = 0;
+
+	flow_table_merge(table, &t, &v, 100);
+	v.id.proto = TCPTOP_PROTO_UDP;
+	flow_table_merge(table, &u1, &v, 100);
+	flow_table_merge(table, &u2, &v, 900);
+	flow_table_for_each_idle_udp(table, 500, count_key, &sum);
+	cr_assert_eq(sum, 1, "only the UDP flow idle since before 500 (cookie 1)");
+}
+
+Test(rate, is_bytes_per_second_over_measured_time)
+{
+	cr_assert_float_eq(compute_rate(3000, 1000, 500000000ULL), 4000.0, 1e-9);
+}
+
+Test(rate, is_zero_for_idle_flow)
+{
+	cr_assert_float_eq(compute_rate(1000, 1000, 1000000000ULL), 0.0, 1e-12);
+}
+
+Test(rate, is_zero_without_elapsed_time)
+{
+	cr_assert_float_eq(compute_rate(5000, 1000, 0), 0.0, 1e-12);
+}
+
+Test(flow_table, snapshot_rates_use_previous_counts_and_measured_interval)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(1000, 0, 1, "x");
+	struct drain_stamp s1 = { .generation = 1, .mono_ns = 1000000000ULL };
+	struct drain_stamp s2 = { .generation = 2, .mono_ns = 1250000000ULL };
+	struct drain_stamp s3 = { .generation = 3, .mono_ns = 1750000000ULL };
+	struct snapshot *snap;
+
+	flow_table_merge(table, &key, &v, s1.mono_ns);
+	snap = compute_snapshot(table, &s2, &s1);
+	cr_assert_eq(snap->nrows, 1);
+	cr_assert_float_eq(snap->rows[0].tx_rate, 4000.0, 1e-6, "first sight: all bytes are new");
+	snapshot_release(snap);
+	v.counters.tx_bytes = 3000;
+	flow_table_merge(table, &key, &v, s3.mono_ns);
+	snap = compute_snapshot(table, &s3, &s2);
+	cr_assert_float_eq(snap->rows[0].tx_rate, 4000.0, 1e-6, "2000 bytes in 0.5 s");
+	cr_assert_float_eq(snap->rows[0].age_s, 0.75, 1e-9);
+	cr_assert_float_eq(snap->interval_s, 0.5, 1e-9);
+	cr_assert_eq(snap->totals.tcp_flows, 1);
+	snapshot_release(snap);
+}
+
+Test(flow_table, closed_flow_appears_in_one_snapshot_then_is_swept)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(1000, 0, 1, "x");
+	struct drain_stamp s1 = { .generation = 1, .mono_ns = 1 }, s2 = { .generation = 2,
+									  .mono_ns = 2 };
+	struct snapshot *snap;
+
+	v.counters.state = TCPTOP_TCP_CLOSE;
+	flow_table_close(table, &key, &v, 1);
+	snap = compute_snapshot(table, &s2, &s1);
+	cr_assert_eq(snap->nrows, 1);
+	cr_assert(snap->rows[0].closed);
+	cr_assert_eq(snap->rows[0].tx_bytes, 1000, "final counts are shown");
+	snapshot_release(snap);
+	flow_table_sweep_closed(table);
+	cr_assert_eq(flow_table_count(table), 0);
+}
