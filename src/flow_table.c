@@ -8,6 +8,7 @@
 
 struct owner_hint {
 	uint64_t cookie;
+	size_t order; /* walk order: the first owner found wins */
 	uint32_t tgid;
 	char comm[TCPTOP_COMM_LEN];
 };
@@ -121,21 +122,34 @@ static int hint_compare(const void *a, const void *b)
 {
 	const struct owner_hint *x = a, *y = b;
 
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static int hint_compare_cookie(const void *a, const void *b)
+{
+	const struct owner_hint *x = a, *y = b;
+
 	return (x->cookie > y->cookie) - (x->cookie < y->cookie);
 }
 
 static const struct owner_hint *hint_find(struct flow_table *table, uint64_t cookie)
 {
 	struct owner_hint probe = { .cookie = cookie };
+	const struct owner_hint *found;
 
 	if (!table->nhints)
 		return NULL;
 	if (!table->hints_sorted) {
-		/* The walk lists the first owner first; a stable order keeps it first. */
 		qsort(table->hints, table->nhints, sizeof(*table->hints), hint_compare);
 		table->hints_sorted = true;
 	}
-	return bsearch(&probe, table->hints, table->nhints, sizeof(probe), hint_compare);
+	found = bsearch(&probe, table->hints, table->nhints, sizeof(probe), hint_compare_cookie);
+	/* bsearch may land on any hint of the cookie: step back to the first one found. */
+	while (found && found > table->hints && found[-1].cookie == cookie)
+		found--;
+	return found;
 }
 
 /* The identity a merge should leave: the backend's view, except that a record taken in
@@ -327,6 +341,7 @@ void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tg
 		table->hints_cap = cap;
 	}
 	table->hints[table->nhints].cookie = cookie;
+	table->hints[table->nhints].order = table->nhints;
 	table->hints[table->nhints].tgid = tgid;
 	memcpy(table->hints[table->nhints].comm, comm, TCPTOP_COMM_LEN);
 	table->nhints++;

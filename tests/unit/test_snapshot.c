@@ -1,6 +1,7 @@
 /* Snapshot publication under concurrent readers. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <unistd.h>
 #include "snapshot.h"
 
 static struct snapshot_feed feed;
