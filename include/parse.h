@@ -9,7 +9,7 @@
 
 /* "250ms", "0.5s", "2s", "2" (seconds), "1m"; strictly positive. */
 int parse_duration_ns(const char *text, uint64_t *out_ns, const char **why);
-/* 0..65535 (0 is refused: it never names a real connection). */
+/* 1..65535 (0 never names a real connection). */
 int parse_port(const char *text, uint16_t *out, const char **why);
 /* "123" or "1,2,3": allocates *out_pids (free()). */
 int parse_pid_list(const char *text, pid_t **out_pids, size_t *out_count, const char **why);

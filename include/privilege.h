@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #define PRIVILEGE_MESSAGE \
-	"tcptop needs root: run it with sudo, or give it CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
+	"needs root: run it with sudo, or give it CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN"
 
 /* 0 when the effective uid is 0 or the effective capability set holds CAP_BPF,
  * CAP_PERFMON and CAP_NET_ADMIN (or CAP_SYS_ADMIN); otherwise -1 with PRIVILEGE_MESSAGE
