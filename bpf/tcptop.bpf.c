@@ -1,0 +1,408 @@
+/* The "modern" hook set (kernel >= 6.3): bytes and owners from the sock_send_length and
+ * sock_recv_length tracepoints, TCP lifecycle from inet_sock_set_state, UDP peers of
+ * unconnected sockets from the cgroup sendmsg/recvmsg hooks. Everything lands in the
+ * flows map as cumulative counters; user space reads it whole on every interval. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptop_shared.h"
+#include "bpf_flow.h"
+
+#define FLOW_EEXIST 17
+/* Close records: 256 KiB holds ~1600 of them, several intervals of heavy churn. */
+#define CLOSE_RING_BYTES (256 * 1024)
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Read by user space through the skeleton's bss; only ever incremented atomically. */
+__u64 flows_dropped;      /* inserts refused because the flows map was full */
+__u64 close_events_lost;  /* close records that found the ring full (entry kept instead) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CLOSE_RING_BYTES);
+} close_events SEC(".maps");
+
+/* The peer of the datagram the current thread is sending or receiving, in flow_key form.
+ *
+ * Why this scheme: sock_send_length/sock_recv_length see the length but not the address;
+ * the cgroup sendmsg/recvmsg hooks see the address but not the length. Both run in the
+ * calling thread, hook first, tracepoint right after, with nothing of the same thread in
+ * between, so a per-thread stash joins them exactly for every call that carries an address,
+ * including sendmmsg/recvmmsg (one hook call per message) and many threads on one socket.
+ * Task storage costs ~100 ns less per side than a hash keyed by thread id. The cookie
+ * check makes a stale stash (a send that failed after its hook ran) harmless for other
+ * sockets. Measured cost is in the commit log and the report. */
+struct udp_peer {
+	__u64 cookie; /* 0 once consumed */
+	__u32 addr[4];
+	__u16 port;
+	__u8 family;
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct udp_peer);
+} udp_peers SEC(".maps");
+
+/* A no-op cast the verifier inlines: lets the programs read tcp_sock fields directly (no
+ * helper call per field) from the struct sock the tracepoints give. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline const struct tcp_sock *flow_tcp_sk(const struct sock *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+/* The thread-group leader's name: a worker thread's name says less about the program. */
+static __always_inline void flow_set_owner(struct flow_identity *id, __u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	id->tgid = tgid;
+	bpf_probe_read_kernel(id->comm, sizeof(id->comm), task->group_leader->comm);
+}
+
+static __always_inline void flow_tcp_bases(struct flow_counters *c, const struct sock *sk)
+{
+	const struct tcp_sock *tp = flow_tcp_sk(sk);
+
+	c->segs_out_base = tp->segs_out;
+	c->segs_in_base = tp->segs_in;
+	c->retrans_base = tp->total_retrans;
+	c->srtt_us = tp->srtt_us >> 3;
+}
+
+/* TCP packet counts come from the socket's own counters, so they are exact however the
+ * stack splits or merges segments; a plain store suffices (the kernel's value is newest). */
+static __always_inline void flow_tcp_sample(struct flow_counters *c, const struct sock *sk)
+{
+	const struct tcp_sock *tp = flow_tcp_sk(sk);
+
+	c->tx_packets = (__u32)(tp->segs_out - c->segs_out_base);
+	c->rx_packets = (__u32)(tp->segs_in - c->segs_in_base);
+	c->retrans = tp->total_retrans - c->retrans_base;
+	c->srtt_us = tp->srtt_us >> 3;
+}
+
+static __always_inline void flow_common_identity(struct flow_identity *id,
+						 const struct sock *sk, __u8 proto)
+{
+	id->proto = proto;
+	id->netns = flow_netns(&sk->__sk_common);
+	id->ifindex = flow_ifindex(sk);
+}
+
+/* Local side from the socket, remote side from the flow's key: an unconnected UDP socket
+ * has one flow per peer, and the unknown-peer flow none. */
+static __always_inline void flow_udp_identity(struct flow_identity *id, const struct sock *sk,
+					      const struct flow_key *key)
+{
+	const struct sock_common *skc = &sk->__sk_common;
+	__u32 *laddr = (__u32 *)id->laddr;
+
+	id->lport = skc->skc_num;
+	id->rport = key->peer_port;
+	__builtin_memcpy(id->raddr, key->peer_addr, sizeof(id->raddr));
+	if (skc->skc_family == TCPTOP_AF_INET) {
+		laddr[0] = skc->skc_rcv_saddr;
+		id->family = TCPTOP_AF_INET;
+		return;
+	}
+	flow_copy_in6(laddr, &skc->skc_v6_rcv_saddr);
+	if (key->peer_family == TCPTOP_AF_INET6 ||
+	    (!key->peer_family && !flow_addr_is_v4mapped(laddr))) {
+		id->family = TCPTOP_AF_INET6;
+		return;
+	}
+	/* A dual-stack socket talking IPv4: its local address is v4-mapped or "::". */
+	flow_addr_to_v4(laddr);
+	id->family = TCPTOP_AF_INET;
+}
+
+static __always_inline void flow_peer_from_sock(struct flow_key *key,
+						const struct sock_common *skc)
+{
+	__u32 *peer = (__u32 *)key->peer_addr;
+
+	key->peer_port = bpf_ntohs(skc->skc_dport);
+	if (skc->skc_family == TCPTOP_AF_INET) {
+		peer[0] = skc->skc_daddr;
+		key->peer_family = TCPTOP_AF_INET;
+		return;
+	}
+	flow_copy_in6(peer, &skc->skc_v6_daddr);
+	if (flow_addr_is_v4mapped(peer)) {
+		flow_addr_to_v4(peer);
+		key->peer_family = TCPTOP_AF_INET;
+	} else {
+		key->peer_family = TCPTOP_AF_INET6;
+	}
+}
+
+/* Which peer this datagram belongs to: the address the cgroup hook stashed for this very
+ * call, else the connected peer, else none (recv() without an address on an unconnected
+ * socket). Consuming the stash keeps it from leaking into a later call. */
+static __always_inline void flow_udp_peer(struct flow_key *key, const struct sock *sk)
+{
+	struct udp_peer *stash;
+
+	stash = bpf_task_storage_get(&udp_peers, bpf_get_current_task_btf(), 0, 0);
+	if (stash && stash->cookie == key->cookie) {
+		__builtin_memcpy(key->peer_addr, stash->addr, sizeof(key->peer_addr));
+		key->peer_port = stash->port;
+		key->peer_family = stash->family;
+		stash->cookie = 0;
+		return;
+	}
+	if (sk->__sk_common.skc_state == TCPTOP_TCP_ESTABLISHED)
+		flow_peer_from_sock(key, &sk->__sk_common);
+}
+
+static __always_inline void flow_udp_forget_peer(__u64 cookie)
+{
+	struct udp_peer *stash;
+
+	stash = bpf_task_storage_get(&udp_peers, bpf_get_current_task_btf(), 0, 0);
+	if (stash && stash->cookie == cookie)
+		stash->cookie = 0;
+}
+
+static __always_inline void flow_add(struct flow_value *v, const struct sock *sk, __u8 proto,
+				     __u64 bytes, bool tx)
+{
+	if (tx)
+		__sync_fetch_and_add(&v->counters.tx_bytes, bytes);
+	else
+		__sync_fetch_and_add(&v->counters.rx_bytes, bytes);
+	if (proto == TCPTOP_PROTO_UDP) {
+		if (tx)
+			__sync_fetch_and_add(&v->counters.tx_packets, 1);
+		else
+			__sync_fetch_and_add(&v->counters.rx_packets, 1);
+		return;
+	}
+	flow_tcp_sample(&v->counters, sk);
+	v->counters.state = sk->__sk_common.skc_state;
+}
+
+/* Slow path, once per flow: the identity is read here and never again on the hot path. */
+static __always_inline void flow_first_sight(const struct flow_key *key, const struct sock *sk,
+					__u8 proto, __u32 tgid, __u64 bytes, bool tx)
+{
+	struct flow_value v;
+	struct flow_value *found;
+	long err;
+
+	__builtin_memset(&v, 0, sizeof(v));
+	if (proto == TCPTOP_PROTO_TCP) {
+		flow_read_tuple(&v.id, &sk->__sk_common);
+		flow_tcp_bases(&v.counters, sk);
+		v.counters.state = sk->__sk_common.skc_state;
+	} else {
+		flow_udp_identity(&v.id, sk, key);
+		if (tx)
+			v.counters.tx_packets = 1;
+		else
+			v.counters.rx_packets = 1;
+	}
+	flow_common_identity(&v.id, sk, proto);
+	flow_set_owner(&v.id, tgid);
+	if (tx)
+		v.counters.tx_bytes = bytes;
+	else
+		v.counters.rx_bytes = bytes;
+	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
+	if (!err)
+		return;
+	if (err != -FLOW_EEXIST) {
+		__sync_fetch_and_add(&flows_dropped, 1);
+		return;
+	}
+	/* Another CPU inserted the flow first: count into its entry. */
+	found = bpf_map_lookup_elem(&flows, key);
+	if (found)
+		flow_add(found, sk, proto, bytes, tx);
+}
+
+static __always_inline int flow_account(struct sock *sk, int ret, int flags, bool tx)
+{
+	struct flow_value *v;
+	struct flow_key key;
+	__u8 proto = flow_proto(sk);
+	__u32 tgid;
+
+	if (!proto || (flags & FLOW_MSG_PEEK))
+		return 0;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = flow_cookie(&sk->__sk_common);
+	if (ret < 0) {
+		if (proto == TCPTOP_PROTO_UDP)
+			flow_udp_forget_peer(key.cookie);
+		return 0;
+	}
+	if (proto == TCPTOP_PROTO_UDP)
+		flow_udp_peer(&key, sk);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		flow_first_sight(&key, sk, proto, tgid, ret, tx);
+		return 0;
+	}
+	flow_add(v, sk, proto, ret, tx);
+	/* A shared socket belongs to whoever used it last; the name is read only then. */
+	if (v->id.tgid != tgid)
+		flow_set_owner(&v->id, tgid);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tcptop_send, struct sock *sk, int ret, int flags)
+{
+	return flow_account(sk, ret, flags, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tcptop_recv, struct sock *sk, int ret, int flags)
+{
+	return flow_account(sk, ret, flags, false);
+}
+
+/* The final record goes through the ring; the map entry goes only once it is safely there.
+ * No wake-up per record (~10 us each): user space drains on its interval, and is woken
+ * early only when the ring is half full. */
+static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
+{
+	struct flow_close_event *e;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
+	if (!e) {
+		/* User space removes CLOSE entries it finds, so the counts still arrive. */
+		__sync_fetch_and_add(&close_events_lost, 1);
+		return;
+	}
+	e->key = *key;
+	e->value = *v;
+	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+	bpf_map_delete_elem(&flows, key);
+}
+
+static __always_inline void flow_state_first_sight(const struct flow_key *key, const struct sock *sk,
+					      int oldstate, int newstate)
+{
+	struct flow_value v;
+	long err;
+
+	__builtin_memset(&v, 0, sizeof(v));
+	flow_read_tuple(&v.id, &sk->__sk_common);
+	flow_common_identity(&v.id, sk, TCPTOP_PROTO_TCP);
+	flow_tcp_bases(&v.counters, sk);
+	v.counters.state = newstate;
+	/* Mostly softirq, where the current task is unrelated; listen() and connect() are
+	 * the transitions made by the owner itself. */
+	if (oldstate == TCPTOP_TCP_CLOSE &&
+	    (newstate == TCPTOP_TCP_LISTEN || newstate == FLOW_TCP_SYN_SENT))
+		flow_set_owner(&v.id, bpf_get_current_pid_tgid() >> 32);
+	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
+	if (err && err != -FLOW_EEXIST)
+		__sync_fetch_and_add(&flows_dropped, 1);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcptop_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct flow_value *v;
+	struct flow_key key;
+
+	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
+		return 0;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = flow_cookie(&sk->__sk_common);
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		/* A socket never seen that closes has nothing to report (user space only
+		 * knows sockets that are in the map: the start-up walk puts them there). */
+		if (newstate != TCPTOP_TCP_CLOSE)
+			flow_state_first_sight(&key, sk, oldstate, newstate);
+		return 0;
+	}
+	flow_tcp_sample(&v->counters, sk);
+	/* sk_state still holds the old state while this tracepoint runs. */
+	v->counters.state = newstate;
+	if (newstate == TCPTOP_TCP_CLOSE) {
+		flow_emit_close(&key, v);
+		return 0;
+	}
+	/* connect() enters SYN_SENT before it picks the local port: complete the tuple. */
+	if (!v->id.lport && sk->__sk_common.skc_num)
+		flow_read_tuple(&v->id, &sk->__sk_common);
+	if (!v->id.ifindex)
+		v->id.ifindex = flow_ifindex(sk);
+	return 0;
+}
+
+/* Stash the peer of this sendto/recvfrom for the tracepoint that follows in the same
+ * thread. The hooks only observe: they always allow the call. */
+static __always_inline int flow_stash_peer(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct udp_peer *stash;
+
+	if (ctx->type != FLOW_SOCK_DGRAM)
+		return 1;
+	stash = bpf_task_storage_get(&udp_peers, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!stash)
+		return 1;
+	stash->port = bpf_ntohs((__u16)ctx->user_port);
+	if (v6) {
+		stash->addr[0] = ctx->user_ip6[0];
+		stash->addr[1] = ctx->user_ip6[1];
+		stash->addr[2] = ctx->user_ip6[2];
+		stash->addr[3] = ctx->user_ip6[3];
+		stash->family = TCPTOP_AF_INET6;
+		if (flow_addr_is_v4mapped(stash->addr)) {
+			flow_addr_to_v4(stash->addr);
+			stash->family = TCPTOP_AF_INET;
+		}
+	} else {
+		stash->addr[0] = ctx->user_ip4;
+		stash->addr[1] = 0;
+		stash->addr[2] = 0;
+		stash->addr[3] = 0;
+		stash->family = TCPTOP_AF_INET;
+	}
+	stash->cookie = bpf_get_socket_cookie(ctx);
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int tcptop_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return flow_stash_peer(ctx, false);
+}
+
+SEC("cgroup/sendmsg6")
+int tcptop_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return flow_stash_peer(ctx, true);
+}
+
+SEC("cgroup/recvmsg4")
+int tcptop_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return flow_stash_peer(ctx, false);
+}
+
+SEC("cgroup/recvmsg6")
+int tcptop_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return flow_stash_peer(ctx, true);
+}

@@ -1,0 +1,122 @@
+/* Start-up walk: the sockets that existed before the hooks were attached, and the processes
+ * holding them. User space reads the records from the iterator fds. iter/tcp and iter/udp
+ * see the walking process's network namespace only. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptop_shared.h"
+#include "bpf_flow.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline void walk_fill(struct walk_socket_record *r,
+				      const struct sock_common *skc, __u8 proto)
+{
+	__builtin_memset(r, 0, sizeof(*r));
+	r->cookie = flow_cookie(skc);
+	flow_read_tuple(&r->id, skc);
+	r->id.proto = proto;
+	r->id.netns = flow_netns(skc);
+	r->id.ifindex = skc->skc_bound_dev_if;
+}
+
+/* A live TCP socket goes into the flows map too, so that its close, when it comes, finds
+ * an entry and reaches user space. The iterator holds the socket lock and skips unhashed
+ * sockets, so the close cannot come between the check and the insert. */
+static __always_inline void walk_seed_tcp(const struct walk_socket_record *r,
+					  const struct sock *sk)
+{
+	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	struct flow_key key;
+	struct flow_value v;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	__builtin_memset(&v, 0, sizeof(v));
+	key.cookie = r->cookie;
+	v.id = r->id;
+	v.counters.segs_out_base = tp->segs_out;
+	v.counters.segs_in_base = tp->segs_in;
+	v.counters.retrans_base = tp->total_retrans;
+	v.counters.srtt_us = tp->srtt_us >> 3;
+	v.counters.state = r->state;
+	bpf_map_update_elem(&flows, &key, &v, BPF_NOEXIST);
+}
+
+SEC("iter/tcp")
+int walk_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct walk_socket_record r;
+	const struct sock *sk;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	state = skc->skc_state;
+	/* A request socket becomes a new socket, with its own cookie, when it completes. */
+	if (state == FLOW_TCP_NEW_SYN_RECV)
+		return 0;
+	walk_fill(&r, skc, TCPTOP_PROTO_TCP);
+	r.state = state;
+	/* A TIME_WAIT socket is a bare sock_common: nothing beyond it may be read. */
+	if (state != FLOW_TCP_TIME_WAIT) {
+		sk = bpf_rdonly_cast(skc, bpf_core_type_id_kernel(struct sock));
+		if (!r.id.ifindex)
+			r.id.ifindex = flow_ifindex(sk);
+		walk_seed_tcp(&r, sk);
+	}
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("iter/udp")
+int walk_udp(struct bpf_iter__udp *ctx)
+{
+	struct udp_sock *udp = ctx->udp_sk;
+	struct walk_socket_record r;
+	const struct sock *sk;
+
+	if (!udp)
+		return 0;
+	sk = &udp->inet.sk;
+	walk_fill(&r, &sk->__sk_common, TCPTOP_PROTO_UDP);
+	if (!r.id.ifindex)
+		r.id.ifindex = flow_ifindex(sk);
+	r.state = TCPTOP_STATE_NONE;
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+SEC("iter/task_file")
+int walk_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct walk_owner_record r;
+	struct socket *sock;
+	struct sock *sk;
+
+	/* Threads share their leader's files: list each file once. */
+	if (!task || !file || task->pid != task->tgid)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || !flow_proto(sk))
+		return 0;
+	__builtin_memset(&r, 0, sizeof(r));
+	/* iter/tcp and iter/udp ran first and gave every socket of this namespace a cookie;
+	 * a socket of another namespace without one is not in the table anyway. */
+	r.cookie = sk->__sk_common.skc_cookie.counter;
+	if (!r.cookie)
+		return 0;
+	r.tgid = task->tgid;
+	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->group_leader->comm);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* The start-up walk: sockets that existed before tcptop attached its hooks, and their
+ * owners, read through BPF iterators into the flow table. */
+#ifndef TCPTOP_EBPF_WALK_H
+#define TCPTOP_EBPF_WALK_H
+
+#include <stdint.h>
+#include "flow_table.h"
+
+/* Walks the TCP and UDP sockets of the caller's network namespace into table, and seeds
+ * flows_fd (the hooks' flows map) with the live TCP sockets so that their close is
+ * reported. Then gives each socket the first process found holding it. Call after the
+ * hooks are attached, from a thread registered with RCU. 0, or -errno on failure. */
+int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
+
+#endif

@@ -1,0 +1,120 @@
+/* The start-up walk. Sockets go first and owners after, so that every owner record finds
+ * its flows in the table; flow_table_set_owner keeps the first owner (a socket shared
+ * by several processes shows the first one found, until one of them uses it). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ebpf_walk.h"
+#include "walk.skel.h"
+
+#define WALK_TCP_TIME_WAIT 6
+#define WALK_READ_BYTES (64 * 1024)
+
+struct walk_reader {
+	struct flow_table *table;
+	uint64_t now_ns;
+	unsigned char buf[WALK_READ_BYTES];
+	size_t len; /* bytes in buf not yet consumed (a partial record) */
+};
+
+/* Reads one iterator to its end, handing each whole record to fn. */
+static int walk_iterate(struct walk_reader *w, struct bpf_program *prog, size_t record_size,
+			void (*fn)(struct walk_reader *w, const void *record))
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int fd, err = 0;
+	ssize_t n;
+
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		bpf_link__destroy(link);
+		return err;
+	}
+	w->len = 0;
+	while ((n = read(fd, w->buf + w->len, sizeof(w->buf) - w->len)) != 0) {
+		size_t off = 0;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		w->len += (size_t)n;
+		for (; w->len - off >= record_size; off += record_size)
+			fn(w, w->buf + off);
+		w->len -= off;
+		memmove(w->buf, w->buf + off, w->len);
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	return err;
+}
+
+static void walk_socket(struct walk_reader *w, const void *record)
+{
+	struct walk_socket_record r;
+	struct flow_key key = { 0 };
+	struct flow_value value = { 0 };
+
+	memcpy(&r, record, sizeof(r)); /* records sit at any offset in the buffer */
+	key.cookie = r.cookie;
+	value.id = r.id;
+	value.counters.state = r.state;
+	/* A connected UDP socket's traffic is keyed by its peer, as the hooks will key it. */
+	if (r.id.proto == TCPTOP_PROTO_UDP && r.id.rport) {
+		memcpy(key.peer_addr, r.id.raddr, sizeof(key.peer_addr));
+		key.peer_port = r.id.rport;
+		key.peer_family = r.id.family;
+	}
+	/* A TIME_WAIT socket is a finished connection that no hook reports on again: it is
+	 * shown once, as closed, instead of staying in the table for good. */
+	if (r.id.proto == TCPTOP_PROTO_TCP && r.state == WALK_TCP_TIME_WAIT)
+		flow_table_close(w->table, &key, &value, w->now_ns);
+	else
+		flow_table_merge(w->table, &key, &value, w->now_ns);
+}
+
+static void walk_owner(struct walk_reader *w, const void *record)
+{
+	struct walk_owner_record r;
+
+	memcpy(&r, record, sizeof(r));
+	flow_table_set_owner(w->table, r.cookie, r.tgid, r.comm);
+}
+
+int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
+{
+	struct walk_reader *reader = malloc(sizeof(*reader)); /* too big for a stack */
+	struct walk_bpf *skel = walk_bpf__open();
+	int err;
+
+	if (!reader || !skel) {
+		err = -ENOMEM;
+		goto out;
+	}
+	reader->table = table;
+	reader->now_ns = now_ns;
+	err = bpf_map__reuse_fd(skel->maps.flows, flows_fd);
+	if (!err)
+		err = walk_bpf__load(skel);
+	if (!err)
+		err = walk_iterate(reader, skel->progs.walk_tcp, sizeof(struct walk_socket_record),
+				   walk_socket);
+	if (!err)
+		err = walk_iterate(reader, skel->progs.walk_udp, sizeof(struct walk_socket_record),
+				   walk_socket);
+	if (!err)
+		err = walk_iterate(reader, skel->progs.walk_owners,
+				   sizeof(struct walk_owner_record), walk_owner);
+out:
+	walk_bpf__destroy(skel);
+	free(reader);
+	return err;
+}
