@@ -1,0 +1,242 @@
+/* The column table and what each column shows of a row: the output contract for CSV,
+ * JSONL, --sort and the TUI. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "addr.h"
+#include "columns.h"
+
+const struct column columns[COL_COUNT] = {
+	[COL_TIME] = { "time", COLUMN_TEXT, 0 },
+	[COL_PID] = { "pid", COLUMN_INTEGER, 0 },
+	[COL_COMM] = { "comm", COLUMN_TEXT, 0 },
+	[COL_PROTO] = { "proto", COLUMN_TEXT, 0 },
+	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0 },
+	[COL_LPORT] = { "lport", COLUMN_INTEGER, 0 },
+	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0 },
+	[COL_RPORT] = { "rport", COLUMN_INTEGER, 0 },
+	[COL_STATE] = { "state", COLUMN_TEXT, 0 },
+	[COL_TX_BYTES] = { "tx_bytes", COLUMN_INTEGER, 0 },
+	[COL_RX_BYTES] = { "rx_bytes", COLUMN_INTEGER, 0 },
+	[COL_TX_PACKETS] = { "tx_packets", COLUMN_INTEGER, 0 },
+	[COL_RX_PACKETS] = { "rx_packets", COLUMN_INTEGER, 0 },
+	[COL_TX_RATE] = { "tx_rate", COLUMN_REAL, 0 },
+	[COL_RX_RATE] = { "rx_rate", COLUMN_REAL, 0 },
+	[COL_RTT_US] = { "rtt_us", COLUMN_INTEGER, 0 },
+	[COL_RETRANS] = { "retrans", COLUMN_INTEGER, 0 },
+	[COL_AGE_S] = { "age_s", COLUMN_REAL, 3 },
+	[COL_NETNS] = { "netns", COLUMN_INTEGER, 0 },
+};
+
+#define RATE_NAME "rate"
+
+int column_lookup(const char *name)
+{
+	if (!name)
+		return -1;
+	for (int id = 0; id < COL_COUNT; id++)
+		if (strcmp(name, columns[id].name) == 0)
+			return id;
+	if (strcmp(name, RATE_NAME) == 0)
+		return COL_RATE;
+	return -1;
+}
+
+/* NULL for an id that is neither a column nor a sort key: a caller's bug. */
+const char *column_name(int id)
+{
+	if (id >= 0 && id < COL_COUNT)
+		return columns[id].name;
+	if (id == COL_RATE)
+		return RATE_NAME;
+	return NULL;
+}
+
+static enum column_kind column_kind(int id)
+{
+	if (id >= 0 && id < COL_COUNT)
+		return columns[id].kind;
+	return id == COL_RATE ? COLUMN_REAL : COLUMN_TEXT;
+}
+
+static bool row_is_udp(const struct flow_row *row)
+{
+	return row->id.proto == TCPTOP_PROTO_UDP;
+}
+
+static size_t family_addr_len(uint8_t family)
+{
+	if (family == TCPTOP_AF_INET)
+		return 4;
+	return family == TCPTOP_AF_INET6 ? 16 : 0;
+}
+
+/* LISTEN sockets and UDP "unknown peer" flows have no remote end: all-zero address and
+ * port 0. A peer at 0.0.0.0 with a real port is still a peer. */
+static bool row_has_peer(const struct flow_row *row)
+{
+	static const uint8_t zero[16];
+
+	return row->id.rport != 0 ||
+	       memcmp(row->id.raddr, zero, family_addr_len(row->id.family)) != 0;
+}
+
+static void set_integer(struct column_value *out, uint64_t value)
+{
+	out->integer = value;
+}
+
+/* Non-finite numbers have no JSON spelling and no place in a sort: they become null. */
+static void set_real(struct column_value *out, double value)
+{
+	out->real = value;
+	out->is_null = !isfinite(value);
+}
+
+static void set_text(struct column_value *out, const char *text)
+{
+	snprintf(out->text, sizeof(out->text), "%s", text);
+}
+
+static const char *proto_name(uint8_t proto)
+{
+	if (proto == TCPTOP_PROTO_TCP)
+		return "TCP";
+	return proto == TCPTOP_PROTO_UDP ? "UDP" : "UNKNOWN";
+}
+
+/* comm is not NUL-terminated when the name fills all TCPTOP_COMM_LEN bytes. */
+static void set_comm(struct column_value *out, const struct flow_row *row)
+{
+	size_t len = strnlen(row->id.comm, sizeof(row->id.comm));
+
+	memcpy(out->text, row->id.comm, len);
+	out->text[len] = '\0';
+	out->is_null = len == 0;
+}
+
+static void identity_value(const struct flow_row *row, int id, struct column_value *out)
+{
+	switch (id) {
+	case COL_PID:
+		set_integer(out, row->id.tgid);
+		out->is_null = row->id.tgid == 0;
+		break;
+	case COL_COMM:
+		set_comm(out, row);
+		break;
+	case COL_PROTO:
+		set_text(out, proto_name(row->id.proto));
+		break;
+	case COL_LADDR:
+		addr_format(row->id.family, row->id.laddr, out->text, sizeof(out->text));
+		break;
+	case COL_LPORT:
+		set_integer(out, row->id.lport);
+		break;
+	case COL_RADDR:
+		addr_format(row->id.family, row->id.raddr, out->text, sizeof(out->text));
+		out->is_null = !row_has_peer(row);
+		break;
+	case COL_RPORT:
+		set_integer(out, row->id.rport);
+		out->is_null = !row_has_peer(row);
+		break;
+	case COL_NETNS:
+		set_integer(out, row->id.netns);
+		break;
+	case COL_STATE:
+		set_text(out, tcp_state_name(row_is_udp(row) ? TCPTOP_STATE_NONE : row->state));
+		break;
+	default:
+		out->is_null = true; /* COL_TIME comes from the caller */
+		break;
+	}
+}
+
+static void traffic_value(const struct flow_row *row, int id, struct column_value *out)
+{
+	switch (id) {
+	case COL_TX_BYTES:
+		set_integer(out, row->tx_bytes);
+		break;
+	case COL_RX_BYTES:
+		set_integer(out, row->rx_bytes);
+		break;
+	case COL_TX_PACKETS:
+		set_integer(out, row->tx_packets);
+		break;
+	case COL_RX_PACKETS:
+		set_integer(out, row->rx_packets);
+		break;
+	case COL_TX_RATE:
+		set_real(out, row->tx_rate);
+		break;
+	case COL_RX_RATE:
+		set_real(out, row->rx_rate);
+		break;
+	case COL_RATE:
+		set_real(out, row->tx_rate + row->rx_rate);
+		break;
+	case COL_RTT_US:
+		set_integer(out, row->srtt_us);
+		/* A listener has no peer to measure; UDP has no RTT at all. */
+		out->is_null = row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN;
+		break;
+	case COL_RETRANS:
+		set_integer(out, row_is_udp(row) ? 0 : row->retrans);
+		break;
+	case COL_AGE_S:
+		set_real(out, row->age_s);
+		break;
+	default:
+		identity_value(row, id, out);
+		break;
+	}
+}
+
+void column_value(const struct flow_row *row, int id, struct column_value *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = column_kind(id);
+	traffic_value(row, id, out);
+}
+
+/* Descending for numbers, without subtracting: unsigned differences do not fit an int. */
+static int compare_numbers(const struct column_value *a, const struct column_value *b)
+{
+	if (a->kind == COLUMN_REAL)
+		return (a->real < b->real) - (a->real > b->real);
+	return (a->integer < b->integer) - (a->integer > b->integer);
+}
+
+static int compare_values(const struct column_value *a, const struct column_value *b)
+{
+	/* Null sorts last whichever way the column sorts. */
+	if (a->is_null || b->is_null)
+		return (int)a->is_null - (int)b->is_null;
+	if (a->kind == COLUMN_TEXT)
+		return strcmp(a->text, b->text);
+	return compare_numbers(a, b);
+}
+
+/* Keys are unique per flow and never reused, so this order never changes over time. */
+static int compare_keys(const struct flow_key *a, const struct flow_key *b)
+{
+	size_t rest = offsetof(struct flow_key, peer_addr);
+
+	if (a->cookie != b->cookie)
+		return a->cookie < b->cookie ? -1 : 1;
+	return memcmp((const char *)a + rest, (const char *)b + rest, sizeof(*a) - rest);
+}
+
+int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id)
+{
+	struct column_value va, vb;
+	int order;
+
+	column_value(a, sort_id, &va);
+	column_value(b, sort_id, &vb);
+	order = compare_values(&va, &vb);
+	return order ? order : compare_keys(&a->key, &b->key);
+}

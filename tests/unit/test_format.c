@@ -1,0 +1,870 @@
+/* The output contract: the column table, CSV and JSONL text, time stamps and --sort order. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "format.h"
+
+#define TIME_TEXT "2026-11-23T14:05:01.250Z"
+#define CSV_HEADER                                                                          \
+	"time,pid,comm,proto,laddr,lport,raddr,rport,state,tx_bytes,rx_bytes,tx_packets,"   \
+	"rx_packets,tx_rate,rx_rate,rtt_us,retrans,age_s,netns\n"
+
+static void set_v4(uint8_t addr[16], uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	memset(addr, 0, 16);
+	addr[0] = a;
+	addr[1] = b;
+	addr[2] = c;
+	addr[3] = d;
+}
+
+/* curl, 10.0.0.1:43210 -> 93.184.216.34:443, ESTABLISHED. */
+static struct flow_row tcp_row(void)
+{
+	struct flow_row row;
+
+	memset(&row, 0, sizeof(row));
+	row.key.cookie = 7;
+	set_v4(row.id.laddr, 10, 0, 0, 1);
+	set_v4(row.id.raddr, 93, 184, 216, 34);
+	row.id.lport = 43210;
+	row.id.rport = 443;
+	row.id.family = TCPTOP_AF_INET;
+	row.id.proto = TCPTOP_PROTO_TCP;
+	row.id.tgid = 1234;
+	row.id.netns = 4026531840u;
+	row.id.ifindex = 2;
+	strcpy(row.id.comm, "curl");
+	row.state = TCPTOP_TCP_ESTABLISHED;
+	row.tx_bytes = 10000;
+	row.rx_bytes = 2000;
+	row.tx_packets = 10;
+	row.rx_packets = 5;
+	row.tx_rate = 1500.4;
+	row.rx_rate = 250.6;
+	row.srtt_us = 12345;
+	row.retrans = 2;
+	row.age_s = 1.5;
+	return row;
+}
+
+/* nginx listening on 0.0.0.0:80: no peer, no RTT. */
+static struct flow_row listen_row(void)
+{
+	struct flow_row row = tcp_row();
+
+	strcpy(row.id.comm, "nginx");
+	row.id.tgid = 80;
+	set_v4(row.id.laddr, 0, 0, 0, 0);
+	memset(row.id.raddr, 0, sizeof(row.id.raddr));
+	row.id.lport = 80;
+	row.id.rport = 0;
+	row.state = TCPTOP_TCP_LISTEN;
+	row.tx_bytes = row.rx_bytes = row.tx_packets = row.rx_packets = 0;
+	row.tx_rate = row.rx_rate = 0;
+	row.srtt_us = 0;
+	row.retrans = 0;
+	return row;
+}
+
+/* A DNS query: UDP, with a peer. The retrans and srtt fields hold junk a UDP row ignores. */
+static struct flow_row udp_row(void)
+{
+	struct flow_row row = tcp_row();
+
+	strcpy(row.id.comm, "dig");
+	set_v4(row.id.raddr, 9, 9, 9, 9);
+	row.id.lport = 5353;
+	row.id.rport = 53;
+	row.id.proto = TCPTOP_PROTO_UDP;
+	row.state = TCPTOP_STATE_NONE;
+	row.srtt_us = 99;
+	row.retrans = 3;
+	return row;
+}
+
+/* Caller frees. */
+static char *format_to_string(enum output_format fmt, const char *time_text,
+			      const struct flow_row *row)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	cr_assert_not_null(out);
+	if (row)
+		cr_assert_eq(format_row(out, fmt, time_text, row), 0);
+	else
+		cr_assert_eq(format_header(out, fmt), 0);
+	cr_assert_eq(fclose(out), 0);
+	return text;
+}
+
+static void assert_row_text(enum output_format fmt, const struct flow_row *row,
+			    const char *expected)
+{
+	char *text = format_to_string(fmt, TIME_TEXT, row);
+
+	cr_assert_str_eq(text, expected);
+	free(text);
+}
+
+static void assert_comm_csv(const char *comm, const char *expected_field)
+{
+	struct flow_row row = tcp_row();
+	char expected[256];
+
+	strcpy(row.id.comm, comm);
+	snprintf(expected, sizeof(expected),
+		 TIME_TEXT ",1234,%s,TCP,10.0.0.1,43210,93.184.216.34,443,ESTABLISHED,"
+			   "10000,2000,10,5,1500,251,12345,2,1.500,4026531840\n",
+		 expected_field);
+	assert_row_text(FORMAT_CSV, &row, expected);
+}
+
+static void assert_comm_json(const char *comm, const char *expected_value)
+{
+	struct flow_row row = tcp_row();
+	char *text, needle[128];
+
+	memcpy(row.id.comm, comm, strnlen(comm, TCPTOP_COMM_LEN));
+	row.id.comm[strnlen(comm, TCPTOP_COMM_LEN - 1)] = '\0';
+	text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
+	snprintf(needle, sizeof(needle), ",\"comm\":%s,\"proto\":", expected_value);
+	cr_assert_not_null(strstr(text, needle), "no %s in %s", needle, text);
+	free(text);
+}
+
+/* ---------------------------------------------------------------- time */
+
+Test(time, formats_iso8601_with_milliseconds)
+{
+	struct timespec when = { .tv_sec = 1795442701, .tv_nsec = 250000000 };
+	char text[32];
+
+	format_time_iso8601(&when, text, sizeof(text));
+	cr_assert_str_eq(text, "2026-11-23T14:05:01.250Z");
+}
+
+Test(time, truncates_milliseconds_instead_of_rounding)
+{
+	struct timespec when = { .tv_sec = 1795442701, .tv_nsec = 999999999 };
+	char text[32];
+
+	format_time_iso8601(&when, text, sizeof(text));
+	cr_assert_str_eq(text, "2026-11-23T14:05:01.999Z");
+}
+
+Test(time, pads_milliseconds_and_formats_the_epoch)
+{
+	struct timespec when = { .tv_sec = 0, .tv_nsec = 7000000 };
+	char text[32];
+
+	format_time_iso8601(&when, text, sizeof(text));
+	cr_assert_str_eq(text, "1970-01-01T00:00:00.007Z");
+}
+
+/* ---------------------------------------------------------------- columns */
+
+Test(columns, lookup_accepts_every_column_name_and_rate)
+{
+	static const char *const names[COL_COUNT] = {
+		"time", "pid", "comm", "proto", "laddr", "lport", "raddr",
+		"rport", "state", "tx_bytes", "rx_bytes", "tx_packets", "rx_packets",
+		"tx_rate", "rx_rate", "rtt_us", "retrans", "age_s", "netns",
+	};
+
+	for (int id = 0; id < COL_COUNT; id++) {
+		cr_assert_str_eq(columns[id].name, names[id]);
+		cr_assert_eq(column_lookup(names[id]), id, "%s", names[id]);
+		cr_assert_str_eq(column_name(id), names[id]);
+	}
+	cr_assert_eq(column_lookup("rate"), COL_RATE);
+	cr_assert_str_eq(column_name(COL_RATE), "rate");
+}
+
+Test(columns, lookup_refuses_unknown_names)
+{
+	cr_assert_eq(column_lookup("bogus"), -1);
+	cr_assert_eq(column_lookup(""), -1);
+	cr_assert_eq(column_lookup("PID"), -1);
+	cr_assert_eq(column_lookup("tx_rate "), -1);
+	cr_assert_null(column_name(-1));
+	cr_assert_null(column_name(COL_RATE + 1));
+}
+
+Test(columns, kinds_and_decimals_follow_the_contract)
+{
+	static const enum column_kind kinds[COL_COUNT] = {
+		COLUMN_TEXT, COLUMN_INTEGER, COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,
+		COLUMN_INTEGER, COLUMN_TEXT, COLUMN_INTEGER, COLUMN_TEXT, COLUMN_INTEGER,
+		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL, COLUMN_REAL,
+		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL, COLUMN_INTEGER,
+	};
+
+	for (int id = 0; id < COL_COUNT; id++)
+		cr_assert_eq(columns[id].kind, kinds[id], "%s", columns[id].name);
+	cr_assert_eq(columns[COL_TX_RATE].decimals, 0);
+	cr_assert_eq(columns[COL_RX_RATE].decimals, 0);
+	cr_assert_eq(columns[COL_AGE_S].decimals, 3);
+}
+
+Test(columns, leaves_time_null_for_the_caller)
+{
+	struct flow_row row = tcp_row();
+	struct column_value v;
+
+	column_value(&row, COL_TIME, &v);
+	cr_assert(v.is_null);
+	cr_assert_eq(v.kind, COLUMN_TEXT);
+}
+
+Test(columns, rate_is_the_sum_of_both_directions)
+{
+	struct flow_row row = tcp_row();
+	struct column_value v;
+
+	column_value(&row, COL_RATE, &v);
+	cr_assert_eq(v.kind, COLUMN_REAL);
+	cr_assert_not(v.is_null);
+	cr_assert_float_eq(v.real, 1751.0, 1e-9);
+}
+
+Test(columns, keeps_a_peer_at_the_zero_address_that_has_a_port)
+{
+	struct flow_row row = tcp_row();
+	struct column_value v;
+
+	memset(row.id.raddr, 0, sizeof(row.id.raddr));
+	column_value(&row, COL_RADDR, &v);
+	cr_assert_not(v.is_null);
+	cr_assert_str_eq(v.text, "0.0.0.0");
+}
+
+Test(columns, reads_a_comm_that_fills_every_byte)
+{
+	struct flow_row row = tcp_row();
+	struct column_value v;
+
+	memcpy(row.id.comm, "abcdefghijklmnop", TCPTOP_COMM_LEN);
+	column_value(&row, COL_COMM, &v);
+	cr_assert_str_eq(v.text, "abcdefghijklmnop");
+}
+
+/* ---------------------------------------------------------------- csv */
+
+Test(csv, header_lists_every_column_in_order)
+{
+	char *text = format_to_string(FORMAT_CSV, NULL, NULL);
+
+	cr_assert_str_eq(text, CSV_HEADER);
+	free(text);
+}
+
+Test(csv, formats_established_tcp_row)
+{
+	struct flow_row row = tcp_row();
+
+	assert_row_text(FORMAT_CSV, &row,
+			TIME_TEXT ",1234,curl,TCP,10.0.0.1,43210,93.184.216.34,443,ESTABLISHED,"
+				  "10000,2000,10,5,1500,251,12345,2,1.500,4026531840\n");
+}
+
+Test(csv, leaves_raddr_empty_for_listen_row)
+{
+	struct flow_row row = listen_row();
+
+	assert_row_text(FORMAT_CSV, &row,
+			TIME_TEXT ",80,nginx,TCP,0.0.0.0,80,,,LISTEN,0,0,0,0,0,0,,0,1.500,"
+				  "4026531840\n");
+}
+
+Test(csv, leaves_rtt_empty_and_retrans_zero_for_udp_row)
+{
+	struct flow_row row = udp_row();
+
+	assert_row_text(FORMAT_CSV, &row,
+			TIME_TEXT ",1234,dig,UDP,10.0.0.1,5353,9.9.9.9,53,-,10000,2000,10,5,1500,"
+				  "251,,0,1.500,4026531840\n");
+}
+
+Test(csv, leaves_peer_empty_for_udp_unknown_peer_row)
+{
+	struct flow_row row = udp_row();
+
+	memset(row.id.raddr, 0, sizeof(row.id.raddr));
+	row.id.rport = 0;
+	assert_row_text(FORMAT_CSV, &row,
+			TIME_TEXT ",1234,dig,UDP,10.0.0.1,5353,,,-,10000,2000,10,5,1500,251,,0,"
+				  "1.500,4026531840\n");
+}
+
+Test(csv, leaves_pid_and_comm_empty_for_unknown_owner)
+{
+	struct flow_row row = tcp_row();
+
+	row.id.tgid = 0;
+	memset(row.id.comm, 0, sizeof(row.id.comm));
+	assert_row_text(FORMAT_CSV, &row,
+			TIME_TEXT ",,,TCP,10.0.0.1,43210,93.184.216.34,443,ESTABLISHED,"
+				  "10000,2000,10,5,1500,251,12345,2,1.500,4026531840\n");
+}
+
+Test(csv, quotes_comm_with_comma)
+{
+	assert_comm_csv("a,b", "\"a,b\"");
+}
+
+Test(csv, doubles_quotes_inside_quoted_comm)
+{
+	assert_comm_csv("say \"hi\"", "\"say \"\"hi\"\"\"");
+}
+
+Test(csv, quotes_comm_with_line_breaks)
+{
+	assert_comm_csv("a\nb", "\"a\nb\"");
+	assert_comm_csv("a\rb", "\"a\rb\"");
+}
+
+Test(csv, quotes_comm_with_leading_or_trailing_space)
+{
+	assert_comm_csv(" lead", "\" lead\"");
+	assert_comm_csv("trail ", "\"trail \"");
+}
+
+Test(csv, leaves_inner_spaces_and_high_bytes_unquoted)
+{
+	assert_comm_csv("my app", "my app");
+	assert_comm_csv("caf\xc3\xa9", "caf\xc3\xa9");
+}
+
+Test(csv, prints_v4_mapped_address_as_ipv4)
+{
+	static const uint8_t mapped[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.id.family = TCPTOP_AF_INET6;
+	memcpy(row.id.laddr, mapped, 16);
+	memcpy(row.id.raddr, mapped, 16);
+	row.id.raddr[15] = 8;
+	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",TCP,192.0.2.7,43210,192.0.2.8,443,"), "%s", text);
+	free(text);
+}
+
+Test(csv, prints_ipv6_addresses_in_compressed_form)
+{
+	static const uint8_t local[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	static const uint8_t remote[16] = { 0xfe, 0x80, [14] = 0xab, [15] = 0xcd };
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.id.family = TCPTOP_AF_INET6;
+	memcpy(row.id.laddr, local, 16);
+	memcpy(row.id.raddr, remote, 16);
+	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",TCP,2001:db8::1,43210,fe80::abcd,443,"), "%s", text);
+	free(text);
+}
+
+Test(csv, rounds_rates_to_whole_bytes_per_second)
+{
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.tx_rate = 0.4;
+	row.rx_rate = 2.6;
+	row.age_s = 0.0004;
+	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",10,5,0,3,12345,2,0.000,"), "%s", text);
+	free(text);
+}
+
+Test(csv, prints_full_64_bit_counters)
+{
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.tx_bytes = UINT64_MAX;
+	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",ESTABLISHED,18446744073709551615,2000,"), "%s", text);
+	free(text);
+}
+
+/* ---------------------------------------------------------------- jsonl */
+
+Test(jsonl, header_is_empty)
+{
+	char *text = format_to_string(FORMAT_JSONL, NULL, NULL);
+
+	cr_assert_str_eq(text, "");
+	free(text);
+}
+
+Test(jsonl, formats_established_tcp_row)
+{
+	struct flow_row row = tcp_row();
+
+	assert_row_text(FORMAT_JSONL, &row,
+			"{\"time\":\"" TIME_TEXT "\",\"pid\":1234,\"comm\":\"curl\","
+			"\"proto\":\"TCP\",\"laddr\":\"10.0.0.1\",\"lport\":43210,"
+			"\"raddr\":\"93.184.216.34\","
+			"\"rport\":443,\"state\":\"ESTABLISHED\",\"tx_bytes\":10000,"
+			"\"rx_bytes\":2000,\"tx_packets\":10,\"rx_packets\":5,\"tx_rate\":1500,"
+			"\"rx_rate\":251,\"rtt_us\":12345,\"retrans\":2,\"age_s\":1.500,"
+			"\"netns\":4026531840}\n");
+}
+
+Test(jsonl, prints_null_for_udp_rtt)
+{
+	struct flow_row row = udp_row();
+	char *text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
+
+	cr_assert_not_null(strstr(text, ",\"state\":\"-\","), "%s", text);
+	cr_assert_not_null(strstr(text, ",\"rtt_us\":null,\"retrans\":0,"), "%s", text);
+	free(text);
+}
+
+Test(jsonl, prints_null_peer_and_rtt_for_listen_row)
+{
+	struct flow_row row = listen_row();
+	char *text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
+
+	cr_assert_not_null(strstr(text, ",\"raddr\":null,\"rport\":null,\"state\":\"LISTEN\","),
+			   "%s", text);
+	cr_assert_not_null(strstr(text, ",\"rtt_us\":null,"), "%s", text);
+	free(text);
+}
+
+Test(jsonl, prints_null_for_unknown_owner)
+{
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.id.tgid = 0;
+	memset(row.id.comm, 0, sizeof(row.id.comm));
+	text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, "\",\"pid\":null,\"comm\":null,\"proto\":"), "%s", text);
+	free(text);
+}
+
+Test(jsonl, prints_null_time_without_caller_time)
+{
+	struct flow_row row = tcp_row();
+	char *text = format_to_string(FORMAT_JSONL, NULL, &row);
+
+	cr_assert_eq(strncmp(text, "{\"time\":null,\"pid\":1234,", 24), 0, "%s", text);
+	free(text);
+}
+
+Test(jsonl, escapes_quotes_backslashes_and_control_chars)
+{
+	assert_comm_json("a\"b\\c\x01\n\x1f", "\"a\\\"b\\\\c\\u0001\\u000a\\u001f\"");
+}
+
+Test(jsonl, passes_valid_utf8_through)
+{
+	assert_comm_json("caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"");
+}
+
+Test(jsonl, escapes_bytes_of_utf8_cut_by_the_kernel)
+{
+	/* "€" is e2 82 ac: the kernel's 15-byte cut left the first two bytes. */
+	assert_comm_json("abc\xe2\x82", "\"abc\\u00e2\\u0082\"");
+	assert_comm_json("\xff\xc0\xaf", "\"\\u00ff\\u00c0\\u00af\"");
+}
+
+Test(jsonl, prints_null_for_non_finite_rate)
+{
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.tx_rate = NAN;
+	row.rx_rate = INFINITY;
+	text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",\"tx_rate\":null,\"rx_rate\":null,"), "%s", text);
+	free(text);
+}
+
+/* A small JSON checker: enough of RFC 8259 for one flat object per line. */
+struct json_cursor {
+	const unsigned char *p;
+};
+
+static bool json_string(struct json_cursor *c, char *copy, size_t len)
+{
+	size_t n = 0;
+
+	if (*c->p++ != '"')
+		return false;
+	while (*c->p != '"') {
+		unsigned char ch = *c->p++;
+
+		if (ch < 0x20)
+			return false;
+		if (ch == '\\') {
+			if (*c->p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!strchr("0123456789abcdefABCDEF", c->p[i]) || !c->p[i])
+						return false;
+				c->p += 5;
+			} else if (*c->p && strchr("\"\\/bfnrt", *c->p)) {
+				c->p++;
+			} else {
+				return false;
+			}
+		} else if (ch >= 0x80) {
+			int extra = ch >= 0xf0 ? 3 : ch >= 0xe0 ? 2 : ch >= 0xc2 ? 1 : -1;
+
+			if (extra < 0 || ch > 0xf4)
+				return false;
+			for (int i = 0; i < extra; i++)
+				if ((*c->p++ & 0xc0) != 0x80)
+					return false;
+		}
+		if (copy && n + 1 < len)
+			copy[n++] = (char)ch;
+	}
+	c->p++;
+	if (copy)
+		copy[n] = '\0';
+	return true;
+}
+
+static bool json_number(struct json_cursor *c)
+{
+	const unsigned char *start = c->p;
+
+	if (*c->p == '-')
+		c->p++;
+	if (*c->p == '0')
+		c->p++;
+	else if (*c->p >= '1' && *c->p <= '9')
+		while (*c->p >= '0' && *c->p <= '9')
+			c->p++;
+	else
+		return false;
+	if (*c->p == '.') {
+		c->p++;
+		if (!(*c->p >= '0' && *c->p <= '9'))
+			return false;
+		while (*c->p >= '0' && *c->p <= '9')
+			c->p++;
+	}
+	return c->p > start;
+}
+
+static bool json_value(struct json_cursor *c)
+{
+	if (*c->p == '"')
+		return json_string(c, NULL, 0);
+	if (strncmp((const char *)c->p, "null", 4) == 0) {
+		c->p += 4;
+		return true;
+	}
+	return json_number(c);
+}
+
+/* True when line is exactly one object with the column names as keys, in order. */
+static bool json_line_is_row_object(const char *line)
+{
+	struct json_cursor c = { (const unsigned char *)line };
+	char key[32];
+
+	if (*c.p++ != '{')
+		return false;
+	for (int id = 0; id < COL_COUNT; id++) {
+		if (id > 0 && *c.p++ != ',')
+			return false;
+		if (!json_string(&c, key, sizeof(key)) || strcmp(key, columns[id].name) != 0)
+			return false;
+		if (*c.p++ != ':' || !json_value(&c))
+			return false;
+	}
+	return c.p[0] == '}' && c.p[1] == '\n' && c.p[2] == '\0';
+}
+
+Test(jsonl, every_line_is_a_well_formed_object)
+{
+	struct flow_row rows[6] = { tcp_row(), listen_row(), udp_row(), tcp_row(), tcp_row(),
+				    tcp_row() };
+
+	memcpy(rows[3].id.comm, "\"\\\x01\x7f\xff{},:[]\xe2\x82\xac\xc3", TCPTOP_COMM_LEN);
+	rows[4].id.tgid = 0;
+	rows[4].id.comm[0] = '\0';
+	rows[5].tx_rate = NAN;
+	rows[5].tx_bytes = UINT64_MAX;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char *text = format_to_string(FORMAT_JSONL, TIME_TEXT, &rows[i]);
+
+		cr_assert(json_line_is_row_object(text), "row %zu: %s", i, text);
+		free(text);
+	}
+}
+
+Test(jsonl, checker_refuses_malformed_lines)
+{
+	cr_assert_not(json_line_is_row_object("{\"time\":nul}\n"));
+	cr_assert_not(json_line_is_row_object("{\"time\":\"a\nb\"}\n"));
+	cr_assert_not(json_line_is_row_object("{\"time\":\"x\"}\n"));
+}
+
+/* ---------------------------------------------------------------- write errors */
+
+static void assert_write_fails(enum output_format fmt, bool header)
+{
+	struct flow_row row = tcp_row();
+	FILE *full = fopen("/dev/full", "w");
+
+	cr_assert_not_null(full);
+	setvbuf(full, NULL, _IONBF, 0);
+	if (header)
+		cr_assert_lt(format_header(full, fmt), 0);
+	else
+		cr_assert_lt(format_row(full, fmt, TIME_TEXT, &row), 0);
+	fclose(full);
+}
+
+Test(format, reports_failed_writes)
+{
+	assert_write_fails(FORMAT_CSV, true);
+	assert_write_fails(FORMAT_CSV, false);
+	assert_write_fails(FORMAT_JSONL, false);
+}
+
+/* Every write that reaches the file, as the kernel would see it with an unbuffered stream. */
+struct write_log {
+	int writes;
+	char last[512];
+};
+
+static ssize_t log_write(void *cookie, const char *buf, size_t size)
+{
+	struct write_log *log = cookie;
+	size_t n = size < sizeof(log->last) - 1 ? size : sizeof(log->last) - 1;
+
+	log->writes++;
+	memcpy(log->last, buf, n);
+	log->last[n] = '\0';
+	return (ssize_t)size;
+}
+
+Test(format, writes_each_line_with_a_single_write)
+{
+	cookie_io_functions_t io = { .write = log_write };
+	struct write_log log = { 0 };
+	struct flow_row row = tcp_row();
+	FILE *out = fopencookie(&log, "w", io);
+
+	/* Unbuffered: a writer that builds the line piecewise would show several writes. */
+	cr_assert_not_null(out);
+	setvbuf(out, NULL, _IONBF, 0);
+	cr_assert_eq(format_header(out, FORMAT_CSV), 0);
+	cr_assert_eq(log.writes, 1);
+	cr_assert_str_eq(log.last, CSV_HEADER);
+	cr_assert_eq(format_row(out, FORMAT_JSONL, TIME_TEXT, &row), 0);
+	cr_assert_eq(log.writes, 2);
+	cr_assert_eq(strncmp(log.last, "{\"time\":", 8), 0, "%s", log.last);
+	cr_assert_str_eq(strchr(log.last, '}'), "}\n");
+	fclose(out);
+}
+
+/* ---------------------------------------------------------------- sort */
+
+static int sort_column;
+
+static int compare_for_qsort(const void *a, const void *b)
+{
+	return column_compare(a, b, sort_column);
+}
+
+/* Gives the row the smaller (rank 0) or larger (rank 1) value of one column, or of the
+ * sort key "rate". */
+static void set_rank(struct flow_row *row, int id, int rank)
+{
+	switch (id) {
+	case COL_PID:
+		row->id.tgid = 100 + rank;
+		break;
+	case COL_COMM:
+		strcpy(row->id.comm, rank ? "beta" : "alpha");
+		break;
+	case COL_PROTO:
+		row->id.proto = rank ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
+		break;
+	case COL_LADDR:
+		row->id.laddr[3] = (uint8_t)(1 + rank);
+		break;
+	case COL_LPORT:
+		row->id.lport = (uint16_t)(1000 + rank);
+		break;
+	case COL_RADDR:
+		row->id.raddr[3] = (uint8_t)(1 + rank);
+		break;
+	case COL_RPORT:
+		row->id.rport = (uint16_t)(80 + rank);
+		break;
+	case COL_STATE:
+		row->state = rank ? 2 : TCPTOP_TCP_ESTABLISHED;
+		break;
+	case COL_TX_BYTES:
+		row->tx_bytes = 10 + rank;
+		break;
+	case COL_RX_BYTES:
+		row->rx_bytes = 10 + rank;
+		break;
+	case COL_TX_PACKETS:
+		row->tx_packets = 10 + rank;
+		break;
+	case COL_RX_PACKETS:
+		row->rx_packets = 10 + rank;
+		break;
+	case COL_TX_RATE:
+		row->tx_rate = 10.25 + rank;
+		break;
+	case COL_RX_RATE:
+		row->rx_rate = 10.25 + rank;
+		break;
+	case COL_RTT_US:
+		row->srtt_us = 10u + (unsigned int)rank;
+		break;
+	case COL_RETRANS:
+		row->retrans = 10u + (unsigned int)rank;
+		break;
+	case COL_AGE_S:
+		row->age_s = 0.5 + rank;
+		break;
+	case COL_NETNS:
+		row->id.netns = 10u + (unsigned int)rank;
+		break;
+	case COL_RATE:
+		row->tx_rate = 10.25 + rank;
+		break;
+	default:
+		cr_assert_fail("no rank for column %d", id);
+		break;
+	}
+}
+
+static int expected_first_rank(int id)
+{
+	return id != COL_RATE && columns[id].kind == COLUMN_TEXT ? 0 : 1;
+}
+
+Test(sort, orders_by_every_column_in_its_direction)
+{
+	int ids[COL_COUNT];
+	int n = 0;
+
+	for (int id = COL_PID; id < COL_COUNT; id++)
+		ids[n++] = id;
+	ids[n++] = COL_RATE;
+	for (int i = 0; i < n; i++) {
+		struct flow_row rows[2] = { tcp_row(), tcp_row() };
+		int first = expected_first_rank(ids[i]);
+
+		set_rank(&rows[0], ids[i], first);
+		set_rank(&rows[1], ids[i], !first);
+		/* The tie-break alone would put them the other way round. */
+		rows[0].key.cookie = 2;
+		rows[1].key.cookie = 1;
+		cr_assert_lt(column_compare(&rows[0], &rows[1], ids[i]), 0, "%s",
+			     column_name(ids[i]));
+		cr_assert_gt(column_compare(&rows[1], &rows[0], ids[i]), 0, "%s",
+			     column_name(ids[i]));
+		sort_column = ids[i];
+		qsort(rows, 2, sizeof(rows[0]), compare_for_qsort);
+		cr_assert_eq(rows[0].key.cookie, 2, "%s", column_name(ids[i]));
+	}
+}
+
+Test(sort, orders_numbers_descending)
+{
+	struct flow_row rows[3] = { tcp_row(), tcp_row(), tcp_row() };
+
+	rows[0].tx_bytes = 5;
+	rows[1].tx_bytes = UINT64_MAX;
+	rows[2].tx_bytes = 0;
+	rows[0].key.cookie = 1;
+	rows[1].key.cookie = 2;
+	rows[2].key.cookie = 3;
+	sort_column = COL_TX_BYTES;
+	qsort(rows, 3, sizeof(rows[0]), compare_for_qsort);
+	cr_assert_eq(rows[0].tx_bytes, UINT64_MAX);
+	cr_assert_eq(rows[1].tx_bytes, 5);
+	cr_assert_eq(rows[2].tx_bytes, 0);
+}
+
+Test(sort, orders_text_ascending)
+{
+	struct flow_row rows[3] = { tcp_row(), tcp_row(), tcp_row() };
+
+	strcpy(rows[0].id.comm, "sshd");
+	strcpy(rows[1].id.comm, "curl");
+	strcpy(rows[2].id.comm, "nginx");
+	rows[0].key.cookie = 1;
+	rows[1].key.cookie = 2;
+	rows[2].key.cookie = 3;
+	sort_column = COL_COMM;
+	qsort(rows, 3, sizeof(rows[0]), compare_for_qsort);
+	cr_assert_str_eq(rows[0].id.comm, "curl");
+	cr_assert_str_eq(rows[1].id.comm, "nginx");
+	cr_assert_str_eq(rows[2].id.comm, "sshd");
+}
+
+Test(sort, puts_null_last_in_both_directions)
+{
+	struct flow_row known = tcp_row(), unknown = tcp_row();
+
+	known.key.cookie = 2;
+	unknown.key.cookie = 1;
+	unknown.id.tgid = 0;
+	memset(unknown.id.comm, 0, sizeof(unknown.id.comm));
+	cr_assert_lt(column_compare(&known, &unknown, COL_PID), 0);
+	cr_assert_gt(column_compare(&unknown, &known, COL_PID), 0);
+	cr_assert_lt(column_compare(&known, &unknown, COL_COMM), 0);
+	cr_assert_gt(column_compare(&unknown, &known, COL_COMM), 0);
+}
+
+Test(sort, puts_non_finite_rates_last)
+{
+	struct flow_row finite = tcp_row(), broken = tcp_row();
+
+	finite.key.cookie = 2;
+	broken.key.cookie = 1;
+	finite.tx_rate = 0;
+	finite.rx_rate = 0;
+	broken.tx_rate = NAN;
+	cr_assert_lt(column_compare(&finite, &broken, COL_RATE), 0);
+	cr_assert_gt(column_compare(&broken, &finite, COL_RATE), 0);
+}
+
+Test(sort, breaks_ties_by_cookie)
+{
+	struct flow_row a = tcp_row(), b = tcp_row();
+
+	a.key.cookie = 1;
+	b.key.cookie = UINT64_MAX;
+	for (int id = 0; id <= COL_RATE; id++) {
+		cr_assert_lt(column_compare(&a, &b, id), 0, "%s", column_name(id));
+		cr_assert_gt(column_compare(&b, &a, id), 0, "%s", column_name(id));
+	}
+}
+
+Test(sort, breaks_cookie_ties_by_the_rest_of_the_key)
+{
+	struct flow_row a = udp_row(), b = udp_row();
+
+	a.key.peer_port = 53;
+	b.key.peer_port = 53;
+	a.key.peer_addr[0] = 1;
+	b.key.peer_addr[0] = 2;
+	cr_assert_lt(column_compare(&a, &b, COL_RATE), 0);
+	cr_assert_gt(column_compare(&b, &a, COL_RATE), 0);
+	cr_assert_eq(column_compare(&a, &a, COL_RATE), 0);
+}
