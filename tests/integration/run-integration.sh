@@ -1,0 +1,25 @@
+#!/bin/sh
+# Integration tests: the real tcptop binary, real BPF programs, real loopback traffic.
+# Run by "make check" with TCPTOP (the built binary) and TCPTOP_SRCDIR (the source tree)
+# in the environment. Needs root; otherwise the test is skipped (exit 77).
+if [ "$(id -u)" -ne 0 ]; then
+	echo "integration tests need root (sudo make check)"
+	exit 77
+fi
+: "${TCPTOP_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${TCPTOP:=$(pwd)/tcptop}"
+export TCPTOP TCPTOP_SRCDIR
+if [ ! -x "$TCPTOP" ]; then
+	echo "run-integration.sh: no tcptop binary at $TCPTOP (set TCPTOP)" >&2
+	exit 99
+fi
+# Keep the source tree clean (it may be read-only in a VPATH build).
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONDONTWRITEBYTECODE
+# Debian's python3-pytest lives in /usr/bin/python3's path; a python3 earlier in PATH
+# (pyenv, a venv) may not have it.
+python=python3
+if ! python3 -c 'import pytest' >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
+	python=/usr/bin/python3
+fi
+exec "$python" -m pytest -v -p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration"

@@ -1,0 +1,324 @@
+"""Running the tcptop binary and reading what it prints.
+
+``run_tcptop`` runs it to completion; ``Tcptop`` runs it in the background and collects
+snapshots while the test makes traffic. Every run's stderr is checked for sanitizer
+reports (the suite also runs against an ASan/UBSan build).
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from datetime import datetime, timezone
+
+TCPTOP = os.environ.get("TCPTOP", "")
+
+COLUMNS = ["time", "pid", "comm", "proto", "laddr", "lport", "raddr", "rport", "state",
+           "tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "tx_rate", "rx_rate",
+           "rtt_us", "retrans", "age_s", "netns"]
+HEADER = ",".join(COLUMNS)
+INT_COLUMNS = {"pid", "lport", "rport", "tx_bytes", "rx_bytes", "tx_packets", "rx_packets",
+               "rtt_us", "retrans", "netns"}
+REAL_COLUMNS = {"tx_rate", "rx_rate", "age_s"}
+TEXT_COLUMNS = {"time", "comm", "proto", "laddr", "raddr", "state"}
+NUMERIC_COLUMNS = INT_COLUMNS | REAL_COLUMNS
+
+TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+
+
+def check_no_sanitizer_report(stderr, what="tcptop"):
+    match = SANITIZER_RE.search(stderr or "")
+    assert not match, "%s: sanitizer report on stderr:\n%s" % (what, stderr)
+
+
+def parse_time(text):
+    """Seconds since the epoch of a snapshot time such as 2026-11-23T14:05:01.250Z."""
+    assert TIME_RE.match(text), "time %r is not ISO-8601 UTC with milliseconds" % text
+    stamp = datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp.replace(tzinfo=timezone.utc).timestamp()
+
+
+def _typed(name, text):
+    """CSV field to a value: empty is None, numbers become int/float."""
+    if text == "":
+        return None
+    if name in INT_COLUMNS:
+        assert re.fullmatch(r"\d+", text), "%s=%r is not an integer" % (name, text)
+        return int(text)
+    if name in REAL_COLUMNS:
+        value = float(text)
+        assert value >= 0, "%s=%r is negative" % (name, text)
+        return value
+    return text
+
+
+def parse_csv_rows(lines):
+    """Data lines (no header) to row dicts with typed values."""
+    rows = []
+    for fields in csv.reader(io.StringIO("".join(line + "\n" for line in lines))):
+        assert len(fields) == len(COLUMNS), "row has %d fields: %r" % (len(fields), fields)
+        rows.append({name: _typed(name, value) for name, value in zip(COLUMNS, fields)})
+    return rows
+
+
+def parse_jsonl_row(line):
+    obj = json.loads(line)
+    assert list(obj.keys()) == COLUMNS, "JSONL keys %r" % list(obj.keys())
+    return obj
+
+
+class Snapshot:
+    """The rows that share one time value."""
+
+    def __init__(self, time_text, rows):
+        self.time_text = time_text
+        self.time = parse_time(time_text)
+        self.rows = rows
+
+    def find(self, **match):
+        """Rows whose fields equal every given value."""
+        return [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]
+
+    def one(self, **match):
+        rows = self.find(**match)
+        assert len(rows) == 1, "expected one row matching %r at %s, got %d:\n%s" % (
+            match, self.time_text, len(rows), "\n".join(map(str, rows)))
+        return rows[0]
+
+    def __repr__(self):
+        return "<Snapshot %s: %d rows>" % (self.time_text, len(self.rows))
+
+
+def group_snapshots(rows):
+    """Consecutive rows with the same time form one snapshot."""
+    snaps = []
+    for row in rows:
+        if snaps and snaps[-1].time_text == row["time"]:
+            snaps[-1].rows.append(row)
+        else:
+            snaps.append(Snapshot(row["time"], [row]))
+    times = [s.time_text for s in snaps]
+    assert len(set(times)) == len(times), "a snapshot time comes back later: %r" % times
+    return snaps
+
+
+def parse_output(text, fmt="csv"):
+    """Whole stdout of a run: (rows, snapshots). Checks the CSV header comes once, first."""
+    assert text == "" or text.endswith("\n"), "output ends with a partial line: %r" % text[-200:]
+    lines = text.splitlines()
+    if fmt == "csv":
+        assert lines, "no CSV header"
+        assert lines[0] == HEADER, "CSV header is %r" % lines[0]
+        assert HEADER not in lines[1:], "CSV header repeated"
+        rows = parse_csv_rows(lines[1:])
+    else:
+        rows = [parse_jsonl_row(line) for line in lines]
+    return rows, group_snapshots(rows)
+
+
+class Result:
+    def __init__(self, args, returncode, stdout, stderr, elapsed):
+        self.args, self.returncode = args, returncode
+        self.stdout, self.stderr, self.elapsed = stdout, stderr, elapsed
+
+    def __repr__(self):
+        return "tcptop %s -> exit %s\nstdout: %r\nstderr: %r" % (
+            " ".join(self.args), self.returncode, self.stdout[-2000:], self.stderr[-2000:])
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+    env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    return env
+
+
+def run_tcptop(args, timeout=60, preexec=None, prefix=()):
+    """Run tcptop to completion (killing it after timeout, which fails the test)."""
+    cmd = list(prefix) + [TCPTOP] + list(args)
+    start = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=_env(), preexec_fn=preexec)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("tcptop %s did not finish within %ss\nstderr: %s"
+                             % (" ".join(args), timeout, err.decode(errors="replace")))
+    result = Result(list(args), proc.returncode, out.decode(errors="replace"),
+                    err.decode(errors="replace"), time.monotonic() - start)
+    check_no_sanitizer_report(result.stderr, "tcptop " + " ".join(args))
+    return result
+
+
+class Tcptop:
+    """tcptop -b in the background. Snapshots are read as they come; a snapshot counts as
+    complete once the next one has begun or tcptop has exited."""
+
+    def __init__(self, args, fmt="csv"):
+        self.args = ["-b"] + list(args)
+        if fmt != "csv":
+            self.args += ["--format", fmt]
+        self.fmt = fmt
+        self.started = time.time()
+        self.proc = subprocess.Popen([TCPTOP] + self.args, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     env=_env())
+        self._lock = threading.Condition()
+        self._out = bytearray()
+        self._err = bytearray()
+        self._eof = False
+        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self._out, True)),
+                         threading.Thread(target=self._pump, args=(self.proc.stderr, self._err, False))]
+        for t in self._threads:
+            t.daemon = True
+            t.start()
+
+    def _pump(self, stream, buf, is_stdout):
+        while True:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            with self._lock:
+                if not chunk:
+                    if is_stdout:
+                        self._eof = True
+                    self._lock.notify_all()
+                    return
+                buf.extend(chunk)
+                self._lock.notify_all()
+
+    @property
+    def stderr(self):
+        with self._lock:
+            return self._err.decode(errors="replace")
+
+    @property
+    def stdout(self):
+        with self._lock:
+            return self._out.decode(errors="replace")
+
+    def _complete_snapshots(self):
+        """Snapshots known to be complete so far (caller holds the lock)."""
+        text = self._out.decode(errors="replace")
+        lines = text.split("\n")
+        lines = lines[:-1]  # the part after the last newline is unfinished (or empty)
+        if self.fmt == "csv":
+            if not lines:
+                return []
+            assert lines[0] == HEADER, "CSV header is %r" % lines[0]
+            rows = parse_csv_rows(lines[1:])
+        else:
+            rows = [parse_jsonl_row(line) for line in lines]
+        snaps = group_snapshots(rows)
+        if not self._eof and snaps:
+            snaps = snaps[:-1]
+        return snaps
+
+    def snapshots(self):
+        with self._lock:
+            return self._complete_snapshots()
+
+    def wait_for(self, predicate, timeout=20, what="a snapshot"):
+        """The first complete snapshot for which predicate(snapshot) is true."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                for snap in self._complete_snapshots():
+                    if predicate(snap):
+                        return snap
+                left = deadline - time.monotonic()
+                if self._eof or left <= 0:
+                    raise AssertionError(
+                        "tcptop %s: no %s within %ss (exit %s)\nstderr: %s\nlast output:\n%s"
+                        % (" ".join(self.args), what, timeout, self.proc.poll(),
+                           self._err.decode(errors="replace"),
+                           self._out.decode(errors="replace")[-3000:]))
+                self._lock.wait(min(left, 0.2))
+
+    def wait_snapshots(self, count, timeout=20):
+        """Returns once count snapshots are complete."""
+        snaps = []
+
+        def enough(_):
+            snaps[:] = self._complete_snapshots()
+            return len(snaps) >= count
+        self.wait_for(enough, timeout, "%d snapshots" % count)
+        return snaps
+
+    def wait_after(self, wall_time, timeout=20, margin=0.05):
+        """The first complete snapshot taken after wall_time (time.time() of the test)."""
+        return self.wait_for(lambda s: s.time > wall_time + margin, timeout,
+                             "snapshot after %.3f" % wall_time)
+
+    def wait_row(self, timeout=20, **match):
+        """The first complete snapshot with a row matching all fields; returns (snap, row)."""
+        snap = self.wait_for(lambda s: len(s.find(**match)) > 0, timeout,
+                             "row matching %r" % match)
+        return snap, snap.find(**match)[0]
+
+    def stop(self, sig=signal.SIGINT, timeout=15):
+        """Signal tcptop, wait for it, check its exit status and stderr; returns
+        (rows, snapshots) of the whole output."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.wait_exit(timeout)
+
+    def wait_exit(self, timeout=30):
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            for t in self._threads:
+                t.join(5)
+            raise AssertionError("tcptop %s did not exit within %ss\nstderr: %s"
+                                 % (" ".join(self.args), timeout, self.stderr))
+        for t in self._threads:
+            t.join(10)
+        check_no_sanitizer_report(self.stderr, "tcptop " + " ".join(self.args))
+        assert self.proc.returncode == 0, "tcptop %s exited %s\nstderr: %s" % (
+            " ".join(self.args), self.proc.returncode, self.stderr)
+        return parse_output(self.stdout, self.fmt)
+
+    def kill(self):
+        """Teardown: make sure the process is gone (no checks)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for t in self._threads:
+            t.join(5)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def rows_of(snapshots, **match):
+    """Every row in the given snapshots matching the fields."""
+    return [r for s in snapshots for r in s.find(**match)]
+
+
+def is_ipv4(text):
+    return text is not None and re.fullmatch(r"\d+\.\d+\.\d+\.\d+", text) is not None
+
+
+def is_ipv6(text):
+    return text is not None and ":" in text
+
+
+def assert_within(row, column, expected, rel=0.01):
+    """row[column] is within rel (1% by default) of expected."""
+    value = row[column]
+    assert value is not None, "%s is empty in %r" % (column, row)
+    assert abs(value - expected) <= rel * expected, \
+        "%s=%s, expected %s (within %.0f%%) in row %r" % (column, value, expected, rel * 100, row)
+
+
+def assert_owner(row, agent):
+    assert row["pid"] == agent.pid and row["comm"] == agent.comm, \
+        "row owned by pid=%r comm=%r, expected pid=%d comm=%r: %r" % (
+            row["pid"], row["comm"], agent.pid, agent.comm, row)

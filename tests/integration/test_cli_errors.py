@@ -1,0 +1,145 @@
+"""Command line: bad values and unknown options are usage errors (one line on stderr
+naming the option, exit 2, nothing on stdout); --help and --version; accepted durations;
+the privilege check."""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from tcptop_run import COLUMNS, parse_output, run_tcptop
+
+MISSING_DIR = "/nonexistent-tcptop-test-dir"
+
+INTERVAL = r"-d|--interval|interval"
+BAD_ARGS = [
+    # (arguments, pattern the one stderr line must contain to name the option)
+    (["-d", "0"], INTERVAL),
+    (["-d", "abc"], INTERVAL),
+    (["-d", "-5ms"], INTERVAL),
+    (["--interval=-5ms"], INTERVAL),
+    (["-d", "250mss"], INTERVAL),
+    (["--interval", "5ms"], INTERVAL),  # below the 10ms minimum
+    (["0"], INTERVAL),
+    (["abc"], INTERVAL),
+    (["250mss"], INTERVAL),
+    (["--port", "70000"], r"--port"),
+    (["--sport", "70000"], r"--sport"),
+    (["--dport", "70000"], r"--dport"),
+    (["-p", "12ab"], r"-p\b|--pid"),
+    (["--pid", "12ab"], r"-p\b|--pid"),
+    (["--bogus"], r"--bogus"),
+    (["-Z"], r"-Z"),
+    (["-p"], r"-p\b|--pid"),
+    (["--format", "xml"], r"--format"),
+    (["--format=yaml"], r"--format"),
+    (["-s", "nosuchcolumn"], r"-s\b|--sort"),
+    (["--sort", "bogus"], r"-s\b|--sort"),
+    (["-l", MISSING_DIR + "/flows.csv"], r"-l\b|--log"),
+    (["--log", "/tmp"], r"-l\b|--log"),
+    (["-i", "tt_noif0"], r"-i\b|--interface"),
+    (["--interface", "tt_noif0"], r"-i\b|--interface"),
+]
+
+
+@pytest.mark.parametrize("args,names", BAD_ARGS, ids=[" ".join(a) for a, _ in BAD_ARGS])
+def test_bad_argument_is_usage_error_naming_option(args, names):
+    result = run_tcptop(["-b", "-N", "1"] + args, timeout=20)
+    assert result.returncode == 2, result
+    assert result.stdout == "", result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
+    assert re.search(names, lines[0]), "stderr %r does not name the option (%s)" % (
+        lines[0], names)
+    assert not os.path.exists(MISSING_DIR)
+
+
+def test_usage_error_creates_no_log_file(tmp_path):
+    """A usage error never creates the log file it names."""
+    log = tmp_path / "never.csv"
+    result = run_tcptop(["-b", "-l", str(log), "--format", "xml"], timeout=20)
+    assert result.returncode == 2, result
+    assert not log.exists()
+
+
+@pytest.mark.parametrize("option", ["-h", "--help"])
+def test_help_prints_usage_and_exits_0(option):
+    result = run_tcptop([option], timeout=20)
+    assert result.returncode == 0, result
+    assert result.stderr == "", result
+    assert "usage" in result.stdout.lower(), result
+    for opt in ("--interval", "--count", "--batch", "--format", "--log", "--pid", "--process",
+                "--port", "--sport", "--dport", "--tcp", "--udp", "--interface", "--sort",
+                "--version", "--help", "--max-flows", "--udp-timeout"):
+        assert opt in result.stdout, "--help does not mention %s" % opt
+    text = re.sub(r"\s+", "", result.stdout)
+    assert ",".join(COLUMNS) in text, "--help does not list the columns"
+
+
+@pytest.mark.parametrize("option", ["-V", "--version"])
+def test_version_prints_version_and_exits_0(option):
+    result = run_tcptop([option], timeout=20)
+    assert result.returncode == 0, result
+    assert re.match(r"^tcptop \S+\n$", result.stdout), result
+    assert result.stderr == "", result
+
+
+@pytest.mark.parametrize("interval,seconds", [("250ms", 0.25), ("0.5s", 0.5), ("2s", 2.0),
+                                              ("2", 2.0), ("10ms", 0.01)])
+def test_accepted_interval_forms(interval, seconds):
+    result = run_tcptop(["-b", "-N", "2", "-d", interval, "--replay", "synthetic:3"],
+                        timeout=20)
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)
+    assert len(snaps) == 2 and all(len(s.rows) == 3 for s in snaps), snaps
+    assert result.elapsed >= 2 * seconds * 0.9, result.elapsed
+    gap = snaps[1].time - snaps[0].time
+    assert gap >= seconds * 0.8 - 0.002, "snapshots %.3fs apart with -d %s" % (gap, interval)
+
+
+def test_positional_interval_and_count():
+    result = run_tcptop(["-b", "--replay", "synthetic:4", "0.05", "3"], timeout=20)
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)
+    assert len(snaps) == 3 and all(len(s.rows) == 4 for s in snaps), snaps
+
+
+def test_long_options_count_and_batch():
+    result = run_tcptop(["--batch", "--count", "2", "--interval", "50ms", "--replay",
+                         "synthetic:4"], timeout=20)
+    assert result.returncode == 0, result
+    assert len(parse_output(result.stdout)[1]) == 2
+
+
+def test_verbose_and_no_resolve_keep_stdout_clean():
+    result = run_tcptop(["-b", "-v", "-n", "-N", "2", "-d", "50ms", "--replay", "synthetic:4"],
+                        timeout=20)
+    assert result.returncode == 0, result
+    assert len(parse_output(result.stdout)[1]) == 2
+
+
+def _unprivileged_prefix():
+    if shutil.which("setpriv"):
+        return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=-all"]
+    if shutil.which("runuser"):
+        return ["runuser", "-u", "nobody", "--"]
+    return None
+
+
+def test_unprivileged_run_says_to_use_sudo_and_exits_1():
+    prefix = _unprivileged_prefix()
+    if prefix is None:
+        pytest.skip("neither setpriv nor runuser is available")
+    if not os.access(os.environ["TCPTOP"], os.X_OK, effective_ids=False):
+        pytest.skip("tcptop binary not executable")
+    probe = run_tcptop(["--version"], prefix=prefix, timeout=20)
+    if probe.returncode != 0:
+        pytest.skip("user nobody cannot run %s: %s" % (os.environ["TCPTOP"], probe.stderr))
+    result = run_tcptop(["-b", "-N", "1"], prefix=prefix, timeout=20)
+    assert result.returncode == 1, result
+    assert result.stdout == "", result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result
+    assert re.search(r"sudo|CAP_BPF|CAP_PERFMON|CAP_NET_ADMIN|capabilit", lines[0]), lines

@@ -1,0 +1,291 @@
+"""What tcptop prints: CSV header and quoting, snapshot times, JSONL, --log, sorting,
+rates, age and netns."""
+
+import json
+import time
+
+import pytest
+
+from tcptop_run import (COLUMNS, HEADER, INT_COLUMNS, NUMERIC_COLUMNS, REAL_COLUMNS,
+                        TEXT_COLUMNS, assert_owner, parse_output, parse_time, run_tcptop)
+from traffic import TcpPair
+
+
+def traffic_world(agents):
+    """A listener, a TCP connection with traffic and a connected UDP pair."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    pair.transfer(20_000, 10_000)
+    ua = client.call("udp_socket", family=6, host="::1")
+    ub = server.call("udp_socket", family=6, host="::1")
+    client.call("udp_connect", sid=ua["sid"], host="::1", port=ub["port"])
+    return server, client, pair, ua, ub
+
+
+# ----------------------------------------------------------------------------------- CSV
+
+def test_csv_header_once_then_rows_with_every_column(agents):
+    traffic_world(agents)
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "3"])
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert lines[0] == HEADER
+    assert lines.count(HEADER) == 1
+    rows, snaps = parse_output(result.stdout)
+    assert len(snaps) == 3, snaps
+    for row in rows:
+        assert row["proto"] in ("TCP", "UDP"), row
+        assert row["laddr"] is not None and row["lport"] is not None, row
+        if row["proto"] == "UDP":
+            assert row["state"] == "-" and row["rtt_us"] is None, row
+
+
+def test_snapshot_time_is_iso8601_utc_ms_shared_by_its_rows_and_increasing(agents):
+    traffic_world(agents)
+    before = time.time()
+    result = run_tcptop(["-b", "-d", "250ms", "-N", "4"])
+    after = time.time()
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)  # checks the format; a time never comes back
+    assert len(snaps) == 4, snaps
+    times = [s.time for s in snaps]
+    assert times == sorted(times) and len(set(times)) == 4, times
+    assert before - 1 <= times[0] and times[-1] <= after + 1, (before, times, after)
+
+
+def test_first_snapshot_comes_one_interval_after_start():
+    start = time.time()
+    result = run_tcptop(["-b", "-d", "500ms", "-N", "1", "--replay", "synthetic:5"])
+    assert result.returncode == 0, result
+    snap = parse_output(result.stdout)[1][0]
+    assert snap.time - start >= 0.45, "first snapshot %.3fs after start" % (snap.time - start)
+    assert snap.time - start < 3, "first snapshot %.3fs after start" % (snap.time - start)
+    assert result.elapsed >= 0.45
+
+
+def test_snapshots_are_one_interval_apart():
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "6", "--replay", "synthetic:5"])
+    assert result.returncode == 0, result
+    times = [s.time for s in parse_output(result.stdout)[1]]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert len(gaps) == 5
+    mean = sum(gaps) / len(gaps)
+    assert 0.17 <= mean <= 0.3, gaps
+    assert min(gaps) >= 0.1, gaps
+
+
+def test_csv_quotes_comm_with_comma_and_quote_rfc4180(agents, tag):
+    """A process named tt,"q_NNNNN: its comm field is "tt,""q_NNNNN" in the CSV."""
+    name = 'tt,"q_%s' % tag
+    odd = agents.named(name)
+    listen = odd.call("tcp_listen", family=4)
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "1", "--sport", str(listen["port"])])
+    assert result.returncode == 0, result
+    quoted = '"tt,""q_%s"' % tag
+    lines = result.stdout.splitlines()[1:]
+    assert len(lines) == 1, result
+    assert ("," + quoted + ",") in lines[0], lines
+    rows, _ = parse_output(result.stdout)
+    assert rows[0]["comm"] == name, rows
+    assert_owner(rows[0], odd)
+
+
+def test_netns_column_is_network_namespace_inode(agents, netns_inode):
+    server, client, pair, _, _ = traffic_world(agents)
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "1"])
+    snap = parse_output(result.stdout)[1][0]
+    for row in (snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port),
+                snap.one(proto="TCP", lport=pair.port, state="LISTEN")):
+        assert row["netns"] == netns_inode, row
+
+
+# --------------------------------------------------------------------------------- JSONL
+
+def check_jsonl_types(obj):
+    assert list(obj) == COLUMNS, list(obj)
+    for key, value in obj.items():
+        if value is None:
+            assert key not in ("time", "proto", "laddr", "lport"), obj
+            continue
+        if key in INT_COLUMNS:
+            assert type(value) is int and value >= 0, (key, obj)
+        elif key in REAL_COLUMNS:
+            assert type(value) in (int, float) and value >= 0, (key, obj)
+        else:
+            assert key in TEXT_COLUMNS and type(value) is str, (key, obj)
+    parse_time(obj["time"])
+
+
+def test_jsonl_lines_parse_with_exact_keys_numbers_and_nulls(tcptop, agents):
+    server, client, pair, ua, ub = traffic_world(agents)
+    run = tcptop("-d", "250ms", fmt="jsonl")
+    run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    client.call("udp_send", sid=ua["sid"], size=33, count=3)
+    server.call("udp_recv", sid=ub["sid"], count=3)
+    pair.transfer(1111, 2222)
+    run.wait_after(time.time())
+    run.stop()
+    text = run.stdout
+    assert text.endswith("\n")
+    objs = []
+    for line in text.splitlines():
+        obj = json.loads(line)  # every line is one JSON object
+        assert isinstance(obj, dict), line
+        check_jsonl_types(obj)
+        objs.append(obj)
+    last_time = objs[-1]["time"]
+    last = [o for o in objs if o["time"] == last_time]
+    lsn = [o for o in last if o["lport"] == pair.port and o["state"] == "LISTEN"]
+    assert len(lsn) == 1 and lsn[0]["raddr"] is None and lsn[0]["rport"] is None \
+        and lsn[0]["rtt_us"] is None, lsn
+    cli = [o for o in last if o["lport"] == pair.client_lport and o["rport"] == pair.port]
+    assert len(cli) == 1, last
+    assert cli[0]["proto"] == "TCP" and cli[0]["pid"] == client.pid \
+        and cli[0]["comm"] == client.comm, cli
+    assert (cli[0]["tx_bytes"], cli[0]["rx_bytes"]) == (1111, 2222), cli
+    assert type(cli[0]["rtt_us"]) is int and cli[0]["rtt_us"] > 0, cli
+    udp = [o for o in last if o["proto"] == "UDP" and o["lport"] == ua["port"]]
+    assert len(udp) == 1 and udp[0]["rtt_us"] is None and udp[0]["state"] == "-", udp
+    assert (udp[0]["tx_packets"], udp[0]["tx_bytes"]) == (3, 99), udp
+
+
+def test_jsonl_replay_rows_have_typed_values():
+    result = run_tcptop(["-b", "-d", "50ms", "-N", "2", "--format", "jsonl",
+                         "--replay", "synthetic:20"])
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert len(lines) == 40, result
+    objs = [json.loads(line) for line in lines]
+    for obj in objs:
+        check_jsonl_types(obj)
+        if obj["proto"] == "UDP":
+            assert obj["rtt_us"] is None and obj["state"] == "-", obj
+        else:
+            assert type(obj["rtt_us"]) is int, obj
+
+
+def test_jsonl_and_csv_show_the_same_values():
+    csv_rows, _ = parse_output(run_tcptop(["-b", "-d", "50ms", "-N", "1", "--replay",
+                                           "synthetic:30"]).stdout)
+    json_rows, _ = parse_output(run_tcptop(["-b", "-d", "50ms", "-N", "1", "--format", "jsonl",
+                                            "--replay", "synthetic:30"]).stdout, "jsonl")
+    skip = {"time", "tx_rate", "rx_rate", "age_s"}
+    def key(r):
+        return tuple(r[c] for c in COLUMNS if c not in skip)
+    assert sorted(map(key, csv_rows), key=repr) == sorted(map(key, json_rows), key=repr)
+
+
+# ----------------------------------------------------------------------------------- log
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_log_file_gets_the_same_snapshots_as_stdout(agents, tmp_path, fmt):
+    traffic_world(agents)
+    log = tmp_path / ("flows." + fmt)
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "3", "--format", fmt, "-l", str(log)])
+    assert result.returncode == 0, result
+    written = log.read_text()
+    assert written == result.stdout, "log differs from stdout"
+    _, snaps = parse_output(written, fmt)  # CSV: header exactly once, first
+    assert len(snaps) == 3, snaps
+
+
+def test_log_long_option_with_replay(tmp_path):
+    log = tmp_path / "replay.csv"
+    result = run_tcptop(["-b", "-d", "50ms", "-N", "2", "--log", str(log),
+                         "--replay", "synthetic:10"])
+    assert result.returncode == 0, result
+    assert log.read_text() == result.stdout
+    assert len(result.stdout.splitlines()) == 21
+
+
+# ---------------------------------------------------------------------------------- sort
+
+def check_sorted(snaps, column):
+    """Within each snapshot: numbers high to low, text A to Z (empty values ignored)."""
+    assert snaps
+    for snap in snaps:
+        if column == "rate":
+            values = [r["tx_rate"] + r["rx_rate"] for r in snap.rows]
+        else:
+            values = [r[column] for r in snap.rows if r[column] is not None]
+        if column in NUMERIC_COLUMNS or column == "rate":
+            expected = sorted(values, reverse=True)
+        else:
+            expected = sorted(values)
+        assert values == expected, "-s %s: snapshot %s not in order: %r" % (
+            column, snap.time_text, values)
+
+
+@pytest.mark.parametrize("column", [c for c in COLUMNS if c != "time"] + ["rate"])
+def test_sort_orders_replay_rows_within_each_snapshot(column):
+    result = run_tcptop(["-b", "-d", "50ms", "-N", "3", "-s", column,
+                         "--replay", "synthetic:200:50"])
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)
+    assert len(snaps) == 3 and all(len(s.rows) == 200 for s in snaps), snaps
+    check_sorted(snaps, column)
+
+
+def test_default_sort_is_rate_descending():
+    result = run_tcptop(["-b", "-d", "50ms", "-N", "3", "--replay", "synthetic:200:50"])
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)
+    check_sorted(snaps, "rate")
+    # Only the 50 active flows move after the first drain: they come first.
+    assert all(r["tx_rate"] + r["rx_rate"] > 0 for r in snaps[-1].rows[:50])
+    assert all(r["tx_rate"] + r["rx_rate"] == 0 for r in snaps[-1].rows[50:])
+
+
+@pytest.mark.parametrize("column", ["tx_bytes", "comm", "lport"])
+def test_sort_orders_live_rows(tcptop, agents, column):
+    server, client = agents.new("srv"), agents.new("cli")
+    pairs = [TcpPair(server, client, family=4) for _ in range(3)]
+    run = tcptop("-d", "200ms", "-s", column)
+    run.wait_row(proto="TCP", lport=pairs[0].client_lport)
+    for i, pair in enumerate(pairs):
+        pair.transfer(10_000 * (i + 1), 3000 * (3 - i))
+    run.wait_after(time.time())
+    _, snaps = run.stop()
+    check_sorted(snaps, column)
+
+
+# --------------------------------------------------------------------------- rates & age
+
+def test_rates_are_bytes_per_second_over_the_last_interval(tcptop, agents):
+    """tx_rate/rx_rate equal the byte increase since the previous snapshot over the time
+    between them, and are 0 once the flow is idle."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    run = tcptop("-d", "300ms")
+    run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    pair.transfer(600_000, 200_000)
+    done = time.time()
+    run.wait_for(lambda s: s.time > done + 0.7, what="two idle snapshots")
+    snaps = run.snapshots()
+    key = dict(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    series = [(s.time, s.one(**key)) for s in snaps if s.find(**key)]
+    moved = False
+    for (t0, r0), (t1, r1) in zip(series, series[1:]):
+        for column, rate in (("tx_bytes", "tx_rate"), ("rx_bytes", "rx_rate")):
+            delta = r1[column] - r0[column]
+            expected = delta / (t1 - t0)
+            assert abs(r1[rate] - expected) <= 0.05 * expected + 1, \
+                "%s=%s but %d bytes in %.3fs = %.1f/s" % (rate, r1[rate], delta, t1 - t0,
+                                                           expected)
+            moved = moved or delta > 0
+    assert moved, series
+    idle = series[-1][1]
+    assert idle["tx_rate"] == 0 and idle["rx_rate"] == 0, idle
+    run.stop()
+
+
+def test_age_grows_between_snapshots(tcptop, agents):
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    run = tcptop("-d", "200ms")
+    snaps = run.wait_snapshots(3)
+    key = dict(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    ages = [s.one(**key)["age_s"] for s in snaps[:3]]
+    assert ages[0] >= 0 and ages[0] < ages[1] < ages[2], ages
+    assert abs((ages[2] - ages[1]) - (snaps[2].time - snaps[1].time)) < 0.1, ages
+    run.stop()

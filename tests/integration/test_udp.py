@@ -1,0 +1,166 @@
+"""UDP flows: one row per (socket, remote peer), exact datagram and byte counts."""
+
+import time
+
+import pytest
+
+from tcptop_run import assert_owner
+
+LOOPBACK = {4: "127.0.0.1", 6: "::1"}
+# A second local address, so two peers differ by address as well as port.
+SECOND = {4: "127.0.0.2", 6: "::1"}
+
+
+def running_tcptop(tcptop, agent, interval="250ms"):
+    """tcptop, returned once it shows a marker listener of agent (so its hooks are live)."""
+    marker = agent.call("tcp_listen", family=4)
+    run = tcptop("-d", interval)
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+    return run
+
+
+def check_udp_row(row, agent):
+    assert row["proto"] == "UDP", row
+    assert row["state"] == "-", row
+    assert row["rtt_us"] is None, row
+    assert_owner(row, agent)
+
+
+@pytest.mark.parametrize("family", [4, 6], ids=["v4", "v6"])
+def test_udp_recvfrom_on_unconnected_socket_gives_one_row_per_peer(tcptop, agents, family):
+    """One socket receives 5x100 bytes from peer A and 3x200 from peer B with recvfrom():
+    two rows with the peers' addresses and exact counts; the senders' rows match."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    sock = receiver.call("udp_socket", family=family, host=LOOPBACK[family])
+    peer_a = sender.call("udp_socket", family=family, host=LOOPBACK[family])
+    peer_b = sender.call("udp_socket", family=family, host=SECOND[family])
+    run = running_tcptop(tcptop, receiver)
+
+    sender.call("udp_sendto", sid=peer_a["sid"], host=LOOPBACK[family], port=sock["port"],
+                size=100, count=5)
+    sender.call("udp_sendto", sid=peer_b["sid"], host=LOOPBACK[family], port=sock["port"],
+                size=200, count=3)
+    got = receiver.call("udp_recvfrom", sid=sock["sid"], count=8)["datagrams"]
+    assert sorted(d[2] for d in got) == [100] * 5 + [200] * 3
+    snap = run.wait_after(time.time())
+
+    from_a = snap.one(proto="UDP", lport=sock["port"], raddr=peer_a["addr"],
+                      rport=peer_a["port"])
+    from_b = snap.one(proto="UDP", lport=sock["port"], raddr=peer_b["addr"],
+                      rport=peer_b["port"])
+    for row, packets, nbytes in ((from_a, 5, 500), (from_b, 3, 600)):
+        check_udp_row(row, receiver)
+        assert row["laddr"] == sock["addr"], row
+        assert (row["rx_packets"], row["rx_bytes"]) == (packets, nbytes), row
+        assert (row["tx_packets"], row["tx_bytes"]) == (0, 0), row
+
+    to_a = snap.one(proto="UDP", lport=peer_a["port"], raddr=sock["addr"], rport=sock["port"])
+    to_b = snap.one(proto="UDP", lport=peer_b["port"], raddr=sock["addr"], rport=sock["port"])
+    for row, packets, nbytes in ((to_a, 5, 500), (to_b, 3, 600)):
+        check_udp_row(row, sender)
+        assert (row["tx_packets"], row["tx_bytes"]) == (packets, nbytes), row
+    run.stop()
+
+
+@pytest.mark.parametrize("family", [4, 6], ids=["v4", "v6"])
+def test_udp_sendto_two_peers_from_one_socket_gives_two_rows(tcptop, agents, family):
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    dest_1 = receiver.call("udp_socket", family=family, host=LOOPBACK[family])
+    dest_2 = receiver.call("udp_socket", family=family, host=SECOND[family])
+    sock = sender.call("udp_socket", family=family, host=LOOPBACK[family])
+    run = running_tcptop(tcptop, sender)
+
+    sender.call("udp_sendto", sid=sock["sid"], host=dest_1["addr"], port=dest_1["port"],
+                size=50, count=4)
+    sender.call("udp_sendto", sid=sock["sid"], host=dest_2["addr"], port=dest_2["port"],
+                size=70, count=6)
+    receiver.call("udp_recvfrom", sid=dest_1["sid"], count=4)
+    receiver.call("udp_recvfrom", sid=dest_2["sid"], count=6)
+    snap = run.wait_after(time.time())
+
+    row_1 = snap.one(proto="UDP", lport=sock["port"], raddr=dest_1["addr"], rport=dest_1["port"])
+    row_2 = snap.one(proto="UDP", lport=sock["port"], raddr=dest_2["addr"], rport=dest_2["port"])
+    for row, packets, nbytes in ((row_1, 4, 200), (row_2, 6, 420)):
+        check_udp_row(row, sender)
+        assert row["laddr"] == sock["addr"], row
+        assert (row["tx_packets"], row["tx_bytes"]) == (packets, nbytes), row
+        assert (row["rx_packets"], row["rx_bytes"]) == (0, 0), row
+    for dest, packets, nbytes in ((dest_1, 4, 200), (dest_2, 6, 420)):
+        row = snap.one(proto="UDP", lport=dest["port"], raddr=sock["addr"], rport=sock["port"])
+        check_udp_row(row, receiver)
+        assert (row["rx_packets"], row["rx_bytes"]) == (packets, nbytes), row
+    run.stop()
+
+
+@pytest.mark.parametrize("family", [4, 6], ids=["v4", "v6"])
+def test_udp_connected_send_and_recv_counts_exact(tcptop, agents, family):
+    """Two connected sockets: 7x123 bytes one way, 2x321 back, with send()/recv(); each
+    socket is exactly one row, with its peer and exact counts."""
+    one, two = agents.new("uc1"), agents.new("uc2")
+    a = one.call("udp_socket", family=family, host=LOOPBACK[family])
+    b = two.call("udp_socket", family=family, host=LOOPBACK[family])
+    one.call("udp_connect", sid=a["sid"], host=b["addr"], port=b["port"])
+    two.call("udp_connect", sid=b["sid"], host=a["addr"], port=a["port"])
+    run = running_tcptop(tcptop, one)
+
+    one.call("udp_send", sid=a["sid"], size=123, count=7)
+    two.call("udp_recv", sid=b["sid"], count=7)
+    two.call("udp_send", sid=b["sid"], size=321, count=2)
+    one.call("udp_recv", sid=a["sid"], count=2)
+    snap = run.wait_after(time.time())
+
+    row_a = snap.one(proto="UDP", lport=a["port"])
+    row_b = snap.one(proto="UDP", lport=b["port"])
+    assert (row_a["raddr"], row_a["rport"]) == (b["addr"], b["port"]), row_a
+    assert (row_b["raddr"], row_b["rport"]) == (a["addr"], a["port"]), row_b
+    check_udp_row(row_a, one)
+    check_udp_row(row_b, two)
+    assert (row_a["tx_packets"], row_a["tx_bytes"], row_a["rx_packets"], row_a["rx_bytes"]) \
+        == (7, 861, 2, 642), row_a
+    assert (row_b["tx_packets"], row_b["tx_bytes"], row_b["rx_packets"], row_b["rx_bytes"]) \
+        == (2, 642, 7, 861), row_b
+    run.stop()
+
+
+def test_udp_recv_without_address_counts_into_unknown_peer_row(tcptop, agents):
+    """recv() and read() on an unconnected socket pass no address: the datagrams count
+    into the socket's row with empty raddr/rport, and into no per-peer row."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    sock = receiver.call("udp_socket", family=4)
+    peer = sender.call("udp_socket", family=4)
+    run = running_tcptop(tcptop, receiver)
+
+    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
+                size=90, count=4)
+    assert receiver.call("udp_recv", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    assert receiver.call("udp_read", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    snap = run.wait_after(time.time())
+
+    row = snap.one(proto="UDP", lport=sock["port"], raddr=None)
+    assert row["rport"] is None, row
+    check_udp_row(row, receiver)
+    assert (row["rx_packets"], row["rx_bytes"]) == (4, 360), row
+    for other in snap.find(proto="UDP", lport=sock["port"], raddr=peer["addr"],
+                           rport=peer["port"]):
+        assert other["rx_packets"] == 0 and other["rx_bytes"] == 0, \
+            "datagrams counted twice: %r and %r" % (row, other)
+    sent = snap.one(proto="UDP", lport=peer["port"], raddr=sock["addr"], rport=sock["port"])
+    assert (sent["tx_packets"], sent["tx_bytes"]) == (4, 360), sent
+    run.stop()
+
+
+def test_udp_v4_mapped_peer_is_shown_as_ipv4(tcptop, agents):
+    """A dual-stack AF_INET6 socket sending to ::ffff:127.0.0.1 is an IPv4 flow."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    dest = receiver.call("udp_socket", family=4)
+    sock = sender.call("udp_socket", family=6, host="::ffff:127.0.0.1", v6only=False)
+    run = running_tcptop(tcptop, sender)
+    sender.call("udp_sendto", sid=sock["sid"], host="::ffff:127.0.0.1", port=dest["port"],
+                size=10, count=3)
+    receiver.call("udp_recvfrom", sid=dest["sid"], count=3)
+    snap = run.wait_after(time.time())
+    row = snap.one(proto="UDP", lport=sock["port"], rport=dest["port"])
+    assert row["laddr"] == "127.0.0.1" and row["raddr"] == "127.0.0.1", row
+    assert (row["tx_packets"], row["tx_bytes"]) == (3, 30), row
+    check_udp_row(row, sender)
+    run.stop()
