@@ -12,6 +12,7 @@ struct collector_args {
 	uint64_t interval_ns;
 	uint64_t udp_timeout_ns;
 	int drained_fd; /* eventfd: written after each drain, read by the compute thread */
+	int built_fd;   /* eventfd: written by the compute thread when it has used a drain */
 	int stop_fd;    /* eventfd: readable when the program stops (never read) */
 	int failed_fd;  /* eventfd: written if draining fails for good */
 };

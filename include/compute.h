@@ -9,6 +9,7 @@ struct compute_args {
 	struct flow_table *table;
 	struct snapshot_feed *feed;
 	int drained_fd; /* eventfd written by the collector after each drain */
+	int built_fd;   /* eventfd written here once a drain's snapshot is built */
 	int stop_fd;    /* readable when the program stops (never read) */
 };
 

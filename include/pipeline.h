@@ -26,7 +26,7 @@ struct pipeline {
 	bool backend_open;
 	struct flow_table *table;
 	struct snapshot_feed feed;
-	int stop_fd, drained_fd, done_fd, failed_fd;
+	int stop_fd, drained_fd, built_fd, done_fd, failed_fd;
 	struct collector_args collector;
 	struct compute_args compute;
 	struct output_args output;

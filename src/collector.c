@@ -4,6 +4,7 @@
  * ring buffer. It is the flow table's only writer. */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -88,12 +89,36 @@ static void fail(struct collector_args *args, const char *what)
 		return;
 }
 
+/* What the thread waits for; a tick that comes while the compute thread still reads the
+ * previous drain is kept pending: merging then would mix two drains in one snapshot. */
+struct collector_loop {
+	struct pollfd fds[4];
+	int nfds;
+	bool compute_busy;
+	bool tick_pending;
+};
+
+enum { FD_STOP, FD_TIMER, FD_BUILT, FD_EVENTS };
+
+static void loop_init(struct collector_loop *l, struct collector_args *args, int timer)
+{
+	int events = args->backend->ops->event_fd(args->backend);
+
+	l->fds[FD_STOP] = (struct pollfd){ .fd = args->stop_fd, .events = POLLIN };
+	l->fds[FD_TIMER] = (struct pollfd){ .fd = timer, .events = POLLIN };
+	l->fds[FD_BUILT] = (struct pollfd){ .fd = args->built_fd, .events = POLLIN };
+	l->fds[FD_EVENTS] = (struct pollfd){ .fd = events, .events = POLLIN };
+	l->nfds = events >= 0 ? 4 : 3;
+	l->compute_busy = true; /* with the baseline drain */
+	l->tick_pending = false;
+}
+
 void *collector_thread(void *arg)
 {
 	struct collector_args *args = arg;
 	struct backend *b = args->backend;
-	uint64_t generation = 1, expirations;
-	struct pollfd fds[3];
+	uint64_t generation = 1, count;
+	struct collector_loop l;
 	int timer;
 
 	urcu_memb_register_thread();
@@ -102,25 +127,30 @@ void *collector_thread(void *arg)
 		fail(args, timer < 0 ? "cannot create the interval timer" : "drain failed");
 		goto out;
 	}
-	fds[0] = (struct pollfd){ .fd = args->stop_fd, .events = POLLIN };
-	fds[1] = (struct pollfd){ .fd = timer, .events = POLLIN };
-	fds[2] = (struct pollfd){ .fd = b->ops->event_fd(b), .events = POLLIN };
+	loop_init(&l, args, timer);
 	for (;;) {
-		if (poll(fds, fds[2].fd >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(l.fds, (nfds_t)l.nfds, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			fail(args, "poll");
 			break;
 		}
-		if (fds[0].revents)
+		if (l.fds[FD_STOP].revents)
 			break;
-		if (fds[2].fd >= 0 && fds[2].revents)
+		if (l.nfds > FD_EVENTS && l.fds[FD_EVENTS].revents)
 			b->ops->drain_events(b, args->table, clock_ns(CLOCK_MONOTONIC));
-		if (fds[1].revents && read(timer, &expirations, sizeof(expirations)) > 0 &&
-		    drain_once(args, generation++) < 0) {
+		if (l.fds[FD_TIMER].revents && read(timer, &count, sizeof(count)) > 0)
+			l.tick_pending = true;
+		if (l.fds[FD_BUILT].revents && read(args->built_fd, &count, sizeof(count)) > 0)
+			l.compute_busy = false;
+		if (!l.tick_pending || l.compute_busy)
+			continue;
+		if (drain_once(args, generation++) < 0) {
 			fail(args, "drain failed");
 			break;
 		}
+		l.tick_pending = false;
+		l.compute_busy = true;
 	}
 out:
 	if (timer >= 0)

@@ -133,25 +133,38 @@ static bool wait_for_drain(struct compute_args *args)
 	}
 }
 
+static void use_drain(struct compute_args *args, const struct drain_stamp *now,
+		      const struct drain_stamp *prev)
+{
+	struct snapshot *s;
+
+	if (!prev->generation) {
+		record_baseline(args->table); /* rates need two samples */
+		return;
+	}
+	s = compute_snapshot(args->table, now, prev);
+	if (s)
+		snapshot_publish(args->feed, s);
+	else
+		report_error("out of memory building a snapshot; skipping it");
+}
+
 void *compute_thread(void *arg)
 {
 	struct compute_args *args = arg;
 	struct drain_stamp prev = { 0 }, now;
-	struct snapshot *s;
+	uint64_t one = 1;
 
 	urcu_memb_register_thread();
 	while (wait_for_drain(args)) {
 		flow_table_read_stamp(args->table, &now);
-		if (now.generation == prev.generation)
-			continue;
-		if (!prev.generation) {
-			record_baseline(args->table); /* rates need two samples */
-		} else if ((s = compute_snapshot(args->table, &now, &prev))) {
-			snapshot_publish(args->feed, s);
-		} else {
-			report_error("out of memory building a snapshot; skipping it");
+		if (now.generation != prev.generation) {
+			use_drain(args, &now, &prev);
+			prev = now;
 		}
-		prev = now;
+		/* This drain's counters are read: the collector may merge the next one. */
+		if (write(args->built_fd, &one, sizeof(one)) < 0)
+			break;
 	}
 	urcu_memb_unregister_thread();
 	return NULL;

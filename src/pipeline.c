@@ -1,6 +1,6 @@
 /* Wiring of the threads. Each talks to the next only through the flow table, the snapshot
- * feed and eventfds: "drained" (collector → compute), a feed subscription (compute →
- * output), "stop" (main → all; polled, never read, so every thread sees it) and "done" /
+ * feed and eventfds: "drained" (collector → compute), "built" (compute → collector), a
+ * feed subscription (compute → output), "stop" (main → all; polled, never read, so every thread sees it) and "done" /
  * "failed" (threads → main). */
 #include <errno.h>
 #include <poll.h>
@@ -19,7 +19,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 {
 	memset(p, 0, sizeof(*p));
 	p->opt = opt;
-	p->stop_fd = p->drained_fd = p->done_fd = p->failed_fd = -1;
+	p->stop_fd = p->drained_fd = p->built_fd = p->done_fd = p->failed_fd = -1;
 	snapshot_feed_init(&p->feed);
 	p->table = flow_table_new(opt->max_flows);
 	if (!p->table) {
@@ -51,21 +51,22 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 
 	p->stop_fd = new_eventfd();
 	p->drained_fd = new_eventfd();
+	p->built_fd = new_eventfd();
 	p->done_fd = new_eventfd();
 	p->failed_fd = new_eventfd();
-	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->done_fd < 0 ||
-	    p->failed_fd < 0) {
+	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 ||
+	    p->done_fd < 0 || p->failed_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
 	p->collector = (struct collector_args){
 		.backend = &p->backend, .table = p->table, .interval_ns = p->opt->interval_ns,
 		.udp_timeout_ns = p->opt->udp_timeout_ns, .drained_fd = p->drained_fd,
-		.stop_fd = p->stop_fd, .failed_fd = p->failed_fd,
+		.built_fd = p->built_fd, .stop_fd = p->stop_fd, .failed_fd = p->failed_fd,
 	};
 	p->compute = (struct compute_args){
 		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
-		.stop_fd = p->stop_fd,
+		.built_fd = p->built_fd, .stop_fd = p->stop_fd,
 	};
 	p->output = (struct output_args){
 		.opt = p->opt, .feed = &p->feed, .stdout_sink = stdout_sink, .log_sink = log_sink,
@@ -136,6 +137,7 @@ void pipeline_close(struct pipeline *p)
 	p->table = NULL;
 	close_fd(&p->stop_fd);
 	close_fd(&p->drained_fd);
+	close_fd(&p->built_fd);
 	close_fd(&p->done_fd);
 	close_fd(&p->failed_fd);
 }

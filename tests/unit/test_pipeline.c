@@ -80,7 +80,7 @@ Test(pipeline, idle_flows_have_zero_rate_and_active_ones_do_not)
 		else
 			moving++;
 	}
-	cr_assert_eq(moving, 5);
+	cr_assert_eq(moving, 5, "moving=%zu zero=%zu lines=%zu", moving, zero, i);
 	cr_assert_eq(zero, 15);
 	free(text);
 }
