@@ -22,6 +22,15 @@ struct {
 	__type(value, struct flow_value);
 } flows SEC(".maps");
 
+/* A cast the verifier turns into a plain move: tcp_sock fields can then be read directly
+ * (no helper call per field) through the struct sock that hooks and iterators give. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+static __always_inline const struct tcp_sock *flow_tcp_sk(const void *sk)
+{
+	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
 /* TCPTOP_PROTO_* for the sockets tcptop follows, 0 for the rest. The type check matters:
  * a raw socket carries the protocol number it was opened with. */
 static __always_inline __u8 flow_proto(const struct sock *sk)

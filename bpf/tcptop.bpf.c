@@ -50,15 +50,6 @@ struct {
 	__type(value, struct udp_peer);
 } udp_peers SEC(".maps");
 
-/* A no-op cast the verifier inlines: lets the programs read tcp_sock fields directly (no
- * helper call per field) from the struct sock the tracepoints give. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
-static __always_inline const struct tcp_sock *flow_tcp_sk(const struct sock *sk)
-{
-	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
-}
-
 /* The thread-group leader's name: a worker thread's name says less about the program. */
 static __always_inline void flow_set_owner(struct flow_identity *id, __u32 tgid)
 {
@@ -187,8 +178,9 @@ static __always_inline void flow_add(struct flow_value *v, const struct sock *sk
 			__sync_fetch_and_add(&v->counters.rx_packets, 1);
 		return;
 	}
+	/* State is inet_sock_set_state's alone: it sees every transition, and a store here
+	 * could put back a state read just before a concurrent one. */
 	flow_tcp_sample(&v->counters, sk);
-	v->counters.state = sk->__sk_common.skc_state;
 }
 
 /* Slow path, once per flow: the identity is read here and never again on the hot path. */
@@ -201,6 +193,10 @@ static __always_inline void flow_first_sight(const struct flow_key *key, const s
 
 	__builtin_memset(&v, 0, sizeof(v));
 	if (proto == TCPTOP_PROTO_TCP) {
+		/* A read that completes after the socket's close was reported: the flow is
+		 * over, and its entry would never be removed. */
+		if (sk->__sk_common.skc_state == TCPTOP_TCP_CLOSE)
+			return;
 		flow_read_tuple(&v.id, &sk->__sk_common);
 		flow_tcp_bases(&v.counters, sk);
 		v.counters.state = sk->__sk_common.skc_state;
@@ -295,8 +291,9 @@ static __always_inline void flow_emit_close(const struct flow_key *key, struct f
 	bpf_map_delete_elem(&flows, key);
 }
 
-static __always_inline void flow_state_first_sight(const struct flow_key *key, const struct sock *sk,
-					      int oldstate, int newstate)
+static __always_inline void flow_state_first_sight(const struct flow_key *key,
+						   const struct sock *sk, int oldstate,
+						   int newstate)
 {
 	struct flow_value v;
 	long err;

@@ -11,8 +11,6 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-
 static __always_inline void walk_fill(struct walk_socket_record *r,
 				      const struct sock_common *skc, __u8 proto)
 {
@@ -30,7 +28,7 @@ static __always_inline void walk_fill(struct walk_socket_record *r,
 static __always_inline void walk_seed_tcp(const struct walk_socket_record *r,
 					  const struct sock *sk)
 {
-	const struct tcp_sock *tp = bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+	const struct tcp_sock *tp = flow_tcp_sk(sk);
 	struct flow_key key;
 	struct flow_value v;
 

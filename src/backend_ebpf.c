@@ -301,8 +301,8 @@ static int ebpf_drain_events(struct backend *b, struct flow_table *table, uint64
 	return n < 0 ? n : 0;
 }
 
-/* A CLOSE entry is one whose close record did not fit in the ring (or that a last
- * send/recv re-created after the close): its final counts are here; take it out. */
+/* A TCP entry in state CLOSE is one whose close record did not fit in the ring: its final
+ * counts are here, and nothing else will remove it. */
 static void ebpf_merge_entry(struct ebpf_state *st, int fd, const struct flow_key *key,
 			     const struct flow_value *value)
 {
