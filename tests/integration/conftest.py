@@ -2,8 +2,10 @@
 
 import itertools
 import os
+import pathlib
 import signal
 import sys
+import tempfile
 
 import pytest
 
@@ -68,6 +70,13 @@ def tcptop():
     for run in started:
         run.kill()
         tcptop_run.check_no_sanitizer_report(run.stderr, "tcptop " + " ".join(run.args))
+
+
+@pytest.fixture
+def scratch_dir():
+    """A temporary directory, removed after the test (pytest's tmp_path keeps old ones)."""
+    with tempfile.TemporaryDirectory(prefix="tcptop-it-") as path:
+        yield pathlib.Path(path)
 
 
 @pytest.fixture(scope="session")

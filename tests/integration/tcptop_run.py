@@ -159,8 +159,9 @@ def run_tcptop(args, timeout=60, preexec=None, prefix=()):
 
 
 class Tcptop:
-    """tcptop -b in the background. Snapshots are read as they come; a snapshot counts as
-    complete once the next one has begun or tcptop has exited."""
+    """tcptop -b in the background. Output is parsed as it comes (once: a busy host can
+    print thousands of rows per snapshot); a snapshot counts as complete once the next one
+    has begun or tcptop has exited."""
 
     def __init__(self, args, fmt="csv"):
         self.args = ["-b"] + list(args)
@@ -174,23 +175,61 @@ class Tcptop:
         self._lock = threading.Condition()
         self._out = bytearray()
         self._err = bytearray()
+        self._pending = b""      # stdout bytes after the last newline
+        self._nlines = 0
+        self._closed = []        # complete snapshots
+        self._open = None        # the snapshot still being printed
+        self._parse_error = None
         self._eof = False
-        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, self._out, True)),
-                         threading.Thread(target=self._pump, args=(self.proc.stderr, self._err, False))]
+        self._threads = [threading.Thread(target=self._pump, args=(self.proc.stdout, True)),
+                         threading.Thread(target=self._pump, args=(self.proc.stderr, False))]
         for t in self._threads:
             t.daemon = True
             t.start()
 
-    def _pump(self, stream, buf, is_stdout):
+    def _take_line(self, line):
+        """One complete stdout line (caller holds the lock)."""
+        self._nlines += 1
+        if self.fmt == "csv":
+            if self._nlines == 1:
+                assert line == HEADER, "CSV header is %r" % line
+                return
+            row = parse_csv_rows([line])[0]
+        else:
+            row = parse_jsonl_row(line)
+        if self._open is not None and self._open.time_text == row["time"]:
+            self._open.rows.append(row)
+            return
+        if self._open is not None:
+            self._closed.append(self._open)
+        self._open = Snapshot(row["time"], [row])
+        assert all(s.time_text != row["time"] for s in self._closed[-3:]), \
+            "snapshot time %s comes back later" % row["time"]
+
+    def _pump(self, stream, is_stdout):
         while True:
-            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            chunk = stream.read1(65536)
             with self._lock:
                 if not chunk:
                     if is_stdout:
                         self._eof = True
+                        if self._open is not None:
+                            self._closed.append(self._open)
+                            self._open = None
                     self._lock.notify_all()
                     return
-                buf.extend(chunk)
+                if not is_stdout:
+                    self._err.extend(chunk)
+                else:
+                    self._out.extend(chunk)
+                    if self._parse_error is None:
+                        data = self._pending + chunk
+                        *lines, self._pending = data.split(b"\n")
+                        try:
+                            for line in lines:
+                                self._take_line(line.decode(errors="replace"))
+                        except AssertionError as exc:
+                            self._parse_error = exc
                 self._lock.notify_all()
 
     @property
@@ -205,51 +244,48 @@ class Tcptop:
 
     def _complete_snapshots(self):
         """Snapshots known to be complete so far (caller holds the lock)."""
-        text = self._out.decode(errors="replace")
-        lines = text.split("\n")
-        lines = lines[:-1]  # the part after the last newline is unfinished (or empty)
-        if self.fmt == "csv":
-            if not lines:
-                return []
-            assert lines[0] == HEADER, "CSV header is %r" % lines[0]
-            rows = parse_csv_rows(lines[1:])
-        else:
-            rows = [parse_jsonl_row(line) for line in lines]
-        snaps = group_snapshots(rows)
-        if not self._eof and snaps:
-            snaps = snaps[:-1]
-        return snaps
+        if self._parse_error is not None:
+            raise self._parse_error
+        return list(self._closed)
 
     def snapshots(self):
         with self._lock:
             return self._complete_snapshots()
 
+    def _fail(self, what, timeout):
+        raise AssertionError(
+            "tcptop %s: no %s within %ss (exit %s)\nstderr: %s\nlast output:\n%s"
+            % (" ".join(self.args), what, timeout, self.proc.poll(),
+               self._err.decode(errors="replace"),
+               self._out[-3000:].decode(errors="replace")))
+
     def wait_for(self, predicate, timeout=20, what="a snapshot"):
-        """The first complete snapshot for which predicate(snapshot) is true."""
+        """The first complete snapshot for which predicate(snapshot) is true (predicate
+        must depend on the snapshot only: each one is tried once)."""
         deadline = time.monotonic() + timeout
+        checked = 0
         with self._lock:
             while True:
-                for snap in self._complete_snapshots():
+                snaps = self._complete_snapshots()
+                for snap in snaps[checked:]:
                     if predicate(snap):
                         return snap
+                checked = len(snaps)
                 left = deadline - time.monotonic()
                 if self._eof or left <= 0:
-                    raise AssertionError(
-                        "tcptop %s: no %s within %ss (exit %s)\nstderr: %s\nlast output:\n%s"
-                        % (" ".join(self.args), what, timeout, self.proc.poll(),
-                           self._err.decode(errors="replace"),
-                           self._out.decode(errors="replace")[-3000:]))
+                    self._fail(what, timeout)
                 self._lock.wait(min(left, 0.2))
 
     def wait_snapshots(self, count, timeout=20):
-        """Returns once count snapshots are complete."""
-        snaps = []
-
-        def enough(_):
-            snaps[:] = self._complete_snapshots()
-            return len(snaps) >= count
-        self.wait_for(enough, timeout, "%d snapshots" % count)
-        return snaps
+        """Returns the first count complete snapshots once there are that many."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self._complete_snapshots()) < count:
+                left = deadline - time.monotonic()
+                if self._eof or left <= 0:
+                    self._fail("%d snapshots" % count, timeout)
+                self._lock.wait(min(left, 0.2))
+            return self._complete_snapshots()[:count]
 
     def wait_after(self, wall_time, timeout=20, margin=0.05):
         """The first complete snapshot taken after wall_time (time.time() of the test)."""

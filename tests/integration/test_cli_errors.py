@@ -55,9 +55,9 @@ def test_bad_argument_is_usage_error_naming_option(args, names):
     assert not os.path.exists(MISSING_DIR)
 
 
-def test_usage_error_creates_no_log_file(tmp_path):
+def test_usage_error_creates_no_log_file(scratch_dir):
     """A usage error never creates the log file it names."""
-    log = tmp_path / "never.csv"
+    log = scratch_dir / "never.csv"
     result = run_tcptop(["-b", "-l", str(log), "--format", "xml"], timeout=20)
     assert result.returncode == 2, result
     assert not log.exists()
@@ -93,9 +93,9 @@ def test_accepted_interval_forms(interval, seconds):
     assert result.returncode == 0, result
     _, snaps = parse_output(result.stdout)
     assert len(snaps) == 2 and all(len(s.rows) == 3 for s in snaps), snaps
+    # Two snapshots take two intervals. (Single gaps jitter with scheduling: the timer is
+    # periodic, so a late snapshot is followed by an early one.)
     assert result.elapsed >= 2 * seconds * 0.9, result.elapsed
-    gap = snaps[1].time - snaps[0].time
-    assert gap >= seconds * 0.8 - 0.002, "snapshots %.3fs apart with -d %s" % (gap, interval)
 
 
 def test_positional_interval_and_count():

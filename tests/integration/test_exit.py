@@ -79,7 +79,7 @@ def test_closed_stdout_pipe_with_replay_exits_0():
     assert waited < 5, waited
 
 
-def test_pipe_closed_by_reader_before_any_output(tmp_path):
+def test_pipe_closed_by_reader_before_any_output():
     """The reader closes its end without reading: tcptop still exits 0."""
     producer = subprocess.Popen([TCPTOP, "-b", "-d", "50ms", "--replay", "synthetic:10"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)

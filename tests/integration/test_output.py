@@ -69,9 +69,9 @@ def test_snapshots_are_one_interval_apart():
     times = [s.time for s in parse_output(result.stdout)[1]]
     gaps = [b - a for a, b in zip(times, times[1:])]
     assert len(gaps) == 5
+    # The mean, not each gap: a snapshot delayed by scheduling makes the next gap short.
     mean = sum(gaps) / len(gaps)
     assert 0.17 <= mean <= 0.3, gaps
-    assert min(gaps) >= 0.1, gaps
 
 
 def test_csv_quotes_comm_with_comma_and_quote_rfc4180(agents, tag):
@@ -178,9 +178,9 @@ def test_jsonl_and_csv_show_the_same_values():
 # ----------------------------------------------------------------------------------- log
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_log_file_gets_the_same_snapshots_as_stdout(agents, tmp_path, fmt):
+def test_log_file_gets_the_same_snapshots_as_stdout(agents, scratch_dir, fmt):
     traffic_world(agents)
-    log = tmp_path / ("flows." + fmt)
+    log = scratch_dir / ("flows." + fmt)
     result = run_tcptop(["-b", "-d", "200ms", "-N", "3", "--format", fmt, "-l", str(log)])
     assert result.returncode == 0, result
     written = log.read_text()
@@ -189,8 +189,8 @@ def test_log_file_gets_the_same_snapshots_as_stdout(agents, tmp_path, fmt):
     assert len(snaps) == 3, snaps
 
 
-def test_log_long_option_with_replay(tmp_path):
-    log = tmp_path / "replay.csv"
+def test_log_long_option_with_replay(scratch_dir):
+    log = scratch_dir / "replay.csv"
     result = run_tcptop(["-b", "-d", "50ms", "-N", "2", "--log", str(log),
                          "--replay", "synthetic:10"])
     assert result.returncode == 0, result

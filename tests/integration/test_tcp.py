@@ -123,3 +123,25 @@ def test_tcp_v4_client_to_v4_listener_from_dual_stack_socket(tcptop, agents):
     assert (cli["tx_bytes"], cli["rx_bytes"]) == (1000, 3000), cli
     assert_owner(cli, client)
     run.stop()
+
+
+def test_traffic_from_worker_thread_is_attributed_to_process_and_leader_name(tcptop, agents):
+    """A renamed worker thread does the sending and receiving: pid is the thread-group id
+    and comm the leader's name, not the thread's."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4, connect=False)
+    run = tcptop("-d", "250ms")
+    run.wait_row(proto="TCP", lport=pair.port, state="LISTEN")
+    pair.connect()
+    server.start("in_thread", thread_name="worker_rx",
+                 request={"op": "recv_exact", "sid": pair.server_sid, "nbytes": 40_000})
+    client.call("in_thread", thread_name="worker_tx",
+                request={"op": "send", "sid": pair.client_sid, "nbytes": 40_000})
+    server.result()
+    snap = run.wait_after(time.time())
+    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    srv = snap.one(proto="TCP", lport=pair.port, rport=pair.client_lport)
+    assert cli["tx_bytes"] == 40_000 and srv["rx_bytes"] == 40_000, (cli, srv)
+    assert_owner(cli, client)
+    assert_owner(srv, server)
+    run.stop()

@@ -164,3 +164,23 @@ def test_udp_v4_mapped_peer_is_shown_as_ipv4(tcptop, agents):
     assert (row["tx_packets"], row["tx_bytes"]) == (3, 30), row
     check_udp_row(row, sender)
     run.stop()
+
+
+def test_udp_from_worker_thread_is_attributed_to_process_and_leader_name(tcptop, agents):
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    dest = receiver.call("udp_socket", family=4)
+    sock = sender.call("udp_socket", family=4)
+    run = running_tcptop(tcptop, sender)
+    sender.call("in_thread", thread_name="worker_tx",
+                request={"op": "udp_sendto", "sid": sock["sid"], "host": dest["addr"],
+                         "port": dest["port"], "size": 40, "count": 3})
+    receiver.call("in_thread", thread_name="worker_rx",
+                  request={"op": "udp_recvfrom", "sid": dest["sid"], "count": 3})
+    snap = run.wait_after(time.time())
+    sent = snap.one(proto="UDP", lport=sock["port"], raddr=dest["addr"], rport=dest["port"])
+    got = snap.one(proto="UDP", lport=dest["port"], raddr=sock["addr"], rport=sock["port"])
+    assert (sent["tx_packets"], sent["tx_bytes"]) == (3, 120), sent
+    assert (got["rx_packets"], got["rx_bytes"]) == (3, 120), got
+    check_udp_row(sent, sender)
+    check_udp_row(got, receiver)
+    run.stop()

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 PR_SET_NAME = 15
@@ -211,6 +212,24 @@ class AgentServer:
         """count datagrams with read(2) on the socket's fd."""
         return {"sizes": self._recv_loop(sid, count, timeout,
                                          lambda s: len(os.read(s.fileno(), 65536)))}
+
+    def op_in_thread(self, thread_name, request):
+        """Run one command in a new thread named thread_name (the leader keeps its name)."""
+        outcome = {}
+
+        def work():
+            try:
+                set_comm(thread_name)  # PR_SET_NAME renames the calling thread only
+                outcome["reply"] = self.dispatch(dict(request))
+            except Exception as exc:
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["reply"]
 
     def op_ping(self):
         return {"pid": os.getpid()}
