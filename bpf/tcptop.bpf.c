@@ -34,7 +34,8 @@ struct {
  * including sendmmsg/recvmmsg (one hook call per message) and many threads on one socket.
  * Task storage costs ~100 ns less per side than a hash keyed by thread id. The cookie
  * check makes a stale stash (a send that failed after its hook ran) harmless for other
- * sockets. Measured cost is in the commit log and the report. */
+ * sockets. Measured here (BPF stats, 64-byte datagrams): ~115 ns per hook run, and the
+ * tracepoint program ~165-175 ns against ~145-150 ns for a connected socket's datagrams. */
 struct udp_peer {
 	__u64 cookie; /* 0 once consumed */
 	__u32 addr[4];

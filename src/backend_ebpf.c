@@ -38,10 +38,6 @@ struct ebpf_state {
 	char describe[512];
 };
 
-static const char *const ebpf_cgroup_progs[] = {
-	"tcptop_sendmsg4", "tcptop_sendmsg6", "tcptop_recvmsg4", "tcptop_recvmsg6",
-};
-
 static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	int verbose = report_verbose_level();
@@ -51,9 +47,9 @@ static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_
 	return vfprintf(stderr, fmt, args);
 }
 
-/* The hook set needs BTF and the sock_send_length tracepoint (6.3); say which is missing
- * instead of letting the load fail with a verifier log. */
-static int ebpf_check_kernel(void)
+/* Why the hook set did not load, in one line: a kernel without BTF or older than 6.3 is
+ * the common case, and deserves better than a verifier log. */
+static void ebpf_report_load_failure(int err)
 {
 	struct utsname uts;
 	struct btf *btf;
@@ -63,28 +59,25 @@ static int ebpf_check_kernel(void)
 	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
 		report_error("this kernel (%s) has no BTF (/sys/kernel/btf/vmlinux); "
 			     "no usable hook set", uts.release);
-		return -1;
+		return;
 	}
 	btf = btf__load_vmlinux_btf();
-	if (!btf) {
-		report_error("cannot read the kernel's BTF: %s", strerror(errno));
-		return -1;
-	}
-	id = btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF);
+	id = btf ? btf__find_by_name_kind(btf, "btf_trace_sock_send_length", BTF_KIND_TYPEDEF)
+		 : -1;
 	btf__free(btf);
-	if (id < 0) {
+	if (btf && id < 0)
 		report_error("this kernel (%s) lacks the sock_send_length tracepoint "
 			     "(needs >= 6.3); no usable hook set", uts.release);
-		return -1;
-	}
-	return 0;
+	else
+		report_error("cannot load the BPF programs: %s", strerror(-err));
 }
 
 static void ebpf_set_cgroup_autoload(struct tcptop_bpf *skel, bool on)
 {
-	for (size_t i = 0; i < sizeof(ebpf_cgroup_progs) / sizeof(ebpf_cgroup_progs[0]); i++)
-		bpf_program__set_autoload(
-			bpf_object__find_program_by_name(skel->obj, ebpf_cgroup_progs[i]), on);
+	bpf_program__set_autoload(skel->progs.tcptop_sendmsg4, on);
+	bpf_program__set_autoload(skel->progs.tcptop_sendmsg6, on);
+	bpf_program__set_autoload(skel->progs.tcptop_recvmsg4, on);
+	bpf_program__set_autoload(skel->progs.tcptop_recvmsg6, on);
 }
 
 static int ebpf_load(struct ebpf_state *st, const struct options *opt, bool with_cgroup)
@@ -186,11 +179,9 @@ static int ebpf_open(struct backend *b, const struct options *opt)
 	}
 	st->cgroup.fd = -1;
 	libbpf_set_print(ebpf_libbpf_print);
-	if (ebpf_check_kernel() < 0)
-		goto fail;
 	err = ebpf_load_best(st, opt);
 	if (err) {
-		report_error("cannot load the BPF programs: %s", strerror(-err));
+		ebpf_report_load_failure(err);
 		goto fail;
 	}
 	st->ring = ring_buffer__new(bpf_map__fd(st->skel->maps.close_events),
@@ -207,24 +198,30 @@ fail:
 	return -1;
 }
 
+static int ebpf_attach_cgroup_prog(struct bpf_program *prog, struct bpf_link **link, int fd)
+{
+	*link = bpf_program__attach_cgroup(prog, fd);
+	return *link ? 0 : -errno;
+}
+
 static int ebpf_attach_cgroup(struct ebpf_state *st)
 {
 	struct tcptop_bpf *skel = st->skel;
 	int fd = st->cgroup.fd;
+	int err;
 
-	skel->links.tcptop_sendmsg4 = bpf_program__attach_cgroup(skel->progs.tcptop_sendmsg4, fd);
-	if (!skel->links.tcptop_sendmsg4)
-		return -errno;
-	skel->links.tcptop_sendmsg6 = bpf_program__attach_cgroup(skel->progs.tcptop_sendmsg6, fd);
-	if (!skel->links.tcptop_sendmsg6)
-		return -errno;
-	skel->links.tcptop_recvmsg4 = bpf_program__attach_cgroup(skel->progs.tcptop_recvmsg4, fd);
-	if (!skel->links.tcptop_recvmsg4)
-		return -errno;
-	skel->links.tcptop_recvmsg6 = bpf_program__attach_cgroup(skel->progs.tcptop_recvmsg6, fd);
-	if (!skel->links.tcptop_recvmsg6)
-		return -errno;
-	return 0;
+	err = ebpf_attach_cgroup_prog(skel->progs.tcptop_sendmsg4,
+				      &skel->links.tcptop_sendmsg4, fd);
+	if (!err)
+		err = ebpf_attach_cgroup_prog(skel->progs.tcptop_sendmsg6,
+					      &skel->links.tcptop_sendmsg6, fd);
+	if (!err)
+		err = ebpf_attach_cgroup_prog(skel->progs.tcptop_recvmsg4,
+					      &skel->links.tcptop_recvmsg4, fd);
+	if (!err)
+		err = ebpf_attach_cgroup_prog(skel->progs.tcptop_recvmsg6,
+					      &skel->links.tcptop_recvmsg6, fd);
+	return err;
 }
 
 static void ebpf_detach_cgroup(struct tcptop_bpf *skel)
