@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <time.h>
 #include <urcu/urcu-memb.h>
-#include <urcu/ref.h>
 #include "flow_row.h"
 
 struct snapshot_totals {
@@ -19,7 +18,7 @@ struct snapshot_totals {
 
 struct snapshot {
 	struct rcu_head rcu;
-	struct urcu_ref ref;
+	long refs; /* __atomic: the feed's reference and each reader's */
 	uint64_t generation;
 	struct timespec time;  /* CLOCK_REALTIME of the drain the rows come from */
 	double interval_s;     /* measured time since the previous snapshot's drain */

@@ -89,6 +89,15 @@ static int write_headers(struct output_args *args)
 	return 0;
 }
 
+static enum output_status header_failure(struct output_args *args)
+{
+	if (errno == EPIPE)
+		return OUTPUT_STDOUT_GONE;
+	report_error("cannot write the header to %s: %s",
+		     args->log_sink ? args->opt->log_path : "standard output", strerror(errno));
+	return OUTPUT_FAILED;
+}
+
 static bool wait_for_snapshot(struct output_args *args)
 {
 	struct pollfd fds[2] = {
@@ -111,11 +120,12 @@ void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
 	uint64_t last_generation = 0, written = 0, drops_reported = 0, one = 1;
+	enum output_status status;
 	struct snapshot *s;
 
 	urcu_memb_register_thread();
-	args->status = write_headers(args) < 0 ? OUTPUT_STDOUT_GONE : OUTPUT_RUNNING;
-	while (args->status == OUTPUT_RUNNING && wait_for_snapshot(args)) {
+	status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
+	while (status == OUTPUT_RUNNING && wait_for_snapshot(args)) {
 		s = snapshot_acquire(args->feed);
 		if (!s || s->generation == last_generation) {
 			snapshot_release(s);
@@ -123,14 +133,15 @@ void *output_thread(void *arg)
 		}
 		last_generation = s->generation;
 		report_drops(s, &drops_reported);
-		args->status = write_all(args, s);
+		status = write_all(args, s);
 		snapshot_release(s);
-		if (args->status == OUTPUT_RUNNING && args->opt->count &&
-		    ++written >= args->opt->count)
-			args->status = OUTPUT_DONE;
+		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
+			status = OUTPUT_DONE;
 	}
 	urcu_memb_unregister_thread();
-	if (args->status != OUTPUT_RUNNING && write(args->done_fd, &one, sizeof(one)) < 0)
+	/* Published before done_fd: main reads it after seeing done_fd. */
+	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
+	if (status != OUTPUT_RUNNING && write(args->done_fd, &one, sizeof(one)) < 0)
 		report_error("cannot signal the end of output: %s", strerror(errno));
 	return NULL;
 }

@@ -94,7 +94,7 @@ enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 	if (fds[1].revents)
 		return PIPELINE_FAILED;
 	if (fds[0].revents) {
-		switch (p->output.status) {
+		switch (__atomic_load_n(&p->output.status, __ATOMIC_ACQUIRE)) {
 		case OUTPUT_DONE:
 			return PIPELINE_COUNT_REACHED;
 		case OUTPUT_STDOUT_GONE:
