@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "collector.h"
 #include "report.h"
+#include "wakeup.h"
 
 static uint64_t clock_ns(clockid_t clock)
 {
@@ -43,7 +44,6 @@ static int drain_once(struct collector_args *args, uint64_t generation)
 	struct backend *b = args->backend;
 	struct drain_stamp stamp;
 	struct expiry e;
-	uint64_t one = 1;
 
 	/* Flows whose final row the last snapshot carried go before the new drain. */
 	flow_table_sweep_closed(args->table);
@@ -60,7 +60,7 @@ static int drain_once(struct collector_args *args, uint64_t generation)
 	stamp.generation = generation;
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	flow_table_publish_stamp(args->table, &stamp);
-	return write(args->drained_fd, &one, sizeof(one)) < 0 ? -1 : 0;
+	return wakeup_signal(args->drained_fd);
 }
 
 static int arm_timer(uint64_t interval_ns)
@@ -82,11 +82,8 @@ static int arm_timer(uint64_t interval_ns)
 
 static void fail(struct collector_args *args, const char *what)
 {
-	uint64_t one = 1;
-
 	report_error("collector: %s: %s", what, strerror(errno));
-	if (write(args->failed_fd, &one, sizeof(one)) < 0)
-		return;
+	wakeup_signal(args->failed_fd);
 }
 
 /* What the thread waits for; a tick that comes while the compute thread still reads the

@@ -1,12 +1,10 @@
 /* The compute thread. Rates come from the measured time between two drains
  * (CLOCK_MONOTONIC), never the nominal interval: a late timer must not inflate them. */
-#include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "compute.h"
 #include "report.h"
+#include "wakeup.h"
 
 double compute_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns)
 {
@@ -115,24 +113,6 @@ struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_s
 	return s;
 }
 
-static bool wait_for_drain(struct compute_args *args)
-{
-	struct pollfd fds[2] = {
-		{ .fd = args->stop_fd, .events = POLLIN },
-		{ .fd = args->drained_fd, .events = POLLIN },
-	};
-	uint64_t count;
-
-	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return false;
-		if (fds[0].revents)
-			return false;
-		if (fds[1].revents && read(args->drained_fd, &count, sizeof(count)) > 0)
-			return true;
-	}
-}
-
 static void use_drain(struct compute_args *args, const struct drain_stamp *now,
 		      const struct drain_stamp *prev)
 {
@@ -153,17 +133,16 @@ void *compute_thread(void *arg)
 {
 	struct compute_args *args = arg;
 	struct drain_stamp prev = { 0 }, now;
-	uint64_t one = 1;
 
 	urcu_memb_register_thread();
-	while (wait_for_drain(args)) {
+	while (wakeup_wait(args->stop_fd, args->drained_fd)) {
 		flow_table_read_stamp(args->table, &now);
 		if (now.generation != prev.generation) {
 			use_drain(args, &now, &prev);
 			prev = now;
 		}
 		/* This drain's counters are read: the collector may merge the next one. */
-		if (write(args->built_fd, &one, sizeof(one)) < 0)
+		if (wakeup_signal(args->built_fd) < 0)
 			break;
 	}
 	urcu_memb_unregister_thread();

@@ -1,14 +1,13 @@
 /* The output thread. It holds a reference on the snapshot it writes, never an RCU
  * read-side section, so a blocked pipe cannot stall the grace periods of the others. */
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "columns.h"
 #include "format.h"
 #include "output.h"
 #include "report.h"
+#include "wakeup.h"
 
 static int compare_rows(const void *a, const void *b, void *sort_column)
 {
@@ -98,34 +97,16 @@ static enum output_status header_failure(struct output_args *args)
 	return OUTPUT_FAILED;
 }
 
-static bool wait_for_snapshot(struct output_args *args)
-{
-	struct pollfd fds[2] = {
-		{ .fd = args->stop_fd, .events = POLLIN },
-		{ .fd = args->notify_fd, .events = POLLIN },
-	};
-	uint64_t count;
-
-	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return false;
-		if (fds[0].revents)
-			return false;
-		if (fds[1].revents && read(args->notify_fd, &count, sizeof(count)) > 0)
-			return true;
-	}
-}
-
 void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
-	uint64_t last_generation = 0, written = 0, drops_reported = 0, one = 1;
+	uint64_t last_generation = 0, written = 0, drops_reported = 0;
 	enum output_status status;
 	struct snapshot *s;
 
 	urcu_memb_register_thread();
 	status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
-	while (status == OUTPUT_RUNNING && wait_for_snapshot(args)) {
+	while (status == OUTPUT_RUNNING && wakeup_wait(args->stop_fd, args->notify_fd)) {
 		s = snapshot_acquire(args->feed);
 		if (!s || s->generation == last_generation) {
 			snapshot_release(s);
@@ -141,7 +122,7 @@ void *output_thread(void *arg)
 	urcu_memb_unregister_thread();
 	/* Published before done_fd: main reads it after seeing done_fd. */
 	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
-	if (status != OUTPUT_RUNNING && write(args->done_fd, &one, sizeof(one)) < 0)
+	if (status != OUTPUT_RUNNING && wakeup_signal(args->done_fd) < 0)
 		report_error("cannot signal the end of output: %s", strerror(errno));
 	return NULL;
 }

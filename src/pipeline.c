@@ -5,15 +5,10 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include "pipeline.h"
 #include "report.h"
-
-static int new_eventfd(void)
-{
-	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-}
+#include "wakeup.h"
 
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops)
 {
@@ -49,11 +44,11 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 {
 	int notify_fd = snapshot_feed_subscribe(&p->feed);
 
-	p->stop_fd = new_eventfd();
-	p->drained_fd = new_eventfd();
-	p->built_fd = new_eventfd();
-	p->done_fd = new_eventfd();
-	p->failed_fd = new_eventfd();
+	p->stop_fd = wakeup_new();
+	p->drained_fd = wakeup_new();
+	p->built_fd = wakeup_new();
+	p->done_fd = wakeup_new();
+	p->failed_fd = wakeup_new();
 	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 ||
 	    p->done_fd < 0 || p->failed_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -115,9 +110,7 @@ static void close_fd(int *fd)
 
 void pipeline_close(struct pipeline *p)
 {
-	uint64_t one = 1;
-
-	if (p->nthreads && write(p->stop_fd, &one, sizeof(one)) < 0)
+	if (p->nthreads && wakeup_signal(p->stop_fd) < 0)
 		report_error("cannot stop the threads: %s", strerror(errno));
 	/* Threads were started output, compute, collector: join whichever started. */
 	if (p->nthreads >= 3)

@@ -6,9 +6,9 @@
  * that ThreadSanitizer cannot see, and the last put must visibly follow every read. */
 #include <stdbool.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include "snapshot.h"
+#include "wakeup.h"
 
 struct snapshot *snapshot_alloc(size_t nrows)
 {
@@ -65,7 +65,7 @@ int snapshot_feed_subscribe(struct snapshot_feed *feed)
 
 	if (feed->nsubscribers == SNAPSHOT_MAX_SUBSCRIBERS)
 		return -1;
-	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	fd = wakeup_new();
 	if (fd >= 0)
 		feed->subscriber_fds[feed->nsubscribers++] = fd;
 	return fd;
@@ -74,7 +74,6 @@ int snapshot_feed_subscribe(struct snapshot_feed *feed)
 void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s)
 {
 	struct snapshot *old;
-	uint64_t one = 1;
 	int i;
 
 	/* The feed's reference, stored with release: a reader's acquiring get then sees every
@@ -84,11 +83,9 @@ void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s)
 
 	if (old)
 		urcu_memb_call_rcu(&old->rcu, snapshot_release_rcu);
-	for (i = 0; i < feed->nsubscribers; i++) {
-		/* Non-blocking: a counter already pending means the reader will look anyway. */
-		if (write(feed->subscriber_fds[i], &one, sizeof(one)) < 0)
-			continue;
-	}
+	/* Non-blocking: a wake-up already pending means the reader will look anyway. */
+	for (i = 0; i < feed->nsubscribers; i++)
+		wakeup_signal(feed->subscriber_fds[i]);
 }
 
 struct snapshot *snapshot_acquire(struct snapshot_feed *feed)
