@@ -10,8 +10,22 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
+
+# Debian ships bpftool as a package of its own; Ubuntu ships it with the kernel tools.
+if apt-cache show bpftool >/dev/null 2>&1; then
+	bpftool_pkgs=bpftool
+else
+	bpftool_pkgs="linux-tools-common linux-tools-generic"
+	if apt-cache show "linux-tools-$(uname -r)" >/dev/null 2>&1; then
+		bpftool_pkgs="$bpftool_pkgs linux-tools-$(uname -r)"
+	fi
+fi
+
+# Build: autotools, clang for the BPF target, bpftool for skeletons, the libraries.
+# Tests: Criterion (unit), python3 + pytest (integration), iproute2 (network namespaces),
+# tmux (terminal tests), util-linux (setpriv, to test running without privileges).
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
-	clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
+	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
 	liburcu-dev libncurses-dev libcriterion-dev \
-	iproute2 tmux python3 python3-pytest procps git ca-certificates
+	iproute2 tmux python3 python3-pytest procps util-linux git ca-certificates
