@@ -49,7 +49,8 @@ static void report_drops(const struct snapshot *s, uint64_t *reported)
 {
 	if (s->flows_dropped <= *reported)
 		return;
-	report_error("flow map full: %llu flows not tracked so far (raise --max-flows)",
+	/* The kernel counts refused inserts: an untracked socket retries on each event. */
+	report_error("flow map full: %llu flow updates refused so far; raise --max-flows",
 		     (unsigned long long)s->flows_dropped);
 	*reported = s->flows_dropped;
 }
