@@ -88,6 +88,8 @@ static __always_inline void flow_common_identity(struct flow_identity *id,
 	id->proto = proto;
 	id->netns = flow_netns(&sk->__sk_common);
 	id->ifindex = flow_ifindex(sk);
+	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC, user space's clock for ages. */
+	id->first_seen_ns = bpf_ktime_get_ns();
 }
 
 /* Local side from the socket, remote side from the flow's key: an unconnected UDP socket

@@ -44,10 +44,12 @@ struct flow_identity {
 	__u8 family; /* of the addresses, after v4-mapped normalisation */
 	__u8 proto;  /* TCPTOP_PROTO_TCP or TCPTOP_PROTO_UDP */
 	__u8 pad[2];
+	__u64 first_seen_ns; /* CLOCK_MONOTONIC of the first event, 0 when not known */
 	__u32 tgid;  /* 0 until seen in process context */
 	__u32 netns; /* network namespace inode number */
 	__u32 ifindex; /* device the flow's packets use, 0 when not known yet */
 	char comm[TCPTOP_COMM_LEN]; /* thread-group leader's name */
+	__u32 pad2; /* explicit, so that identities compare with memcmp */
 };
 
 /* Monotonic cumulative counters since tcptop first saw the flow. TCP packet and retransmit

@@ -171,6 +171,9 @@ static void identity_merge(struct flow_identity *merged, const struct flow_ident
 	}
 	if (!merged->netns)
 		merged->netns = old->netns;
+	if (old->first_seen_ns && (!merged->first_seen_ns ||
+				   old->first_seen_ns < merged->first_seen_ns))
+		merged->first_seen_ns = old->first_seen_ns;
 }
 
 static struct flow_identity_rcu *identity_new(const struct flow_identity *id)
@@ -237,7 +240,9 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 	}
 	cds_lfht_node_init(&node->ht_node);
 	node->key = *key;
-	node->first_seen_ns = now_ns;
+	/* The kernel's first sight when it knows it: the flow is older than this drain. */
+	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
+									      now_ns;
 	store_counters(node, &value->counters, now_ns);
 	node->last_active_ns = now_ns;
 	return node;

@@ -255,3 +255,30 @@ Test(flow_table, closed_flow_appears_in_one_snapshot_then_is_swept)
 	flow_table_sweep_closed(table);
 	cr_assert_eq(flow_table_count(table), 0);
 }
+
+Test(flow_table, age_counts_from_the_kernels_first_sight)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(1000, 0, 1, "x");
+	struct drain_stamp s1 = { .generation = 1, .mono_ns = 1000000000ULL };
+	struct drain_stamp s2 = { .generation = 2, .mono_ns = 2000000000ULL };
+	struct snapshot *snap;
+
+	v.id.first_seen_ns = 1500000000ULL; /* seen by the kernel 0.5 s before the drain */
+	flow_table_merge(table, &key, &v, s2.mono_ns);
+	snap = compute_snapshot(table, &s2, &s1);
+	cr_assert_float_eq(snap->rows[0].age_s, 0.5, 1e-9);
+	snapshot_release(snap);
+}
+
+Test(flow_table, walked_flow_without_kernel_time_is_as_old_as_its_first_drain)
+{
+	struct flow_key key = { .cookie = 7 };
+	struct flow_value v = tcp_value(0, 0, 1, "x");
+
+	flow_table_merge(table, &key, &v, 3000);
+	cr_assert_eq(find(7)->first_seen_ns, 3000);
+	v.id.first_seen_ns = 2500; /* a later record never makes the flow younger or older */
+	flow_table_merge(table, &key, &v, 4000);
+	cr_assert_eq(find(7)->first_seen_ns, 3000);
+}
