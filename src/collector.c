@@ -21,6 +21,29 @@ static uint64_t clock_ns(clockid_t clock)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* -vv: what drain+merge costs per interval, summarised on stderr at exit (make bench). */
+struct stage_time {
+	uint64_t count, total_ns, max_ns;
+};
+
+static void stage_time_add(struct stage_time *t, uint64_t start_ns)
+{
+	uint64_t ns = clock_ns(CLOCK_MONOTONIC) - start_ns;
+
+	t->count++;
+	t->total_ns += ns;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+}
+
+static void stage_time_report(const struct stage_time *t, const char *stage)
+{
+	if (report_verbose_level() >= 2 && t->count)
+		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
+			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
+			       (double)t->max_ns / 1e6);
+}
+
 struct expiry {
 	struct collector_args *args;
 	uint64_t now_ns;
@@ -39,8 +62,10 @@ static void expire_idle_flow(const struct flow_key *key, void *ctx)
 		flow_table_mark_closed(e->args->table, key);
 }
 
-static int drain_once(struct collector_args *args, uint64_t generation)
+static int drain_once(struct collector_args *args, uint64_t generation,
+		      struct stage_time *timing)
 {
+	uint64_t start_ns = clock_ns(CLOCK_MONOTONIC);
 	struct backend *b = args->backend;
 	struct drain_stamp stamp;
 	struct expiry e;
@@ -57,6 +82,7 @@ static int drain_once(struct collector_args *args, uint64_t generation)
 		flow_table_for_each_idle_udp(args->table, stamp.mono_ns - args->udp_timeout_ns,
 					     expire_idle_flow, &e);
 	}
+	stage_time_add(timing, start_ns);
 	stamp.generation = generation;
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	flow_table_publish_stamp(args->table, &stamp);
@@ -115,12 +141,13 @@ void *collector_thread(void *arg)
 	struct collector_args *args = arg;
 	struct backend *b = args->backend;
 	uint64_t generation = 1, count;
+	struct stage_time timing = { 0 };
 	struct collector_loop l;
 	int timer;
 
 	urcu_memb_register_thread();
 	timer = arm_timer(args->interval_ns);
-	if (timer < 0 || drain_once(args, generation++) < 0) {
+	if (timer < 0 || drain_once(args, generation++, &timing) < 0) {
 		fail(args, timer < 0 ? "cannot create the interval timer" : "drain failed");
 		goto out;
 	}
@@ -142,7 +169,7 @@ void *collector_thread(void *arg)
 			l.compute_busy = false;
 		if (!l.tick_pending || l.compute_busy)
 			continue;
-		if (drain_once(args, generation++) < 0) {
+		if (drain_once(args, generation++, &timing) < 0) {
 			fail(args, "drain failed");
 			break;
 		}
@@ -150,6 +177,7 @@ void *collector_thread(void *arg)
 		l.compute_busy = true;
 	}
 out:
+	stage_time_report(&timing, "drain+merge");
 	if (timer >= 0)
 		close(timer);
 	urcu_memb_unregister_thread();

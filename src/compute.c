@@ -2,6 +2,7 @@
  * (CLOCK_MONOTONIC), never the nominal interval: a late timer must not inflate them. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "compute.h"
 #include "report.h"
 #include "wakeup.h"
@@ -113,9 +114,41 @@ struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_s
 	return s;
 }
 
-static void use_drain(struct compute_args *args, const struct drain_stamp *now,
-		      const struct drain_stamp *prev)
+/* -vv: what a snapshot build costs per interval, summarised on stderr at exit (make bench). */
+struct stage_time {
+	uint64_t count, total_ns, max_ns;
+};
+
+static uint64_t monotonic_ns(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void stage_time_add(struct stage_time *t, uint64_t start_ns)
+{
+	uint64_t ns = monotonic_ns() - start_ns;
+
+	t->count++;
+	t->total_ns += ns;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+}
+
+static void stage_time_report(const struct stage_time *t, const char *stage)
+{
+	if (report_verbose_level() >= 2 && t->count)
+		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
+			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
+			       (double)t->max_ns / 1e6);
+}
+
+static void use_drain(struct compute_args *args, const struct drain_stamp *now,
+		      const struct drain_stamp *prev, struct stage_time *timing)
+{
+	uint64_t start_ns = monotonic_ns();
 	struct snapshot *s;
 
 	if (!prev->generation) {
@@ -123,6 +156,7 @@ static void use_drain(struct compute_args *args, const struct drain_stamp *now,
 		return;
 	}
 	s = compute_snapshot(args->table, now, prev);
+	stage_time_add(timing, start_ns);
 	if (s)
 		snapshot_publish(args->feed, s);
 	else
@@ -133,18 +167,20 @@ void *compute_thread(void *arg)
 {
 	struct compute_args *args = arg;
 	struct drain_stamp prev = { 0 }, now;
+	struct stage_time timing = { 0 };
 
 	urcu_memb_register_thread();
 	while (wakeup_wait(args->stop_fd, args->drained_fd)) {
 		flow_table_read_stamp(args->table, &now);
 		if (now.generation != prev.generation) {
-			use_drain(args, &now, &prev);
+			use_drain(args, &now, &prev, &timing);
 			prev = now;
 		}
 		/* This drain's counters are read: the collector may merge the next one. */
 		if (wakeup_signal(args->built_fd) < 0)
 			break;
 	}
+	stage_time_report(&timing, "snapshot build");
 	urcu_memb_unregister_thread();
 	return NULL;
 }

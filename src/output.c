@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "columns.h"
 #include "format.h"
 #include "output.h"
@@ -98,12 +99,46 @@ static enum output_status header_failure(struct output_args *args)
 	return OUTPUT_FAILED;
 }
 
+/* -vv: what filtering, sorting and writing cost per snapshot, summarised on stderr at exit
+ * (make bench). */
+struct stage_time {
+	uint64_t count, total_ns, max_ns;
+};
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void stage_time_add(struct stage_time *t, uint64_t start_ns)
+{
+	uint64_t ns = monotonic_ns() - start_ns;
+
+	t->count++;
+	t->total_ns += ns;
+	if (ns > t->max_ns)
+		t->max_ns = ns;
+}
+
+static void stage_time_report(const struct stage_time *t, const char *stage)
+{
+	if (report_verbose_level() >= 2 && t->count)
+		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
+			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
+			       (double)t->max_ns / 1e6);
+}
+
 void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
 	uint64_t last_generation = 0, written = 0, drops_reported = 0;
+	struct stage_time timing = { 0 };
 	enum output_status status;
 	struct snapshot *s;
+	uint64_t start_ns;
 
 	urcu_memb_register_thread();
 	status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
@@ -115,11 +150,14 @@ void *output_thread(void *arg)
 		}
 		last_generation = s->generation;
 		report_drops(s, &drops_reported);
+		start_ns = monotonic_ns();
 		status = write_all(args, s);
+		stage_time_add(&timing, start_ns);
 		snapshot_release(s);
 		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
 			status = OUTPUT_DONE;
 	}
+	stage_time_report(&timing, "output write");
 	urcu_memb_unregister_thread();
 	/* Published before done_fd: main reads it after seeing done_fd. */
 	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
