@@ -12,12 +12,14 @@
 #include "options.h"
 #include "output.h"
 #include "snapshot.h"
+#include "ui.h"
 
 enum pipeline_end {
 	PIPELINE_COUNT_REACHED,
 	PIPELINE_STDOUT_GONE,
 	PIPELINE_SIGNALLED,
 	PIPELINE_FAILED,
+	PIPELINE_QUIT, /* the user quit the live view */
 };
 
 struct pipeline {
@@ -26,19 +28,24 @@ struct pipeline {
 	bool backend_open;
 	struct flow_table *table;
 	struct snapshot_feed feed;
-	int stop_fd, drained_fd, built_fd, done_fd, failed_fd;
+	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;
 	struct output_args output;
-	pthread_t collector_tid, compute_tid, output_tid;
+	struct ui_args ui;
+	pthread_t collector_tid, compute_tid, output_tid, ui_tid;
 	int nthreads;
+	bool ui_started;
 };
 
 /* Open the backend, attach it and walk what exists into a new flow table. The calling
  * thread must be registered with RCU. On failure a line has been reported. */
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops);
 int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink);
-/* Block until the output is done, a thread fails, or signal_fd (a signalfd, or -1) fires. */
+/* The same with the live view on the terminal instead of snapshots on stdout. */
+int pipeline_start_ui(struct pipeline *p, FILE *log_sink);
+/* Block until the output is done, a thread fails, the user quits the live view, or
+ * signal_fd (a signalfd, or -1) fires. */
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd);
 /* Stop and join the threads (the output thread finishes the snapshot it is writing), then
  * release everything. Safe after a failed open or start. */

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "columns.h"
 #include "parse.h"
+#include "ui_help.h"
 
 #define MAX_FLOWS_MIN 64
 #define MAX_FLOWS_MAX 16777216
@@ -105,8 +106,13 @@ static const char usage_head[] =
 	"\n"
 	"Columns (the CSV header and JSONL keys, in this order):\n";
 
-static const char usage_tail[] =
+static const char usage_columns_note[] =
 	"Rates are bytes/s over the last interval; tcptop(8) describes every column.\n"
+	"\n"
+	"The live view runs when standard input and output are a terminal and neither -b nor\n"
+	"-N is given. Its keys (? shows them there too):\n";
+
+static const char usage_tail[] =
 	"\n"
 	"EXAMPLES:\n"
 	"  sudo tcptop                        live view, refreshed every second\n"
@@ -166,6 +172,9 @@ static void print_usage(FILE *out)
 {
 	fputs(usage_head, out);
 	print_columns(out);
+	fputs(usage_columns_note, out);
+	for (int i = 0; ui_help_keys[i]; i++)
+		fprintf(out, "%s\n", ui_help_keys[i]);
 	fputs(usage_tail, out);
 }
 

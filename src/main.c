@@ -1,6 +1,7 @@
 /* tcptop: top for network connections. main() checks the command line and privileges,
  * then runs the pipeline until the count is reached, stdout goes away, or a signal. */
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,19 +13,38 @@
 #include "report.h"
 
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
- * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE. */
+ * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE.
+ * SIGWINCH is blocked too, in every thread: the live view reads it from its own signalfd. */
 static int block_signals(void)
 {
-	sigset_t set;
+	sigset_t set, blocked;
 
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
-	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+	blocked = set;
+	sigaddset(&blocked, SIGWINCH);
+	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
+ * number of snapshots, which is batch output. */
+static bool want_live_view(const struct options *opt)
+{
+	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
+static int start(struct pipeline *p, const struct options *opt, FILE *log)
+{
+	if (!want_live_view(opt))
+		return pipeline_start(p, stdout, log);
+	/* Only the character set: numbers in --log must keep their '.' whatever LC_NUMERIC. */
+	setlocale(LC_CTYPE, "");
+	return pipeline_start_ui(p, log);
 }
 
 static FILE *open_log(const char *path)
@@ -54,8 +74,7 @@ static int run(const struct options *opt, FILE *log)
 	}
 	if (pipeline_open(&p, opt, ops) == 0) {
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
-		/* Until the TUI lands, a terminal gets the batch output too. */
-		if (pipeline_start(&p, stdout, log) == 0)
+		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
 	}
 	pipeline_close(&p);

@@ -1,7 +1,7 @@
 /* Wiring of the threads. Each talks to the next only through the flow table, the snapshot
  * feed and eventfds: "drained" (collector → compute), "built" (compute → collector), a
- * feed subscription (compute → output), "stop" (main → all; polled, never read, so every thread sees it) and "done" /
- * "failed" (threads → main). */
+ * feed subscription (compute → output, and compute → ui), "stop" (main → all; polled, never
+ * read, so every thread sees it) and "done" / "failed" / "quit" (threads → main). */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -14,7 +14,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 {
 	memset(p, 0, sizeof(*p));
 	p->opt = opt;
-	p->stop_fd = p->drained_fd = p->built_fd = p->done_fd = p->failed_fd = -1;
+	p->stop_fd = p->drained_fd = p->built_fd = p->done_fd = p->failed_fd = p->quit_fd = -1;
 	snapshot_feed_init(&p->feed);
 	p->table = flow_table_new(opt->max_flows);
 	if (!p->table) {
@@ -40,15 +40,57 @@ static int start_thread(struct pipeline *p, pthread_t *tid, void *(*fn)(void *),
 	return 0;
 }
 
+/* The live view subscribes before any thread runs and starts first, like every reader. */
+static int start_ui(struct pipeline *p)
+{
+	int err;
+
+	p->quit_fd = wakeup_new();
+	p->ui = (struct ui_args){
+		.opt = p->opt, .feed = &p->feed, .notify_fd = snapshot_feed_subscribe(&p->feed),
+		.stop_fd = p->stop_fd, .quit_fd = p->quit_fd, .failed_fd = p->failed_fd,
+	};
+	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	err = pthread_create(&p->ui_tid, NULL, ui_thread, &p->ui);
+	if (err) {
+		report_error("cannot start a thread: %s", strerror(err));
+		return -1;
+	}
+	p->ui_started = true;
+	return 0;
+}
+
+/* pipeline_start_ui() makes the two the live view shares before pipeline_start() runs. */
+static int wakeup_once(int *fd)
+{
+	if (*fd < 0)
+		*fd = wakeup_new();
+	return *fd;
+}
+
+int pipeline_start_ui(struct pipeline *p, FILE *log_sink)
+{
+	if (wakeup_once(&p->stop_fd) < 0 || wakeup_once(&p->failed_fd) < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	if (start_ui(p) < 0)
+		return -1;
+	return pipeline_start(p, NULL, log_sink);
+}
+
 int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 {
 	int notify_fd = snapshot_feed_subscribe(&p->feed);
 
-	p->stop_fd = wakeup_new();
+	wakeup_once(&p->stop_fd);
 	p->drained_fd = wakeup_new();
 	p->built_fd = wakeup_new();
 	p->done_fd = wakeup_new();
-	p->failed_fd = wakeup_new();
+	wakeup_once(&p->failed_fd);
 	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 ||
 	    p->done_fd < 0 || p->failed_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -77,17 +119,21 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 {
-	struct pollfd fds[3] = {
+	/* poll() skips negative fds: no signal_fd, no live view. */
+	struct pollfd fds[4] = {
 		{ .fd = p->done_fd, .events = POLLIN },
 		{ .fd = p->failed_fd, .events = POLLIN },
 		{ .fd = signal_fd, .events = POLLIN },
+		{ .fd = p->quit_fd, .events = POLLIN },
 	};
 
-	while (poll(fds, signal_fd >= 0 ? 3 : 2, -1) < 0)
+	while (poll(fds, 4, -1) < 0)
 		if (errno != EINTR)
 			return PIPELINE_FAILED;
 	if (fds[1].revents)
 		return PIPELINE_FAILED;
+	if (fds[3].revents)
+		return PIPELINE_QUIT;
 	if (fds[0].revents) {
 		switch (__atomic_load_n(&p->output.status, __ATOMIC_ACQUIRE)) {
 		case OUTPUT_DONE:
@@ -110,8 +156,12 @@ static void close_fd(int *fd)
 
 void pipeline_close(struct pipeline *p)
 {
-	if (p->nthreads && wakeup_signal(p->stop_fd) < 0)
+	if ((p->nthreads || p->ui_started) && wakeup_signal(p->stop_fd) < 0)
 		report_error("cannot stop the threads: %s", strerror(errno));
+	/* The terminal first: it is restored before anything else can take long. */
+	if (p->ui_started)
+		pthread_join(p->ui_tid, NULL);
+	p->ui_started = false;
 	/* Threads were started output, compute, collector: join whichever started. */
 	if (p->nthreads >= 3)
 		pthread_join(p->collector_tid, NULL);
@@ -133,4 +183,5 @@ void pipeline_close(struct pipeline *p)
 	close_fd(&p->built_fd);
 	close_fd(&p->done_fd);
 	close_fd(&p->failed_fd);
+	close_fd(&p->quit_fd);
 }

@@ -1,0 +1,20 @@
+/* The UI thread: owns the terminal (ncurses) while the live view runs. It reads the
+ * latest snapshot, draws it, and answers keys; the other threads never touch the screen. */
+#ifndef TCPTOP_UI_H
+#define TCPTOP_UI_H
+
+#include "options.h"
+#include "snapshot.h"
+
+struct ui_args {
+	const struct options *opt;
+	struct snapshot_feed *feed;
+	int notify_fd; /* from snapshot_feed_subscribe() */
+	int stop_fd;   /* readable when the program stops (never read) */
+	int quit_fd;   /* written when the user quits */
+	int failed_fd; /* written when the screen cannot be used; a line has been reported */
+};
+
+void *ui_thread(void *args);
+
+#endif

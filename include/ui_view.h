@@ -1,0 +1,107 @@
+/* The live view's logic without curses: which rows it shows in which order, which columns
+ * fit the terminal, and how numbers read (human units). The UI thread draws what this
+ * decides; the unit tests check it without a terminal. */
+#ifndef TCPTOP_UI_VIEW_H
+#define TCPTOP_UI_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "filter.h"
+#include "flow_row.h"
+#include "snapshot.h"
+
+#define UI_FILTER_MAX 64
+
+/* Screen columns, in display order. Each sorts by one key of the column table. */
+enum ui_column {
+	UI_PID,
+	UI_PROCESS,
+	UI_PROTO,
+	UI_LOCAL,
+	UI_REMOTE,
+	UI_STATE,
+	UI_RX_RATE,
+	UI_TX_RATE,
+	UI_RX_BYTES,
+	UI_TX_BYTES,
+	UI_RX_PACKETS,
+	UI_TX_PACKETS,
+	UI_RTT,
+	UI_AGE,
+	UI_NCOLUMNS,
+};
+
+struct ui_column_info {
+	const char *title;
+	int sort_id;   /* enum column_id */
+	int min_width; /* narrower than this, the column is dropped */
+	int want_width;
+	int max_width; /* what spare space may grow it to */
+	int rank;      /* 0 is dropped last */
+	bool right;    /* numbers are right-aligned */
+};
+
+extern const struct ui_column_info ui_columns[UI_NCOLUMNS];
+
+/* Which columns fit in width cells and where: display order, one space between. */
+struct ui_layout {
+	int ncolumns;
+	enum ui_column column[UI_NCOLUMNS];
+	int x[UI_NCOLUMNS];
+	int width[UI_NCOLUMNS];
+};
+
+void ui_layout_compute(int width, struct ui_layout *out);
+
+/* What the user chose to see: applied on top of the command-line filter. */
+struct ui_view_options {
+	const struct filter *filter; /* the command line's */
+	const char *text;            /* the "/" filter; "" for none */
+	int sort_id;                 /* enum column_id, or COL_RATE */
+	bool reverse;
+	bool hide_idle;              /* no bytes either way in the last interval */
+	bool hide_listen;
+	bool hide_time_wait;
+};
+
+/* Rows of s the options let through, in their order: pointers into s (free()); NULL when
+ * out of memory. */
+const struct flow_row **ui_view_build(const struct snapshot *s,
+				      const struct ui_view_options *o, size_t *count);
+/* The "/" filter: words that must all match. "port:N" either port, "pid:N", "proc:TEXT"
+ * process name; a bare word matches a process name (any case), a pid, a port or part of
+ * an address. */
+bool ui_text_match(const char *text, const struct flow_row *row);
+/* True when text is a filter ui_text_match understands ("port:abc" is not). */
+bool ui_text_valid(const char *text);
+/* The sort marker is "down" when the first row holds the largest value. */
+bool ui_sort_descending(int sort_id, bool reverse);
+
+/* Human units, right for a column of the given width in ui_columns. */
+void ui_format_rate(double bytes_per_s, bool bits, char *out, size_t len);
+void ui_format_size(uint64_t bytes, char *out, size_t len);
+void ui_format_count(uint64_t n, char *out, size_t len);
+void ui_format_rtt(uint32_t us, bool utf8, char *out, size_t len);
+void ui_format_age(double seconds, char *out, size_t len);
+/* "10.0.0.1:443", "[::1]:22", "*:*" for no peer; name (from DNS) replaces the address. */
+void ui_format_endpoint(const struct flow_row *row, bool remote, const char *name,
+			char *out, size_t len);
+
+/* How cells read: set by the user's keys and the terminal. */
+struct ui_cell_style {
+	bool bits;               /* rates in bits/s instead of bytes/s */
+	bool utf8;               /* the terminal shows "\u00b5" */
+	const char *remote_name; /* the peer's DNS name, NULL to show its address */
+};
+
+/* The text of one cell of a row, before it is fitted to its column. */
+void ui_format_cell(const struct flow_row *row, enum ui_column c, const struct ui_cell_style *st,
+		    char *out, size_t len);
+
+/* Display cells of UTF-8 text (every character is one cell wide here). */
+int ui_text_cells(const char *text);
+/* Cut text to at most cells cells in place; keep_tail keeps the end (addresses: the port). */
+void ui_text_fit(char *text, int cells, bool keep_tail);
+
+#endif

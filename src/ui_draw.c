@@ -1,0 +1,270 @@
+/* What the live view's screen shows: three header lines, the column titles, the rows and
+ * a key bar, or the help or the sort list in place of the rows. Every frame is drawn into
+ * stdscr after erase() and sent with one doupdate(), so only changed cells reach the tty. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <ncurses.h>
+#include "columns.h"
+#include "ui_help.h"
+#include "ui_state.h"
+
+#define HEADER_LINES 3
+#define TITLE_LINE HEADER_LINES
+#define FIRST_ROW_LINE (TITLE_LINE + 1)
+#define LINE_MAX_BYTES 512
+
+/* Fixed thresholds rather than a share of the busiest flow: on an idle host the busiest
+ * flow at 2 KiB/s would glow red, and colours would change meaning from frame to frame. */
+#define HEAT_COOL 1024.0
+#define HEAT_WARM (100 * 1024.0)
+#define HEAT_HOT (10 * 1024.0 * 1024.0)
+
+int ui_draw_body_lines(void)
+{
+	int n = LINES - FIRST_ROW_LINE - 1;
+
+	return n > 0 ? n : 0;
+}
+
+static attr_t look(const struct ui *ui, enum ui_pair pair, attr_t mono)
+{
+	return ui->colour ? COLOR_PAIR(pair) : mono;
+}
+
+/* Text at (y, x) cut to the screen's width: nothing wraps. */
+__attribute__((format(printf, 5, 6)))
+static int put(int y, int x, attr_t attr, bool keep_tail, const char *fmt, ...)
+{
+	char text[LINE_MAX_BYTES];
+	va_list ap;
+
+	if (y < 0 || y >= LINES || x >= COLS)
+		return x;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ui_text_fit(text, COLS - x, keep_tail);
+	attrset(attr);
+	mvaddstr(y, x, text);
+	attrset(A_NORMAL);
+	return x + ui_text_cells(text);
+}
+
+/* ---------------------------------------------------------------- header */
+
+static void format_interval(uint64_t ns, char *out, size_t len)
+{
+	if (ns % 1000000000ULL == 0)
+		snprintf(out, len, "%llus", (unsigned long long)(ns / 1000000000ULL));
+	else
+		snprintf(out, len, "%llums", (unsigned long long)(ns / 1000000ULL));
+}
+
+static void draw_counts(const struct ui *ui)
+{
+	const struct snapshot *s = ui->shown;
+	char every[32], clock[16] = "--:--:--";
+	struct tm tm;
+	int x;
+
+	format_interval(ui->opt->interval_ns, every, sizeof(every));
+	if (s && localtime_r(&s->time.tv_sec, &tm))
+		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	x = put(0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
+	if (!s) {
+		put(0, x, A_NORMAL, false, "  waiting for the first snapshot...");
+		return;
+	}
+	x = put(0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
+		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows,
+		s->totals.udp_flows, ui->nrows);
+	if (ui->paused)
+		put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+}
+
+static void draw_rates(const struct ui *ui)
+{
+	char rx[24], tx[24], total_rx[24], total_tx[24];
+
+	ui_format_rate(ui->shown_rx_rate, ui->bits, rx, sizeof(rx));
+	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
+	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
+	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
+	put(1, 0, A_NORMAL, false, "Shown: RX %s  TX %s    Since start (all flows): RX %s  TX %s",
+	    rx, tx, total_rx, total_tx);
+}
+
+static const char *sort_marker(const struct ui *ui)
+{
+	bool down = ui_sort_descending(ui->view.sort_id, ui->view.reverse);
+
+	if (ui->utf8)
+		return down ? "\u25bc" : "\u25b2";
+	return down ? "v" : "^";
+}
+
+static void draw_choices(const struct ui *ui)
+{
+	const struct ui_view_options *v = &ui->view;
+	int x;
+
+	x = put(2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s%s%s%s", column_name(v->sort_id),
+		sort_marker(ui), ui->filter_text[0] ? ui->filter_text : "none",
+		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
+		v->hide_time_wait ? "  -TIME_WAIT" : "");
+	if (ui->shown && ui->shown->flows_dropped)
+		put(2, x + 2, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+		    "flow map full: %llu updates refused (raise --max-flows)",
+		    (unsigned long long)ui->shown->flows_dropped);
+}
+
+/* ---------------------------------------------------------------- table */
+
+static bool is_sort_column(const struct ui *ui, enum ui_column c)
+{
+	if (ui->view.sort_id == COL_RATE)
+		return c == UI_RX_RATE || c == UI_TX_RATE;
+	return ui_columns[c].sort_id == ui->view.sort_id;
+}
+
+static void draw_cell(int y, int x, int width, bool right, attr_t attr, char *text)
+{
+	ui_text_fit(text, width, false);
+	put(y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
+}
+
+static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
+{
+	attr_t attr = look(ui, UI_PAIR_TITLE, A_REVERSE);
+	char title[32];
+
+	attrset(attr);
+	mvhline(TITLE_LINE, 0, ' ', COLS);
+	for (int i = 0; i < lay->ncolumns; i++) {
+		enum ui_column c = lay->column[i];
+
+		snprintf(title, sizeof(title), "%s%s", ui_columns[c].title,
+			 is_sort_column(ui, c) ? sort_marker(ui) : "");
+		draw_cell(TITLE_LINE, lay->x[i], lay->width[i], ui_columns[c].right,
+			  attr | (is_sort_column(ui, c) ? A_BOLD : 0), title);
+	}
+	attrset(A_NORMAL);
+}
+
+static attr_t heat(const struct ui *ui, double rate)
+{
+	if (rate >= HEAT_HOT)
+		return look(ui, UI_PAIR_HOT, A_BOLD) | A_BOLD;
+	if (rate >= HEAT_WARM)
+		return look(ui, UI_PAIR_WARM, A_NORMAL);
+	if (rate >= HEAT_COOL)
+		return look(ui, UI_PAIR_COOL, A_NORMAL);
+	return A_NORMAL;
+}
+
+static attr_t cell_look(const struct ui *ui, const struct flow_row *row, enum ui_column c)
+{
+	if (c == UI_RX_RATE)
+		return heat(ui, row->rx_rate);
+	if (c == UI_TX_RATE)
+		return heat(ui, row->tx_rate);
+	return A_NORMAL;
+}
+
+static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
+		     const struct ui_layout *lay)
+{
+	struct ui_cell_style style = { .bits = ui->bits, .utf8 = ui->utf8 };
+	char text[128];
+
+	for (int i = 0; i < lay->ncolumns; i++) {
+		enum ui_column c = lay->column[i];
+
+		ui_format_cell(row, c, &style, text, sizeof(text));
+		/* Addresses keep their end: the port tells more than the first octets. */
+		ui_text_fit(text, lay->width[i], c == UI_LOCAL || c == UI_REMOTE);
+		draw_cell(y, lay->x[i], lay->width[i], ui_columns[c].right, cell_look(ui, row, c),
+			  text);
+	}
+}
+
+static void draw_table(const struct ui *ui)
+{
+	struct ui_layout lay;
+	int lines = ui_draw_body_lines();
+
+	ui_layout_compute(COLS, &lay);
+	draw_titles(ui, &lay);
+	for (int i = 0; i < lines && ui->scroll + i < ui->nrows; i++)
+		draw_row(ui, FIRST_ROW_LINE + i, ui->rows[ui->scroll + i], &lay);
+}
+
+/* ---------------------------------------------------------------- help, sort list, bar */
+
+static void draw_help(const struct ui *ui)
+{
+	int y = TITLE_LINE;
+
+	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	    "tcptop keys (any key returns)");
+	for (int i = 0; ui_help_keys[i] && y < LINES - 1; i++)
+		put(y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
+}
+
+static void sort_key_label(int sort_id, char *out, size_t len)
+{
+	for (int c = 0; c < UI_NCOLUMNS; c++)
+		if (ui_columns[c].sort_id == sort_id) {
+			snprintf(out, len, "%-10s %s", column_name(sort_id), ui_columns[c].title);
+			return;
+		}
+	snprintf(out, len, "%-10s RX/s + TX/s", column_name(sort_id));
+}
+
+static void draw_sort_list(const struct ui *ui)
+{
+	char label[64];
+	int y = TITLE_LINE;
+
+	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	    "Sort by (Up/Down, Enter picks, Esc cancels)");
+	for (int i = 0; i < ui_sort_key_count() && y < LINES - 1; i++) {
+		sort_key_label(ui_sort_key(i), label, sizeof(label));
+		put(y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s", label);
+	}
+}
+
+static void draw_bar(const struct ui *ui)
+{
+	int y = LINES - 1;
+
+	if (ui->mode == UI_MODE_FILTER) {
+		int x = put(y, 0, A_BOLD, false, "Filter: ");
+
+		x = put(y, x, A_NORMAL, true, "%s_", ui->edit_text);
+		put(y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL, false,
+		    ui->edit_invalid ? "port: and pid: need a number" : "Enter apply  Esc cancel");
+		return;
+	}
+	put(y, 0, A_NORMAL, false, "%s",
+	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  b:Bits  i:Idle  q:Quit");
+}
+
+void ui_draw(const struct ui *ui)
+{
+	erase();
+	draw_counts(ui);
+	draw_rates(ui);
+	draw_choices(ui);
+	if (ui->mode == UI_MODE_HELP)
+		draw_help(ui);
+	else if (ui->mode == UI_MODE_SORT)
+		draw_sort_list(ui);
+	else
+		draw_table(ui);
+	draw_bar(ui);
+	wnoutrefresh(stdscr);
+	doupdate();
+}

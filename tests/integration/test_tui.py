@@ -1,0 +1,268 @@
+"""The live view in a real terminal: tcptop runs inside a detached tmux session and the
+tests read the screen with capture-pane while agents make loopback traffic."""
+
+import itertools
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+
+import pytest
+
+from tcptop_run import TCPTOP, check_no_sanitizer_report
+from traffic import TcpPair
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+_sessions = itertools.count(1)
+
+
+class Tui:
+    """tcptop in its own tmux server (so it gets this process's environment), run as
+    ``tcptop ARGS 2>ERRFILE; echo EXIT=$?; sleep`` so that the exit status and what the
+    terminal shows after exit can be read from the pane."""
+
+    def __init__(self, args, width=120, height=40):
+        self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
+        fd, self.err_path = tempfile.mkstemp(prefix="tcptop-tui-", suffix=".err")
+        os.close(fd)
+        command = "%s %s 2>%s; echo EXIT=$?; sleep 120" % (
+            shlex.quote(TCPTOP), " ".join(shlex.quote(a) for a in args),
+            shlex.quote(self.err_path))
+        self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
+                  command)
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.name] + list(args), check=True,
+                              capture_output=True, text=True).stdout
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", self.name)
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def keys(self, *keys):
+        self.tmux("send-keys", "-t", self.name, *keys)
+
+    def type(self, text):
+        self.tmux("send-keys", "-t", self.name, "-l", text)
+
+    def resize(self, width, height):
+        self.tmux("resize-window", "-t", self.name, "-x", str(width), "-y", str(height))
+
+    def wait(self, predicate, what, timeout=15):
+        """The screen once predicate(screen) is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.screen()
+            if predicate(text):
+                return text
+            if time.monotonic() > deadline:
+                raise AssertionError("no %s within %ss; screen:\n%s\nstderr: %s"
+                                     % (what, timeout, text, self.stderr()))
+            time.sleep(0.1)
+
+    def wait_text(self, text, timeout=15):
+        return self.wait(lambda s: text in s, repr(text), timeout)
+
+    def stderr(self):
+        with open(self.err_path, errors="replace") as f:
+            return f.read()
+
+    def wait_exit(self, timeout=15):
+        """Waits for EXIT=N in the pane; checks the status is 0 and stderr is clean."""
+        screen = self.wait(lambda s: "EXIT=" in s, "exit", timeout)
+        status = re.search(r"EXIT=(\d+)", screen).group(1)
+        err = self.stderr()
+        check_no_sanitizer_report(err, "tcptop (live view)")
+        assert status == "0", "exit status %s; stderr: %s" % (status, err)
+        return screen
+
+    def close(self):
+        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
+        os.unlink(self.err_path)
+
+
+@pytest.fixture
+def tui():
+    started = []
+
+    def start(*args, width=120, height=40):
+        run = Tui(list(args), width, height)
+        started.append(run)
+        return run
+
+    yield start
+    for run in started:
+        run.close()
+
+
+@pytest.fixture
+def pair(agents):
+    """A loopback TCP connection between two agents, both ends in the view."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    pair.transfer(100_000, 20_000)
+    return pair
+
+
+def own_args(pair):
+    """Only the agents' flows, whatever else the host runs."""
+    return ["-d", "250ms", "-p", "%d,%d" % (pair.server.pid, pair.client.pid)]
+
+
+def title_index(lines):
+    for i, line in enumerate(lines):
+        if "PROCESS" in line:
+            return i
+    raise AssertionError("no column titles on screen:\n" + "\n".join(lines))
+
+
+def table_rows(screen):
+    lines = screen.split("\n")
+    return [line for line in lines[title_index(lines) + 1:-1] if line.strip()]
+
+
+def comms_in_order(screen, pair):
+    """The agents' names, in the order their rows are on screen."""
+    names = (pair.server.comm, pair.client.comm)
+    return [n for line in table_rows(screen) for n in names if n in line]
+
+
+def test_live_view_shows_header_and_rows_then_q_restores_terminal(tui, pair):
+    run = tui(*own_args(pair))
+    screen = run.wait_text(pair.client.comm)
+    assert re.search(r"Flows: \d+ \(TCP \d+, UDP \d+\), 3 shown", screen), screen
+    assert "Sort: rate" in screen and "Filter: none" in screen, screen
+    for title in ("PID", "PROCESS", "LOCAL", "REMOTE", "STATE", "RX/s", "TX/s"):
+        assert title in screen, screen
+    rows = table_rows(screen)
+    client_row = [r for r in rows if pair.client.comm in r and "ESTABLISHED" in r]
+    assert len(client_row) == 1, screen
+    assert str(pair.client.pid) in client_row[0]
+    assert "127.0.0.1:%d" % pair.port in client_row[0]
+    run.keys("q")
+    after = run.wait_exit()
+    assert "PROCESS" not in after, "the live view is still on screen:\n" + after
+
+
+def test_ctrl_c_exits_0_and_restores_terminal(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.server.comm)
+    run.keys("C-c")
+    after = run.wait_exit()
+    assert "PROCESS" not in after, after
+
+
+def test_sigterm_exits_0_and_restores_terminal(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.server.comm)
+    subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P",
+                    run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()],
+                   check=True)
+    after = run.wait_exit()
+    assert "PROCESS" not in after, after
+
+
+def test_sort_keys_change_column_and_direction(tui, pair):
+    run = tui(*own_args(pair), "-s", "comm")
+    screen = run.wait_text(pair.server.comm)
+    assert "Sort: comm" in screen
+    order = comms_in_order(screen, pair)
+    assert order.index(pair.client.comm) < order.index(pair.server.comm), screen
+    run.keys("r")
+    screen = run.wait(lambda s: comms_in_order(s, pair)[:1] == [pair.server.comm], "reversed")
+    run.keys(">")
+    run.wait_text("Sort: proto")
+    run.keys("<", "<")
+    run.wait_text("Sort: pid")
+
+
+def test_sort_list_picks_a_column(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.server.comm)
+    run.keys("s")
+    run.wait_text("Sort by")
+    run.keys("Down", "Down", "Enter")
+    screen = run.wait_text("Sort: comm")
+    assert pair.client.comm in screen
+
+
+def test_slash_filter_narrows_rows_and_escape_cancels(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.client.comm)
+    run.keys("/")
+    run.type("proc:" + pair.server.comm)
+    run.keys("Enter")
+    screen = run.wait(lambda s: pair.client.comm not in "\n".join(table_rows(s)),
+                      "filtered rows")
+    assert "Filter: proc:" + pair.server.comm in screen
+    assert "), 2 shown" in screen, screen
+    run.keys("/", "C-u")
+    run.type("port:x")
+    run.keys("Enter")
+    run.wait_text("need a number")
+    run.keys("Escape")
+    run.wait(lambda s: "Filter: proc:" in s and "need a number" not in s, "cancelled edit")
+    run.keys("/", "C-u", "Enter")
+    run.wait(lambda s: pair.client.comm in s and "Filter: none" in s, "cleared filter")
+
+
+def test_pause_freezes_rows_and_says_paused(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.client.comm)
+    run.keys("p")
+    frozen = run.wait_text("PAUSED").split("\n")
+    pair.transfer(3_000_000, 0)
+    time.sleep(1.0)
+    later = run.lines()
+    assert later[0] == frozen[0], "snapshot time moved while paused"
+    assert later[title_index(later):] == frozen[title_index(frozen):], "rows changed"
+    run.keys("r")
+    run.wait(lambda s: "PAUSED" in s and s.split("\n")[0] == frozen[0]
+             and comms_in_order(s, pair) != [], "sorting while paused")
+    run.keys("p")
+    run.wait(lambda s: "PAUSED" not in s and s.split("\n")[0] != frozen[0], "resumed")
+
+
+def test_resize_small_and_back_keeps_lines_within_width(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.client.comm)
+    # What each width must show once redrawn: columns drop in order as it narrows.
+    for width, height, shown, dropped in ((40, 12, "REMOTE", "PID"), (25, 6, "RX/s", "REMOTE"),
+                                          (80, 24, "LOCAL", "AGE"), (200, 50, "AGE", None)):
+        run.resize(width, height)
+        screen = run.wait(lambda s: len(s.split("\n")) >= height
+                          and all(len(line) <= width for line in s.split("\n"))
+                          and "PROCESS" in s and shown in s and (not dropped or dropped not in s),
+                          "screen at %dx%d" % (width, height))
+        assert pair.client.comm[:8] in screen or height < 10, screen
+    run.keys("q")
+    run.wait_exit()
+
+
+def test_help_lists_keys_and_any_key_returns(tui, pair):
+    run = tui(*own_args(pair))
+    run.wait_text(pair.client.comm)
+    run.keys("?")
+    screen = run.wait_text("tcptop keys")
+    for key in ("q, F10, Ctrl-C", "/, \\, F4", "p, Z", "KiB/s"):
+        assert key in screen, screen
+    run.keys("x")
+    run.wait(lambda s: "tcptop keys" not in s and pair.client.comm in s, "rows again")
+
+
+def test_log_keeps_writing_while_live_view_runs(tui, pair, scratch_dir):
+    log = scratch_dir / "flows.csv"
+    run = tui(*own_args(pair), "-l", str(log))
+    run.wait_text(pair.client.comm)
+    time.sleep(0.6)
+    run.keys("q")
+    run.wait_exit()
+    lines = log.read_text().splitlines()
+    assert lines[0].startswith("time,pid,comm,"), lines[:2]
+    assert any(pair.client.comm in line for line in lines[1:]), lines[:5]

@@ -1,0 +1,362 @@
+/* The live view's logic: row order, filters, column layout and human units. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "columns.h"
+#include "snapshot.h"
+#include "ui_view.h"
+
+#define NROWS 4
+
+/* Four flows that differ in every column, so that each sort has one right answer. */
+static struct snapshot *make_snapshot(void)
+{
+	static const char *comms[NROWS] = { "curl", "Nginx", "sshd", "dnsmasq" };
+	struct snapshot *s = snapshot_alloc(NROWS);
+
+	cr_assert_not_null(s);
+	s->nrows = NROWS;
+	for (int i = 0; i < NROWS; i++) {
+		struct flow_row *r = &s->rows[i];
+
+		memset(r, 0, sizeof(*r));
+		r->key.cookie = 100 + i;
+		r->id.family = TCPTOP_AF_INET;
+		r->id.proto = i == 3 ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
+		r->id.laddr[0] = 10;
+		r->id.laddr[3] = (uint8_t)(1 + i);
+		r->id.raddr[0] = 192;
+		r->id.raddr[1] = 168;
+		r->id.raddr[3] = (uint8_t)(50 - i);
+		r->id.lport = (uint16_t)(40000 + 7 * i);
+		r->id.rport = (uint16_t)(443 - i);
+		r->id.tgid = (uint32_t)(300 + 11 * ((i + 2) % NROWS));
+		memcpy(r->id.comm, comms[i], strlen(comms[i]));
+		r->state = i == 3 ? TCPTOP_STATE_NONE : TCPTOP_TCP_ESTABLISHED;
+		r->tx_bytes = 1000u * (uint64_t)(i + 1);
+		r->rx_bytes = 5000u - 1000u * (uint64_t)i;
+		r->tx_packets = (uint64_t)(3 + (i * 5) % NROWS);
+		r->rx_packets = (uint64_t)(10 - i);
+		r->tx_rate = 100.0 * (i + 1);
+		r->rx_rate = 50.0 * ((i + 1) % NROWS);
+		r->srtt_us = (uint32_t)(900 - 100 * i);
+		r->age_s = 10.0 + (i * 3) % NROWS;
+	}
+	return s;
+}
+
+static struct filter no_filter;
+
+static struct ui_view_options options(int sort_id)
+{
+	filter_init(&no_filter);
+	return (struct ui_view_options){ .filter = &no_filter, .text = "", .sort_id = sort_id };
+}
+
+/* Checks that each neighbouring pair is in column_compare order for sort_id. */
+static void assert_sorted(const struct flow_row **rows, size_t n, int sort_id, bool reverse)
+{
+	for (size_t i = 1; i < n; i++) {
+		int order = column_compare(rows[i - 1], rows[i], sort_id);
+
+		cr_assert(reverse ? order > 0 : order < 0, "%s: rows %zu and %zu out of order",
+			  column_name(sort_id), i - 1, i);
+	}
+}
+
+Test(view, sorts_by_every_screen_column_both_ways)
+{
+	struct snapshot *s = make_snapshot();
+
+	for (int c = 0; c < UI_NCOLUMNS; c++) {
+		for (int reverse = 0; reverse < 2; reverse++) {
+			struct ui_view_options o = options(ui_columns[c].sort_id);
+			const struct flow_row **rows;
+			size_t n;
+
+			o.reverse = reverse;
+			rows = ui_view_build(s, &o, &n);
+			cr_assert_eq(n, NROWS);
+			assert_sorted(rows, n, o.sort_id, reverse);
+			free(rows);
+		}
+	}
+	free(s);
+}
+
+Test(view, default_sort_is_total_rate_descending)
+{
+	struct snapshot *s = make_snapshot();
+	struct ui_view_options o = options(COL_RATE);
+	const struct flow_row **rows;
+	size_t n;
+
+	rows = ui_view_build(s, &o, &n);
+	cr_assert_eq(n, NROWS);
+	for (size_t i = 1; i < n; i++)
+		cr_assert_geq(rows[i - 1]->tx_rate + rows[i - 1]->rx_rate,
+			      rows[i]->tx_rate + rows[i]->rx_rate);
+	free(rows);
+	free(s);
+}
+
+Test(view, equal_values_keep_one_order_whatever_the_input_order)
+{
+	struct snapshot *s = make_snapshot();
+	struct ui_view_options o = options(COL_STATE); /* three rows are ESTABLISHED */
+	const struct flow_row **first, **second;
+	struct flow_row swap;
+	size_t n;
+
+	first = ui_view_build(s, &o, &n);
+	uint64_t cookies[NROWS];
+	for (size_t i = 0; i < n; i++)
+		cookies[i] = first[i]->key.cookie;
+	swap = s->rows[0];
+	s->rows[0] = s->rows[2];
+	s->rows[2] = swap;
+	second = ui_view_build(s, &o, &n);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(second[i]->key.cookie, cookies[i], "row %zu moved", i);
+	free(first);
+	free(second);
+	free(s);
+}
+
+static size_t count_matching(const char *text)
+{
+	struct snapshot *s = make_snapshot();
+	struct ui_view_options o = options(COL_RATE);
+	const struct flow_row **rows;
+	size_t n;
+
+	o.text = text;
+	rows = ui_view_build(s, &o, &n);
+	free(rows);
+	free(s);
+	return n;
+}
+
+Test(view, text_filter_matches_name_any_case_pid_port_and_address)
+{
+	cr_assert_eq(count_matching("nginx"), 1);
+	cr_assert_eq(count_matching("NGI"), 1);
+	cr_assert_eq(count_matching("322"), 1, "pid of row 0");
+	cr_assert_eq(count_matching("443"), 1, "remote port of row 0");
+	cr_assert_eq(count_matching("40007"), 1, "local port of row 1");
+	cr_assert_eq(count_matching("192.168"), NROWS);
+	cr_assert_eq(count_matching("10.0.0.3"), 1);
+	cr_assert_eq(count_matching("nothing-like-it"), 0);
+	cr_assert_eq(count_matching(""), NROWS);
+}
+
+Test(view, text_filter_prefixes_narrow_a_word)
+{
+	cr_assert_eq(count_matching("port:443"), 1);
+	cr_assert_eq(count_matching("port:44"), 0, "ports match whole");
+	cr_assert_eq(count_matching("pid:311"), 1);
+	cr_assert_eq(count_matching("pid:31"), 0);
+	cr_assert_eq(count_matching("proc:ssh"), 1);
+	cr_assert_eq(count_matching("proc:443"), 0, "proc: looks at names only");
+}
+
+Test(view, text_filter_words_must_all_match)
+{
+	cr_assert_eq(count_matching("curl 443"), 1);
+	cr_assert_eq(count_matching("curl  sshd"), 0);
+}
+
+Test(view, text_filter_rejects_prefix_without_number)
+{
+	cr_assert(ui_text_valid("port:80 curl"));
+	cr_assert(!ui_text_valid("port:http"));
+	cr_assert(!ui_text_valid("pid:"));
+}
+
+Test(view, hide_keys_drop_idle_listen_and_time_wait_rows)
+{
+	struct snapshot *s = make_snapshot();
+	struct ui_view_options o = options(COL_RATE);
+	const struct flow_row **rows;
+	size_t n;
+
+	s->rows[0].tx_rate = s->rows[0].rx_rate = 0;
+	s->rows[1].state = TCPTOP_TCP_LISTEN;
+	s->rows[2].state = 6; /* TIME_WAIT */
+	o.hide_idle = true;
+	free(ui_view_build(s, &o, &n));
+	cr_assert_eq(n, NROWS - 1);
+	o.hide_listen = o.hide_time_wait = true;
+	rows = ui_view_build(s, &o, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rows[0]->key.cookie, 103);
+	free(rows);
+	free(s);
+}
+
+Test(view, command_line_filter_still_applies)
+{
+	struct snapshot *s = make_snapshot();
+	struct ui_view_options o = options(COL_RATE);
+	size_t n;
+
+	no_filter.udp = true;
+	free(ui_view_build(s, &o, &n));
+	cr_assert_eq(n, 1);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- layout */
+
+static bool has_column(const struct ui_layout *l, enum ui_column c)
+{
+	for (int i = 0; i < l->ncolumns; i++)
+		if (l->column[i] == c)
+			return true;
+	return false;
+}
+
+static void assert_layout_fits(const struct ui_layout *l, int width)
+{
+	int end = 0;
+
+	for (int i = 0; i < l->ncolumns; i++) {
+		cr_assert_geq(l->x[i], end, "column %d overlaps the one before", i);
+		cr_assert_geq(l->width[i], 1);
+		end = l->x[i] + l->width[i] + 1;
+		if (i > 0)
+			cr_assert_gt(l->column[i], l->column[i - 1], "display order kept");
+	}
+	cr_assert_leq(end - 1, width, "row is %d cells wide, terminal %d", end - 1, width);
+}
+
+Test(view, layout_at_40_columns_keeps_process_rates_and_peer)
+{
+	struct ui_layout l;
+
+	ui_layout_compute(40, &l);
+	assert_layout_fits(&l, 40);
+	cr_assert(has_column(&l, UI_PROCESS) && has_column(&l, UI_REMOTE));
+	cr_assert(has_column(&l, UI_RX_RATE) && has_column(&l, UI_TX_RATE));
+	cr_assert(!has_column(&l, UI_AGE));
+}
+
+Test(view, layout_at_80_columns_adds_pid_and_local_end)
+{
+	struct ui_layout l;
+
+	ui_layout_compute(80, &l);
+	assert_layout_fits(&l, 80);
+	cr_assert(has_column(&l, UI_PID) && has_column(&l, UI_LOCAL));
+	cr_assert(has_column(&l, UI_REMOTE) && has_column(&l, UI_RX_RATE));
+	cr_assert(!has_column(&l, UI_AGE), "age goes first");
+}
+
+Test(view, layout_at_200_columns_shows_every_column)
+{
+	struct ui_layout l;
+
+	ui_layout_compute(200, &l);
+	assert_layout_fits(&l, 200);
+	cr_assert_eq(l.ncolumns, UI_NCOLUMNS);
+}
+
+Test(view, layout_never_exceeds_any_width)
+{
+	struct ui_layout l;
+
+	for (int w = 1; w <= 260; w++) {
+		ui_layout_compute(w, &l);
+		assert_layout_fits(&l, w);
+		cr_assert_geq(l.ncolumns, 1, "width %d shows nothing", w);
+	}
+}
+
+/* ---------------------------------------------------------------- units */
+
+static void assert_rate(double bytes_per_s, bool bits, const char *want)
+{
+	char text[32];
+
+	ui_format_rate(bytes_per_s, bits, text, sizeof(text));
+	cr_assert_str_eq(text, want, "%g B/s", bytes_per_s);
+	cr_assert_leq(ui_text_cells(text), ui_columns[UI_RX_RATE].min_width);
+}
+
+Test(view, rates_read_in_binary_byte_units)
+{
+	assert_rate(0, false, "0 B/s");
+	assert_rate(999, false, "999 B/s");
+	assert_rate(1000, false, "0.98 KiB/s");
+	assert_rate(1536, false, "1.50 KiB/s");
+	assert_rate(20480, false, "20.0 KiB/s");
+	assert_rate(1048576, false, "1.00 MiB/s");
+	assert_rate(3.5 * 1073741824.0, false, "3.50 GiB/s");
+	assert_rate(-1, false, "0 B/s");
+}
+
+Test(view, rates_read_in_decimal_bit_units)
+{
+	assert_rate(125, true, "1.00 kb/s");
+	assert_rate(125000000, true, "1.00 Gb/s");
+	assert_rate(12, true, "96 b/s");
+}
+
+Test(view, sizes_counts_rtt_and_age_read_humanly)
+{
+	char t[32];
+
+	ui_format_size(512, t, sizeof(t));
+	cr_assert_str_eq(t, "512 B");
+	ui_format_size(5u << 20, t, sizeof(t));
+	cr_assert_str_eq(t, "5.00 MiB");
+	ui_format_count(123456, t, sizeof(t));
+	cr_assert_str_eq(t, "123k");
+	ui_format_count(42, t, sizeof(t));
+	cr_assert_str_eq(t, "42");
+	ui_format_rtt(250, false, t, sizeof(t));
+	cr_assert_str_eq(t, "250us");
+	ui_format_rtt(250, true, t, sizeof(t));
+	cr_assert_str_eq(t, "250\u00b5s");
+	ui_format_rtt(12345, false, t, sizeof(t));
+	cr_assert_str_eq(t, "12.3ms");
+	ui_format_age(42.9, t, sizeof(t));
+	cr_assert_str_eq(t, "42s");
+	ui_format_age(3725, t, sizeof(t));
+	cr_assert_str_eq(t, "1h02m");
+}
+
+Test(view, endpoints_bracket_ipv6_and_star_a_missing_peer)
+{
+	struct snapshot *s = make_snapshot();
+	struct flow_row *r = &s->rows[0];
+	char t[80];
+
+	ui_format_endpoint(r, true, NULL, t, sizeof(t));
+	cr_assert_str_eq(t, "192.168.0.50:443");
+	ui_format_endpoint(r, true, "example.org", t, sizeof(t));
+	cr_assert_str_eq(t, "example.org:443");
+	r->id.family = TCPTOP_AF_INET6;
+	memset(r->id.laddr, 0, 16);
+	r->id.laddr[15] = 1;
+	ui_format_endpoint(r, false, NULL, t, sizeof(t));
+	cr_assert_str_eq(t, "[::1]:40000");
+	memset(r->id.raddr, 0, 16);
+	r->id.rport = 0;
+	ui_format_endpoint(r, true, NULL, t, sizeof(t));
+	cr_assert_str_eq(t, "*:*");
+	free(s);
+}
+
+Test(view, long_text_is_cut_to_its_cells_keeping_the_port)
+{
+	char t[64] = "192.168.100.200:54321";
+	char u[64] = "250\u00b5s";
+
+	ui_text_fit(t, 10, true);
+	cr_assert_str_eq(t, "~200:54321");
+	ui_text_fit(u, 4, false);
+	cr_assert_str_eq(u, "250\u00b5");
+	cr_assert_eq(ui_text_cells(u), 4);
+}
