@@ -180,8 +180,9 @@ static void traffic_value(const struct flow_row *row, int id, struct column_valu
 		break;
 	case COL_RTT_US:
 		set_integer(out, row->srtt_us);
-		/* A listener has no peer to measure; UDP has no RTT at all. */
-		out->is_null = row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN;
+		/* A listener has no peer to measure; UDP has no RTT at all; a TCP srtt of 0 is
+		 * "no sample yet" (SYN_SENT, a TIME_WAIT socket found at start), not 0 µs. */
+		out->is_null = row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN || !row->srtt_us;
 		break;
 	case COL_RETRANS:
 		set_integer(out, row_is_udp(row) ? 0 : row->retrans);

@@ -868,3 +868,15 @@ Test(sort, breaks_cookie_ties_by_the_rest_of_the_key)
 	cr_assert_gt(column_compare(&b, &a, COL_RATE), 0);
 	cr_assert_eq(column_compare(&a, &a, COL_RATE), 0);
 }
+
+Test(csv, leaves_rtt_empty_for_tcp_row_without_rtt_sample)
+{
+	struct flow_row row = tcp_row();
+	char *text;
+
+	row.srtt_us = 0;
+	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
+	cr_assert_not_null(strstr(text, ",ESTABLISHED,"), "%s", text);
+	cr_assert_not_null(strstr(text, ",1500,251,,2,"), "rtt_us empty: %s", text);
+	free(text);
+}
