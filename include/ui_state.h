@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "options.h"
+#include "resolver.h"
 #include "snapshot.h"
 #include "ui_view.h"
 
@@ -43,6 +44,8 @@ struct ui {
 	int sort_pick; /* index into the sort list while picking */
 	bool paused;
 	bool bits;
+	bool resolve;               /* peer names instead of addresses */
+	struct resolver *resolver; /* started the first time names are wanted */
 	bool utf8;
 	bool colour;
 	struct snapshot *shown; /* a reference held: the rows point into it */

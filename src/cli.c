@@ -77,7 +77,7 @@ static const char usage_head[] =
 	"  -b, --batch             no screen UI: write snapshots to stdout\n"
 	"      --format FMT        snapshot format: csv or jsonl (default csv)\n"
 	"  -l, --log PATH          also write snapshots to file PATH (overwritten)\n"
-	"  -n, --no-resolve        do not turn addresses and ports into names\n"
+	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
 	"Filters (a flow is shown only if it matches all of them):\n"
 	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
 	"  -c, --process NAME      only processes whose name (comm) contains NAME\n"

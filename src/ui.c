@@ -24,6 +24,7 @@ enum ui_ready {
 	READY_KEYS = 2,
 	READY_SNAPSHOT = 4,
 	READY_RESIZE = 8,
+	READY_NAMES = 16,
 };
 
 /* The terminal and what was moved aside while curses owns it. */
@@ -166,7 +167,7 @@ static void ui_rebuild(struct ui *ui)
 }
 
 /* Totals since start add up each interval's bytes, so flows that closed still count.
- * Paused, the rows on screen stay; totals go on. */
+ * Paused, the screen stays as it is; totals go on counting. */
 static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool force)
 {
 	struct snapshot *s = snapshot_acquire(feed);
@@ -182,7 +183,7 @@ static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool forc
 	}
 	if (ui->paused) {
 		snapshot_release(s);
-		return UI_REDRAW;
+		return 0;
 	}
 	snapshot_release(ui->shown);
 	ui->shown = s;
@@ -200,17 +201,18 @@ static int read_keys(struct ui *ui)
 	return flags;
 }
 
-static int wait_ready(const struct ui_args *args, const struct ui_term *t)
+static int wait_ready(const struct ui_args *args, const struct ui_term *t, int names_fd)
 {
-	struct pollfd fds[4] = {
+	struct pollfd fds[5] = {
 		{ .fd = args->stop_fd, .events = POLLIN },
 		{ .fd = STDIN_FILENO, .events = POLLIN },
 		{ .fd = args->notify_fd, .events = POLLIN },
 		{ .fd = t->resize_fd, .events = POLLIN },
+		{ .fd = names_fd, .events = POLLIN }, /* -1, and skipped, without names */
 	};
 	uint64_t count;
 
-	while (poll(fds, 4, -1) < 0)
+	while (poll(fds, 5, -1) < 0)
 		if (errno != EINTR)
 			return READY_STOP;
 	if (fds[0].revents)
@@ -221,7 +223,7 @@ static int wait_ready(const struct ui_args *args, const struct ui_term *t)
 	if (fds[2].revents && read(args->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return READY_STOP;
 	return (fds[1].revents ? READY_KEYS : 0) | (fds[2].revents ? READY_SNAPSHOT : 0) |
-	       (fds[3].revents ? READY_RESIZE : 0);
+	       (fds[3].revents ? READY_RESIZE : 0) | (fds[4].revents ? READY_NAMES : 0);
 }
 
 static int handle_ready(struct ui *ui, const struct ui_args *args, struct ui_term *t, int ready)
@@ -234,6 +236,10 @@ static int handle_ready(struct ui *ui, const struct ui_args *args, struct ui_ter
 		flags |= ui_take_snapshot(ui, args->feed, false);
 	if (ready & READY_KEYS)
 		flags |= read_keys(ui);
+	if (ready & READY_NAMES) {
+		resolver_drain(ui->resolver);
+		flags |= ui->resolve ? UI_REDRAW : 0;
+	}
 	if (flags & UI_REFRESH)
 		flags |= ui_take_snapshot(ui, args->feed, true);
 	return flags;
@@ -246,12 +252,24 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->view.filter = &opt->filter;
 	ui->view.text = ui->filter_text;
 	ui->view.sort_id = opt->sort_column;
+	ui->resolve = !opt->no_resolve;
+}
+
+/* The resolver's threads start the first time names are wanted (at once without -n). */
+static int names_fd(struct ui *ui)
+{
+	if (ui->resolve && !ui->resolver)
+		ui->resolver = resolver_new();
+	if (!ui->resolver)
+		ui->resolve = false;
+	return ui->resolver ? resolver_fd(ui->resolver) : -1;
 }
 
 static void ui_free(struct ui *ui)
 {
 	free(ui->rows);
 	snapshot_release(ui->shown);
+	resolver_free(ui->resolver);
 }
 
 static void ui_run(struct ui *ui, const struct ui_args *args, struct ui_term *t)
@@ -259,11 +277,13 @@ static void ui_run(struct ui *ui, const struct ui_args *args, struct ui_term *t)
 	int ready, flags = UI_REBUILD;
 
 	for (;;) {
+		int fd = names_fd(ui);
+
 		if (flags & UI_REBUILD)
 			ui_rebuild(ui);
 		if (flags & (UI_REBUILD | UI_REDRAW))
 			ui_draw(ui);
-		ready = wait_ready(args, t);
+		ready = wait_ready(args, t, fd);
 		if (ready & READY_STOP)
 			return;
 		flags = handle_ready(ui, args, t, ready);

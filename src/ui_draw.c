@@ -110,8 +110,9 @@ static void draw_choices(const struct ui *ui)
 	const struct ui_view_options *v = &ui->view;
 	int x;
 
-	x = put(2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s%s%s%s", column_name(v->sort_id),
-		sort_marker(ui), ui->filter_text[0] ? ui->filter_text : "none",
+	x = put(2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s  Names: %s%s%s%s",
+		column_name(v->sort_id), sort_marker(ui),
+		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		v->hide_time_wait ? "  -TIME_WAIT" : "");
 	if (ui->shown && ui->shown->flows_dropped)
@@ -173,11 +174,24 @@ static attr_t cell_look(const struct ui *ui, const struct flow_row *row, enum ui
 	return A_NORMAL;
 }
 
+/* Only rows on screen ask for names: the resolver never sees the rest. */
+static const char *peer_name(const struct ui *ui, const struct flow_row *row, char *name,
+			     size_t len)
+{
+	if (!ui->resolve || !ui->resolver || row->id.rport == 0)
+		return NULL;
+	return resolver_lookup(ui->resolver, row->id.family, row->id.raddr, name, len) ? name
+										       : NULL;
+}
+
 static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		     const struct ui_layout *lay)
 {
-	struct ui_cell_style style = { .bits = ui->bits, .utf8 = ui->utf8 };
-	char text[128];
+	char text[128], name[64];
+	struct ui_cell_style style = {
+		.bits = ui->bits, .utf8 = ui->utf8,
+		.remote_name = peer_name(ui, row, name, sizeof(name)),
+	};
 
 	for (int i = 0; i < lay->ncolumns; i++) {
 		enum ui_column c = lay->column[i];
@@ -249,7 +263,7 @@ static void draw_bar(const struct ui *ui)
 		return;
 	}
 	put(y, 0, A_NORMAL, false, "%s",
-	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  b:Bits  i:Idle  q:Quit");
+	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  q:Quit");
 }
 
 void ui_draw(const struct ui *ui)

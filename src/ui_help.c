@@ -11,6 +11,7 @@ const char *const ui_help_keys[] = {
 	"  s, F6             pick the sort column from a list",
 	"  r, I              reverse the sort order",
 	"  p, Z              pause: the screen keeps its rows; scroll and sort still work",
+	"  n                 peer names from reverse DNS, or addresses (as -n at start)",
 	"  b                 rates in bits/s (kb/s, Mb/s, Gb/s: powers of 1000) or",
 	"                    bytes/s (KiB/s, MiB/s, GiB/s: powers of 1024)",
 	"  i                 hide idle flows (no bytes in the last interval)",

@@ -99,6 +99,12 @@ static int bits_toggle(struct ui *ui)
 	return UI_REDRAW;
 }
 
+static int names_toggle(struct ui *ui)
+{
+	ui->resolve = !ui->resolve;
+	return UI_REDRAW;
+}
+
 static int idle_toggle(struct ui *ui)
 {
 	ui->view.hide_idle = !ui->view.hide_idle;
@@ -189,6 +195,7 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['p'] = pause_toggle,
 	['Z'] = pause_toggle,
 	['b'] = bits_toggle,
+	['n'] = names_toggle,
 	['i'] = idle_toggle,
 	['l'] = listen_toggle,
 	['t'] = time_wait_toggle,

@@ -134,7 +134,7 @@ def comms_in_order(screen, pair):
 
 
 def test_live_view_shows_header_and_rows_then_q_restores_terminal(tui, pair):
-    run = tui(*own_args(pair))
+    run = tui(*own_args(pair), "-n")
     screen = run.wait_text(pair.client.comm)
     assert re.search(r"Flows: \d+ \(TCP \d+, UDP \d+\), 3 shown", screen), screen
     assert "Sort: rate" in screen and "Filter: none" in screen, screen
@@ -266,3 +266,30 @@ def test_log_keeps_writing_while_live_view_runs(tui, pair, scratch_dir):
     lines = log.read_text().splitlines()
     assert lines[0].startswith("time,pid,comm,"), lines[:2]
     assert any(pair.client.comm in line for line in lines[1:]), lines[:5]
+
+
+def client_row(screen, pair):
+    if "PROCESS" not in screen:
+        return ""
+    rows = [r for r in table_rows(screen) if pair.client.comm in r and "ESTABLISHED" in r]
+    return rows[0] if rows else ""
+
+
+def test_peer_names_arrive_and_n_toggles_them(tui, pair):
+    """127.0.0.1 is localhost in /etc/hosts: the name replaces the address once the
+    resolver has it, and n switches between the two."""
+    run = tui(*own_args(pair))
+    peer = ":%d" % pair.port
+    screen = run.wait(lambda s: "localhost" + peer in client_row(s, pair), "peer name")
+    assert "Names: DNS" in screen, screen
+    run.keys("n")
+    screen = run.wait(lambda s: "127.0.0.1" + peer in client_row(s, pair), "peer address")
+    assert "Names: off" in screen, screen
+    run.keys("n")
+    run.wait(lambda s: "localhost" + peer in client_row(s, pair), "peer name again")
+
+
+def test_no_resolve_option_starts_with_addresses(tui, pair):
+    run = tui(*own_args(pair), "-n")
+    screen = run.wait(lambda s: "127.0.0.1:%d" % pair.port in client_row(s, pair), "address")
+    assert "Names: off" in screen and "localhost" not in screen, screen
