@@ -14,6 +14,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <ncurses.h>
+#include <term.h>
 #include "report.h"
 #include "ui.h"
 #include "ui_state.h"
@@ -25,6 +26,7 @@ enum ui_ready {
 	READY_SNAPSHOT = 4,
 	READY_RESIZE = 8,
 	READY_NAMES = 16,
+	READY_GONE = 32, /* the terminal hung up, or poll failed: nothing left to show on */
 };
 
 /* The terminal and what was moved aside while curses owns it. */
@@ -98,10 +100,22 @@ static int resize_fd_open(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* newterm() leaks what it allocated when TERM names no known terminal; setupterm() fails
+ * cleanly, so it is asked first. */
+static bool term_known(void)
+{
+	int err;
+
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return false;
+	del_curterm(cur_term);
+	return true;
+}
+
 static int term_start(struct ui_term *t, struct ui *ui)
 {
 	t->resize_fd = resize_fd_open();
-	t->screen = newterm(NULL, stdout, stdin);
+	t->screen = term_known() ? newterm(NULL, stdout, stdin) : NULL;
 	if (!t->screen) {
 		report_error("cannot use the terminal (TERM=%s); try -b",
 			     getenv("TERM") ? getenv("TERM") : "");
@@ -148,6 +162,15 @@ static int term_resized(struct ui_term *t)
 
 /* ---------------------------------------------------------------- snapshots */
 
+/* Fewer rows than before, or a taller screen: the last page ends at the last row. */
+static void clamp_scroll(struct ui *ui)
+{
+	size_t page = (size_t)ui_draw_body_lines();
+
+	if (ui->scroll + page > ui->nrows)
+		ui->scroll = ui->nrows > page ? ui->nrows - page : 0;
+}
+
 static void ui_rebuild(struct ui *ui)
 {
 	free(ui->rows);
@@ -162,8 +185,7 @@ static void ui_rebuild(struct ui *ui)
 		ui->shown_rx_rate += ui->rows[i]->rx_rate;
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
 	}
-	if (ui->scroll + 1 > ui->nrows)
-		ui->scroll = ui->nrows ? ui->nrows - 1 : 0;
+	clamp_scroll(ui);
 }
 
 /* Totals since start add up each interval's bytes, so flows that closed still count.
@@ -214,14 +236,14 @@ static int wait_ready(const struct ui_args *args, const struct ui_term *t, int n
 
 	while (poll(fds, 5, -1) < 0)
 		if (errno != EINTR)
-			return READY_STOP;
+			return READY_GONE;
 	if (fds[0].revents)
 		return READY_STOP;
-	/* A terminal that hung up (SIGHUP comes to main as well) is as good as stopped. */
+	/* Without SIGHUP reaching main, the pipeline would go on without a screen. */
 	if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL))
-		return READY_STOP;
+		return READY_GONE;
 	if (fds[2].revents && read(args->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
-		return READY_STOP;
+		return READY_GONE;
 	return (fds[1].revents ? READY_KEYS : 0) | (fds[2].revents ? READY_SNAPSHOT : 0) |
 	       (fds[3].revents ? READY_RESIZE : 0) | (fds[4].revents ? READY_NAMES : 0);
 }
@@ -286,7 +308,7 @@ static void ui_run(struct ui *ui, const struct ui_args *args, struct ui_term *t)
 		ready = wait_ready(args, t, fd);
 		if (ready & READY_STOP)
 			return;
-		flags = handle_ready(ui, args, t, ready);
+		flags = ready & READY_GONE ? UI_QUIT : handle_ready(ui, args, t, ready);
 		if (flags & UI_QUIT) {
 			wakeup_signal(args->quit_fd);
 			return;

@@ -25,12 +25,12 @@ class Tui:
     ``tcptop ARGS 2>ERRFILE; echo EXIT=$?; sleep`` so that the exit status and what the
     terminal shows after exit can be read from the pane."""
 
-    def __init__(self, args, width=120, height=40):
+    def __init__(self, args, width=120, height=40, env=()):
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
         fd, self.err_path = tempfile.mkstemp(prefix="tcptop-tui-", suffix=".err")
         os.close(fd)
-        command = "%s %s 2>%s; echo EXIT=$?; sleep 120" % (
-            shlex.quote(TCPTOP), " ".join(shlex.quote(a) for a in args),
+        command = "env %s %s %s 2>%s; echo EXIT=$?; sleep 120" % (
+            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP), " ".join(shlex.quote(a) for a in args),
             shlex.quote(self.err_path))
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
                   command)
@@ -91,8 +91,8 @@ class Tui:
 def tui():
     started = []
 
-    def start(*args, width=120, height=40):
-        run = Tui(list(args), width, height)
+    def start(*args, width=120, height=40, env=()):
+        run = Tui(list(args), width, height, env)
         started.append(run)
         return run
 
@@ -123,7 +123,8 @@ def title_index(lines):
 
 
 def table_rows(screen):
-    lines = screen.split("\n")
+    """The lines between the column titles and the key bar that are not empty."""
+    lines = screen.rstrip("\n").split("\n")
     return [line for line in lines[title_index(lines) + 1:-1] if line.strip()]
 
 
@@ -293,3 +294,66 @@ def test_no_resolve_option_starts_with_addresses(tui, pair):
     run = tui(*own_args(pair), "-n")
     screen = run.wait(lambda s: "127.0.0.1:%d" % pair.port in client_row(s, pair), "address")
     assert "Names: off" in screen and "localhost" not in screen, screen
+
+
+def test_unknown_terminal_fails_with_one_line_and_exit_1(tui):
+    run = tui("-d", "250ms", "--replay", "synthetic:5", env=["TERM=no-such-terminal"])
+    screen = run.wait(lambda s: "EXIT=" in s, "exit")
+    assert "EXIT=1" in screen, screen
+    err = run.stderr()
+    check_no_sanitizer_report(err, "tcptop (live view)")
+    assert err.startswith("tcptop: cannot use the terminal") and err.count("\n") == 1, err
+
+
+COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-7]|4[0-7]|9[0-7]|38;5;[0-9]+)m")
+
+
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+def test_colour_only_without_no_color_and_titles_stand_out_either_way(tui, no_color):
+    run = tui("-d", "250ms", "--replay", "synthetic:5",
+              env=["NO_COLOR=1"] if no_color else ["TERM=tmux-256color"])
+    run.wait_text("PROCESS")
+    styled = run.tmux("capture-pane", "-e", "-p", "-t", run.name)
+    assert bool(COLOUR_SGR.search(styled)) != no_color, repr(styled[:400])
+    if no_color:
+        assert "\x1b[7m" in styled, "titles are not in reverse video: %r" % styled[:400]
+    run.keys("q")
+    run.wait_exit()
+
+
+def test_terminal_hangup_ends_tcptop(tui):
+    """Closing the terminal (tmux kills the pane: SIGHUP) must not leave tcptop running
+    without a screen."""
+    run = tui("-d", "250ms", "--replay", "synthetic:5")
+    run.wait_text("PROCESS")
+    shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
+    pid = subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+                         text=True, check=True).stdout.split()[0]
+    run.tmux("kill-server")
+    deadline = time.monotonic() + 10
+    while os.path.exists("/proc/%s" % pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists("/proc/%s" % pid), "tcptop still runs after the hangup"
+    check_no_sanitizer_report(run.stderr(), "tcptop (live view)")
+
+
+def first_and_last_port(screen):
+    rows = table_rows(screen)
+    ports = [int(re.search(r":(2\d{4})\b", r).group(1)) for r in (rows[0], rows[-1])]
+    return ports[0], ports[-1], len(rows)
+
+
+def test_arrows_pages_home_and_end_scroll_the_rows(tui):
+    """200 synthetic flows with local ports 20000..20199, sorted by local port (high to
+    low) in a terminal with 15 lines for rows."""
+    run = tui("-d", "250ms", "--replay", "synthetic:200", "-s", "lport", width=100, height=20)
+    run.wait_text(":20199")
+    assert first_and_last_port(run.screen()) == (20199, 20185, 15), run.screen()
+    steps = [("NPage", (20184, 20170)), ("Down", (20183, 20169)), ("Up", (20184, 20170)),
+             ("End", (20014, 20000)), ("PPage", (20029, 20015)), ("Home", (20199, 20185))]
+    for key, (first, last) in steps:
+        run.keys(key)
+        run.wait(lambda s: "PROCESS" in s and first_and_last_port(s)[:2] == (first, last),
+                 "rows %d..%d after %s" % (first, last, key))
+    run.keys("q")
+    run.wait_exit()
