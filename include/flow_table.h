@@ -45,7 +45,10 @@ struct drain_stamp {
 
 struct flow_table;
 
-struct flow_table *flow_table_new(size_t expected_flows);
+/* Starts small and grows itself (CDS_LFHT_AUTO_RESIZE): every walk of a split-ordered
+ * table visits each bucket, so a table sized for --max-flows would make each interval cost
+ * tens of thousands of steps even with a handful of flows. */
+struct flow_table *flow_table_new(void);
 /* Call with no readers left (after the threads are joined and rcu_barrier()). */
 void flow_table_destroy(struct flow_table *table);
 
@@ -75,6 +78,7 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out);
 /* Caller holds rcu_read_lock(). */
 struct cds_lfht *flow_table_ht(struct flow_table *table);
+/* Flows in the table now: O(1), kept by the writer. */
 size_t flow_table_count(struct flow_table *table);
 
 #endif

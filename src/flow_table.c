@@ -15,6 +15,7 @@ struct owner_hint {
 
 struct flow_table {
 	struct cds_lfht *ht;
+	size_t nflows; /* __atomic: changed by the writer, read by anyone */
 	struct drain_stamp stamp; /* __atomic: written by the collector, read by compute */
 	/* Owners found by the start-up walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use). */
@@ -53,16 +54,13 @@ static int flow_key_match(struct cds_lfht_node *ht_node, const void *key)
 	return memcmp(&node->key, key, sizeof(node->key)) == 0;
 }
 
-struct flow_table *flow_table_new(size_t expected_flows)
+struct flow_table *flow_table_new(void)
 {
 	struct flow_table *table = calloc(1, sizeof(*table));
-	unsigned long init_size = 1024;
 
 	if (!table)
 		return NULL;
-	while (init_size < expected_flows && init_size < (1UL << 24))
-		init_size <<= 1;
-	table->ht = cds_lfht_new_flavor(init_size, 1024, 0,
+	table->ht = cds_lfht_new_flavor(1024, 1024, 0,
 					CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
 					&urcu_memb_flavor, NULL);
 	if (!table->ht) {
@@ -265,6 +263,7 @@ static struct flow_node *insert(struct flow_table *table, const struct flow_key 
 		return caa_container_of(existing, struct flow_node, ht_node);
 	}
 	*inserted = true;
+	__atomic_add_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 	return node;
 }
 
@@ -362,8 +361,10 @@ void flow_table_sweep_closed(struct flow_table *table)
 	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
 		if (!__atomic_load_n(&node->close_shown, __ATOMIC_ACQUIRE))
 			continue;
-		if (cds_lfht_del(table->ht, &node->ht_node) == 0)
+		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
+			__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
+		}
 	}
 	urcu_memb_read_unlock();
 }
@@ -410,11 +411,5 @@ struct cds_lfht *flow_table_ht(struct flow_table *table)
 
 size_t flow_table_count(struct flow_table *table)
 {
-	long before, after;
-	unsigned long count;
-
-	urcu_memb_read_lock();
-	cds_lfht_count_nodes(table->ht, &before, &count, &after);
-	urcu_memb_read_unlock();
-	return count;
+	return __atomic_load_n(&table->nflows, __ATOMIC_RELAXED);
 }

@@ -16,7 +16,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	p->opt = opt;
 	p->stop_fd = p->drained_fd = p->built_fd = p->done_fd = p->failed_fd = p->quit_fd = -1;
 	snapshot_feed_init(&p->feed);
-	p->table = flow_table_new(opt->max_flows);
+	p->table = flow_table_new();
 	if (!p->table) {
 		report_error("cannot create the flow table: out of memory");
 		return -1;

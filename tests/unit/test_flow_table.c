@@ -9,7 +9,7 @@ static struct flow_table *table;
 static void setup(void)
 {
 	urcu_memb_register_thread();
-	table = flow_table_new(16);
+	table = flow_table_new();
 	cr_assert_not_null(table);
 }
 
