@@ -25,13 +25,14 @@ class Tui:
     ``tcptop ARGS 2>ERRFILE; echo EXIT=$?; sleep`` so that the exit status and what the
     terminal shows after exit can be read from the pane."""
 
-    def __init__(self, args, width=120, height=40, env=()):
+    def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False):
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
         fd, self.err_path = tempfile.mkstemp(prefix="tcptop-tui-", suffix=".err")
         os.close(fd)
-        command = "env %s %s %s 2>%s; echo EXIT=$?; sleep 120" % (
-            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP), " ".join(shlex.quote(a) for a in args),
-            shlex.quote(self.err_path))
+        command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
+            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
+            " ".join(shlex.quote(a) for a in args),
+            "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
                   command)
 
@@ -91,8 +92,8 @@ class Tui:
 def tui():
     started = []
 
-    def start(*args, width=120, height=40, env=()):
-        run = Tui(list(args), width, height, env)
+    def start(*args, width=120, height=40, env=(), stderr_to_pane=False):
+        run = Tui(list(args), width, height, env, stderr_to_pane)
         started.append(run)
         return run
 
@@ -357,3 +358,22 @@ def test_arrows_pages_home_and_end_scroll_the_rows(tui):
                  "rows %d..%d after %s" % (first, last, key))
     run.keys("q")
     run.wait_exit()
+
+
+def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
+    """Reports from other threads must not write over the screen: the output thread's
+    "flow map full" line appears on the terminal only after the view is gone."""
+    sender = agents.new("snd")
+    sock = sender.call("udp_socket", family=4, host="127.0.0.1")
+    run = tui("-d", "250ms", "--max-flows", "64", "-n", stderr_to_pane=True)
+    run.wait_text("PROCESS")
+    for port in range(40000, 40100):
+        sender.call("udp_sendto", sid=sock["sid"], host="127.0.0.1", port=port, size=10,
+                    count=1)
+    screen = run.wait_text("flow map full")
+    time.sleep(0.5)
+    assert "tcptop: flow map full" not in run.screen(), screen
+    run.keys("q")
+    after = run.wait_exit()
+    assert "tcptop: flow map full" in after, after
+    assert "PROCESS" not in after, after
