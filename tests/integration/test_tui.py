@@ -377,3 +377,20 @@ def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
     after = run.wait_exit()
     assert "tcptop: flow map full" in after, after
     assert "PROCESS" not in after, after
+
+
+def test_hide_keys_and_bits_change_rows_and_units(tui, pair):
+    run = tui(*own_args(pair), "-n")
+    screen = run.wait(lambda s: "LISTEN" in "\n".join(table_rows(s)) if "PROCESS" in s
+                      else False, "the LISTEN row")
+    assert " B/s" in screen and " b/s" not in screen, screen
+    run.keys("l")
+    screen = run.wait(lambda s: "LISTEN" not in "\n".join(table_rows(s)), "LISTEN hidden")
+    assert "-LISTEN" in screen and "), 2 shown" in screen, screen
+    run.keys("b")
+    run.wait(lambda s: " b/s" in s and " B/s" not in s, "bits/s")
+    # The pair is idle once its transfer is over: i hides every row.
+    run.keys("i")
+    run.wait(lambda s: "-idle" in s and "), 0 shown" in s, "idle rows hidden")
+    run.keys("i", "l", "b")
+    run.wait(lambda s: "), 3 shown" in s and " B/s" in s, "all rows back")
