@@ -12,6 +12,7 @@ enum output_status {
 	OUTPUT_DONE,        /* --count snapshots written */
 	OUTPUT_STDOUT_GONE, /* EPIPE: the reader went away; stop quietly, exit 0 */
 	OUTPUT_FAILED,      /* a write error on the log or stdout */
+	OUTPUT_STOPPED,     /* the program is stopping (a signal): not an end of its own */
 };
 
 struct output_args {

@@ -170,7 +170,7 @@ void *compute_thread(void *arg)
 	struct stage_time timing = { 0 };
 
 	urcu_memb_register_thread();
-	while (wakeup_wait(args->stop_fd, args->drained_fd)) {
+	while (wakeup_wait(args->stop_fd, args->drained_fd, -1) == WAKEUP_SIGNALLED) {
 		flow_table_read_stamp(args->table, &now);
 		if (now.generation != prev.generation) {
 			use_drain(args, &now, &prev, &timing);

@@ -81,11 +81,15 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 	return OUTPUT_RUNNING;
 }
 
+/* Flushed at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
+ * without waiting an interval for the first snapshot. */
 static int write_headers(struct output_args *args)
 {
-	if (args->log_sink && format_header(args->log_sink, args->opt->format) < 0)
+	if (args->log_sink && (format_header(args->log_sink, args->opt->format) < 0 ||
+			       fflush(args->log_sink) != 0))
 		return -1;
-	if (args->stdout_sink && format_header(args->stdout_sink, args->opt->format) < 0)
+	if (args->stdout_sink && (format_header(args->stdout_sink, args->opt->format) < 0 ||
+				  fflush(args->stdout_sink) != 0))
 		return -1;
 	return 0;
 }
@@ -131,6 +135,21 @@ static void stage_time_report(const struct stage_time *t, const char *stage)
 			       (double)t->max_ns / 1e6);
 }
 
+/* OUTPUT_RUNNING when a snapshot was published; OUTPUT_STOPPED when the program stops. */
+static enum output_status wait_for_snapshot(struct output_args *args)
+{
+	int watched = args->stdout_sink ? fileno(args->stdout_sink) : -1;
+
+	switch (wakeup_wait(args->stop_fd, args->notify_fd, watched)) {
+	case WAKEUP_SIGNALLED:
+		return OUTPUT_RUNNING;
+	case WAKEUP_HANGUP:
+		return OUTPUT_STDOUT_GONE; /* the reader left: no need to wait for a write */
+	default:
+		return OUTPUT_STOPPED;
+	}
+}
+
 void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
@@ -142,7 +161,7 @@ void *output_thread(void *arg)
 
 	urcu_memb_register_thread();
 	status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
-	while (status == OUTPUT_RUNNING && wakeup_wait(args->stop_fd, args->notify_fd)) {
+	while (status == OUTPUT_RUNNING && (status = wait_for_snapshot(args)) == OUTPUT_RUNNING) {
 		s = snapshot_acquire(args->feed);
 		if (!s || s->generation == last_generation) {
 			snapshot_release(s);
@@ -161,7 +180,7 @@ void *output_thread(void *arg)
 	urcu_memb_unregister_thread();
 	/* Published before done_fd: main reads it after seeing done_fd. */
 	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
-	if (status != OUTPUT_RUNNING && wakeup_signal(args->done_fd) < 0)
+	if (status != OUTPUT_STOPPED && wakeup_signal(args->done_fd) < 0)
 		report_error("cannot signal the end of output: %s", strerror(errno));
 	return NULL;
 }

@@ -18,21 +18,25 @@ int wakeup_signal(int fd)
 	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -1;
 }
 
-bool wakeup_wait(int stop_fd, int fd)
+enum wakeup_result wakeup_wait(int stop_fd, int fd, int hangup_fd)
 {
-	struct pollfd fds[2] = {
+	/* events 0 on the output: poll still reports POLLERR/POLLHUP, and nothing else. */
+	struct pollfd fds[3] = {
 		{ .fd = stop_fd, .events = POLLIN },
 		{ .fd = fd, .events = POLLIN },
+		{ .fd = hangup_fd, .events = 0 },
 	};
 	uint64_t count;
 
 	for (;;) {
-		if (poll(fds, 2, -1) < 0 && errno != EINTR)
-			return false;
+		if (poll(fds, hangup_fd >= 0 ? 3 : 2, -1) < 0 && errno != EINTR)
+			return WAKEUP_STOPPED;
 		if (fds[0].revents)
-			return false;
+			return WAKEUP_STOPPED;
+		if (hangup_fd >= 0 && fds[2].revents)
+			return WAKEUP_HANGUP;
 		/* EAGAIN: another wake-up consumed it first; wait again. */
 		if (fds[1].revents && read(fd, &count, sizeof(count)) > 0)
-			return true;
+			return WAKEUP_SIGNALLED;
 	}
 }

@@ -72,6 +72,16 @@ def test_closed_stdout_pipe_ends_tcptop_promptly_with_exit_0(agents):
     assert waited < 5, "tcptop took %.1fs to notice the closed pipe" % waited
 
 
+def test_head_ends_tcptop_before_the_first_snapshot_with_a_long_interval():
+    """The header reaches head at once and tcptop notices the closed pipe without waiting
+    for its next write: with a 10 s interval, well before the first snapshot."""
+    started = time.monotonic()
+    status, waited, first, err = _pipe_to_head(["-b", "-d", "10s"])
+    assert first.startswith("time,pid,comm"), first
+    assert status == 0, "exit %s, stderr %r" % (status, err)
+    assert time.monotonic() - started < 5, "took %.1fs" % (time.monotonic() - started)
+
+
 def test_closed_stdout_pipe_with_replay_exits_0():
     status, waited, first, err = _pipe_to_head(["-b", "-d", "50ms", "--replay",
                                                 "synthetic:1000"])
