@@ -31,7 +31,8 @@ enum ui_pair {
 	UI_PAIR_COOL,      /* rate cells by bandwidth, see ui_draw.c */
 	UI_PAIR_WARM,
 	UI_PAIR_HOT,
-	UI_PAIR_ALERT, /* PAUSED, dropped flows, a bad filter */
+	UI_PAIR_ALERT,  /* PAUSED, dropped flows, a bad filter */
+	UI_PAIR_SELECT, /* the highlighted row */
 };
 
 struct ui {
@@ -54,7 +55,10 @@ struct ui {
 	double shown_rx_rate, shown_tx_rate;
 	double total_rx, total_tx; /* bytes moved by every flow since start */
 	uint64_t last_generation;
-	size_t scroll; /* index of the first row on screen */
+	size_t scroll;   /* index of the first row on screen */
+	size_t selected; /* index of the highlighted row */
+	bool following;  /* the highlight follows its flow across snapshots, as in htop */
+	struct flow_key selected_key;
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */
@@ -66,5 +70,7 @@ int ui_sort_key_index(int sort_id);
 int ui_draw_body_lines(void);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
+/* After the rows changed: the highlight finds its flow again and stays on screen. */
+void ui_keys_follow(struct ui *ui);
 
 #endif

@@ -89,6 +89,7 @@ static void colours_start(struct ui *ui)
 	init_pair(UI_PAIR_WARM, COLOR_YELLOW, -1);
 	init_pair(UI_PAIR_HOT, COLOR_RED, -1);
 	init_pair(UI_PAIR_ALERT, COLOR_WHITE, COLOR_RED);
+	init_pair(UI_PAIR_SELECT, COLOR_BLACK, COLOR_CYAN);
 }
 
 static int resize_fd_open(void)
@@ -162,15 +163,6 @@ static int term_resized(struct ui_term *t)
 
 /* ---------------------------------------------------------------- snapshots */
 
-/* Fewer rows than before, or a taller screen: the last page ends at the last row. */
-static void clamp_scroll(struct ui *ui)
-{
-	size_t page = (size_t)ui_draw_body_lines();
-
-	if (ui->scroll + page > ui->nrows)
-		ui->scroll = ui->nrows > page ? ui->nrows - page : 0;
-}
-
 static void ui_rebuild(struct ui *ui)
 {
 	free(ui->rows);
@@ -185,7 +177,7 @@ static void ui_rebuild(struct ui *ui)
 		ui->shown_rx_rate += ui->rows[i]->rx_rate;
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
 	}
-	clamp_scroll(ui);
+	ui_keys_follow(ui);
 }
 
 /* Totals since start add up each interval's bytes, so flows that closed still count.

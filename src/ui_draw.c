@@ -185,22 +185,28 @@ static const char *peer_name(const struct ui *ui, const struct flow_row *row, ch
 }
 
 static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
-		     const struct ui_layout *lay)
+		     const struct ui_layout *lay, bool selected)
 {
+	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE);
 	char text[128], name[64];
 	struct ui_cell_style style = {
 		.bits = ui->bits, .utf8 = ui->utf8,
 		.remote_name = peer_name(ui, row, name, sizeof(name)),
 	};
 
+	if (selected) {
+		attrset(bar);
+		mvhline(y, 0, ' ', COLS);
+		attrset(A_NORMAL);
+	}
 	for (int i = 0; i < lay->ncolumns; i++) {
 		enum ui_column c = lay->column[i];
 
 		ui_format_cell(row, c, &style, text, sizeof(text));
 		/* Addresses keep their end: the port tells more than the first octets. */
 		ui_text_fit(text, lay->width[i], c == UI_LOCAL || c == UI_REMOTE);
-		draw_cell(y, lay->x[i], lay->width[i], ui_columns[c].right, cell_look(ui, row, c),
-			  text);
+		draw_cell(y, lay->x[i], lay->width[i], ui_columns[c].right,
+			  selected ? bar : cell_look(ui, row, c), text);
 	}
 }
 
@@ -211,8 +217,9 @@ static void draw_table(const struct ui *ui)
 
 	ui_layout_compute(COLS, &lay);
 	draw_titles(ui, &lay);
-	for (int i = 0; i < lines && ui->scroll + i < ui->nrows; i++)
-		draw_row(ui, FIRST_ROW_LINE + i, ui->rows[ui->scroll + i], &lay);
+	for (size_t i = 0; i < (size_t)lines && ui->scroll + i < ui->nrows; i++)
+		draw_row(ui, FIRST_ROW_LINE + (int)i, ui->rows[ui->scroll + i], &lay,
+			 ui->scroll + i == ui->selected);
 }
 
 /* ---------------------------------------------------------------- help, sort list, bar */

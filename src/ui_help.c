@@ -16,7 +16,7 @@ const char *const ui_help_keys[] = {
 	"                    bytes/s (KiB/s, MiB/s, GiB/s: powers of 1024)",
 	"  i                 hide idle flows (no bytes in the last interval)",
 	"  l, t              hide LISTEN / TIME_WAIT rows",
-	"  Up, Down, PgUp, PgDn, Home, End   scroll",
+	"  Up, Down, PgUp, PgDn, Home, End   move the highlight; it follows its flow",
 	"  Ctrl-L            redraw the screen",
 	"  ?, h, F1          this help",
 	"  Rate cells: green from 1 KiB/s, yellow from 100 KiB/s, red from 10 MiB/s.",

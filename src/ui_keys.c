@@ -129,45 +129,82 @@ static int help_show(struct ui *ui)
 	return UI_REDRAW;
 }
 
-static int scroll_to(struct ui *ui, long target)
+/* The page moves only as far as it must to show the highlighted row, and never past the
+ * last row. */
+static void show_selected(struct ui *ui)
 {
-	long page = ui_draw_body_lines();
-	long last = (long)ui->nrows - page;
+	size_t page = (size_t)ui_draw_body_lines();
 
-	if (target > last)
-		target = last;
-	ui->scroll = target > 0 ? (size_t)target : 0;
+	if (ui->selected < ui->scroll)
+		ui->scroll = ui->selected;
+	else if (page && ui->selected >= ui->scroll + page)
+		ui->scroll = ui->selected - page + 1;
+	if (ui->scroll + page > ui->nrows)
+		ui->scroll = ui->nrows > page ? ui->nrows - page : 0;
+}
+
+static int select_row(struct ui *ui, long target, bool follow)
+{
+	long last = (long)ui->nrows - 1;
+
+	ui->selected = target > last ? (size_t)(last > 0 ? last : 0) :
+				       (size_t)(target > 0 ? target : 0);
+	ui->following = follow && ui->nrows > 0;
+	if (ui->nrows)
+		ui->selected_key = ui->rows[ui->selected]->key;
+	show_selected(ui);
 	return UI_REDRAW;
 }
 
-static int scroll_up(struct ui *ui)
+void ui_keys_follow(struct ui *ui)
 {
-	return scroll_to(ui, (long)ui->scroll - 1);
+	size_t i = 0;
+
+	while (ui->following && i < ui->nrows &&
+	       memcmp(&ui->rows[i]->key, &ui->selected_key, sizeof(ui->selected_key)) != 0)
+		i++;
+	/* A flow that went away leaves the highlight where it was. */
+	select_row(ui, ui->following && i < ui->nrows ? (long)i : (long)ui->selected,
+		   ui->following);
 }
 
-static int scroll_down(struct ui *ui)
+static int select_up(struct ui *ui)
 {
-	return scroll_to(ui, (long)ui->scroll + 1);
+	return select_row(ui, (long)ui->selected - 1, true);
+}
+
+static int select_down(struct ui *ui)
+{
+	return select_row(ui, (long)ui->selected + 1, true);
+}
+
+/* Pages move the view and the highlight together. */
+static int page_move(struct ui *ui, long lines)
+{
+	long scroll = (long)ui->scroll + lines;
+
+	ui->scroll = scroll > 0 ? (size_t)scroll : 0;
+	return select_row(ui, (long)ui->selected + lines, true);
 }
 
 static int page_up(struct ui *ui)
 {
-	return scroll_to(ui, (long)ui->scroll - ui_draw_body_lines());
+	return page_move(ui, -ui_draw_body_lines());
 }
 
 static int page_down(struct ui *ui)
 {
-	return scroll_to(ui, (long)ui->scroll + ui_draw_body_lines());
+	return page_move(ui, ui_draw_body_lines());
 }
 
-static int scroll_home(struct ui *ui)
+static int select_first(struct ui *ui)
 {
-	return scroll_to(ui, 0);
+	return select_row(ui, 0, false);
 }
 
-static int scroll_end(struct ui *ui)
+static int select_last(struct ui *ui)
 {
-	return scroll_to(ui, (long)ui->nrows);
+	return select_row(ui, (long)ui->nrows, true);
 }
 
 static int redraw_all(struct ui *ui)
@@ -202,15 +239,15 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['?'] = help_show,
 	['h'] = help_show,
 	[KEY_F(1)] = help_show,
-	[KEY_UP] = scroll_up,
-	['k'] = scroll_up,
-	[KEY_DOWN] = scroll_down,
-	['j'] = scroll_down,
+	[KEY_UP] = select_up,
+	['k'] = select_up,
+	[KEY_DOWN] = select_down,
+	['j'] = select_down,
 	[KEY_PPAGE] = page_up,
 	[KEY_NPAGE] = page_down,
 	[' '] = page_down,
-	[KEY_HOME] = scroll_home,
-	[KEY_END] = scroll_end,
+	[KEY_HOME] = select_first,
+	[KEY_END] = select_last,
 	[KEY_RESIZE] = redraw_all,
 	[KEY_CTRL('l')] = redraw_all,
 };
@@ -229,7 +266,8 @@ static int filter_key(struct ui *ui, int key)
 			return UI_REDRAW;
 		snprintf(ui->filter_text, sizeof(ui->filter_text), "%s", ui->edit_text);
 		ui->mode = UI_MODE_ROWS;
-		ui->scroll = 0;
+		ui->scroll = ui->selected = 0;
+		ui->following = false;
 		return UI_REBUILD;
 	} else if ((key == KEY_BACKSPACE || key == 127 || key == '\b') && len > 0) {
 		ui->edit_text[len - 1] = '\0';

@@ -344,18 +344,49 @@ def first_and_last_port(screen):
     return ports[0], ports[-1], len(rows)
 
 
-def test_arrows_pages_home_and_end_scroll_the_rows(tui):
+SGR = re.compile(r"\x1b\[([0-9;]*)m")
+
+
+def reverse_lines(styled):
+    """For each line of capture-pane -e output: is its first visible cell in reverse video?
+    (tmux carries attributes over line ends, so the state is followed through the text.)"""
+    result, reverse = [], False
+    for line in styled.rstrip("\n").split("\n"):
+        first = None
+        for i, part in enumerate(SGR.split(line)):
+            if i % 2 == 1:
+                codes = part.split(";") if part else ["0"]
+                reverse = ("7" in codes) or (reverse and "0" not in codes and "27" not in codes)
+            elif part.strip() and first is None:
+                first = reverse
+        result.append((line, bool(first)))
+    return result
+
+
+def highlighted_port(run):
+    """The local port of the row in reverse video (NO_COLOR: the highlight is A_REVERSE)."""
+    lines = reverse_lines(run.tmux("capture-pane", "-e", "-p", "-t", run.name))
+    title = title_index([text for text, _ in lines])
+    marked = [text for text, rev in lines[title + 1:-1] if rev]
+    assert len(marked) == 1, "%d highlighted rows: %r" % (len(marked), marked)
+    return int(re.search(r":(2\d{4})\b", marked[0]).group(1))
+
+
+def test_arrows_pages_home_and_end_move_the_highlight_and_the_page(tui):
     """200 synthetic flows with local ports 20000..20199, sorted by local port (high to
     low) in a terminal with 15 lines for rows."""
-    run = tui("-d", "250ms", "--replay", "synthetic:200", "-s", "lport", width=100, height=20)
+    run = tui("-d", "250ms", "--replay", "synthetic:200", "-s", "lport", width=100, height=20,
+              env=["NO_COLOR=1"])
     run.wait_text(":20199")
     assert first_and_last_port(run.screen()) == (20199, 20185, 15), run.screen()
-    steps = [("NPage", (20184, 20170)), ("Down", (20183, 20169)), ("Up", (20184, 20170)),
-             ("End", (20014, 20000)), ("PPage", (20029, 20015)), ("Home", (20199, 20185))]
-    for key, (first, last) in steps:
+    assert highlighted_port(run) == 20199
+    steps = [("NPage", 20184, 20184), ("Down", 20184, 20183), ("Up", 20184, 20184),
+             ("End", 20014, 20000), ("PPage", 20029, 20015), ("Home", 20199, 20199)]
+    for key, first, selected in steps:
         run.keys(key)
-        run.wait(lambda s: "PROCESS" in s and first_and_last_port(s)[:2] == (first, last),
-                 "rows %d..%d after %s" % (first, last, key))
+        run.wait(lambda s: "PROCESS" in s and first_and_last_port(s)[:2] == (first, first - 14)
+                 and highlighted_port(run) == selected,
+                 "rows from %d, %d highlighted, after %s" % (first, selected, key))
     run.keys("q")
     run.wait_exit()
 
