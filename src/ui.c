@@ -181,10 +181,11 @@ static void ui_rebuild(struct ui *ui)
 }
 
 /* Totals since start add up each interval's bytes, so flows that closed still count.
- * Paused, the screen stays as it is; totals go on counting. */
+ * Paused, the screen stays as it is; totals go on counting. The rows point into the
+ * snapshot shown: they are rebuilt before the old one is released, never after. */
 static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool force)
 {
-	struct snapshot *s = snapshot_acquire(feed);
+	struct snapshot *s = snapshot_acquire(feed), *old;
 
 	if (!s || (s->generation == ui->last_generation && !force)) {
 		snapshot_release(s);
@@ -199,9 +200,11 @@ static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool forc
 		snapshot_release(s);
 		return 0;
 	}
-	snapshot_release(ui->shown);
+	old = ui->shown;
 	ui->shown = s;
-	return UI_REBUILD;
+	ui_rebuild(ui);
+	snapshot_release(old);
+	return UI_REDRAW;
 }
 
 /* ---------------------------------------------------------------- the loop */

@@ -1,6 +1,5 @@
 /* What keys do in the live view, through one table per mode (htop's habits). Actions
  * change the UI state and return flags; the loop rebuilds and draws. */
-#include <ctype.h>
 #include <string.h>
 #include <ncurses.h>
 #include "columns.h"

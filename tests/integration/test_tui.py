@@ -425,3 +425,15 @@ def test_hide_keys_and_bits_change_rows_and_units(tui, pair):
     run.wait(lambda s: "-idle" in s and "), 0 shown" in s, "idle rows hidden")
     run.keys("i", "l", "b")
     run.wait(lambda s: "), 3 shown" in s and " B/s" in s, "all rows back")
+
+
+def test_keys_between_fast_snapshots_never_touch_released_rows(tui):
+    """Snapshots every 10ms while keys arrive: a key handled after a new snapshot came
+    in must see rows of that snapshot (under ASan, a stale row is a use after free)."""
+    run = tui("-d", "10ms", "--replay", "synthetic:3000:300")
+    run.wait_text("PROCESS")
+    for _ in range(15):
+        run.keys("NPage", "Down", "Up", "End", "PPage", "Home", ">", "r")
+        time.sleep(0.03)
+    run.keys("q")
+    run.wait_exit()
