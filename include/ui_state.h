@@ -54,6 +54,7 @@ struct ui {
 	size_t nrows;
 	double shown_rx_rate, shown_tx_rate;
 	double total_rx, total_tx; /* bytes moved by every flow since start */
+	bool totals_estimated;     /* a snapshot went by unseen: its bytes are estimated */
 	uint64_t last_generation;
 	size_t scroll;   /* index of the first row on screen */
 	size_t selected; /* index of the highlighted row */

@@ -180,6 +180,18 @@ static void ui_rebuild(struct ui *ui)
 	ui_keys_follow(ui);
 }
 
+/* A snapshot the UI was too slow to see counts at the rates of the next one, and the
+ * header says the totals are estimated from then on. */
+static void add_to_totals(struct ui *ui, const struct snapshot *s)
+{
+	uint64_t intervals = ui->last_generation ? s->generation - ui->last_generation : 1;
+
+	ui->totals_estimated |= intervals > 1;
+	ui->total_rx += s->totals.rx_rate * s->interval_s * (double)intervals;
+	ui->total_tx += s->totals.tx_rate * s->interval_s * (double)intervals;
+	ui->last_generation = s->generation;
+}
+
 /* Totals since start add up each interval's bytes, so flows that closed still count.
  * Paused, the screen stays as it is; totals go on counting. The rows point into the
  * snapshot shown: they are rebuilt before the old one is released, never after. */
@@ -191,11 +203,8 @@ static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool forc
 		snapshot_release(s);
 		return 0;
 	}
-	if (s->generation != ui->last_generation) {
-		ui->total_rx += s->totals.rx_rate * s->interval_s;
-		ui->total_tx += s->totals.tx_rate * s->interval_s;
-		ui->last_generation = s->generation;
-	}
+	if (s->generation != ui->last_generation)
+		add_to_totals(ui, s);
 	if (ui->paused) {
 		snapshot_release(s);
 		return 0;

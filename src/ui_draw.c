@@ -92,8 +92,8 @@ static void draw_rates(const struct ui *ui)
 	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
 	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
 	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
-	put(1, 0, A_NORMAL, false, "Shown: RX %s  TX %s    Since start (all flows): RX %s  TX %s",
-	    rx, tx, total_rx, total_tx);
+	put(1, 0, A_NORMAL, false, "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s",
+	    rx, tx, ui->totals_estimated ? "about " : "", total_rx, total_tx);
 }
 
 static const char *sort_marker(const struct ui *ui)
