@@ -82,7 +82,8 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 		flow_table_for_each_idle_udp(args->table, stamp.mono_ns - args->udp_timeout_ns,
 					     expire_idle_flow, &e);
 	}
-	stage_time_add(timing, start_ns);
+	if (generation > 1) /* the first drain loads every flow: start-up, not an interval */
+		stage_time_add(timing, start_ns);
 	stamp.generation = generation;
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	flow_table_publish_stamp(args->table, &stamp);
