@@ -27,8 +27,11 @@ class Tui:
 
     def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False):
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
-        fd, self.err_path = tempfile.mkstemp(prefix="tcptop-tui-", suffix=".err")
-        os.close(fd)
+        # A private directory for the server's socket and tcptop's stderr, removed at close.
+        self.dir = tempfile.mkdtemp(prefix="tcptop-tui-")
+        self.socket = os.path.join(self.dir, "tmux")
+        self.err_path = os.path.join(self.dir, "stderr")
+        open(self.err_path, "w").close()
         command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
             " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
             " ".join(shlex.quote(a) for a in args),
@@ -37,7 +40,7 @@ class Tui:
                   command)
 
     def tmux(self, *args):
-        return subprocess.run(["tmux", "-L", self.name] + list(args), check=True,
+        return subprocess.run(["tmux", "-S", self.socket] + list(args), check=True,
                               capture_output=True, text=True).stdout
 
     def screen(self):
@@ -84,8 +87,8 @@ class Tui:
         return screen
 
     def close(self):
-        subprocess.run(["tmux", "-L", self.name, "kill-server"], capture_output=True)
-        os.unlink(self.err_path)
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
