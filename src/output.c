@@ -62,6 +62,9 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 	const struct flow_row **view;
 	size_t n;
 
+	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
+	if (!args->log_sink && !args->stdout_sink)
+		return OUTPUT_RUNNING;
 	view = output_view(s, &args->opt->filter, args->opt->sort_column, &n);
 	if (!view)
 		return OUTPUT_FAILED;
