@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "collector.h"
 #include "report.h"
+#include "stage_time.h"
 #include "wakeup.h"
 
 static uint64_t clock_ns(clockid_t clock)
@@ -19,29 +20,6 @@ static uint64_t clock_ns(clockid_t clock)
 
 	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-/* -vv: what drain+merge costs per interval, summarised on stderr at exit (make bench). */
-struct stage_time {
-	uint64_t count, total_ns, max_ns;
-};
-
-static void stage_time_add(struct stage_time *t, uint64_t start_ns)
-{
-	uint64_t ns = clock_ns(CLOCK_MONOTONIC) - start_ns;
-
-	t->count++;
-	t->total_ns += ns;
-	if (ns > t->max_ns)
-		t->max_ns = ns;
-}
-
-static void stage_time_report(const struct stage_time *t, const char *stage)
-{
-	if (report_verbose_level() >= 2 && t->count)
-		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
-			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
-			       (double)t->max_ns / 1e6);
 }
 
 struct expiry {
@@ -65,7 +43,7 @@ static void expire_idle_flow(const struct flow_key *key, void *ctx)
 static int drain_once(struct collector_args *args, uint64_t generation,
 		      struct stage_time *timing)
 {
-	uint64_t start_ns = clock_ns(CLOCK_MONOTONIC);
+	uint64_t start_ns = stage_time_start();
 	struct backend *b = args->backend;
 	struct drain_stamp stamp;
 	struct expiry e;

@@ -5,6 +5,7 @@
 #include <time.h>
 #include "compute.h"
 #include "report.h"
+#include "stage_time.h"
 #include "wakeup.h"
 
 double compute_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns)
@@ -114,41 +115,10 @@ struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_s
 	return s;
 }
 
-/* -vv: what a snapshot build costs per interval, summarised on stderr at exit (make bench). */
-struct stage_time {
-	uint64_t count, total_ns, max_ns;
-};
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void stage_time_add(struct stage_time *t, uint64_t start_ns)
-{
-	uint64_t ns = monotonic_ns() - start_ns;
-
-	t->count++;
-	t->total_ns += ns;
-	if (ns > t->max_ns)
-		t->max_ns = ns;
-}
-
-static void stage_time_report(const struct stage_time *t, const char *stage)
-{
-	if (report_verbose_level() >= 2 && t->count)
-		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
-			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
-			       (double)t->max_ns / 1e6);
-}
-
 static void use_drain(struct compute_args *args, const struct drain_stamp *now,
 		      const struct drain_stamp *prev, struct stage_time *timing)
 {
-	uint64_t start_ns = monotonic_ns();
+	uint64_t start_ns = stage_time_start();
 	struct snapshot *s;
 
 	if (!prev->generation) {

@@ -8,6 +8,7 @@
 #include "format.h"
 #include "output.h"
 #include "report.h"
+#include "stage_time.h"
 #include "wakeup.h"
 
 static int compare_rows(const void *a, const void *b, void *sort_column)
@@ -106,38 +107,6 @@ static enum output_status header_failure(struct output_args *args)
 	return OUTPUT_FAILED;
 }
 
-/* -vv: what filtering, sorting and writing cost per snapshot, summarised on stderr at exit
- * (make bench). */
-struct stage_time {
-	uint64_t count, total_ns, max_ns;
-};
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void stage_time_add(struct stage_time *t, uint64_t start_ns)
-{
-	uint64_t ns = monotonic_ns() - start_ns;
-
-	t->count++;
-	t->total_ns += ns;
-	if (ns > t->max_ns)
-		t->max_ns = ns;
-}
-
-static void stage_time_report(const struct stage_time *t, const char *stage)
-{
-	if (report_verbose_level() >= 2 && t->count)
-		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
-			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
-			       (double)t->max_ns / 1e6);
-}
-
 /* OUTPUT_RUNNING when a snapshot was published; OUTPUT_STOPPED when the program stops. */
 static enum output_status wait_for_snapshot(struct output_args *args)
 {
@@ -172,7 +141,7 @@ void *output_thread(void *arg)
 		}
 		last_generation = s->generation;
 		report_drops(s, &drops_reported);
-		start_ns = monotonic_ns();
+		start_ns = stage_time_start();
 		status = write_all(args, s);
 		stage_time_add(&timing, start_ns);
 		snapshot_release(s);
