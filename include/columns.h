@@ -65,5 +65,9 @@ void column_value(const struct flow_row *row, int id, struct column_value *out);
 /* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
  * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);
+/* The same order, from values of the sort column computed beforehand (column_value()):
+ * sorting n rows then formats each value once, not twice per comparison. */
+int column_compare_values(const struct column_value *va, const struct flow_row *a,
+			  const struct column_value *vb, const struct flow_row *b);
 
 #endif

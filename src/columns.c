@@ -231,13 +231,19 @@ static int compare_keys(const struct flow_key *a, const struct flow_key *b)
 	return memcmp((const char *)a + rest, (const char *)b + rest, sizeof(*a) - rest);
 }
 
+int column_compare_values(const struct column_value *va, const struct flow_row *a,
+			  const struct column_value *vb, const struct flow_row *b)
+{
+	int order = compare_values(va, vb);
+
+	return order ? order : compare_keys(&a->key, &b->key);
+}
+
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id)
 {
 	struct column_value va, vb;
-	int order;
 
 	column_value(a, sort_id, &va);
 	column_value(b, sort_id, &vb);
-	order = compare_values(&va, &vb);
-	return order ? order : compare_keys(&a->key, &b->key);
+	return column_compare_values(&va, a, &vb, b);
 }

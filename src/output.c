@@ -11,25 +11,43 @@
 #include "stage_time.h"
 #include "wakeup.h"
 
-static int compare_rows(const void *a, const void *b, void *sort_column)
+/* A row with its value of the sort column, computed once before sorting. */
+struct sort_item {
+	struct column_value value;
+	const struct flow_row *row;
+};
+
+static int compare_items(const void *a, const void *b)
 {
-	return column_compare(*(const struct flow_row *const *)a,
-			      *(const struct flow_row *const *)b, *(int *)sort_column);
+	const struct sort_item *x = a, *y = b;
+
+	return column_compare_values(&x->value, x->row, &y->value, y->row);
 }
 
 const struct flow_row **output_view(const struct snapshot *s, const struct filter *f,
 				    int sort_column, size_t *count)
 {
-	const struct flow_row **view = malloc((s->nrows ? s->nrows : 1) * sizeof(*view));
-	size_t i, n = 0;
+	size_t i, n = 0, room = s->nrows ? s->nrows : 1;
+	const struct flow_row **view = malloc(room * sizeof(*view));
+	struct sort_item *items = malloc(room * sizeof(*items));
 
 	*count = 0;
-	if (!view)
+	if (!view || !items) {
+		free(view);
+		free(items);
 		return NULL;
-	for (i = 0; i < s->nrows; i++)
-		if (filter_match(f, &s->rows[i]))
-			view[n++] = &s->rows[i];
-	qsort_r(view, n, sizeof(*view), compare_rows, &sort_column);
+	}
+	for (i = 0; i < s->nrows; i++) {
+		if (!filter_match(f, &s->rows[i]))
+			continue;
+		items[n].row = &s->rows[i];
+		column_value(&s->rows[i], sort_column, &items[n].value);
+		n++;
+	}
+	qsort(items, n, sizeof(*items), compare_items);
+	for (i = 0; i < n; i++)
+		view[i] = items[i].row;
+	free(items);
 	*count = n;
 	return view;
 }

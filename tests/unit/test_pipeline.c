@@ -5,6 +5,8 @@
 #include <string.h>
 #include "backend.h"
 #include "cli.h"
+#include "columns.h"
+#include "filter.h"
 #include "pipeline.h"
 
 static char *run_pipeline(const char *spec, const char *format, const char *count,
@@ -83,4 +85,47 @@ Test(pipeline, idle_flows_have_zero_rate_and_active_ones_do_not)
 	cr_assert_eq(moving, 5, "moving=%zu zero=%zu lines=%zu", moving, zero, i);
 	cr_assert_eq(zero, 15);
 	free(text);
+}
+
+static void set_row(struct flow_row *row, uint64_t cookie, const char *comm, uint64_t tx)
+{
+	memset(row, 0, sizeof(*row));
+	row->key.cookie = cookie;
+	row->id.proto = TCPTOP_PROTO_TCP;
+	row->id.family = TCPTOP_AF_INET;
+	row->id.tgid = (uint32_t)cookie;
+	strncpy(row->id.comm, comm, sizeof(row->id.comm) - 1);
+	row->tx_bytes = tx;
+}
+
+Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
+{
+	struct snapshot *s = snapshot_alloc(4);
+	struct filter f;
+	const struct flow_row **view;
+	size_t n;
+
+	s->nrows = 4;
+	set_row(&s->rows[0], 4, "beta", 100);
+	set_row(&s->rows[1], 3, "alpha", 300);
+	set_row(&s->rows[2], 2, "gamma", 100);
+	set_row(&s->rows[3], 1, "delta", 900);
+	filter_init(&f);
+	f.comm_substring = strdup("a"); /* every name has an "a" */
+	view = output_view(s, &f, COL_TX_BYTES, &n);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(view[0]->key.cookie, 1, "900 first: numbers descending");
+	cr_assert_eq(view[1]->key.cookie, 3);
+	cr_assert_eq(view[2]->key.cookie, 2, "a tie at 100 goes to the smaller cookie");
+	cr_assert_eq(view[3]->key.cookie, 4);
+	free(view);
+	free(f.comm_substring);
+	f.comm_substring = strdup("ta"); /* beta, delta */
+	view = output_view(s, &f, COL_COMM, &n);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(view[0]->id.comm, "beta", "text ascending");
+	cr_assert_str_eq(view[1]->id.comm, "delta");
+	free(view);
+	filter_free(&f);
+	snapshot_release(s);
 }
