@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "backend.h"
+#include "clock.h"
 #include "cgroup_mount.h"
 #include "ebpf_walk.h"
 #include "report.h"
@@ -248,14 +249,6 @@ static int ebpf_attach_tracepoints(struct tcptop_bpf *skel)
 	return 0;
 }
 
-static uint64_t ebpf_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int ebpf_attach(struct backend *b, struct flow_table *table)
 {
 	struct ebpf_state *st = b->state;
@@ -280,7 +273,7 @@ static int ebpf_attach(struct backend *b, struct flow_table *table)
 		report_error("UDP peers of unconnected sockets are not tracked: %s",
 			     st->cgroup_note);
 	/* After the hooks, so that no socket opened meanwhile falls between the two. */
-	err = ebpf_walk_run(table, bpf_map__fd(st->skel->maps.flows), ebpf_now_ns());
+	err = ebpf_walk_run(table, bpf_map__fd(st->skel->maps.flows), clock_now_ns(CLOCK_MONOTONIC));
 	if (err)
 		report_error("cannot list the connections open before start (%s); they appear "
 			     "once they carry traffic", strerror(-err));

@@ -9,18 +9,11 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "collector.h"
 #include "report.h"
 #include "stage_time.h"
 #include "wakeup.h"
-
-static uint64_t clock_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 struct expiry {
 	struct collector_args *args;
@@ -50,8 +43,8 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 
 	/* Flows whose final row the last snapshot carried go before the new drain. */
 	flow_table_sweep_closed(args->table);
-	stamp.mono_ns = clock_ns(CLOCK_MONOTONIC);
-	stamp.real_ns = clock_ns(CLOCK_REALTIME);
+	stamp.mono_ns = clock_now_ns(CLOCK_MONOTONIC);
+	stamp.real_ns = clock_now_ns(CLOCK_REALTIME);
 	if (b->ops->drain(b, args->table, stamp.mono_ns) < 0)
 		return -1;
 	if (stamp.mono_ns > args->udp_timeout_ns) {
@@ -141,7 +134,7 @@ void *collector_thread(void *arg)
 		if (l.fds[FD_STOP].revents)
 			break;
 		if (l.nfds > FD_EVENTS && l.fds[FD_EVENTS].revents)
-			b->ops->drain_events(b, args->table, clock_ns(CLOCK_MONOTONIC));
+			b->ops->drain_events(b, args->table, clock_now_ns(CLOCK_MONOTONIC));
 		if (l.fds[FD_TIMER].revents && read(timer, &count, sizeof(count)) > 0)
 			l.tick_pending = true;
 		if (l.fds[FD_BUILT].revents && read(args->built_fd, &count, sizeof(count)) > 0)

@@ -1,14 +1,11 @@
 /* Per-stage timing for -vv. */
-#include <time.h>
+#include "clock.h"
 #include "report.h"
 #include "stage_time.h"
 
 uint64_t stage_time_start(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+	return clock_now_ns(CLOCK_MONOTONIC);
 }
 
 void stage_time_add(struct stage_time *t, uint64_t start_ns)
