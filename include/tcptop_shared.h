@@ -53,12 +53,15 @@ struct flow_identity {
 };
 
 /* Monotonic cumulative counters since tcptop first saw the flow. TCP packet and retransmit
- * counts come from the socket's own counters minus their value at first sight. */
+ * counts come from the socket's own counters minus their value at first sight; so do TCP
+ * bytes in the compat hook set (bytes_acked/bytes_received minus the *_bytes_base). */
 struct flow_counters {
 	__u64 tx_bytes;
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 rx_packets;
+	__u64 tx_bytes_base; /* compat set, TCP: bytes_acked at first sight */
+	__u64 rx_bytes_base; /* compat set, TCP: bytes_received at first sight */
 	__u32 srtt_us;   /* smoothed RTT, TCP only */
 	__u32 retrans;
 	__u32 segs_out_base;
