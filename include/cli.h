@@ -7,7 +7,8 @@
 
 enum cli_result {
 	CLI_RUN,         /* options are valid: run */
-	CLI_EXIT_OK,     /* --help or --version was printed: exit 0 */
+	CLI_EXIT_OK,     /* --help was printed: exit 0 */
+	CLI_VERSION,     /* -V: print the version and probe the hook set (opt is valid) */
 	CLI_USAGE_ERROR, /* message holds one line naming the option and what is wrong */
 };
 

@@ -12,4 +12,9 @@
  * hooks are attached, from a thread registered with RCU. 0, or -errno on failure. */
 int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
 
+/* Runs an iter/task_file program that writes struct walk_owner_record (a hook set's own
+ * owner walk) and gives each flow of those sockets without an owner the holder found. */
+struct bpf_program;
+int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog);
+
 #endif

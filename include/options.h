@@ -12,6 +12,13 @@
 #define DEFAULT_MAX_FLOWS 65536
 #define DEFAULT_UDP_TIMEOUT_NS 30000000000ULL
 
+/* --hooks: which hook set the eBPF backend loads (include/ebpf_hooks.h). */
+enum hook_choice {
+	HOOKS_AUTO,   /* the best set that loads */
+	HOOKS_MODERN,
+	HOOKS_COMPAT,
+};
+
 struct options {
 	uint64_t interval_ns;
 	uint64_t count; /* snapshots to print, 0 = until interrupted */
@@ -26,6 +33,8 @@ struct options {
 	uint32_t max_flows;
 	uint64_t udp_timeout_ns;
 	const char *replay_spec; /* --replay: synthetic backend instead of eBPF (tests, bench) */
+	enum hook_choice hooks;
+	bool show_version; /* -V: print the version and the hook set this kernel takes */
 };
 
 #endif

@@ -68,8 +68,12 @@ struct flow_counters {
 	__u32 segs_in_base;
 	__u32 retrans_base;
 	__u8 state;      /* kernel TCP state, TCPTOP_STATE_NONE for UDP */
-	__u8 pad[3];
+	__u8 compat_flags; /* compat set, TCP: TCPTOP_COMPAT_FIN_IN */
+	__u8 pad[2];
 };
+
+/* compat_flags: the peer's FIN arrived in order (bytes_received counts it as one byte). */
+#define TCPTOP_COMPAT_FIN_IN 1
 
 struct flow_value {
 	struct flow_identity id;

@@ -35,6 +35,7 @@ enum {
 	OPT_MAX_FLOWS,
 	OPT_UDP_TIMEOUT,
 	OPT_REPLAY,
+	OPT_HOOKS,
 };
 
 /* '-': non-options in order; ':': report a missing value as ':' instead of printing. */
@@ -62,6 +63,7 @@ static const struct option long_options[] = {
 	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
 	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -96,10 +98,13 @@ static const char usage_head[] =
 	"  -v, --verbose           more detail on stderr (repeat for more)\n"
 	"      --max-flows N       track at most N flows (64 to 16777216, default 65536)\n"
 	"      --udp-timeout DUR   forget UDP flows idle for DUR (default 30s)\n"
+	"      --hooks SET         kernel hooks: auto (default: the best set that loads),\n"
+	"                          modern (kernel 6.3+) or compat (older kernels)\n"
 	"      --replay SPEC       synthetic flows instead of eBPF (tests, benchmarks):\n"
 	"                          synthetic:N[:ACTIVE] (N flows, ACTIVE of them busy)\n"
 	"  -h, --help              show this help and exit\n"
-	"  -V, --version           show the version and exit\n"
+	"  -V, --version           show the version and the hook set this kernel takes,\n"
+	"                          then exit\n"
 	"\n"
 	"DUR is a number with a unit: us, ms, s or m (minutes); no unit means seconds,\n"
 	"e.g. 250ms, 0.5s, 2, 1m.\n"
@@ -363,6 +368,20 @@ static int parse_spec_number(const char *text, size_t len, uint64_t *out)
 }
 
 /* Checks the syntax only; the replay backend reads the numbers itself. */
+static int set_hooks(struct options *opt, const char *arg, const char **why)
+{
+	static const char *const names[] = { [HOOKS_AUTO] = "auto", [HOOKS_MODERN] = "modern",
+					     [HOOKS_COMPAT] = "compat" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			opt->hooks = (enum hook_choice)i;
+			return 0;
+		}
+	}
+	return fail(why, "must be auto, modern or compat");
+}
+
 static int set_replay(struct options *opt, const char *spec, const char **why)
 {
 	static const char prefix[] = "synthetic:";
@@ -422,6 +441,8 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_udp_timeout(opt, arg, why);
 	case OPT_REPLAY:
 		return set_replay(opt, arg, why);
+	case OPT_HOOKS:
+		return set_hooks(opt, arg, why);
 	}
 	return fail(why, "is not handled (a tcptop bug)");
 }
@@ -523,8 +544,8 @@ static enum cli_result handle_option(struct cli_state *st, int val, char **argv)
 		print_usage(stdout);
 		return CLI_EXIT_OK;
 	case 'V':
-		printf("tcptop %s\n", PACKAGE_VERSION);
-		return CLI_EXIT_OK;
+		st->opt->show_version = true;
+		return CLI_RUN;
 	case '?':
 		return unknown_option(st, argv);
 	case ':':
@@ -559,7 +580,9 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 	/* Whatever follows "--" is positional. */
 	for (; result == CLI_RUN && optind < argc; optind++)
 		result = apply_positional(&st, argv[optind]);
-	if (result != CLI_RUN)
+	if (result == CLI_RUN && opt->show_version)
+		result = CLI_VERSION;
+	if (result != CLI_RUN && result != CLI_VERSION)
 		cli_free(opt);
 	return result;
 }

@@ -118,3 +118,17 @@ out:
 	free(reader);
 	return err;
 }
+
+int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
+{
+	struct walk_reader *reader = malloc(sizeof(*reader));
+	int err;
+
+	if (!reader)
+		return -ENOMEM;
+	reader->table = table;
+	reader->now_ns = 0;
+	err = walk_iterate(reader, owners_prog, sizeof(struct walk_owner_record), walk_owner);
+	free(reader);
+	return err;
+}

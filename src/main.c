@@ -7,7 +7,9 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include "backend.h"
 #include "cli.h"
+#include "config.h"
 #include "pipeline.h"
 #include "privilege.h"
 #include "report.h"
@@ -82,6 +84,30 @@ static int run(const struct options *opt, FILE *log)
 	return exit_status(end);
 }
 
+/* -V: the version, then the hook set this kernel takes (the eBPF backend is loaded,
+ * attached for a moment and closed: nothing less shows that it works here). */
+static int print_version(const struct options *opt)
+{
+	struct backend probe = { .ops = &backend_ebpf_ops };
+	char message[512];
+	int status = 0;
+
+	printf("tcptop %s\n", PACKAGE_VERSION);
+	fflush(stdout);
+	if (privilege_check(message, sizeof(message)) < 0) {
+		printf("hook set: not probed (%s)\n", message);
+		return 0;
+	}
+	report_set_verbose(opt->verbose);
+	if (probe.ops->open(&probe, opt) == 0) {
+		printf("%s\n", probe.ops->describe(&probe));
+		probe.ops->close(&probe);
+	} else {
+		status = 1;
+	}
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opt;
@@ -97,6 +123,10 @@ int main(int argc, char **argv)
 		report_error("%s", message);
 		cli_free(&opt);
 		return EXIT_USAGE;
+	case CLI_VERSION:
+		status = print_version(&opt);
+		cli_free(&opt);
+		return status;
 	case CLI_RUN:
 		break;
 	}

@@ -659,16 +659,52 @@ Test(cli, short_help_exits_ok_even_after_other_options, .init = cr_redirect_stdo
 	cr_assert_eq(PARSE("-b", "-d", "2s", "-h"), CLI_EXIT_OK);
 }
 
-Test(cli, version_prints_package_version, .init = cr_redirect_stdout)
+/* main() prints the version and probes the hook set: parsing only asks for it. */
+Test(cli, version_is_asked_for_with_the_options_after_it)
 {
-	cr_assert_eq(PARSE("--version"), CLI_EXIT_OK);
-	fflush(stdout);
-	cr_assert_stdout_eq_str("tcptop " PACKAGE_VERSION "\n");
+	cr_assert_eq(PARSE("--version", "--hooks", "compat"), CLI_VERSION);
+	cr_assert(opt.show_version);
+	cr_assert_eq(opt.hooks, HOOKS_COMPAT);
 }
 
-Test(cli, short_version_exits_ok, .init = cr_redirect_stdout)
+Test(cli, short_version_asks_for_the_version)
 {
-	cr_assert_eq(PARSE("-V"), CLI_EXIT_OK);
+	cr_assert_eq(PARSE("-V"), CLI_VERSION);
+}
+
+Test(cli, version_with_a_bad_option_is_a_usage_error)
+{
+	cr_assert_eq(PARSE("-V", "--hooks", "old"), CLI_USAGE_ERROR);
+}
+
+Test(cli, hooks_default_to_auto)
+{
+	assert_runs(PARSE("-b"));
+	cr_assert_eq(opt.hooks, HOOKS_AUTO);
+	cr_assert_not(opt.show_version);
+}
+
+Test(cli, accepts_each_hook_set)
+{
+	assert_runs(PARSE("--hooks", "modern"));
+	cr_assert_eq(opt.hooks, HOOKS_MODERN);
+	assert_runs(PARSE("--hooks=compat"));
+	cr_assert_eq(opt.hooks, HOOKS_COMPAT);
+	assert_runs(PARSE("--hooks", "auto"));
+	cr_assert_eq(opt.hooks, HOOKS_AUTO);
+}
+
+Test(cli, rejects_unknown_hook_sets)
+{
+	static const char *const bad[] = { "", "Modern", "fentry", "compat,modern" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char expected[128];
+
+		snprintf(expected, sizeof(expected), "--hooks '%s': must be auto, modern or compat",
+			 bad[i]);
+		assert_usage_error(PARSE("--hooks", bad[i]), expected);
+	}
 }
 
 Test(cli, can_parse_again_after_an_error)

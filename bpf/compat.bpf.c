@@ -1,0 +1,634 @@
+/* The "compat" hook set, for kernels without the sock_send_length/sock_recv_length
+ * tracepoints (< 6.3): the same flows map and close records as the modern set, from hooks
+ * that older kernels have.
+ * - TCP: cgroup_skb ingress/egress read the socket's own counters through bpf_tcp_sock()
+ *   (bytes_acked, bytes_received, segs, srtt, retransmits). Bytes are what the peer
+ *   acknowledged and what arrived in order, not what the application wrote and read.
+ * - UDP: cgroup_skb parses the IP/UDP header: payload bytes and datagrams per peer
+ *   (egress: GSO segments; ingress: what was queued to the socket, read or not).
+ * - Owners: never from cgroup_skb (on loopback ingress the current task is the sender).
+ *   cgroup/sock_create, connect and sendmsg/recvmsg run in the process and record it in
+ *   socket storage; an iter/task_file walk records the holders of accepted and older
+ *   sockets. A flow takes its socket's owner at first sight.
+ * - Lifecycle: inet_sock_set_state, with the final counts read at CLOSE. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcptop_shared.h"
+#include "bpf_flow.h"
+#include "compat_flow.h"
+
+#define FLOW_EEXIST 17
+#define CLOSE_RING_BYTES (256 * 1024)
+
+char LICENSE[] SEC("license") = "GPL";
+
+__u64 flows_dropped;
+__u64 close_events_lost;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CLOSE_RING_BYTES);
+} close_events SEC(".maps");
+
+/* Who a socket belongs to, recorded in process context; 0/empty until known. */
+struct sock_owner {
+	__u32 tgid;
+	__u32 netns;
+	char comm[TCPTOP_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct sock_owner);
+} owners SEC(".maps");
+
+/* The calling process, with its thread-group leader's name (as the modern set shows). */
+static __always_inline void compat_owner_current(struct sock_owner *o)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+	o->tgid = bpf_get_current_pid_tgid() >> 32;
+	o->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), &leader->comm);
+}
+
+static __always_inline void compat_apply_owner(struct flow_identity *id,
+					       const struct sock_owner *o)
+{
+	id->tgid = o->tgid;
+	__builtin_memcpy(id->comm, o->comm, sizeof(id->comm));
+	if (!id->netns)
+		id->netns = o->netns;
+}
+
+static __always_inline bool compat_followed(const struct bpf_sock *sk)
+{
+	/* Each field loaded once, up front: the verifier refuses a context pointer that
+	 * the compiler moved to pick between fields. */
+	__u32 family = sk->family, protocol = sk->protocol, type = sk->type;
+
+	barrier_var(type);
+	if (family != TCPTOP_AF_INET && family != TCPTOP_AF_INET6)
+		return false;
+	if (protocol == TCPTOP_PROTO_TCP)
+		return type == FLOW_SOCK_STREAM;
+	return (protocol == TCPTOP_PROTO_UDP || protocol == FLOW_IPPROTO_UDPLITE) &&
+	       type == FLOW_SOCK_DGRAM;
+}
+
+/* ------------------------------------------------------------------ owners */
+
+SEC("cgroup/sock_create")
+int compat_sock_create(struct bpf_sock *ctx)
+{
+	struct sock_owner *o;
+
+	if (!compat_followed(ctx))
+		return 1;
+	o = bpf_sk_storage_get(&owners, ctx, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o)
+		compat_owner_current(o);
+	return 1;
+}
+
+/* connect(), sendto() and recvfrom() run in the process that uses the socket now: it
+ * becomes the owner, and the flow of this peer, if there is one, shows it. */
+static __always_inline int compat_sock_addr(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct sock_owner *o;
+	struct flow_value *v;
+	struct flow_key key;
+	__u32 *peer = (__u32 *)key.peer_addr;
+
+	if (!sk || !compat_followed(sk))
+		return 1;
+	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o)
+		return 1;
+	compat_owner_current(o);
+	if (ctx->type != FLOW_SOCK_DGRAM)
+		return 1;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = bpf_get_socket_cookie(ctx);
+	key.peer_port = bpf_ntohs((__u16)ctx->user_port);
+	key.peer_family = TCPTOP_AF_INET;
+	if (v6) {
+		peer[0] = ctx->user_ip6[0];
+		peer[1] = ctx->user_ip6[1];
+		peer[2] = ctx->user_ip6[2];
+		peer[3] = ctx->user_ip6[3];
+		if (flow_addr_is_v4mapped(peer))
+			flow_addr_to_v4(peer);
+		else
+			key.peer_family = TCPTOP_AF_INET6;
+	} else {
+		peer[0] = ctx->user_ip4;
+	}
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (v && v->id.tgid != o->tgid)
+		compat_apply_owner(&v->id, o);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int compat_connect4(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, false);
+}
+
+SEC("cgroup/connect6")
+int compat_connect6(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, true);
+}
+
+SEC("cgroup/sendmsg4")
+int compat_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, false);
+}
+
+SEC("cgroup/sendmsg6")
+int compat_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, true);
+}
+
+SEC("cgroup/recvmsg4")
+int compat_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, false);
+}
+
+SEC("cgroup/recvmsg6")
+int compat_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return compat_sock_addr(ctx, true);
+}
+
+/* The holders of every socket file: owners of accepted sockets (created in softirq, no
+ * process to see) and of sockets older than tcptop. Run at start and whenever flows
+ * without an owner appear; the records also go to user space for flows already seen. */
+SEC("iter/task_file")
+int compat_walk_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct walk_owner_record r;
+	struct sock_owner *o;
+	struct flow_value *v;
+	struct flow_key key;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file || task->pid != task->tgid)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return 0;
+	sk = sock->sk;
+	if (!sk || !flow_proto(sk))
+		return 0;
+	__builtin_memset(&r, 0, sizeof(r));
+	r.cookie = flow_cookie(&sk->__sk_common);
+	r.tgid = task->tgid;
+	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->group_leader->comm);
+	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && !o->tgid) {
+		o->tgid = r.tgid;
+		o->netns = flow_netns(&sk->__sk_common);
+		__builtin_memcpy(o->comm, r.comm, sizeof(o->comm));
+	}
+	/* A TCP flow (keyed by the cookie alone) keeps it, so it stops asking for walks. */
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = r.cookie;
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (v && !v->id.tgid && o)
+		compat_apply_owner(&v->id, o);
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* ------------------------------------------------------------------ TCP */
+
+static __always_inline void compat_sample_tcp_sock(struct compat_tcp_sample *s,
+						   const struct bpf_tcp_sock *tp, __u32 state)
+{
+	s->acked = tp->bytes_acked;
+	s->received = tp->bytes_received;
+	s->snd_una = tp->snd_una;
+	s->snd_nxt = tp->snd_nxt;
+	s->segs_in = tp->segs_in;
+	s->segs_out = tp->segs_out;
+	s->srtt_us = tp->srtt_us >> 3;
+	s->retrans = tp->total_retrans;
+	s->state = state;
+}
+
+static __always_inline void compat_tcp_bases(struct flow_counters *c,
+					     const struct compat_tcp_sample *s)
+{
+	c->tx_bytes_base = s->acked;
+	c->rx_bytes_base = s->received;
+	c->segs_out_base = s->segs_out;
+	c->segs_in_base = s->segs_in;
+	c->retrans_base = s->retrans;
+	c->srtt_us = s->srtt_us;
+}
+
+/* Local and remote address of a socket seen from cgroup_skb, normalised like the modern
+ * set's (v4-mapped to IPv4). */
+static __always_inline void compat_sock_tuple(struct flow_identity *id,
+					      const struct bpf_sock *sk)
+{
+	__u32 *laddr = (__u32 *)id->laddr, *raddr = (__u32 *)id->raddr;
+
+	id->lport = sk->src_port;
+	id->rport = bpf_ntohs(sk->dst_port);
+	if (sk->family == TCPTOP_AF_INET) {
+		laddr[0] = sk->src_ip4;
+		raddr[0] = sk->dst_ip4;
+		id->family = TCPTOP_AF_INET;
+		return;
+	}
+	laddr[0] = sk->src_ip6[0];
+	laddr[1] = sk->src_ip6[1];
+	laddr[2] = sk->src_ip6[2];
+	laddr[3] = sk->src_ip6[3];
+	raddr[0] = sk->dst_ip6[0];
+	raddr[1] = sk->dst_ip6[1];
+	raddr[2] = sk->dst_ip6[2];
+	raddr[3] = sk->dst_ip6[3];
+	id->family = flow_normalise_pair(laddr, raddr);
+}
+
+/* The bound device, else the one this packet uses. */
+static __always_inline __u32 compat_ifindex_of(struct __sk_buff *skb, const struct bpf_sock *sk)
+{
+	__u32 bound = sk->bound_dev_if;
+
+	barrier_var(bound);
+	return bound ? bound : skb->ifindex;
+}
+
+static __always_inline void compat_identity_common(struct flow_identity *id,
+						   struct __sk_buff *skb, struct bpf_sock *sk,
+						   __u8 proto)
+{
+	struct sock_owner *o = bpf_sk_storage_get(&owners, sk, 0, 0);
+
+	id->proto = proto;
+	id->ifindex = compat_ifindex_of(skb, sk);
+	id->first_seen_ns = bpf_ktime_get_ns();
+	if (o)
+		compat_apply_owner(id, o);
+}
+
+static __always_inline void compat_insert(const struct flow_key *key,
+					  const struct flow_value *v)
+{
+	long err = bpf_map_update_elem(&flows, key, v, BPF_NOEXIST);
+
+	if (err && err != -FLOW_EEXIST)
+		__sync_fetch_and_add(&flows_dropped, 1);
+}
+
+/* A TCP socket first met in cgroup_skb: one that existed before start in another network
+ * namespace (the start-up walk covers tcptop's own). Counting starts here. */
+static __always_inline void compat_tcp_first_sight(struct __sk_buff *skb, struct bpf_sock *sk,
+						   const struct flow_key *key,
+						   const struct compat_tcp_sample *s)
+{
+	struct flow_value v;
+
+	__builtin_memset(&v, 0, sizeof(v));
+	compat_sock_tuple(&v.id, sk);
+	compat_identity_common(&v.id, skb, sk, TCPTOP_PROTO_TCP);
+	compat_tcp_bases(&v.counters, s);
+	v.counters.state = s->state;
+	compat_insert(key, &v);
+}
+
+static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_sock *sk,
+					      bool ingress)
+{
+	struct bpf_tcp_sock *tp = bpf_tcp_sock(sk);
+	struct compat_tcp_sample s;
+	struct compat_tcp_header h;
+	struct flow_value *v;
+	struct flow_key key;
+
+	__u32 state = sk->state;
+
+	barrier_var(state);
+	/* Listeners carry handshakes, not flow bytes; a closed socket's record is final. */
+	if (!tp || state == TCPTOP_TCP_LISTEN || state == TCPTOP_TCP_CLOSE)
+		return;
+	compat_sample_tcp_sock(&s, tp, state);
+	h.flags = 0;
+	if (ingress && compat_read_tcp_header(skb, &h))
+		compat_tcp_predict(&s, &h, tp->rcv_nxt, skb->gso_segs ? skb->gso_segs : 1);
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = bpf_get_socket_cookie(skb);
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		compat_tcp_first_sight(skb, sk, &key, &s);
+		return;
+	}
+	compat_tcp_store(&v->counters, &s);
+	if ((h.flags & COMPAT_TCP_FLAG_FIN) && compat_fin_in_order(&h, tp->rcv_nxt))
+		v->counters.compat_flags |= TCPTOP_COMPAT_FIN_IN;
+	if (!v->id.ifindex)
+		v->id.ifindex = compat_ifindex_of(skb, sk);
+}
+
+/* ------------------------------------------------------------------ UDP */
+
+struct compat_udp_packet {
+	__u32 peer[4];
+	__u16 peer_port;
+	__u8 family;
+	__u32 payload;
+};
+
+static __always_inline bool compat_read_udp(struct __sk_buff *skb, bool ingress,
+					    struct compat_udp_packet *p)
+{
+	__u16 ports[2];
+	__u8 l4;
+	int iphl = compat_ip_header_len(skb, &l4);
+	/* The peer is the source of what arrives and the destination of what leaves. */
+	int addr_off;
+
+	if (iphl < 20 || (l4 != TCPTOP_PROTO_UDP && l4 != FLOW_IPPROTO_UDPLITE))
+		return false;
+	if (bpf_skb_load_bytes(skb, iphl, ports, sizeof(ports)))
+		return false;
+	__builtin_memset(p->peer, 0, sizeof(p->peer));
+	p->peer_port = bpf_ntohs(ingress ? ports[0] : ports[1]);
+	if (skb->protocol == bpf_htons(COMPAT_ETH_P_IP)) {
+		addr_off = ingress ? 12 : 16;
+		if (bpf_skb_load_bytes(skb, addr_off, p->peer, 4))
+			return false;
+		p->family = TCPTOP_AF_INET;
+	} else {
+		addr_off = ingress ? 8 : 24;
+		if (bpf_skb_load_bytes(skb, addr_off, p->peer, 16))
+			return false;
+		p->family = TCPTOP_AF_INET6;
+		if (flow_addr_is_v4mapped(p->peer)) {
+			flow_addr_to_v4(p->peer);
+			p->family = TCPTOP_AF_INET;
+		}
+	}
+	p->payload = skb->len > iphl + 8 ? skb->len - iphl - 8 : 0;
+	return true;
+}
+
+/* Local side from the socket, remote side from the packet (as flow_udp_identity). */
+static __always_inline void compat_udp_identity(struct flow_identity *id,
+						const struct bpf_sock *sk,
+						const struct compat_udp_packet *p)
+{
+	__u32 *laddr = (__u32 *)id->laddr;
+
+	id->lport = sk->src_port;
+	id->rport = p->peer_port;
+	__builtin_memcpy(id->raddr, p->peer, sizeof(id->raddr));
+	if (sk->family == TCPTOP_AF_INET) {
+		laddr[0] = sk->src_ip4;
+		id->family = TCPTOP_AF_INET;
+		return;
+	}
+	laddr[0] = sk->src_ip6[0];
+	laddr[1] = sk->src_ip6[1];
+	laddr[2] = sk->src_ip6[2];
+	laddr[3] = sk->src_ip6[3];
+	if (p->family == TCPTOP_AF_INET6) {
+		id->family = TCPTOP_AF_INET6;
+		return;
+	}
+	flow_addr_to_v4(laddr);
+	id->family = TCPTOP_AF_INET;
+}
+
+static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct bpf_sock *sk,
+						 bool ingress)
+{
+	struct compat_udp_packet p;
+	struct flow_value *v;
+	struct flow_key key;
+	struct flow_value nv;
+	__u64 segs = skb->gso_segs ? skb->gso_segs : 1;
+
+	if (!compat_read_udp(skb, ingress, &p))
+		return;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = bpf_get_socket_cookie(skb);
+	__builtin_memcpy(key.peer_addr, p.peer, sizeof(key.peer_addr));
+	key.peer_port = p.peer_port;
+	key.peer_family = p.family;
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (v) {
+		if (ingress) {
+			__sync_fetch_and_add(&v->counters.rx_bytes, p.payload);
+			__sync_fetch_and_add(&v->counters.rx_packets, segs);
+		} else {
+			__sync_fetch_and_add(&v->counters.tx_bytes, p.payload);
+			__sync_fetch_and_add(&v->counters.tx_packets, segs);
+		}
+		return;
+	}
+	__builtin_memset(&nv, 0, sizeof(nv));
+	compat_udp_identity(&nv.id, sk, &p);
+	compat_identity_common(&nv.id, skb, sk, TCPTOP_PROTO_UDP);
+	if (ingress) {
+		nv.counters.rx_bytes = p.payload;
+		nv.counters.rx_packets = segs;
+	} else {
+		nv.counters.tx_bytes = p.payload;
+		nv.counters.tx_packets = segs;
+	}
+	if (bpf_map_update_elem(&flows, &key, &nv, BPF_NOEXIST) == 0)
+		return;
+	/* Another CPU inserted it first (or the map is full). */
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		__sync_fetch_and_add(&flows_dropped, 1);
+		return;
+	}
+	if (ingress) {
+		__sync_fetch_and_add(&v->counters.rx_bytes, p.payload);
+		__sync_fetch_and_add(&v->counters.rx_packets, segs);
+	} else {
+		__sync_fetch_and_add(&v->counters.tx_bytes, p.payload);
+		__sync_fetch_and_add(&v->counters.tx_packets, segs);
+	}
+}
+
+/* ------------------------------------------------------------------ packets */
+
+static __always_inline int compat_packet(struct __sk_buff *skb, bool ingress)
+{
+	struct bpf_sock *sk = skb->sk;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || !compat_followed(sk))
+		return 1;
+	if (sk->protocol == TCPTOP_PROTO_TCP)
+		compat_tcp_packet(skb, sk, ingress);
+	else
+		compat_udp_datagrams(skb, sk, ingress);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int compat_ingress(struct __sk_buff *skb)
+{
+	return compat_packet(skb, true);
+}
+
+SEC("cgroup_skb/egress")
+int compat_egress(struct __sk_buff *skb)
+{
+	return compat_packet(skb, false);
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+/* The socket's counters through BTF (probe reads, so no newer verifier feature is
+ * needed to reach tcp_sock from the tracepoint's struct sock). */
+static __always_inline void compat_sample_sk(struct compat_tcp_sample *s, const struct sock *sk,
+					     __u32 state)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+
+	s->acked = BPF_CORE_READ(tp, bytes_acked);
+	s->received = BPF_CORE_READ(tp, bytes_received);
+	s->snd_una = BPF_CORE_READ(tp, snd_una);
+	s->snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	s->segs_in = BPF_CORE_READ(tp, segs_in);
+	s->segs_out = BPF_CORE_READ(tp, segs_out);
+	s->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	s->retrans = BPF_CORE_READ(tp, total_retrans);
+	s->state = state;
+}
+
+/* Like flow_ifindex without sk_rx_dst_ifindex, whose place moved between kernels. */
+static __always_inline __u32 compat_ifindex(const struct sock *sk)
+{
+	struct dst_entry *dst;
+	int ifindex = sk->__sk_common.skc_bound_dev_if;
+
+	if (ifindex)
+		return ifindex;
+	dst = sk->sk_dst_cache;
+	return dst ? BPF_CORE_READ(dst, dev, ifindex) : 0;
+}
+
+static __always_inline void compat_state_first_sight(const struct flow_key *key,
+						     const struct sock *sk, int oldstate,
+						     int newstate)
+{
+	struct compat_tcp_sample s;
+	struct sock_owner owner;
+	struct flow_value v;
+
+	__builtin_memset(&v, 0, sizeof(v));
+	flow_read_tuple(&v.id, &sk->__sk_common);
+	v.id.proto = TCPTOP_PROTO_TCP;
+	v.id.netns = flow_netns(&sk->__sk_common);
+	v.id.ifindex = compat_ifindex(sk);
+	v.id.first_seen_ns = bpf_ktime_get_ns();
+	compat_sample_sk(&s, sk, newstate);
+	compat_tcp_bases(&v.counters, &s);
+	/* An active open's SYN will be counted in bytes_acked once the peer answers. */
+	if (newstate == FLOW_TCP_SYN_SENT)
+		v.counters.tx_bytes_base++;
+	v.counters.state = newstate;
+	/* listen() and connect() are the transitions made by the owner itself. */
+	if (oldstate == TCPTOP_TCP_CLOSE &&
+	    (newstate == TCPTOP_TCP_LISTEN || newstate == FLOW_TCP_SYN_SENT)) {
+		compat_owner_current(&owner);
+		compat_apply_owner(&v.id, &owner);
+	}
+	compat_insert(key, &v);
+}
+
+/* The final counts: the FIN corrections use the state the socket is leaving. */
+static __always_inline void compat_final_counts(struct flow_value *v, const struct sock *sk,
+						int oldstate)
+{
+	struct compat_tcp_sample s;
+	__u64 tx, rx;
+
+	compat_sample_sk(&s, sk, oldstate);
+	compat_tcp_counts(&s, &v->counters, &tx, &rx);
+	/* A FIN taken in FIN_WAIT1/2 ends the socket (TIME_WAIT) without passing a state
+	 * that says so; ingress saw it arrive. */
+	if (!compat_fin_received(oldstate) && (v->counters.compat_flags & TCPTOP_COMPAT_FIN_IN) &&
+	    rx)
+		rx--;
+	v->counters.tx_bytes = tx;
+	v->counters.rx_bytes = rx;
+	v->counters.tx_packets = (__u32)(s.segs_out - v->counters.segs_out_base);
+	v->counters.rx_packets = (__u32)(s.segs_in - v->counters.segs_in_base);
+	v->counters.retrans = s.retrans - v->counters.retrans_base;
+	v->counters.srtt_us = s.srtt_us;
+}
+
+static __always_inline void compat_emit_close(const struct flow_key *key, struct flow_value *v)
+{
+	struct flow_close_event *e;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&close_events_lost, 1);
+		return;
+	}
+	e->key = *key;
+	e->value = *v;
+	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+	bpf_map_delete_elem(&flows, key);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
+{
+	struct flow_value *v;
+	struct flow_key key;
+
+	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
+		return 0;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = flow_cookie(&sk->__sk_common);
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		if (newstate != TCPTOP_TCP_CLOSE)
+			compat_state_first_sight(&key, sk, oldstate, newstate);
+		return 0;
+	}
+	v->counters.state = newstate;
+	if (newstate == TCPTOP_TCP_CLOSE) {
+		compat_final_counts(v, sk, oldstate);
+		compat_emit_close(&key, v);
+		return 0;
+	}
+	if (!v->id.lport && sk->__sk_common.skc_num)
+		flow_read_tuple(&v->id, &sk->__sk_common);
+	if (!v->id.ifindex)
+		v->id.ifindex = compat_ifindex(sk);
+	return 0;
+}

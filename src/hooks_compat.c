@@ -1,0 +1,142 @@
+/* The compat hook set (bpf/compat.bpf.c) for kernels without sock_send_length (< 6.3):
+ * cgroup_skb on the cgroup v2 root counts bytes, owners come from the cgroup socket hooks
+ * and from walks of the processes' socket files. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+#include "ebpf_hooks.h"
+#include "ebpf_walk.h"
+#include "report.h"
+#include "compat.skel.h"
+
+/* Accepted sockets get their owner from a walk of all socket files: run one when a flow
+ * without an owner is young enough that its process may still take it (accept() can
+ * come a while after the handshake), at most twice a second. */
+#define COMPAT_OWNER_WALK_GAP_NS 500000000ULL
+#define COMPAT_OWNER_WAIT_NS 5000000000ULL
+
+static int compat_load(struct ebpf_hooks *h, const struct options *opt)
+{
+	struct compat_bpf *skel;
+	int err;
+
+	if (h->cgroup->fd < 0) {
+		snprintf(h->refused, sizeof(h->refused),
+			 "it attaches to the cgroup v2 root, and none could be opened");
+		return -ENOENT;
+	}
+	skel = compat_bpf__open();
+	if (!skel) {
+		err = -errno;
+		snprintf(h->refused, sizeof(h->refused), "cannot open its programs (%s)",
+			 strerror(-err));
+		return err;
+	}
+	h->skel = skel;
+	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
+	if (!err && ebpf_hooks_broken_on_purpose("compat"))
+		err = bpf_program__set_attach_target(skel->progs.compat_state, 0,
+						     "tcptop_broken_on_purpose");
+	if (!err)
+		err = compat_bpf__load(skel);
+	if (err) {
+		snprintf(h->refused, sizeof(h->refused), "its programs did not load (%s%s)",
+			 strerror(-err), ebpf_hooks_broken_on_purpose("compat") ?
+			 "; TCPTOP_BREAK_HOOKS asked for that" : "");
+		compat_bpf__destroy(skel);
+		h->skel = NULL;
+		return err;
+	}
+	h->flows_fd = bpf_map__fd(skel->maps.flows);
+	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
+	h->flows_dropped = &skel->bss->flows_dropped;
+	h->close_events_lost = &skel->bss->close_events_lost;
+	snprintf(h->describe, sizeof(h->describe),
+		 "hook set: compat (cgroup_skb ingress/egress with bpf_tcp_sock, cgroup "
+		 "sock_create/connect/sendmsg/recvmsg, iter/task_file, inet_sock_set_state; "
+		 "on %s%s)", h->cgroup->private_mount ? "a private mount of " : "",
+		 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
+	return 0;
+}
+
+static int compat_link(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd)
+{
+	*link = cgroup_fd >= 0 ? bpf_program__attach_cgroup(prog, cgroup_fd)
+			       : bpf_program__attach(prog);
+	return *link ? 0 : -errno;
+}
+
+static int compat_attach(struct ebpf_hooks *h)
+{
+	struct compat_bpf *skel = h->skel;
+	int fd = h->cgroup->fd;
+	int err;
+
+	/* Owners first, so that sockets created from now on carry theirs; the state hook
+	 * before the packet hooks, so that new connections start from zero. */
+	err = compat_link(skel->progs.compat_sock_create, &skel->links.compat_sock_create, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_connect4, &skel->links.compat_connect4, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_connect6, &skel->links.compat_connect6, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_sendmsg4, &skel->links.compat_sendmsg4, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_sendmsg6, &skel->links.compat_sendmsg6, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_recvmsg4, &skel->links.compat_recvmsg4, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_recvmsg6, &skel->links.compat_recvmsg6, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_state, &skel->links.compat_state, -1);
+	if (!err)
+		err = compat_link(skel->progs.compat_egress, &skel->links.compat_egress, fd);
+	if (!err)
+		err = compat_link(skel->progs.compat_ingress, &skel->links.compat_ingress, fd);
+	if (err)
+		snprintf(h->refused, sizeof(h->refused), "cannot attach its programs to %s (%s)",
+			 h->cgroup->path, strerror(-err));
+	return err;
+}
+
+static void compat_walk_owners(struct ebpf_hooks *h, struct flow_table *table,
+			       uint64_t now_ns)
+{
+	struct compat_bpf *skel = h->skel;
+	int err = ebpf_walk_owners(table, skel->progs.compat_walk_owners);
+
+	h->last_owner_walk_ns = now_ns;
+	if (err)
+		report_verbose("cannot walk the processes' sockets for their owners (%s)",
+			       strerror(-err));
+}
+
+static void compat_after_drain(struct ebpf_hooks *h, struct flow_table *table,
+			       uint64_t unowned_since_ns, uint64_t now_ns)
+{
+	/* The first drain follows the start-up walk: record every holder once. */
+	if (!h->last_owner_walk_ns) {
+		compat_walk_owners(h, table, now_ns);
+		return;
+	}
+	if (!unowned_since_ns || now_ns - unowned_since_ns > COMPAT_OWNER_WAIT_NS)
+		return;
+	if (now_ns - h->last_owner_walk_ns < COMPAT_OWNER_WALK_GAP_NS)
+		return;
+	compat_walk_owners(h, table, now_ns);
+}
+
+static void compat_destroy(struct ebpf_hooks *h)
+{
+	compat_bpf__destroy(h->skel);
+	h->skel = NULL;
+}
+
+const struct ebpf_hook_set ebpf_hooks_compat = {
+	.name = "compat",
+	.load = compat_load,
+	.attach = compat_attach,
+	.after_drain = compat_after_drain,
+	.destroy = compat_destroy,
+};
