@@ -8,6 +8,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "compat_flow.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -24,24 +25,54 @@ static __always_inline void walk_fill(struct walk_socket_record *r,
 
 /* A live TCP socket goes into the flows map too, so that its close, when it comes, finds
  * an entry and reaches user space. The iterator holds the socket lock and skips unhashed
- * sockets, so the close cannot come between the check and the insert. */
+ * sockets, so the close cannot come between the check and the insert. The bases make the
+ * counts start from zero now: packets and retransmits for both hook sets, bytes for the
+ * compat set (which counts bytes from the socket's own counters). Probe reads, not a
+ * cast, so that the walk also loads on the older kernels the compat set is for. */
 static __always_inline void walk_seed_tcp(const struct walk_socket_record *r,
 					  const struct sock *sk)
 {
-	const struct tcp_sock *tp = flow_tcp_sk(sk);
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct compat_tcp_sample s;
 	struct flow_key key;
 	struct flow_value v;
+	__u64 tx, rx;
 
 	__builtin_memset(&key, 0, sizeof(key));
 	__builtin_memset(&v, 0, sizeof(v));
 	key.cookie = r->cookie;
 	v.id = r->id;
-	v.counters.segs_out_base = tp->segs_out;
-	v.counters.segs_in_base = tp->segs_in;
-	v.counters.retrans_base = tp->total_retrans;
-	v.counters.srtt_us = tp->srtt_us >> 3;
+	s.acked = BPF_CORE_READ(tp, bytes_acked);
+	s.received = BPF_CORE_READ(tp, bytes_received);
+	s.snd_una = BPF_CORE_READ(tp, snd_una);
+	s.snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	s.state = r->state;
+	/* The bases are the counts as the compat set will compute them (FINs taken out). */
+	compat_tcp_counts(&s, &v.counters, &tx, &rx);
+	v.counters.tx_bytes_base = tx;
+	v.counters.rx_bytes_base = rx;
+	/* An active open's SYN is counted in bytes_acked once the peer answers. */
+	if (r->state == FLOW_TCP_SYN_SENT)
+		v.counters.tx_bytes_base++;
+	v.counters.segs_out_base = BPF_CORE_READ(tp, segs_out);
+	v.counters.segs_in_base = BPF_CORE_READ(tp, segs_in);
+	v.counters.retrans_base = BPF_CORE_READ(tp, total_retrans);
+	v.counters.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	v.counters.state = r->state;
 	bpf_map_update_elem(&flows, &key, &v, BPF_NOEXIST);
+}
+
+/* Like flow_ifindex, with probe reads: iter/tcp hands out a sock_common. */
+static __always_inline __u32 walk_ifindex(const struct sock *sk)
+{
+	struct dst_entry *dst = BPF_CORE_READ(sk, sk_dst_cache);
+	__u32 ifindex = 0;
+
+	if (dst)
+		ifindex = BPF_CORE_READ(dst, dev, ifindex);
+	if (!ifindex && bpf_core_field_exists(sk->sk_rx_dst_ifindex))
+		ifindex = BPF_CORE_READ(sk, sk_rx_dst_ifindex);
+	return ifindex;
 }
 
 SEC("iter/tcp")
@@ -62,9 +93,9 @@ int walk_tcp(struct bpf_iter__tcp *ctx)
 	r.state = state;
 	/* A TIME_WAIT socket is a bare sock_common: nothing beyond it may be read. */
 	if (state != FLOW_TCP_TIME_WAIT) {
-		sk = bpf_rdonly_cast(skc, bpf_core_type_id_kernel(struct sock));
+		sk = (const struct sock *)skc;
 		if (!r.id.ifindex)
-			r.id.ifindex = flow_ifindex(sk);
+			r.id.ifindex = walk_ifindex(sk);
 		walk_seed_tcp(&r, sk);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));

@@ -13,7 +13,8 @@
 int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
 
 /* Runs an iter/task_file program that writes struct walk_owner_record (a hook set's own
- * owner walk) and gives each flow of those sockets without an owner the holder found. */
+ * owner walk) and gives each flow of those sockets without an owner the holder found;
+ * with table NULL, only for what the program itself does. */
 struct bpf_program;
 int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog);
 

@@ -85,6 +85,8 @@ static void walk_owner(struct walk_reader *w, const void *record)
 {
 	struct walk_owner_record r;
 
+	if (!w->table)
+		return;
 	memcpy(&r, record, sizeof(r));
 	flow_table_set_owner(w->table, r.cookie, r.tgid, r.comm);
 }

@@ -73,8 +73,10 @@ static int compat_attach(struct ebpf_hooks *h)
 	int fd = h->cgroup->fd;
 	int err;
 
-	/* Owners first, so that sockets created from now on carry theirs; the state hook
-	 * before the packet hooks, so that new connections start from zero. */
+	/* Owners first: sockets created from now on record theirs, and a walk records the
+	 * holders of the sockets that are older, so that every flow the packet hooks meet
+	 * can take its owner at first sight. The state hook before the packet hooks, so
+	 * that new connections start from zero. */
 	err = compat_link(skel->progs.compat_sock_create, &skel->links.compat_sock_create, fd);
 	if (!err)
 		err = compat_link(skel->progs.compat_connect4, &skel->links.compat_connect4, fd);
@@ -88,8 +90,13 @@ static int compat_attach(struct ebpf_hooks *h)
 		err = compat_link(skel->progs.compat_recvmsg4, &skel->links.compat_recvmsg4, fd);
 	if (!err)
 		err = compat_link(skel->progs.compat_recvmsg6, &skel->links.compat_recvmsg6, fd);
-	if (!err)
+	if (!err) {
+		err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
+		if (err)
+			report_verbose("cannot record the owners of the sockets open before start "
+				       "(%s); they show once found", strerror(-err));
 		err = compat_link(skel->progs.compat_state, &skel->links.compat_state, -1);
+	}
 	if (!err)
 		err = compat_link(skel->progs.compat_egress, &skel->links.compat_egress, fd);
 	if (!err)

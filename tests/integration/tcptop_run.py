@@ -17,6 +17,10 @@ import time
 from datetime import datetime, timezone
 
 TCPTOP = os.environ.get("TCPTOP", "")
+# The suite runs once per hook set (run-integration.sh): TCPTOP_TEST_HOOKS=compat puts
+# "--hooks compat" in front of every tcptop command line; unset, tcptop picks (auto).
+TEST_HOOKS = os.environ.get("TCPTOP_TEST_HOOKS", "")
+HOOK_ARGS = ["--hooks", TEST_HOOKS] if TEST_HOOKS else []
 
 COLUMNS = ["time", "pid", "comm", "proto", "laddr", "lport", "raddr", "rport", "state",
            "tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "tx_rate", "rx_rate",
@@ -141,7 +145,7 @@ def _env():
 
 def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     """Run tcptop to completion (killing it after timeout, which fails the test)."""
-    cmd = list(prefix) + [TCPTOP] + list(args)
+    cmd = list(prefix) + [TCPTOP] + HOOK_ARGS + list(args)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=_env(), preexec_fn=preexec)
@@ -169,7 +173,7 @@ class Tcptop:
             self.args += ["--format", fmt]
         self.fmt = fmt
         self.started = time.time()
-        self.proc = subprocess.Popen([TCPTOP] + self.args, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([TCPTOP] + HOOK_ARGS + self.args, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                                      env=_env())
         self._lock = threading.Condition()

@@ -78,10 +78,11 @@ def test_help_prints_usage_and_exits_0(option):
 
 
 @pytest.mark.parametrize("option", ["-V", "--version"])
-def test_version_prints_version_and_exits_0(option):
+def test_version_prints_version_and_hook_set_and_exits_0(option):
+    """The version, then the hook set this kernel takes (probed: the suite runs as root)."""
     result = run_tcptop([option], timeout=20)
     assert result.returncode == 0, result
-    assert re.match(r"^tcptop \S+\n$", result.stdout), result
+    assert re.match(r"^tcptop \S+\nhook set: (modern|compat) \(.*\)\n$", result.stdout), result
     assert result.stderr == "", result
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tcptop_run import TCPTOP, check_no_sanitizer_report
+from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -44,7 +44,7 @@ def test_count_stops_after_n_snapshots(tcptop):
 def _pipe_to_head(args):
     """tcptop ARGS | head -1 with a real pipe; returns (tcptop exit, seconds after head
     exited, head's output, tcptop's stderr)."""
-    producer = subprocess.Popen([TCPTOP] + args, stdout=subprocess.PIPE,
+    producer = subprocess.Popen([TCPTOP] + HOOK_ARGS + args, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     head = subprocess.Popen(["head", "-1"], stdin=producer.stdout, stdout=subprocess.PIPE)
     producer.stdout.close()  # only head holds the read end now

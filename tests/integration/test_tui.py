@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tcptop_run import TCPTOP, check_no_sanitizer_report
+from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
 from traffic import TcpPair
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -34,7 +34,7 @@ class Tui:
         open(self.err_path, "w").close()
         command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
             " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
-            " ".join(shlex.quote(a) for a in args),
+            " ".join(shlex.quote(a) for a in HOOK_ARGS + list(args)),
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
                   command)

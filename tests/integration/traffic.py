@@ -142,6 +142,20 @@ class AgentServer:
         sock.settimeout(None)
         return {"received": got}
 
+    def op_send_until_full(self, sid, nbytes):
+        """TCP: write up to nbytes without blocking; stops when the send buffer is full.
+        Returns how many bytes the kernel took."""
+        sock = self.socks[sid]
+        sock.setblocking(False)
+        sent = 0
+        try:
+            for piece in _pattern(nbytes):
+                sent += sock.send(piece)
+        except BlockingIOError:
+            pass
+        sock.setblocking(True)
+        return {"sent": sent}
+
     def op_shutdown(self, sid):
         self.socks[sid].shutdown(socket.SHUT_WR)
         return {}
@@ -212,6 +226,17 @@ class AgentServer:
         """count datagrams with read(2) on the socket's fd."""
         return {"sizes": self._recv_loop(sid, count, timeout,
                                          lambda s: len(os.read(s.fileno(), 65536)))}
+
+    def op_udp_drain(self, sid):
+        """Read every datagram queued now, without waiting: how many, and their bytes."""
+        sock = self.socks[sid]
+        count = nbytes = 0
+        while True:
+            try:
+                nbytes += len(sock.recv(65536, socket.MSG_DONTWAIT))
+            except BlockingIOError:
+                return {"count": count, "bytes": nbytes}
+            count += 1
 
     def op_in_thread(self, thread_name, request):
         """Run one command in a new thread named thread_name (the leader keeps its name)."""

@@ -1,0 +1,218 @@
+"""Hook sets: which one runs and why (--hooks, -v, -V, the fallback when the modern set
+cannot load), and the documented differences of the compat set, each bounded by a test.
+
+The whole suite runs once per hook set (run-integration.sh): the selection tests here run
+in the default pass, the compat-only tests in the compat pass (TCPTOP_TEST_HOOKS=compat).
+TCPTOP_BREAK_HOOKS makes a set fail to load for real (libbpf finds no attach target for
+its first program), as on a kernel that lacks its hooks.
+"""
+
+import os
+import time
+
+import pytest
+
+from tcptop_run import TEST_HOOKS, Tcptop, assert_owner, run_tcptop
+from traffic import TcpPair
+
+default_pass = pytest.mark.skipif(bool(TEST_HOOKS), reason="hook selection: default pass")
+compat_pass = pytest.mark.skipif(TEST_HOOKS != "compat", reason="compat set only")
+
+
+def with_env(**env):
+    """Runs the test's tcptop processes with these variables set."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    return saved
+
+
+def restore_env(saved):
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture
+def broken(request):
+    """TCPTOP_BREAK_HOOKS=<param> for the test's tcptop runs."""
+    saved = with_env(TCPTOP_BREAK_HOOKS=request.param)
+    yield request.param
+    restore_env(saved)
+
+
+def hook_line(stderr):
+    lines = [line for line in stderr.splitlines() if line.startswith("tcptop: hook set: ")]
+    assert len(lines) == 1, stderr
+    return lines[0]
+
+
+@default_pass
+def test_auto_takes_the_modern_set_and_v_says_so():
+    result = run_tcptop(["-b", "-N", "1", "-d", "100ms", "-v"], timeout=30)
+    assert result.returncode == 0, result
+    line = hook_line(result.stderr)
+    assert line.startswith("tcptop: hook set: modern (tp_btf sock_send_length"), line
+    assert "refused" not in line, line
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["modern"], indirect=True)
+def test_auto_falls_back_to_compat_when_modern_cannot_load(broken, agents):
+    """The fallback counts for real: an exact transfer, with -v naming the set and why
+    the modern one was refused."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    run = Tcptop(["-d", "250ms", "-v"])
+    try:
+        run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        pair.transfer(40_000, 1_234)
+        snap = run.wait_after(time.time())
+        cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        assert (cli["tx_bytes"], cli["rx_bytes"]) == (40_000, 1_234), cli
+        assert_owner(cli, client)
+        run.stop()
+    finally:
+        run.kill()
+    line = hook_line(run.stderr)
+    assert line.startswith("tcptop: hook set: compat (cgroup_skb"), line
+    assert "; modern refused: its programs did not load" in line, line
+    assert "TCPTOP_BREAK_HOOKS" in line, line
+
+
+@default_pass
+def test_version_names_the_set_this_kernel_takes():
+    result = run_tcptop(["--version"], timeout=30)
+    assert result.returncode == 0, result
+    assert result.stdout.splitlines()[1].startswith("hook set: modern ("), result
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["modern"], indirect=True)
+def test_version_says_why_modern_was_refused(broken):
+    result = run_tcptop(["-V"], timeout=30)
+    assert result.returncode == 0, result
+    second = result.stdout.splitlines()[1]
+    assert second.startswith("hook set: compat ("), result
+    assert "modern refused: its programs did not load" in second, result
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["modern"], indirect=True)
+def test_forced_modern_set_fails_with_one_line(broken):
+    result = run_tcptop(["--hooks", "modern", "-b", "-N", "1"], timeout=30)
+    assert result.returncode == 1, result
+    assert result.stdout == "", result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result
+    assert lines[0].startswith("tcptop: --hooks modern: the modern hook set cannot be used: "
+                               "its programs did not load"), result
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["compat"], indirect=True)
+def test_forced_compat_set_fails_with_one_line(broken):
+    result = run_tcptop(["--hooks", "compat", "-b", "-N", "1"], timeout=30)
+    assert result.returncode == 1, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result
+    assert lines[0].startswith("tcptop: --hooks compat: the compat hook set cannot be used: "
+                               "its programs did not load"), result
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["modern,compat"], indirect=True)
+def test_no_set_loads_is_one_line_and_exit_1(broken):
+    result = run_tcptop(["-b", "-N", "1"], timeout=30)
+    assert result.returncode == 1, result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result
+    assert lines[0].startswith("tcptop: no hook set works on this kernel: modern: "), result
+    assert "; compat: " in lines[0], result
+
+
+@default_pass
+def test_forced_compat_set_runs_and_v_says_so():
+    result = run_tcptop(["--hooks", "compat", "-b", "-N", "1", "-d", "100ms", "-v"],
+                        timeout=30)
+    assert result.returncode == 0, result
+    line = hook_line(result.stderr)
+    assert line.startswith("tcptop: hook set: compat (cgroup_skb"), line
+    assert "refused" not in line, line
+
+
+# --------------------------------------------------------------- compat differences
+
+def running(tcptop, agent):
+    """tcptop once it shows a marker listener of agent (so its hooks are live)."""
+    marker = agent.call("tcp_listen", family=4)
+    run = tcptop("-d", "250ms")
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+    return run
+
+
+@compat_pass
+def test_compat_recv_without_address_still_counts_per_peer(tcptop, agents):
+    """recv()/read() pass no address, but the packet has one: the datagrams count into
+    the sender's row, and there is no unknown-peer row."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    sock = receiver.call("udp_socket", family=4)
+    peer = sender.call("udp_socket", family=4)
+    run = running(tcptop, receiver)
+    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
+                size=90, count=4)
+    assert receiver.call("udp_recv", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    assert receiver.call("udp_read", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    snap = run.wait_after(time.time())
+    row = snap.one(proto="UDP", lport=sock["port"], raddr=peer["addr"], rport=peer["port"])
+    assert (row["rx_packets"], row["rx_bytes"]) == (4, 360), row
+    assert_owner(row, receiver)
+    # The socket's own row (listed at start, like a bound socket) carries nothing.
+    for bare in snap.find(proto="UDP", lport=sock["port"], raddr=None):
+        assert (bare["rx_packets"], bare["rx_bytes"]) == (0, 0), bare
+    run.stop()
+
+
+@compat_pass
+def test_compat_udp_counts_what_reached_the_socket_not_what_was_read(tcptop, agents):
+    """A receiver with a small buffer that reads nothing: compat counts every datagram
+    that reached its socket, also those then dropped because the buffer was full, while
+    the application can read only what was queued."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    sock = receiver.call("udp_socket", family=4, rcvbuf=4096)
+    peer = sender.call("udp_socket", family=4)
+    run = running(tcptop, receiver)
+    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
+                size=500, count=200)
+    snap = run.wait_after(time.time())
+    queued = receiver.call("udp_drain", sid=sock["sid"])
+    assert 0 < queued["count"] < 200, queued
+    row = snap.one(proto="UDP", lport=sock["port"], raddr=peer["addr"], rport=peer["port"])
+    assert (row["rx_packets"], row["rx_bytes"]) == (200, 100_000), row
+    sent = snap.one(proto="UDP", lport=peer["port"], raddr=sock["addr"], rport=sock["port"])
+    assert (sent["tx_packets"], sent["tx_bytes"]) == (200, 100_000), sent
+    run.stop()
+
+
+@compat_pass
+def test_compat_tcp_in_flight_bytes_count_once_acknowledged(tcptop, agents):
+    """The server reads nothing: compat shows the bytes the server's socket took in
+    (acknowledged) on both rows, never more than the client wrote, and the rest still
+    in the client's send buffer is not counted yet; once the server reads all, both rows
+    show exactly what was written."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    run = running(tcptop, server)
+    wrote = client.call("send_until_full", sid=pair.client_sid, nbytes=64 << 20)["sent"]
+    snap = run.wait_after(time.time() + 0.3)
+    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    srv = snap.one(proto="TCP", lport=pair.port, rport=pair.client_lport)
+    assert 0 < cli["tx_bytes"] < wrote, (cli, wrote)
+    assert cli["tx_bytes"] == srv["rx_bytes"], (cli, srv)
+    server.call("recv_exact", sid=pair.server_sid, nbytes=wrote)
+    snap = run.wait_after(time.time() + 0.3)
+    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    srv = snap.one(proto="TCP", lport=pair.port, rport=pair.client_lport)
+    assert cli["tx_bytes"] == srv["rx_bytes"] == wrote, (cli, srv, wrote)
+    run.stop()
