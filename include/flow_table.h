@@ -30,9 +30,30 @@ struct flow_node {
 	uint8_t state;
 	uint8_t closed;      /* final counts are in; no further merges */
 	uint8_t close_shown; /* set by the compute thread once a snapshot carried the final row */
-	/* Owned by the compute thread alone: counters at the previous snapshot. */
+	/* Owned by the compute thread alone: counters at the previous snapshot, and the
+	 * flow's row in it (FLOW_NO_ROW until it has one; set so before publication). */
 	uint64_t prev_tx_bytes, prev_rx_bytes;
 	bool prev_valid;
+	size_t row_index;
+	/* Collector-private bookkeeping, never read by other threads. */
+	uint64_t changed_batch;                  /* the change list the flow is in... */
+	size_t changed_slot;                     /* ...and where (SIZE_MAX: not stored) */
+	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently active first */
+	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
+	bool idle_listed;
+};
+
+#define FLOW_NO_ROW SIZE_MAX
+
+/* The flows one published drain changed: inserted, new counters or state, a new identity,
+ * or closed; each once. Includes what the collector merged between the previous
+ * publication and this one (close records). */
+struct flow_changes {
+	struct flow_node *const *nodes;
+	size_t count;
+	uint64_t generation;       /* of the drain stamp these changes lead up to */
+	uint64_t since_generation; /* of the stamp published before it, 0 for none */
+	bool complete;             /* false if the list could not grow: assume every flow changed */
 };
 
 /* The time of a drain, published with release semantics once the drain is complete. */
@@ -66,16 +87,22 @@ void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);
-/* Remove flows whose final row a snapshot has already carried. */
+/* Remove flows whose final row a snapshot has already carried: O(closed flows). */
 void flow_table_sweep_closed(struct flow_table *table);
-/* Calls fn for each open UDP flow idle since before idle_since_ns (collector side). */
+/* Calls fn for each open UDP flow idle since before idle_since_ns, least recently active
+ * first: O(flows listed). fn may close the flow it is given and nothing else. */
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
 				  void (*fn)(const struct flow_key *key, void *ctx), void *ctx);
+/* Publishes the stamp and, with it, the flows changed since the previous publication. */
 void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp *stamp);
 
 /* --- Reader side. --- */
 
 void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out);
+/* The changes published with the stamp flow_table_read_stamp() returned. They stay valid
+ * until the collector drains again, which it does only after the reader (the compute
+ * thread) has signalled that it is done with this drain. */
+void flow_table_read_changes(struct flow_table *table, struct flow_changes *out);
 /* Caller holds rcu_read_lock(). */
 struct cds_lfht *flow_table_ht(struct flow_table *table);
 /* Flows in the table now: O(1), kept by the writer. */

@@ -1,7 +1,11 @@
 /* The flow table: a liburcu lock-free hash table of flow nodes. The collector thread is
  * the only writer; the compute thread walks it inside read-side sections. Counters are
  * read and written with __atomic accessors so a reader never sees a torn value; a
- * node's identity is immutable and replaced whole (RCU), never edited in place. */
+ * node's identity is immutable and replaced whole (RCU), never edited in place.
+ * Beside the hash table the writer keeps what makes an interval cost what changed, not
+ * every flow: the list of flows each drain changed (handed to the compute thread with
+ * the drain's stamp), open UDP flows in order of last activity (for expiry) and closed
+ * flows (for the sweep). */
 #include <stdlib.h>
 #include <string.h>
 #include "flow_table.h"
@@ -13,10 +17,26 @@ struct owner_hint {
 	char comm[TCPTOP_COMM_LEN];
 };
 
+/* Flows changed since a publication; two of them take turns: the writer fills one while
+ * the reader reads the other. */
+struct change_list {
+	struct flow_node **nodes;
+	size_t count, cap;
+	uint64_t generation, since_generation;
+	bool complete;
+};
+
 struct flow_table {
 	struct cds_lfht *ht;
 	size_t nflows; /* __atomic: changed by the writer, read by anyone */
 	struct drain_stamp stamp; /* __atomic: written by the collector, read by compute */
+	/* lists[batch & 1] is filled by the writer; the other was published with the stamp.
+	 * A node is in the pending list when its changed_batch is batch. */
+	struct change_list lists[2];
+	uint64_t batch;
+	/* Collector-private: open UDP flows by last activity, and closed flows. */
+	struct flow_node *idle_head, *idle_tail;
+	struct flow_node *closed_head;
 	/* Owners found by the start-up walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use). */
 	struct owner_hint *hints;
@@ -67,6 +87,8 @@ struct flow_table *flow_table_new(void)
 		free(table);
 		return NULL;
 	}
+	table->batch = 1;
+	table->lists[1].complete = true;
 	return table;
 }
 
@@ -102,6 +124,8 @@ void flow_table_destroy(struct flow_table *table)
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
 	cds_lfht_destroy(table->ht, NULL);
+	free(table->lists[0].nodes);
+	free(table->lists[1].nodes);
 	free(table->hints);
 	free(table);
 }
@@ -114,6 +138,95 @@ static struct flow_node *lookup(struct flow_table *table, const struct flow_key 
 	cds_lfht_lookup(table->ht, flow_key_hash(key), flow_key_match, key, &iter);
 	found = cds_lfht_iter_get_node(&iter);
 	return found ? caa_container_of(found, struct flow_node, ht_node) : NULL;
+}
+
+static struct change_list *pending_changes(struct flow_table *table)
+{
+	return &table->lists[table->batch & 1];
+}
+
+/* Remember, once per publication, that node changed. */
+static void note_changed(struct flow_table *table, struct flow_node *node)
+{
+	struct change_list *list = pending_changes(table);
+	struct flow_node **grown;
+	size_t cap;
+
+	if (node->changed_batch == table->batch)
+		return;
+	node->changed_batch = table->batch;
+	node->changed_slot = SIZE_MAX;
+	if (list->count == list->cap) {
+		cap = list->cap ? list->cap * 2 : 1024;
+		grown = realloc(list->nodes, cap * sizeof(*grown));
+		if (!grown) {
+			list->complete = false; /* the reader falls back to every flow */
+			return;
+		}
+		list->nodes = grown;
+		list->cap = cap;
+	}
+	node->changed_slot = list->count;
+	list->nodes[list->count++] = node;
+}
+
+/* A node leaving the table leaves a hole in the pending list, never a dangling pointer. */
+static void forget_changed(struct flow_table *table, struct flow_node *node)
+{
+	if (node->changed_batch == table->batch && node->changed_slot != SIZE_MAX)
+		pending_changes(table)->nodes[node->changed_slot] = NULL;
+}
+
+static void idle_unlink(struct flow_table *table, struct flow_node *node)
+{
+	if (!node->idle_listed)
+		return;
+	if (node->idle_prev)
+		node->idle_prev->idle_next = node->idle_next;
+	else
+		table->idle_head = node->idle_next;
+	if (node->idle_next)
+		node->idle_next->idle_prev = node->idle_prev;
+	else
+		table->idle_tail = node->idle_prev;
+	node->idle_prev = node->idle_next = NULL;
+	node->idle_listed = false;
+}
+
+/* (Re)place an open UDP flow in the idle list by its last activity: at the tail, unless a
+ * merge came with an older time than the flows already there. */
+static void idle_place(struct flow_table *table, struct flow_node *node)
+{
+	uint64_t active_ns = __atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED);
+	struct flow_node *after;
+
+	idle_unlink(table, node);
+	after = table->idle_tail;
+	while (after && __atomic_load_n(&after->last_active_ns, __ATOMIC_RELAXED) > active_ns)
+		after = after->idle_prev;
+	node->idle_prev = after;
+	node->idle_next = after ? after->idle_next : table->idle_head;
+	if (node->idle_next)
+		node->idle_next->idle_prev = node;
+	else
+		table->idle_tail = node;
+	if (after)
+		after->idle_next = node;
+	else
+		table->idle_head = node;
+	node->idle_listed = true;
+}
+
+/* Only open UDP flows expire. */
+static void idle_follow_identity(struct flow_table *table, struct flow_node *node, uint8_t proto)
+{
+	bool expires = proto == TCPTOP_PROTO_UDP &&
+		       !__atomic_load_n(&node->closed, __ATOMIC_RELAXED);
+
+	if (expires && !node->idle_listed)
+		idle_place(table, node);
+	else if (!expires)
+		idle_unlink(table, node);
 }
 
 static int hint_compare(const void *a, const void *b)
@@ -183,7 +296,9 @@ static struct flow_identity_rcu *identity_new(const struct flow_identity *id)
 	return copy;
 }
 
-static void identity_update(struct flow_node *node, const struct flow_identity *fresh)
+/* True when the node got a new identity. */
+static bool identity_update(struct flow_table *table, struct flow_node *node,
+			    const struct flow_identity *fresh)
 {
 	struct flow_identity_rcu *old = rcu_dereference(node->identity);
 	struct flow_identity merged = *fresh;
@@ -191,22 +306,37 @@ static void identity_update(struct flow_node *node, const struct flow_identity *
 
 	identity_merge(&merged, &old->id);
 	if (memcmp(&merged, &old->id, sizeof(merged)) == 0)
-		return;
+		return false;
 	copy = identity_new(&merged);
 	if (!copy)
-		return; /* keep the old identity rather than lose the flow */
+		return false; /* keep the old identity rather than lose the flow */
 	rcu_assign_pointer(node->identity, copy);
 	urcu_memb_call_rcu(&old->rcu, identity_free_rcu);
+	if (merged.proto != old->id.proto)
+		idle_follow_identity(table, node, merged.proto);
+	return true;
 }
 
-static void store_counters(struct flow_node *node, const struct flow_counters *c,
-			   uint64_t now_ns)
-{
-	bool changed = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
-		       __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
-		       __atomic_load_n(&node->tx_packets, __ATOMIC_RELAXED) != c->tx_packets ||
-		       __atomic_load_n(&node->rx_packets, __ATOMIC_RELAXED) != c->rx_packets;
+/* What a merge did to a flow's counters. */
+enum counters_change {
+	COUNTERS_SAME,
+	COUNTERS_CHANGED, /* state, RTT or retransmits only */
+	COUNTERS_MOVED,   /* bytes or packets: the flow is active */
+};
 
+static enum counters_change store_counters(struct flow_node *node, const struct flow_counters *c,
+					   uint64_t now_ns)
+{
+	bool moved = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
+		     __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
+		     __atomic_load_n(&node->tx_packets, __ATOMIC_RELAXED) != c->tx_packets ||
+		     __atomic_load_n(&node->rx_packets, __ATOMIC_RELAXED) != c->rx_packets;
+	bool changed = moved || __atomic_load_n(&node->srtt_us, __ATOMIC_RELAXED) != c->srtt_us ||
+		       __atomic_load_n(&node->retrans, __ATOMIC_RELAXED) != c->retrans ||
+		       __atomic_load_n(&node->state, __ATOMIC_RELAXED) != c->state;
+
+	if (!changed)
+		return COUNTERS_SAME;
 	__atomic_store_n(&node->tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&node->rx_bytes, c->rx_bytes, __ATOMIC_RELAXED);
 	__atomic_store_n(&node->tx_packets, c->tx_packets, __ATOMIC_RELAXED);
@@ -214,8 +344,10 @@ static void store_counters(struct flow_node *node, const struct flow_counters *c
 	__atomic_store_n(&node->srtt_us, c->srtt_us, __ATOMIC_RELAXED);
 	__atomic_store_n(&node->retrans, c->retrans, __ATOMIC_RELAXED);
 	__atomic_store_n(&node->state, c->state, __ATOMIC_RELAXED);
-	if (changed)
-		__atomic_store_n(&node->last_active_ns, now_ns, __ATOMIC_RELAXED);
+	if (!moved)
+		return COUNTERS_CHANGED;
+	__atomic_store_n(&node->last_active_ns, now_ns, __ATOMIC_RELAXED);
+	return COUNTERS_MOVED;
 }
 
 static struct flow_node *node_new(struct flow_table *table, const struct flow_key *key,
@@ -243,6 +375,7 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 									      now_ns;
 	store_counters(node, &value->counters, now_ns);
 	node->last_active_ns = now_ns;
+	node->row_index = FLOW_NO_ROW;
 	return node;
 }
 
@@ -264,6 +397,9 @@ static struct flow_node *insert(struct flow_table *table, const struct flow_key 
 	}
 	*inserted = true;
 	__atomic_add_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
+	note_changed(table, node);
+	if (value->id.proto == TCPTOP_PROTO_UDP)
+		idle_place(table, node);
 	return node;
 }
 
@@ -271,6 +407,7 @@ static void merge_locked(struct flow_table *table, const struct flow_key *key,
 			 const struct flow_value *value, uint64_t now_ns)
 {
 	struct flow_node *node = lookup(table, key);
+	enum counters_change change;
 	bool inserted = false;
 
 	if (!node)
@@ -281,8 +418,11 @@ static void merge_locked(struct flow_table *table, const struct flow_key *key,
 	 * (a drain racing the close) add nothing. */
 	if (__atomic_load_n(&node->closed, __ATOMIC_ACQUIRE))
 		return;
-	store_counters(node, &value->counters, now_ns);
-	identity_update(node, &value->id);
+	change = store_counters(node, &value->counters, now_ns);
+	if (identity_update(table, node, &value->id) || change != COUNTERS_SAME)
+		note_changed(table, node);
+	if (change == COUNTERS_MOVED && node->idle_listed)
+		idle_place(table, node);
 }
 
 void flow_table_merge(struct flow_table *table, const struct flow_key *key,
@@ -306,8 +446,13 @@ void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key
 
 	urcu_memb_read_lock();
 	node = lookup(table, key);
-	if (node)
+	if (node && !__atomic_load_n(&node->closed, __ATOMIC_RELAXED)) {
 		__atomic_store_n(&node->closed, 1, __ATOMIC_RELEASE);
+		note_changed(table, node);
+		idle_unlink(table, node);
+		node->closed_next = table->closed_head;
+		table->closed_head = node;
+	}
 	urcu_memb_read_unlock();
 }
 
@@ -322,7 +467,8 @@ static void set_owner_locked(struct flow_table *table, const struct flow_key *ke
 	id = rcu_dereference(node->identity)->id;
 	id.tgid = tgid;
 	memcpy(id.comm, comm, sizeof(id.comm));
-	identity_update(node, &id);
+	if (identity_update(table, node, &id))
+		note_changed(table, node);
 }
 
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
@@ -354,13 +500,16 @@ void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tg
 
 void flow_table_sweep_closed(struct flow_table *table)
 {
-	struct cds_lfht_iter iter;
-	struct flow_node *node;
+	struct flow_node **link = &table->closed_head, *node;
 
 	urcu_memb_read_lock();
-	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
-		if (!__atomic_load_n(&node->close_shown, __ATOMIC_ACQUIRE))
+	while ((node = *link)) {
+		if (!__atomic_load_n(&node->close_shown, __ATOMIC_ACQUIRE)) {
+			link = &node->closed_next;
 			continue;
+		}
+		*link = node->closed_next;
+		forget_changed(table, node);
 		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
 			__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
@@ -372,22 +521,35 @@ void flow_table_sweep_closed(struct flow_table *table)
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
 				  void (*fn)(const struct flow_key *key, void *ctx), void *ctx)
 {
-	struct cds_lfht_iter iter;
-	struct flow_node *node;
+	struct flow_node *node, *next;
 
 	urcu_memb_read_lock();
-	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
-		if (__atomic_load_n(&node->closed, __ATOMIC_RELAXED) ||
-		    rcu_dereference(node->identity)->id.proto != TCPTOP_PROTO_UDP)
-			continue;
-		if (__atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED) < idle_since_ns)
-			fn(&node->key, ctx);
+	for (node = table->idle_head; node; node = next) {
+		if (__atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED) >= idle_since_ns)
+			break;
+		next = node->idle_next; /* fn may close node, which unlinks it */
+		fn(&node->key, ctx);
 	}
 	urcu_memb_read_unlock();
 }
 
+/* The pending changes become the published ones; the list the reader is done with (it
+ * has signalled the end of the previous drain) is emptied for the next drain. */
+static void publish_changes(struct flow_table *table, uint64_t generation)
+{
+	struct change_list *published = pending_changes(table);
+	struct change_list *previous = &table->lists[(table->batch + 1) & 1];
+
+	published->since_generation = previous->generation;
+	published->generation = generation;
+	table->batch++;
+	previous->count = 0;
+	previous->complete = true;
+}
+
 void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp *stamp)
 {
+	publish_changes(table, stamp->generation);
 	__atomic_store_n(&table->stamp.mono_ns, stamp->mono_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.real_ns, stamp->real_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);
@@ -402,6 +564,18 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->mono_ns = __atomic_load_n(&table->stamp.mono_ns, __ATOMIC_RELAXED);
 	out->real_ns = __atomic_load_n(&table->stamp.real_ns, __ATOMIC_RELAXED);
 	out->flows_dropped = __atomic_load_n(&table->stamp.flows_dropped, __ATOMIC_RELAXED);
+}
+
+void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)
+{
+	/* Written before the generation the caller read with acquire. */
+	const struct change_list *published = &table->lists[(table->batch + 1) & 1];
+
+	out->nodes = published->nodes;
+	out->count = published->count;
+	out->generation = published->generation;
+	out->since_generation = published->since_generation;
+	out->complete = published->complete;
 }
 
 struct cds_lfht *flow_table_ht(struct flow_table *table)

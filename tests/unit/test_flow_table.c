@@ -198,6 +198,119 @@ Test(flow_table, idle_udp_flows_are_listed_and_tcp_ones_are_not)
 	cr_assert_eq(sum, 1, "only the UDP flow idle since before 500 (cookie 1)");
 }
 
+Test(flow_table, idle_udp_flows_are_listed_oldest_first_and_activity_moves_them_back)
+{
+	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 }, u3 = { .cookie = 3 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	uint64_t sum = 0;
+
+	v.id.proto = TCPTOP_PROTO_UDP;
+	flow_table_merge(table, &u1, &v, 100);
+	flow_table_merge(table, &u2, &v, 200);
+	flow_table_merge(table, &u3, &v, 300);
+	v.counters.tx_bytes = 2;
+	flow_table_merge(table, &u1, &v, 400); /* u1 sends again */
+	flow_table_for_each_idle_udp(table, 350, count_key, &sum);
+	cr_assert_eq(sum, 2 + 3, "u2 and u3 are idle since before 350, u1 is not");
+}
+
+Test(flow_table, merge_with_an_older_time_keeps_the_idle_order)
+{
+	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	uint64_t sum = 0;
+
+	v.id.proto = TCPTOP_PROTO_UDP;
+	flow_table_merge(table, &u1, &v, 900);
+	flow_table_merge(table, &u2, &v, 100); /* e.g. a close record stamped earlier */
+	flow_table_for_each_idle_udp(table, 500, count_key, &sum);
+	cr_assert_eq(sum, 2, "the older flow is found although it came last");
+}
+
+static void close_key(const struct flow_key *key, void *ctx)
+{
+	flow_table_mark_closed(table, key);
+	*(uint64_t *)ctx += key->cookie;
+}
+
+Test(flow_table, expired_udp_flow_is_listed_once)
+{
+	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	uint64_t sum = 0;
+
+	v.id.proto = TCPTOP_PROTO_UDP;
+	flow_table_merge(table, &u1, &v, 100);
+	flow_table_merge(table, &u2, &v, 200);
+	flow_table_for_each_idle_udp(table, 500, close_key, &sum);
+	cr_assert_eq(sum, 3, "both listed while the callback closes them");
+	flow_table_for_each_idle_udp(table, 500, close_key, &sum);
+	cr_assert_eq(sum, 3, "closed flows no longer expire");
+}
+
+static size_t published_changes(uint64_t generation, struct flow_changes *changes)
+{
+	struct drain_stamp stamp = { .generation = generation, .mono_ns = generation };
+
+	flow_table_publish_stamp(table, &stamp);
+	flow_table_read_changes(table, changes);
+	return changes->count;
+}
+
+Test(flow_table, a_drain_publishes_each_flow_it_changed_once)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	struct flow_changes changes;
+
+	flow_table_merge(table, &a, &v, 1);
+	flow_table_merge(table, &b, &v, 1);
+	v.counters.tx_bytes = 5;
+	flow_table_merge(table, &a, &v, 1);
+	cr_assert_eq(published_changes(1, &changes), 2, "two new flows, each once");
+	cr_assert(changes.complete);
+	cr_assert_eq(changes.generation, 1);
+	cr_assert_eq(changes.since_generation, 0);
+	v.counters.tx_bytes = 6;
+	flow_table_merge(table, &b, &v, 2);
+	cr_assert_eq(published_changes(2, &changes), 1);
+	cr_assert_eq(changes.nodes[0]->key.cookie, 2);
+	cr_assert_eq(changes.since_generation, 1);
+}
+
+Test(flow_table, unchanged_record_is_not_a_change_but_a_new_state_or_owner_is)
+{
+	struct flow_key key = { .cookie = 1 };
+	struct flow_value v = tcp_value(1, 1, 0, "");
+	struct flow_changes changes;
+	char comm[TCPTOP_COMM_LEN] = "walker";
+
+	flow_table_merge(table, &key, &v, 1);
+	published_changes(1, &changes);
+	flow_table_merge(table, &key, &v, 2);
+	cr_assert_eq(published_changes(2, &changes), 0);
+	v.counters.state = TCPTOP_TCP_CLOSE;
+	flow_table_merge(table, &key, &v, 3);
+	cr_assert_eq(published_changes(3, &changes), 1, "state");
+	flow_table_set_owner(table, 1, 99, comm);
+	cr_assert_eq(published_changes(4, &changes), 1, "owner");
+	flow_table_mark_closed(table, &key);
+	cr_assert_eq(published_changes(5, &changes), 1, "closed");
+}
+
+Test(flow_table, swept_flow_leaves_a_hole_in_the_pending_changes)
+{
+	struct flow_key key = { .cookie = 1 };
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+	struct flow_changes changes;
+
+	flow_table_close(table, &key, &v, 1);
+	find(1)->close_shown = 1;
+	flow_table_sweep_closed(table);
+	cr_assert_eq(published_changes(1, &changes), 1);
+	cr_assert_null(changes.nodes[0], "no pointer to a freed flow");
+}
+
 Test(rate, is_bytes_per_second_over_measured_time)
 {
 	cr_assert_float_eq(compute_rate(3000, 1000, 500000000ULL), 4000.0, 1e-9);
