@@ -44,16 +44,26 @@ struct column_value {
 	bool is_null; /* CSV: empty field; JSONL: null */
 	uint64_t integer;
 	double real;
-	char text[64]; /* addresses, comm, state, proto */
+	char text[64]; /* addresses, comm, state, proto; always a string */
+	size_t len;    /* of text */
 };
 
 struct column {
 	const char *name;
 	enum column_kind kind;
 	int decimals; /* COLUMN_REAL only */
+	bool plain;   /* COLUMN_TEXT that never needs CSV quotes or JSON escapes */
 };
 
 extern const struct column columns[COL_COUNT];
+
+/* A row's place in the --sort order of one column as two integers: rows whose keys differ
+ * are in the order of their keys (lower first). Equal exact keys mean equal values, so
+ * column_compare_flows() decides; equal inexact keys (long text) need column_compare(). */
+struct column_sort_key {
+	uint64_t hi, lo;
+	bool exact;
+};
 
 /* Column (or sort key) by name, e.g. "tx_rate", "rate"; -1 when unknown. */
 int column_lookup(const char *name);
@@ -62,12 +72,16 @@ const char *column_name(int id);
 /* The value of one field of a row. COL_TIME is per snapshot and comes from the caller:
  * column_value() leaves it null. */
 void column_value(const struct flow_row *row, int id, struct column_value *out);
+/* The same, but the text of a text column goes to text (sizeof(out->text) bytes of room,
+ * not NUL-terminated, len bytes long) and out->text is left alone: for writers that build
+ * lines straight from it. */
+void column_value_into(const struct flow_row *row, int id, struct column_value *out, char *text);
 /* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
  * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);
-/* The same order, from values of the sort column computed beforehand (column_value()):
- * sorting n rows then formats each value once, not twice per comparison. */
-int column_compare_values(const struct column_value *va, const struct flow_row *a,
-			  const struct column_value *vb, const struct flow_row *b);
+/* Its tie break: the flow key, an order that never changes. */
+int column_compare_flows(const struct flow_row *a, const struct flow_row *b);
+/* The sort key of a row for sort_id, for sorting many rows with integer comparisons. */
+void column_sort_key(const struct flow_row *row, int sort_id, struct column_sort_key *key);
 
 #endif

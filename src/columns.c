@@ -4,18 +4,19 @@
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
+#include "addr_text.h"
 #include "columns.h"
 
 const struct column columns[COL_COUNT] = {
 	[COL_TIME] = { "time", COLUMN_TEXT, 0 },
 	[COL_PID] = { "pid", COLUMN_INTEGER, 0 },
 	[COL_COMM] = { "comm", COLUMN_TEXT, 0 },
-	[COL_PROTO] = { "proto", COLUMN_TEXT, 0 },
-	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0 },
+	[COL_PROTO] = { "proto", COLUMN_TEXT, 0, true },
+	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0, true },
 	[COL_LPORT] = { "lport", COLUMN_INTEGER, 0 },
-	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0 },
+	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0, true },
 	[COL_RPORT] = { "rport", COLUMN_INTEGER, 0 },
-	[COL_STATE] = { "state", COLUMN_TEXT, 0 },
+	[COL_STATE] = { "state", COLUMN_TEXT, 0, true },
 	[COL_TX_BYTES] = { "tx_bytes", COLUMN_INTEGER, 0 },
 	[COL_RX_BYTES] = { "rx_bytes", COLUMN_INTEGER, 0 },
 	[COL_TX_PACKETS] = { "tx_packets", COLUMN_INTEGER, 0 },
@@ -93,70 +94,89 @@ static void set_real(struct column_value *out, double value)
 	out->is_null = !isfinite(value);
 }
 
-static void set_text(struct column_value *out, const char *text)
+static void set_text(struct column_value *out, char *text, const char *from, size_t len)
 {
-	snprintf(out->text, sizeof(out->text), "%s", text);
+	memcpy(text, from, len);
+	out->len = len;
 }
 
-static const char *proto_name(uint8_t proto)
+#define SET_TEXT(out, text, literal) set_text(out, text, literal, sizeof(literal) - 1)
+
+static void set_proto(struct column_value *out, char *text, uint8_t proto)
 {
 	if (proto == TCPTOP_PROTO_TCP)
-		return "TCP";
-	return proto == TCPTOP_PROTO_UDP ? "UDP" : "UNKNOWN";
+		SET_TEXT(out, text, "TCP");
+	else if (proto == TCPTOP_PROTO_UDP)
+		SET_TEXT(out, text, "UDP");
+	else
+		SET_TEXT(out, text, "UNKNOWN");
 }
 
 /* comm is not NUL-terminated when the name fills all TCPTOP_COMM_LEN bytes. */
-static void set_comm(struct column_value *out, const struct flow_row *row)
+static void set_comm(struct column_value *out, char *text, const struct flow_row *row)
 {
-	size_t len = strnlen(row->id.comm, sizeof(row->id.comm));
-
-	memcpy(out->text, row->id.comm, len);
-	out->text[len] = '\0';
-	out->is_null = len == 0;
+	set_text(out, text, row->id.comm, sizeof(row->id.comm));
+	out->len = strnlen(row->id.comm, sizeof(row->id.comm));
+	out->is_null = out->len == 0;
 }
 
-static void identity_value(const struct flow_row *row, int id, struct column_value *out)
+static void set_addr(struct column_value *out, char *text, const struct flow_row *row,
+		     const uint8_t *addr)
 {
+	out->len = (size_t)(addr_text(row->id.family, addr, text) - text);
+}
+
+static void set_state(struct column_value *out, char *text, const struct flow_row *row)
+{
+	const char *name = tcp_state_name(row_is_udp(row) ? TCPTOP_STATE_NONE : row->state);
+
+	set_text(out, text, name, strlen(name));
+}
+
+/* A listener has no peer to measure; UDP has no RTT at all; a TCP srtt of 0 is "no sample
+ * yet" (SYN_SENT, a TIME_WAIT socket found at start), not 0 µs. */
+static bool rtt_is_null(const struct flow_row *row)
+{
+	return row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN || !row->srtt_us;
+}
+
+/* Every field but text is set, without clearing the whole value: sorting and writing call
+ * this once per cell. */
+void column_value_into(const struct flow_row *row, int id, struct column_value *out, char *text)
+{
+	out->kind = column_kind(id);
+	out->is_null = false;
+	out->integer = 0;
+	out->real = 0;
+	out->len = 0;
 	switch (id) {
 	case COL_PID:
 		set_integer(out, row->id.tgid);
 		out->is_null = row->id.tgid == 0;
 		break;
 	case COL_COMM:
-		set_comm(out, row);
+		set_comm(out, text, row);
 		break;
 	case COL_PROTO:
-		set_text(out, proto_name(row->id.proto));
+		set_proto(out, text, row->id.proto);
 		break;
 	case COL_LADDR:
-		addr_format(row->id.family, row->id.laddr, out->text, sizeof(out->text));
+		set_addr(out, text, row, row->id.laddr);
 		break;
 	case COL_LPORT:
 		set_integer(out, row->id.lport);
 		break;
 	case COL_RADDR:
-		addr_format(row->id.family, row->id.raddr, out->text, sizeof(out->text));
+		set_addr(out, text, row, row->id.raddr);
 		out->is_null = !row_has_peer(row);
 		break;
 	case COL_RPORT:
 		set_integer(out, row->id.rport);
 		out->is_null = !row_has_peer(row);
 		break;
-	case COL_NETNS:
-		set_integer(out, row->id.netns);
-		break;
 	case COL_STATE:
-		set_text(out, tcp_state_name(row_is_udp(row) ? TCPTOP_STATE_NONE : row->state));
+		set_state(out, text, row);
 		break;
-	default:
-		out->is_null = true; /* COL_TIME comes from the caller */
-		break;
-	}
-}
-
-static void traffic_value(const struct flow_row *row, int id, struct column_value *out)
-{
-	switch (id) {
 	case COL_TX_BYTES:
 		set_integer(out, row->tx_bytes);
 		break;
@@ -180,9 +200,7 @@ static void traffic_value(const struct flow_row *row, int id, struct column_valu
 		break;
 	case COL_RTT_US:
 		set_integer(out, row->srtt_us);
-		/* A listener has no peer to measure; UDP has no RTT at all; a TCP srtt of 0 is
-		 * "no sample yet" (SYN_SENT, a TIME_WAIT socket found at start), not 0 µs. */
-		out->is_null = row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN || !row->srtt_us;
+		out->is_null = rtt_is_null(row);
 		break;
 	case COL_RETRANS:
 		set_integer(out, row_is_udp(row) ? 0 : row->retrans);
@@ -190,17 +208,19 @@ static void traffic_value(const struct flow_row *row, int id, struct column_valu
 	case COL_AGE_S:
 		set_real(out, row->age_s);
 		break;
+	case COL_NETNS:
+		set_integer(out, row->id.netns);
+		break;
 	default:
-		identity_value(row, id, out);
+		out->is_null = true; /* COL_TIME comes from the caller */
 		break;
 	}
 }
 
 void column_value(const struct flow_row *row, int id, struct column_value *out)
 {
-	memset(out, 0, sizeof(*out));
-	out->kind = column_kind(id);
-	traffic_value(row, id, out);
+	column_value_into(row, id, out, out->text);
+	out->text[out->len] = '\0';
 }
 
 /* Descending for numbers, without subtracting: unsigned differences do not fit an int. */
@@ -221,29 +241,64 @@ static int compare_values(const struct column_value *a, const struct column_valu
 	return compare_numbers(a, b);
 }
 
-/* Keys are unique per flow and never reused, so this order never changes over time. */
-static int compare_keys(const struct flow_key *a, const struct flow_key *b)
+int column_compare_flows(const struct flow_row *a, const struct flow_row *b)
 {
+	const struct flow_key *x = &a->key, *y = &b->key;
 	size_t rest = offsetof(struct flow_key, peer_addr);
 
-	if (a->cookie != b->cookie)
-		return a->cookie < b->cookie ? -1 : 1;
-	return memcmp((const char *)a + rest, (const char *)b + rest, sizeof(*a) - rest);
-}
-
-int column_compare_values(const struct column_value *va, const struct flow_row *a,
-			  const struct column_value *vb, const struct flow_row *b)
-{
-	int order = compare_values(va, vb);
-
-	return order ? order : compare_keys(&a->key, &b->key);
+	if (x->cookie != y->cookie)
+		return x->cookie < y->cookie ? -1 : 1;
+	return memcmp((const char *)x + rest, (const char *)y + rest, sizeof(*x) - rest);
 }
 
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id)
 {
 	struct column_value va, vb;
+	int order;
 
 	column_value(a, sort_id, &va);
 	column_value(b, sort_id, &vb);
-	return column_compare_values(&va, a, &vb, b);
+	order = compare_values(&va, &vb);
+	return order ? order : column_compare_flows(a, b);
+}
+
+/* Ascending as unsigned integers when the doubles ascend; -0 and 0 are one value. */
+static uint64_t real_order(double value)
+{
+	uint64_t bits;
+
+	if (value == 0)
+		value = 0;
+	memcpy(&bits, &value, sizeof(bits));
+	return bits >> 63 ? ~bits : bits | (UINT64_C(1) << 63);
+}
+
+/* The first 15 bytes big-endian, then 0 when that was the whole text and 1 when more
+ * follows: strcmp order, exact unless two keys both end in 1. */
+static void text_key(const char *text, struct column_sort_key *key)
+{
+	uint64_t word[2] = { 0, 0 };
+	size_t i;
+
+	for (i = 0; i < 15 && text[i]; i++)
+		word[i / 8] |= (uint64_t)(unsigned char)text[i] << (56 - 8 * (i % 8));
+	key->hi = word[0];
+	key->lo = word[1] | (text[i] ? 1 : 0);
+	key->exact = !(key->lo & 1);
+}
+
+void column_sort_key(const struct flow_row *row, int id, struct column_sort_key *key)
+{
+	struct column_value v;
+
+	column_value(row, id, &v);
+	key->exact = true;
+	if (v.is_null) {
+		key->hi = key->lo = UINT64_MAX; /* after every value */
+	} else if (v.kind == COLUMN_TEXT) {
+		text_key(v.text, key);
+	} else {
+		key->hi = 0;
+		key->lo = ~(v.kind == COLUMN_REAL ? real_order(v.real) : v.integer);
+	}
 }

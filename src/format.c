@@ -1,75 +1,23 @@
-/* Rows as CSV (RFC 4180) or JSONL text, one column table for both. Every line is built in
- * memory and written with one fwrite, so a log shared by several writers never holds half
- * a row. */
+/* Rows as CSV (RFC 4180) or JSONL text, one column table for both. Each line is built
+ * whole in memory without stdio (numtext, addr_text), and lines are written with fwrite
+ * only whole, so a log shared by several writers never holds half a row. */
 #include <errno.h>
-#include <inttypes.h>
-#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "columns.h"
 #include "format.h"
+#include "numtext.h"
 
-/* A row's worst case is far below this: 19 fields of at most 63 bytes, each at most six
- * times longer when escaped, and three %.0f reals of at most ~310 digits. */
-#define FORMAT_LINE_SIZE 8192
+/* Fixed-size copies (the JSON keys) may write this far past the end of a line. */
+#define FORMAT_SLACK 64
 
-struct line {
-	char text[FORMAT_LINE_SIZE];
-	size_t len;
-	bool overflow;
-};
-
-static void line_init(struct line *l)
-{
-	l->len = 0;
-	l->overflow = false;
-}
-
-static void line_add(struct line *l, const char *s, size_t n)
-{
-	if (l->overflow || n > sizeof(l->text) - l->len) {
-		l->overflow = true;
-		return;
-	}
-	memcpy(l->text + l->len, s, n);
-	l->len += n;
-}
-
-static void line_addc(struct line *l, char c)
-{
-	line_add(l, &c, 1);
-}
-
-static void line_adds(struct line *l, const char *s)
-{
-	line_add(l, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3)))
-static void line_printf(struct line *l, const char *fmt, ...)
-{
-	char piece[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(piece, sizeof(piece), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(piece))
-		l->overflow = true;
-	else
-		line_add(l, piece, (size_t)n);
-}
-
-static int line_write(FILE *out, const struct line *l)
-{
-	if (l->overflow) {
-		errno = EOVERFLOW;
-		return -1;
-	}
-	if (fwrite(l->text, 1, l->len, out) != l->len || ferror(out))
-		return -1;
-	return 0;
-}
+/* The room a line needs, with margin: the time cell (FORMAT_TIME_CELL_SIZE), the JSON keys
+ * (19 of at most 24 bytes), comm escaped (16 bytes, at most six each), four other texts of
+ * at most 63 bytes, eleven integers of at most 20 digits, three reals of at most
+ * NUMTEXT_MAX bytes, the separators, and the slack. */
+_Static_assert(FORMAT_TIME_CELL_SIZE + COL_COUNT * FORMAT_JSON_KEY_SIZE + 6 * 16 + 2 +
+		       4 * 64 + 11 * 20 + 3 * NUMTEXT_MAX + 2 * COL_COUNT + 8 + FORMAT_SLACK <=
+	       FORMAT_LINE_MAX, "FORMAT_LINE_MAX is too small for the longest line");
 
 void format_time_iso8601(const struct timespec *when, char *out, size_t len)
 {
@@ -87,62 +35,36 @@ void format_time_iso8601(const struct timespec *when, char *out, size_t len)
 	snprintf(out, len, "%s.%03ldZ", seconds, when->tv_nsec / 1000000);
 }
 
-/* The value of one field, with the snapshot's time filled in for COL_TIME (cut to the
- * 63 bytes a column value holds; an ISO-8601 stamp needs 24). */
-static void row_field(const struct flow_row *row, const char *time_text, int id,
-		      struct column_value *v)
+static char *put(char *p, const char *s, size_t n)
 {
-	column_value(row, id, v);
-	if (id == COL_TIME && time_text) {
-		v->is_null = false;
-		snprintf(v->text, sizeof(v->text), "%s", time_text);
-	}
-}
-
-static void add_number(struct line *l, int id, const struct column_value *v)
-{
-	if (v->kind == COLUMN_REAL)
-		line_printf(l, "%.*f", columns[id].decimals, v->real);
-	else
-		line_printf(l, "%" PRIu64, v->integer);
+	memcpy(p, s, n);
+	return p + n;
 }
 
 /* RFC 4180 quoting, only when needed. Readers that trim blanks would lose leading or
  * trailing ones, so those are quoted too. */
-static bool csv_needs_quotes(const char *s)
+static bool csv_needs_quotes(const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
 	if (n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
 		return true;
-	return strpbrk(s, ",\"\r\n") != NULL;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return true;
+	return false;
 }
 
-static void csv_add_text(struct line *l, const char *s)
+static char *csv_text(char *p, const char *s, size_t n)
 {
-	if (!csv_needs_quotes(s)) {
-		line_adds(l, s);
-		return;
+	if (!csv_needs_quotes(s, n))
+		return put(p, s, n);
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"')
+			*p++ = '"';
+		*p++ = s[i];
 	}
-	line_addc(l, '"');
-	for (; *s; s++) {
-		if (*s == '"')
-			line_addc(l, '"');
-		line_addc(l, *s);
-	}
-	line_addc(l, '"');
-}
-
-static void csv_add_field(struct line *l, int id, const struct column_value *v)
-{
-	if (id > 0)
-		line_addc(l, ',');
-	if (v->is_null)
-		return;
-	if (v->kind == COLUMN_TEXT)
-		csv_add_text(l, v->text);
-	else
-		add_number(l, id, v);
+	*p++ = '"';
+	return p;
 }
 
 /* Length of the valid UTF-8 sequence at s (at most avail bytes), 0 when it is not one.
@@ -182,79 +104,197 @@ static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
  * 15 bytes can split a character. Valid UTF-8 passes through; each byte that is not part of
  * a valid sequence is escaped as \u00XX, so strict parsers still accept the line and the
  * byte's value is kept. */
-static void json_add_text(struct line *l, const char *text)
+static char *json_escaped(char *p, const unsigned char *s, size_t avail)
 {
-	const unsigned char *s = (const unsigned char *)text;
-	size_t avail = strlen(text);
+	static const char hex[] = "0123456789abcdef";
 
-	line_addc(l, '"');
 	while (avail > 0) {
 		size_t n = utf8_sequence_len(s, avail);
 
 		if (*s == '"' || *s == '\\') {
-			line_addc(l, '\\');
-			line_addc(l, (char)*s);
+			*p++ = '\\';
+			*p++ = (char)*s;
 		} else if (*s < 0x20 || n == 0) {
-			line_printf(l, "\\u%04x", *s);
+			p = put(p, "\\u00", 4);
+			*p++ = hex[*s >> 4];
+			*p++ = hex[*s & 0xf];
 		} else {
-			line_add(l, (const char *)s, n);
+			p = put(p, (const char *)s, n);
 		}
 		n = n ? n : 1;
 		s += n;
 		avail -= n;
 	}
-	line_addc(l, '"');
+	return p;
 }
 
-static void json_add_field(struct line *l, int id, const struct column_value *v)
+/* Printable ASCII other than the quote and the backslash goes through as it is. */
+static bool json_is_plain(const char *s, size_t n)
 {
-	if (id > 0)
-		line_addc(l, ',');
-	json_add_text(l, columns[id].name);
-	line_addc(l, ':');
-	if (v->is_null)
-		line_adds(l, "null");
-	else if (v->kind == COLUMN_TEXT)
-		json_add_text(l, v->text);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return false;
+	}
+	return true;
+}
+
+static char *json_text(char *p, const char *s, size_t n)
+{
+	*p++ = '"';
+	if (json_is_plain(s, n))
+		p = put(p, s, n);
 	else
-		add_number(l, id, v);
+		p = json_escaped(p, (const unsigned char *)s, n);
+	*p++ = '"';
+	return p;
+}
+
+/* Plain text goes straight into the line; other text (comm) through quoting or escaping. */
+static char *put_text(char *p, bool json, int id, const struct flow_row *row)
+{
+	char text[sizeof(((struct column_value *)0)->text)];
+	struct column_value v;
+
+	if (!columns[id].plain) {
+		column_value_into(row, id, &v, text);
+		if (v.is_null)
+			return json ? put(p, "null", 4) : p;
+		return json ? json_text(p, text, v.len) : csv_text(p, text, v.len);
+	}
+	column_value_into(row, id, &v, p + json);
+	if (v.is_null)
+		return json ? put(p, "null", 4) : p;
+	if (!json)
+		return p + v.len;
+	*p = '"';
+	p += 1 + v.len;
+	*p++ = '"';
+	return p;
+}
+
+static char *put_number(char *p, bool json, int id, const struct flow_row *row)
+{
+	struct column_value v;
+
+	column_value_into(row, id, &v, NULL);
+	if (v.is_null)
+		return json ? put(p, "null", 4) : p;
+	if (v.kind == COLUMN_REAL)
+		return numtext_fixed(p, v.real, columns[id].decimals);
+	return numtext_u64(p, v.integer);
+}
+
+/* CSV: the value or nothing; JSONL: "key":value, null when there is none. */
+static char *put_cell(char *p, const struct format_snapshot *fs, int id,
+		      const struct flow_row *row)
+{
+	bool json = fs->format == FORMAT_JSONL;
+
+	if (id == COL_TIME)
+		return put(p, fs->time_cell, fs->time_len);
+	if (json) {
+		memcpy(p, fs->json_keys[id], sizeof(fs->json_keys[id]));
+		p += fs->json_key_len[id];
+	} else if (id > 0) {
+		*p++ = ',';
+	}
+	if (columns[id].kind == COLUMN_TEXT)
+		return put_text(p, json, id, row);
+	return put_number(p, json, id, row);
+}
+
+size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out)
+{
+	char *p = out;
+
+	if (fs->format == FORMAT_JSONL)
+		*p++ = '{';
+	for (int id = 0; id < COL_COUNT; id++)
+		p = put_cell(p, fs, id, row);
+	if (fs->format == FORMAT_JSONL)
+		*p++ = '}';
+	*p++ = '\n';
+	return (size_t)(p - out);
+}
+
+/* The time cell with its key and separator, as put_cell() would write it, or -1 when it
+ * does not fit. */
+static int prepare_time_cell(struct format_snapshot *fs, const char *time_text)
+{
+	bool json = fs->format == FORMAT_JSONL;
+	size_t n = time_text ? strlen(time_text) : 0;
+	char *p = fs->time_cell;
+
+	if (json ? 8 + 6 * n + 2 > sizeof(fs->time_cell) : 2 * n + 2 > sizeof(fs->time_cell))
+		return -1;
+	if (json)
+		p = put(p, "\"time\":", 7);
+	if (!time_text)
+		p = json ? put(p, "null", 4) : p;
+	else
+		p = json ? json_text(p, time_text, n) : csv_text(p, time_text, n);
+	fs->time_len = (size_t)(p - fs->time_cell);
+	return 0;
+}
+
+int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
+			 const char *time_text)
+{
+	_Static_assert(COL_TIME == 0, "the time cell opens the line");
+	_Static_assert(COL_COUNT <= FORMAT_MAX_COLUMNS, "FORMAT_MAX_COLUMNS is too small");
+	fs->format = fmt;
+	for (int id = 1; id < COL_COUNT; id++) {
+		char *p = fs->json_keys[id];
+		size_t n = strlen(columns[id].name);
+
+		if (n + 4 > sizeof(fs->json_keys[id])) {
+			errno = EOVERFLOW;
+			return -1;
+		}
+		*p++ = ',';
+		p = json_text(p, columns[id].name, n);
+		*p++ = ':';
+		fs->json_key_len[id] = (unsigned char)(p - fs->json_keys[id]);
+	}
+	if (prepare_time_cell(fs, time_text) < 0) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	return 0;
 }
 
 int format_header(FILE *out, enum output_format fmt)
 {
-	struct line l;
+	char line[FORMAT_LINE_MAX];
+	char *p = line;
 
 	if (fmt != FORMAT_CSV)
 		return 0;
-	line_init(&l);
 	for (int id = 0; id < COL_COUNT; id++) {
 		if (id > 0)
-			line_addc(&l, ',');
-		line_adds(&l, columns[id].name);
+			*p++ = ',';
+		p = put(p, columns[id].name, strlen(columns[id].name));
 	}
-	line_addc(&l, '\n');
-	return line_write(out, &l);
+	*p++ = '\n';
+	return format_write(out, line, (size_t)(p - line));
+}
+
+int format_write(FILE *out, const char *text, size_t len)
+{
+	if (fwrite(text, 1, len, out) != len || ferror(out))
+		return -1;
+	return 0;
 }
 
 int format_row(FILE *out, enum output_format fmt, const char *time_text,
 	       const struct flow_row *row)
 {
-	bool json = fmt == FORMAT_JSONL;
-	struct column_value v;
-	struct line l;
+	struct format_snapshot fs;
+	char line[FORMAT_LINE_MAX];
 
-	line_init(&l);
-	if (json)
-		line_addc(&l, '{');
-	for (int id = 0; id < COL_COUNT; id++) {
-		row_field(row, time_text, id, &v);
-		if (json)
-			json_add_field(&l, id, &v);
-		else
-			csv_add_field(&l, id, &v);
-	}
-	if (json)
-		line_addc(&l, '}');
-	line_addc(&l, '\n');
-	return line_write(out, &l);
+	if (format_snapshot_init(&fs, fmt, time_text) < 0)
+		return -1;
+	return format_write(out, line, format_line(&fs, row, line));
 }

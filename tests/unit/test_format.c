@@ -1,12 +1,20 @@
-/* The output contract: the column table, CSV and JSONL text, time stamps and --sort order. */
+/* The output contract: the column table, CSV and JSONL text, time stamps and --sort order,
+ * and the stdio-free number and address text they are written with. */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
+#include "addr_text.h"
 #include "columns.h"
+#include "filter.h"
 #include "format.h"
+#include "numtext.h"
+#include "output.h"
+#include "snapshot.h"
 
 #define TIME_TEXT "2026-11-23T14:05:01.250Z"
 #define CSV_HEADER                                                                          \
@@ -879,4 +887,230 @@ Test(csv, leaves_rtt_empty_for_tcp_row_without_rtt_sample)
 	cr_assert_not_null(strstr(text, ",ESTABLISHED,"), "%s", text);
 	cr_assert_not_null(strstr(text, ",1500,251,,2,"), "rtt_us empty: %s", text);
 	free(text);
+}
+
+/* ---------------------------------------------------------------- numbers and addresses */
+
+static uint64_t test_random_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t test_random(void)
+{
+	test_random_state ^= test_random_state << 13;
+	test_random_state ^= test_random_state >> 7;
+	test_random_state ^= test_random_state << 17;
+	return test_random_state;
+}
+
+static void assert_u64_text(uint64_t v)
+{
+	char expected[32], got[32];
+
+	snprintf(expected, sizeof(expected), "%" PRIu64, v);
+	*numtext_u64(got, v) = '\0';
+	cr_assert_str_eq(got, expected);
+}
+
+Test(numtext, writes_integers_as_printf_does)
+{
+	uint64_t power = 1;
+
+	assert_u64_text(0);
+	assert_u64_text(UINT64_MAX);
+	for (int i = 0; i < 20; i++, power *= 10) {
+		assert_u64_text(power);
+		assert_u64_text(power - 1);
+		assert_u64_text(power + 1);
+	}
+	for (int i = 0; i < 200000; i++)
+		assert_u64_text(test_random() >> (test_random() % 64));
+}
+
+static void assert_fixed_text(double v, int decimals)
+{
+	char expected[NUMTEXT_MAX + 1], got[NUMTEXT_MAX + 1];
+
+	snprintf(expected, sizeof(expected), "%.*f", decimals, v);
+	*numtext_fixed(got, v, decimals) = '\0';
+	cr_assert_str_eq(got, expected, "%a with %d decimals", v, decimals);
+}
+
+/* Ties go to even on the exact binary value (0.125 -> "0.12", 2.5 -> "2"); values that
+ * only look like ties (0.0005) round as their binary value says. */
+Test(numtext, rounds_reals_as_printf_does)
+{
+	static const double edges[] = {
+		0.0, -0.0, 0.5, 1.5, 2.5, -0.5, -2.5, 0.125, 0.375, 0.0005, 0.0015, 1.0005,
+		0.9995, 9.9995, 99.5, 1e-300, 4.9e-324, -4.9e-324, 0x1p52, 0x1p53 - 1, 0x1p62,
+		1e15, 1e19, 1e300, -1e300, 1.7976931348623157e308, INFINITY, -INFINITY, NAN,
+	};
+
+	for (int d = 0; d <= 9; d++)
+		for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+			assert_fixed_text(edges[i], d);
+	for (int i = 0; i < 100000; i++) {
+		uint64_t bits = test_random();
+		double any, scaled;
+		int d = (int)(test_random() % 10);
+
+		memcpy(&any, &bits, sizeof(any));
+		scaled = ldexp((double)(test_random() >> 11), (int)(test_random() % 120) - 90);
+		assert_fixed_text(any, d);
+		assert_fixed_text(scaled, d);
+		assert_fixed_text((double)(test_random() % 2000000) / 2000.0, d); /* near ties */
+		assert_fixed_text((double)(test_random() % 100000) + 0.5, 0);
+	}
+}
+
+static void assert_addr_text(uint8_t family, const uint8_t addr[16])
+{
+	char expected[ADDR_TEXT_LEN], got[ADDR_TEXT_LEN + 1];
+
+	addr_format(family, addr, expected, sizeof(expected));
+	*addr_text(family, addr, got) = '\0';
+	cr_assert_str_eq(got, expected);
+}
+
+static void random_ipv6(uint8_t addr[16])
+{
+	for (int w = 0; w < 8; w++) {
+		uint16_t word = test_random() % 3 ? 0 : (uint16_t)(test_random() >> (test_random() % 64));
+
+		addr[2 * w] = (uint8_t)(word >> 8);
+		addr[2 * w + 1] = (uint8_t)word;
+	}
+}
+
+/* inet_ntop's spelling: the first longest run of zero words as ::, none for a single zero
+ * word, ::a.b.c.d for IPv4-compatible addresses; v4-mapped ones as plain IPv4. */
+Test(addr_text, spells_addresses_as_addr_format_does)
+{
+	static const uint8_t edges[][16] = {
+		{ 0 },
+		{ [15] = 1 },
+		{ [15] = 2 },
+		{ [12] = 1, [13] = 2, [14] = 3, [15] = 4 },
+		{ [10] = 0xff, [11] = 0xff, [12] = 10, [15] = 1 },
+		{ [10] = 0xff, [11] = 0xff },
+		{ [11] = 1, [15] = 1 },
+		{ 0xfe, 0x80, [8] = 1, [15] = 1 },
+		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1 },
+		{ 0x20, 0x01, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 },
+		{ 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+		{ 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0 },
+		{ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0xff },
+	};
+	uint8_t addr[16];
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		assert_addr_text(TCPTOP_AF_INET6, edges[i]);
+		assert_addr_text(TCPTOP_AF_INET, edges[i]);
+		assert_addr_text(0, edges[i]);
+	}
+	for (int i = 0; i < 100000; i++) {
+		random_ipv6(addr);
+		assert_addr_text(TCPTOP_AF_INET6, addr);
+		for (int b = 0; b < 4; b++)
+			addr[b] = test_random() % 4 ? (uint8_t)test_random() : 0;
+		assert_addr_text(TCPTOP_AF_INET, addr);
+	}
+}
+
+/* ---------------------------------------------------------------- sort keys and views */
+
+static void random_row(struct flow_row *row)
+{
+	static const char comms[][TCPTOP_COMM_LEN] = {
+		"", "a", "ab", "curl", "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnoq",
+		"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+	};
+	static const double reals[] = { 0.0, -0.0, 1.5, -1.5, 1e300, NAN, INFINITY, 2.25 };
+
+	*row = tcp_row();
+	row->key.cookie = test_random() % 4;
+	row->key.peer_port = (uint16_t)(test_random() % 3);
+	row->id.proto = test_random() % 2 ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
+	row->id.family = test_random() % 2 ? TCPTOP_AF_INET : TCPTOP_AF_INET6;
+	random_ipv6(row->id.laddr);
+	random_ipv6(row->id.raddr);
+	row->id.rport = (uint16_t)(test_random() % 2);
+	row->id.tgid = (uint32_t)(test_random() % 3);
+	memcpy(row->id.comm, comms[test_random() % 8], TCPTOP_COMM_LEN);
+	row->state = (uint8_t)(test_random() % 12);
+	row->tx_bytes = test_random() % 2 ? UINT64_MAX : test_random() % 3;
+	row->tx_rate = reals[test_random() % 8];
+	row->rx_rate = reals[test_random() % 8];
+	row->srtt_us = (uint32_t)(test_random() % 3);
+	row->age_s = reals[test_random() % 8];
+}
+
+static int compare_sort_keys(const struct column_sort_key *a, const struct column_sort_key *b)
+{
+	if (a->hi != b->hi)
+		return a->hi < b->hi ? -1 : 1;
+	if (a->lo != b->lo)
+		return a->lo < b->lo ? -1 : 1;
+	return 0;
+}
+
+/* Keys that differ order rows as column_compare() does; equal exact keys mean the order
+ * comes from the flow key alone. */
+Test(sort, keys_agree_with_column_compare)
+{
+	for (int i = 0; i < 20000; i++) {
+		struct flow_row a, b;
+		struct column_sort_key ka, kb;
+		int id = (int)(test_random() % (COL_RATE + 1)), by_key, by_value;
+
+		random_row(&a);
+		random_row(&b);
+		column_sort_key(&a, id, &ka);
+		column_sort_key(&b, id, &kb);
+		by_key = compare_sort_keys(&ka, &kb);
+		by_value = column_compare(&a, &b, id);
+		if (by_key != 0)
+			cr_assert_eq(by_key < 0, by_value < 0, "%s", column_name(id));
+		else if (ka.exact && kb.exact)
+			cr_assert_eq(by_value, column_compare_flows(&a, &b), "%s", column_name(id));
+	}
+}
+
+Test(output_view, sorts_every_column_as_column_compare_does)
+{
+	enum { ROWS = 3000 };
+	struct snapshot *s = snapshot_alloc(ROWS);
+	struct filter f;
+
+	filter_init(&f);
+	s->nrows = ROWS;
+	for (size_t i = 0; i < ROWS; i++)
+		random_row(&s->rows[i]);
+	for (int id = 0; id <= COL_RATE; id++) {
+		size_t n;
+		const struct flow_row **view = output_view(s, &f, id, &n);
+
+		cr_assert_eq(n, ROWS);
+		for (size_t i = 1; i < n; i++)
+			cr_assert_leq(column_compare(view[i - 1], view[i], id), 0, "%s at %zu",
+				      column_name(id), i);
+		free(view);
+	}
+	snapshot_release(s);
+}
+
+/* The longest row there can be: huge reals, an escaped comm, IPv6 addresses. */
+Test(format, longest_line_fits_format_line_max)
+{
+	struct flow_row row = tcp_row();
+	struct format_snapshot fs;
+	char line[FORMAT_LINE_MAX];
+
+	memset(row.id.comm, 0xff, sizeof(row.id.comm));
+	memset(row.id.laddr, 0x11, sizeof(row.id.laddr));
+	memset(row.id.raddr, 0x11, sizeof(row.id.raddr));
+	row.id.family = TCPTOP_AF_INET6;
+	row.tx_bytes = row.rx_bytes = row.tx_packets = row.rx_packets = UINT64_MAX;
+	row.tx_rate = row.rx_rate = row.age_s = -1.7976931348623157e308;
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, TIME_TEXT), 0);
+	cr_assert_lt(format_line(&fs, &row, line), FORMAT_LINE_MAX / 2);
 }
