@@ -329,7 +329,8 @@ static __always_inline void flow_emit_close(const struct flow_key *key, struct f
 	bpf_map_delete_elem(&flows, key);
 }
 
-static __always_inline void flow_state_first_sight(const struct flow_key *key,
+/* Returns the insert's result: -EEXIST when the flow is in the map already. */
+static __always_inline long flow_state_first_sight(const struct flow_key *key,
 						   const struct sock *sk, int oldstate,
 						   int newstate)
 {
@@ -349,6 +350,7 @@ static __always_inline void flow_state_first_sight(const struct flow_key *key,
 	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
 	if (err && err != -FLOW_EEXIST)
 		__sync_fetch_and_add(&flows_dropped, 1);
+	return err;
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -361,6 +363,12 @@ int BPF_PROG(tcptop_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
+	/* connect(), listen() and a passive open's new child (cloned from its listener)
+	 * start a flow: insert it without a lookup first, which would cost as much again. */
+	if (newstate != TCPTOP_TCP_CLOSE &&
+	    (oldstate == TCPTOP_TCP_CLOSE || oldstate == TCPTOP_TCP_LISTEN) &&
+	    flow_state_first_sight(&key, sk, oldstate, newstate) != -FLOW_EEXIST)
+		return 0;
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (!v) {
 		/* A socket never seen that closes has nothing to report (user space only
