@@ -72,10 +72,9 @@ const char *column_name(int id);
 /* The value of one field of a row. COL_TIME is per snapshot and comes from the caller:
  * column_value() leaves it null. */
 void column_value(const struct flow_row *row, int id, struct column_value *out);
-/* The same, but the text of a text column goes to text (sizeof(out->text) bytes of room,
- * not NUL-terminated, len bytes long) and out->text is left alone: for writers that build
- * lines straight from it. */
-void column_value_into(const struct flow_row *row, int id, struct column_value *out, char *text);
+/* column_value() of every column (values[COL_TIME] null) in one call: for writers of whole
+ * lines, to whom a call per cell would cost more than the values. */
+void column_values(const struct flow_row *row, struct column_value values[COL_COUNT]);
 /* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
  * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);

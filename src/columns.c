@@ -140,10 +140,13 @@ static bool rtt_is_null(const struct flow_row *row)
 	return row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN || !row->srtt_us;
 }
 
-/* Every field but text is set, without clearing the whole value: sorting and writing call
- * this once per cell. */
-void column_value_into(const struct flow_row *row, int id, struct column_value *out, char *text)
+/* Every field is set, without clearing the whole value: sorting and writing call this once
+ * per cell. Inlined with a constant id, the switch folds away (column_values). */
+__attribute__((always_inline))
+static inline void fill_value(const struct flow_row *row, int id, struct column_value *out)
 {
+	char *text = out->text;
+
 	out->kind = column_kind(id);
 	out->is_null = false;
 	out->integer = 0;
@@ -215,12 +218,19 @@ void column_value_into(const struct flow_row *row, int id, struct column_value *
 		out->is_null = true; /* COL_TIME comes from the caller */
 		break;
 	}
+	text[out->len] = '\0';
 }
 
 void column_value(const struct flow_row *row, int id, struct column_value *out)
 {
-	column_value_into(row, id, out, out->text);
-	out->text[out->len] = '\0';
+	fill_value(row, id, out);
+}
+
+void column_values(const struct flow_row *row, struct column_value values[COL_COUNT])
+{
+#pragma GCC unroll 32
+	for (int id = 0; id < COL_COUNT; id++)
+		fill_value(row, id, &values[id]);
 }
 
 /* Descending for numbers, without subtracting: unsigned differences do not fit an int. */

@@ -8,7 +8,8 @@
 #include "format.h"
 #include "numtext.h"
 
-/* Fixed-size copies (the JSON keys) may write this far past the end of a line. */
+/* Fixed-size copies (JSON keys, plain text, the time cell) may write this far past the end
+ * of a line. */
 #define FORMAT_SLACK 64
 
 /* The room a line needs, with margin: the time cell (FORMAT_TIME_CELL_SIZE), the JSON keys
@@ -151,76 +152,74 @@ static char *json_text(char *p, const char *s, size_t n)
 	return p;
 }
 
-/* Plain text goes straight into the line; other text (comm) through quoting or escaping. */
-static char *put_text(char *p, bool json, int id, const struct flow_row *row)
+/* All of v->text, whatever its length: one fixed-size copy instead of a call. */
+static char *put_whole_text(char *p, const struct column_value *v)
 {
-	char text[sizeof(((struct column_value *)0)->text)];
-	struct column_value v;
+	memcpy(p, v->text, sizeof(v->text));
+	return p + v->len;
+}
 
-	if (!columns[id].plain) {
-		column_value_into(row, id, &v, text);
-		if (v.is_null)
-			return json ? put(p, "null", 4) : p;
-		return json ? json_text(p, text, v.len) : csv_text(p, text, v.len);
-	}
-	column_value_into(row, id, &v, p + json);
-	if (v.is_null)
-		return json ? put(p, "null", 4) : p;
+/* Plain text as it is; other text (comm) through quoting or escaping. */
+static char *put_text(char *p, bool json, int id, const struct column_value *v)
+{
+	if (!columns[id].plain)
+		return json ? json_text(p, v->text, v->len) : csv_text(p, v->text, v->len);
 	if (!json)
-		return p + v.len;
-	*p = '"';
-	p += 1 + v.len;
+		return put_whole_text(p, v);
+	*p++ = '"';
+	p = put_whole_text(p, v);
 	*p++ = '"';
 	return p;
 }
 
-static char *put_number(char *p, bool json, int id, const struct flow_row *row)
+/* The time cell, with a fixed-size copy when it is short (it always is but in tests). */
+static char *put_time_cell(char *p, const struct format_snapshot *fs)
 {
-	struct column_value v;
-
-	column_value_into(row, id, &v, NULL);
-	if (v.is_null)
-		return json ? put(p, "null", 4) : p;
-	if (v.kind == COLUMN_REAL)
-		return numtext_fixed(p, v.real, columns[id].decimals);
-	return numtext_u64(p, v.integer);
+	if (fs->time_len > 48)
+		return put(p, fs->time_cell, fs->time_len);
+	memcpy(p, fs->time_cell, 48);
+	return p + fs->time_len;
 }
 
-/* CSV: the value or nothing; JSONL: "key":value, null when there is none. */
-static char *put_cell(char *p, const struct format_snapshot *fs, int id,
-		      const struct flow_row *row)
+/* CSV: the value or nothing; JSONL: null when there is none. */
+static char *put_value(char *p, bool json, int id, const struct column_value *v)
 {
-	bool json = fs->format == FORMAT_JSONL;
-
-	if (id == COL_TIME)
-		return put(p, fs->time_cell, fs->time_len);
-	if (json) {
-		memcpy(p, fs->json_keys[id], sizeof(fs->json_keys[id]));
-		p += fs->json_key_len[id];
-	} else if (id > 0) {
-		*p++ = ',';
-	}
-	if (columns[id].kind == COLUMN_TEXT)
-		return put_text(p, json, id, row);
-	return put_number(p, json, id, row);
+	if (v->is_null)
+		return json ? put(p, "null", 4) : p;
+	if (v->kind == COLUMN_TEXT)
+		return put_text(p, json, id, v);
+	if (v->kind == COLUMN_REAL)
+		return numtext_fixed(p, v->real, columns[id].decimals);
+	return numtext_u64(p, v->integer);
 }
 
 size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out)
 {
+	struct column_value values[COL_COUNT];
+	bool json = fs->format == FORMAT_JSONL;
 	char *p = out;
 
-	if (fs->format == FORMAT_JSONL)
+	column_values(row, values);
+	if (json)
 		*p++ = '{';
-	for (int id = 0; id < COL_COUNT; id++)
-		p = put_cell(p, fs, id, row);
-	if (fs->format == FORMAT_JSONL)
+	p = put_time_cell(p, fs); /* COL_TIME, with its key */
+	for (int id = COL_TIME + 1; id < COL_COUNT; id++) {
+		if (json) {
+			memcpy(p, fs->json_keys[id], sizeof(fs->json_keys[id]));
+			p += fs->json_key_len[id];
+		} else {
+			*p++ = ',';
+		}
+		p = put_value(p, json, id, &values[id]);
+	}
+	if (json)
 		*p++ = '}';
 	*p++ = '\n';
 	return (size_t)(p - out);
 }
 
-/* The time cell with its key and separator, as put_cell() would write it, or -1 when it
- * does not fit. */
+/* The time cell with its key, as format_line() writes it first, or -1 when it does not
+ * fit. */
 static int prepare_time_cell(struct format_snapshot *fs, const char *time_text)
 {
 	bool json = fs->format == FORMAT_JSONL;

@@ -53,6 +53,33 @@ static void put_8_digits(char *out, uint32_t v)
 	memcpy(out + 6, digit_pairs + 2 * (lo % 100), 2);
 }
 
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The eight digits of v < 10^8 as ASCII, most significant in the lowest byte, all lanes at
+ * once (Paul Khuong, "How to print integers really fast"): two lanes of four digits, divided
+ * by 100 and then by 10 with multiply-shifts that are exact in this range. */
+static uint64_t ascii_8_digits(uint32_t v)
+{
+	uint64_t merged = (v / 10000) | (uint64_t)(v % 10000) << 32;
+	uint64_t top = ((merged * 10486) >> 20) & (UINT64_C(0x7f) << 32 | 0x7f);
+	uint64_t bottom = merged - 100 * top;
+	uint64_t hundreds = (bottom << 16) + top;
+	uint64_t tens = ((hundreds * 103) >> 10) & UINT64_C(0x000f000f000f000f);
+
+	tens += (hundreds - 10 * tens) << 8;
+	return tens + UINT64_C(0x3030303030303030);
+}
+
+/* v < 10^8 without a branch on its length: the digits' leading zeros shifted out and one
+ * eight-byte store (out has NUMTEXT_MAX bytes of room). */
+static char *put_small(char *out, uint32_t v)
+{
+	int n = digit_count(v);
+	uint64_t digits = ascii_8_digits(v) >> (8 * (8 - n));
+
+	memcpy(out, &digits, sizeof(digits));
+	return out + n;
+}
+#else
 static char *put_small(char *out, uint32_t v)
 {
 	int n = digit_count(v);
@@ -60,6 +87,7 @@ static char *put_small(char *out, uint32_t v)
 	put_digits(out, v, n);
 	return out + n;
 }
+#endif
 
 /* In 32-bit pieces of eight digits: 64-bit divisions are slower, and each piece's digits
  * depend only on it. */
@@ -117,7 +145,7 @@ char *numtext_fixed(char *out, double v, int decimals)
 	int n;
 
 	if (decimals < 0 || decimals > 9 || !isfinite(v) ||
-	    fabs(v) >= 0x1p62 / (double)powers_of_ten[decimals]) {
+	    fabs(v) * (double)powers_of_ten[decimals] >= 0x1p62) {
 		n = snprintf(out, NUMTEXT_MAX, "%.*f", decimals, v);
 		return out + (n > 0 ? (n < NUMTEXT_MAX ? n : NUMTEXT_MAX - 1) : 0);
 	}
@@ -127,11 +155,10 @@ char *numtext_fixed(char *out, double v, int decimals)
 	}
 	scale = powers_of_ten[decimals];
 	scaled = scale_and_round(v, scale);
+	if (decimals == 0)
+		return numtext_u64(out, scaled); /* no division by 1 */
 	out = numtext_u64(out, scaled / scale);
-	if (decimals > 0) {
-		*out++ = '.';
-		put_digits(out, (uint32_t)(scaled % scale), decimals);
-		out += decimals;
-	}
-	return out;
+	*out++ = '.';
+	put_digits(out, (uint32_t)(scaled % scale), decimals);
+	return out + decimals;
 }
