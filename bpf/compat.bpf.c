@@ -40,9 +40,11 @@ struct sock_owner {
 	char comm[TCPTOP_COMM_LEN];
 };
 
+/* BPF_F_CLONE: an accepted socket starts with its listener's owner, so a server's
+ * connections show the server at their first packet, without waiting for a walk. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
 	__type(key, int);
 	__type(value, struct sock_owner);
 } owners SEC(".maps");
@@ -65,6 +67,19 @@ static __always_inline void compat_apply_owner(struct flow_identity *id,
 	__builtin_memcpy(id->comm, o->comm, sizeof(id->comm));
 	if (!id->netns)
 		id->netns = o->netns;
+}
+
+/* A flow first seen before its socket's owner was known (created in softirq, or older
+ * than tcptop) takes it as soon as the socket has one. */
+static __always_inline void compat_adopt_owner(struct flow_value *v, struct bpf_sock *sk)
+{
+	struct sock_owner *o;
+
+	if (v->id.tgid)
+		return;
+	o = bpf_sk_storage_get(&owners, sk, 0, 0);
+	if (o && o->tgid)
+		compat_apply_owner(&v->id, o);
 }
 
 static __always_inline bool compat_followed(const struct bpf_sock *sk)
@@ -110,7 +125,9 @@ static __always_inline int compat_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 	if (!sk || !compat_followed(sk))
 		return 1;
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o)
+	/* The same process again (the common case: every sendto of a UDP client): its
+	 * flows already show it. */
+	if (!o || o->tgid == bpf_get_current_pid_tgid() >> 32)
 		return 1;
 	compat_owner_current(o);
 	if (ctx->type != FLOW_SOCK_DGRAM)
@@ -343,6 +360,7 @@ static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_
 		return;
 	}
 	compat_tcp_store(&v->counters, &s);
+	compat_adopt_owner(v, sk);
 	if ((h.flags & COMPAT_TCP_FLAG_FIN) && compat_fin_in_order(&h, tp->rcv_nxt))
 		v->counters.compat_flags |= TCPTOP_COMPAT_FIN_IN;
 	if (!v->id.ifindex)
@@ -437,6 +455,7 @@ static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct b
 	key.peer_family = p.family;
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (v) {
+		compat_adopt_owner(v, sk);
 		if (ingress) {
 			__sync_fetch_and_add(&v->counters.rx_bytes, p.payload);
 			__sync_fetch_and_add(&v->counters.rx_packets, segs);

@@ -28,6 +28,7 @@ struct ebpf_hooks {
 	char refused[320];           /* why the set did not load or attach, for messages */
 	/* Private to the set. */
 	bool sock_addr_hooks;
+	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */
 	uint64_t last_owner_walk_ns;
 };
 
@@ -47,9 +48,9 @@ struct ebpf_hook_set {
 extern const struct ebpf_hook_set ebpf_hooks_modern;
 extern const struct ebpf_hook_set ebpf_hooks_compat;
 
-/* TCPTOP_BREAK_HOOKS=modern (or compat, or modern,compat) makes that set fail to load
- * for real, to test the fallback: its first program is pointed at a kernel function
- * that does not exist. */
+/* TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a comma-separated list) makes that
+ * part fail to load for real, to test the fallbacks: one of its programs is pointed at a
+ * kernel function that does not exist, as on a kernel that lacks it. */
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
 
 #endif

@@ -16,6 +16,9 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
  * owner walk) and gives each flow of those sockets without an owner the holder found;
  * with table NULL, only for what the program itself does. */
 struct bpf_program;
+/* One socket found by a walk (iterator or sock_diag) into the table. */
+void ebpf_walk_merge_socket(struct flow_table *table, const struct walk_socket_record *r,
+			    uint64_t now_ns);
 int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog);
 
 #endif

@@ -7,7 +7,10 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "ebpf_hooks.h"
 #include "ebpf_walk.h"
+#include "procfs_walk.h"
+#include "report.h"
 #include "walk.skel.h"
 
 #define WALK_TCP_TIME_WAIT 6
@@ -57,28 +60,35 @@ static int walk_iterate(struct walk_reader *w, struct bpf_program *prog, size_t 
 	return err;
 }
 
-static void walk_socket(struct walk_reader *w, const void *record)
+void ebpf_walk_merge_socket(struct flow_table *table, const struct walk_socket_record *r,
+			    uint64_t now_ns)
 {
-	struct walk_socket_record r;
 	struct flow_key key = { 0 };
 	struct flow_value value = { 0 };
 
-	memcpy(&r, record, sizeof(r)); /* records sit at any offset in the buffer */
-	key.cookie = r.cookie;
-	value.id = r.id;
-	value.counters.state = r.state;
+	key.cookie = r->cookie;
+	value.id = r->id;
+	value.counters.state = r->state;
 	/* A connected UDP socket's traffic is keyed by its peer, as the hooks will key it. */
-	if (r.id.proto == TCPTOP_PROTO_UDP && r.id.rport) {
-		memcpy(key.peer_addr, r.id.raddr, sizeof(key.peer_addr));
-		key.peer_port = r.id.rport;
-		key.peer_family = r.id.family;
+	if (r->id.proto == TCPTOP_PROTO_UDP && r->id.rport) {
+		memcpy(key.peer_addr, r->id.raddr, sizeof(key.peer_addr));
+		key.peer_port = r->id.rport;
+		key.peer_family = r->id.family;
 	}
 	/* A TIME_WAIT socket is a finished connection that no hook reports on again: it is
 	 * shown once, as closed, instead of staying in the table for good. */
-	if (r.id.proto == TCPTOP_PROTO_TCP && r.state == WALK_TCP_TIME_WAIT)
-		flow_table_close(w->table, &key, &value, w->now_ns);
+	if (r->id.proto == TCPTOP_PROTO_TCP && r->state == WALK_TCP_TIME_WAIT)
+		flow_table_close(table, &key, &value, now_ns);
 	else
-		flow_table_merge(w->table, &key, &value, w->now_ns);
+		flow_table_merge(table, &key, &value, now_ns);
+}
+
+static void walk_socket(struct walk_reader *w, const void *record)
+{
+	struct walk_socket_record r;
+
+	memcpy(&r, record, sizeof(r)); /* records sit at any offset in the buffer */
+	ebpf_walk_merge_socket(w->table, &r, w->now_ns);
 }
 
 static void walk_owner(struct walk_reader *w, const void *record)
@@ -91,21 +101,20 @@ static void walk_owner(struct walk_reader *w, const void *record)
 	flow_table_set_owner(w->table, r.cookie, r.tgid, r.comm);
 }
 
-int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
+/* The iterators; -ENOTSUP when they cannot load on this kernel. */
+static int ebpf_walk_iterators(struct walk_reader *reader, int flows_fd)
 {
-	struct walk_reader *reader = malloc(sizeof(*reader)); /* too big for a stack */
 	struct walk_bpf *skel = walk_bpf__open();
-	int err;
+	int err = skel ? bpf_map__reuse_fd(skel->maps.flows, flows_fd) : -ENOMEM;
 
-	if (!reader || !skel) {
-		err = -ENOMEM;
-		goto out;
-	}
-	reader->table = table;
-	reader->now_ns = now_ns;
-	err = bpf_map__reuse_fd(skel->maps.flows, flows_fd);
-	if (!err)
-		err = walk_bpf__load(skel);
+	/* As on a kernel without iter/tcp: libbpf finds no such target. */
+	if (!err && ebpf_hooks_broken_on_purpose("iterators"))
+		err = bpf_program__set_attach_target(skel->progs.walk_tcp, 0,
+						     "tcptop_broken_on_purpose");
+	if (!err && walk_bpf__load(skel) < 0)
+		err = -ENOTSUP;
+	if (err == -ESRCH || err == -ENOENT)
+		err = -ENOTSUP;
 	if (!err)
 		err = walk_iterate(reader, skel->progs.walk_tcp, sizeof(struct walk_socket_record),
 				   walk_socket);
@@ -115,10 +124,27 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
 	if (!err)
 		err = walk_iterate(reader, skel->progs.walk_owners,
 				   sizeof(struct walk_owner_record), walk_owner);
-out:
 	walk_bpf__destroy(skel);
-	free(reader);
 	return err;
+}
+
+int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
+{
+	struct walk_reader *reader = malloc(sizeof(*reader)); /* too big for a stack */
+	int err;
+
+	if (!reader)
+		return -ENOMEM;
+	reader->table = table;
+	reader->now_ns = now_ns;
+	err = ebpf_walk_iterators(reader, flows_fd);
+	free(reader);
+	if (err != -ENOTSUP) {
+		report_verbose("start-up walk: BPF iterators (iter/tcp, iter/udp, iter/task_file)");
+		return err;
+	}
+	report_verbose("start-up walk: sock_diag and /proc (the BPF iterators did not load)");
+	return procfs_walk_run(table, flows_fd, now_ns);
 }
 
 int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)

@@ -7,14 +7,46 @@
 #include <bpf/libbpf.h>
 #include "ebpf_hooks.h"
 #include "ebpf_walk.h"
+#include "procfs_walk.h"
 #include "report.h"
 #include "compat.skel.h"
 
-/* Accepted sockets get their owner from a walk of all socket files: run one when a flow
- * without an owner is young enough that its process may still take it (accept() can
- * come a while after the handshake), at most twice a second. */
+/* Accepted sockets take their listener's owner (socket storage is cloned); those whose
+ * listener had none, and sockets older than tcptop, get theirs from a walk of all socket
+ * files. */
 #define COMPAT_OWNER_WALK_GAP_NS 500000000ULL
 #define COMPAT_OWNER_WAIT_NS 5000000000ULL
+
+/* Opens and loads the object; without owner_iter, its iter/task_file program stays out
+ * (kernels before 5.11 lack iter/task_file or bpf_sock_from_file), and owners are walked
+ * through /proc instead. */
+static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
+			      bool owner_iter)
+{
+	struct compat_bpf *skel = compat_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	h->skel = skel;
+	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
+	/* As on a kernel without these hooks: libbpf finds no such target. */
+	if (!err && ebpf_hooks_broken_on_purpose("compat"))
+		err = bpf_program__set_attach_target(skel->progs.compat_state, 0,
+						     "tcptop_broken_on_purpose");
+	if (!err && owner_iter && ebpf_hooks_broken_on_purpose("iterators"))
+		err = bpf_program__set_attach_target(skel->progs.compat_walk_owners, 0,
+						     "tcptop_broken_on_purpose");
+	if (!err && !owner_iter)
+		err = bpf_program__set_autoload(skel->progs.compat_walk_owners, false);
+	if (!err)
+		err = compat_bpf__load(skel);
+	if (err) {
+		compat_bpf__destroy(skel);
+		h->skel = NULL;
+	}
+	return err;
+}
 
 static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 {
@@ -26,36 +58,28 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 			 "it attaches to the cgroup v2 root, and none could be opened");
 		return -ENOENT;
 	}
-	skel = compat_bpf__open();
-	if (!skel) {
-		err = -errno;
-		snprintf(h->refused, sizeof(h->refused), "cannot open its programs (%s)",
-			 strerror(-err));
-		return err;
+	h->owner_iter = true;
+	err = compat_load_object(h, opt, true);
+	if (err && !ebpf_hooks_broken_on_purpose("compat")) {
+		h->owner_iter = false;
+		err = compat_load_object(h, opt, false);
 	}
-	h->skel = skel;
-	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
-	if (!err && ebpf_hooks_broken_on_purpose("compat"))
-		err = bpf_program__set_attach_target(skel->progs.compat_state, 0,
-						     "tcptop_broken_on_purpose");
-	if (!err)
-		err = compat_bpf__load(skel);
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "its programs did not load (%s%s)",
 			 strerror(-err), ebpf_hooks_broken_on_purpose("compat") ?
 			 "; TCPTOP_BREAK_HOOKS asked for that" : "");
-		compat_bpf__destroy(skel);
-		h->skel = NULL;
 		return err;
 	}
+	skel = h->skel;
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;
 	snprintf(h->describe, sizeof(h->describe),
 		 "hook set: compat (cgroup_skb ingress/egress with bpf_tcp_sock, cgroup "
-		 "sock_create/connect/sendmsg/recvmsg, iter/task_file, inet_sock_set_state; "
-		 "on %s%s)", h->cgroup->private_mount ? "a private mount of " : "",
+		 "sock_create/connect/sendmsg/recvmsg, %s, inet_sock_set_state; on %s%s)",
+		 h->owner_iter ? "iter/task_file" : "owners from /proc (no iter/task_file)",
+		 h->cgroup->private_mount ? "a private mount of " : "",
 		 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
 	return 0;
 }
@@ -90,7 +114,7 @@ static int compat_attach(struct ebpf_hooks *h)
 		err = compat_link(skel->progs.compat_recvmsg4, &skel->links.compat_recvmsg4, fd);
 	if (!err)
 		err = compat_link(skel->progs.compat_recvmsg6, &skel->links.compat_recvmsg6, fd);
-	if (!err) {
+	if (!err && h->owner_iter) {
 		err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
 		if (err)
 			report_verbose("cannot record the owners of the sockets open before start "
@@ -111,7 +135,8 @@ static void compat_walk_owners(struct ebpf_hooks *h, struct flow_table *table,
 			       uint64_t now_ns)
 {
 	struct compat_bpf *skel = h->skel;
-	int err = ebpf_walk_owners(table, skel->progs.compat_walk_owners);
+	int err = h->owner_iter ? ebpf_walk_owners(table, skel->progs.compat_walk_owners)
+				: procfs_walk_owners(table);
 
 	h->last_owner_walk_ns = now_ns;
 	if (err)
@@ -122,8 +147,11 @@ static void compat_walk_owners(struct ebpf_hooks *h, struct flow_table *table,
 static void compat_after_drain(struct ebpf_hooks *h, struct flow_table *table,
 			       uint64_t unowned_since_ns, uint64_t now_ns)
 {
-	/* The first drain follows the start-up walk: record every holder once. */
-	if (!h->last_owner_walk_ns) {
+	/* The first call follows the start-up walk: record every holder once. A flow
+	 * without an owner that is newer than the last walk gets a walk at once (a short
+	 * connection may be gone by the next); older ones are retried twice a second for a
+	 * while, as their process may not have called accept() yet. */
+	if (!h->last_owner_walk_ns || unowned_since_ns > h->last_owner_walk_ns) {
 		compat_walk_owners(h, table, now_ns);
 		return;
 	}

@@ -153,6 +153,23 @@ def running(tcptop, agent):
 
 
 @compat_pass
+def test_compat_accepted_connection_shows_its_server_at_once(tcptop, agents):
+    """An accepted socket takes its listener's owner (socket storage is cloned): the
+    server shows in the first snapshot of a connection that lives a fraction of an
+    interval."""
+    server, client = agents.new("srv"), agents.new("cli")
+    run = running(tcptop, server)
+    pair = TcpPair(server, client, family=4)
+    pair.transfer(3_000, 4_000)
+    server.call("close", sid=pair.server_sid)
+    client.call("close", sid=pair.client_sid)
+    _, srv = run.wait_row(proto="TCP", lport=pair.port, rport=pair.client_lport)
+    assert_owner(srv, server)
+    assert (srv["tx_bytes"], srv["rx_bytes"]) == (4_000, 3_000), srv
+    run.stop()
+
+
+@compat_pass
 def test_compat_recv_without_address_still_counts_per_peer(tcptop, agents):
     """recv()/read() pass no address, but the packet has one: the datagrams count into
     the sender's row, and there is no unknown-peer row."""
@@ -216,3 +233,58 @@ def test_compat_tcp_in_flight_bytes_count_once_acknowledged(tcptop, agents):
     srv = snap.one(proto="TCP", lport=pair.port, rport=pair.client_lport)
     assert cli["tx_bytes"] == srv["rx_bytes"] == wrote, (cli, srv, wrote)
     run.stop()
+
+
+# --------------------------------------------------------------- without BPF iterators
+
+@default_pass
+@pytest.mark.parametrize("hooks", ["modern", "compat"])
+@pytest.mark.parametrize("broken", ["iterators"], indirect=True)
+def test_without_iterators_the_walk_uses_sock_diag_and_proc(broken, hooks, agents):
+    """Kernels before 5.9/5.11 have no iter/tcp, iter/udp, iter/task_file: connections
+    open before start still show with their owners and states, and count from start."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=6, host="::1")
+    pair.transfer(30_000, 30_000)
+    run = Tcptop(["--hooks", hooks, "-d", "250ms", "-v"])
+    try:
+        first, cli = run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        assert (cli["tx_bytes"], cli["rx_bytes"], cli["state"]) == (0, 0, "ESTABLISHED"), cli
+        assert cli["laddr"] == cli["raddr"] == "::1", cli
+        assert_owner(cli, client)
+        listen = first.one(proto="TCP", lport=pair.port, state="LISTEN")
+        assert_owner(listen, server)
+        pair.transfer(5_000, 7_000)
+        snap = run.wait_after(time.time())
+        cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        srv = snap.one(proto="TCP", lport=pair.port, rport=pair.client_lport)
+        assert (cli["tx_bytes"], cli["rx_bytes"]) == (5_000, 7_000), cli
+        assert (srv["tx_bytes"], srv["rx_bytes"]) == (7_000, 5_000), srv
+        assert_owner(srv, server)
+        run.stop()
+    finally:
+        run.kill()
+    assert "tcptop: start-up walk: sock_diag and /proc (the BPF iterators did not load)" \
+        in run.stderr, run.stderr
+
+
+@default_pass
+@pytest.mark.parametrize("broken", ["iterators"], indirect=True)
+def test_compat_without_iterators_finds_owners_of_accepted_sockets_in_proc(broken, agents):
+    """An accepted socket is created in softirq, and a listener older than tcptop has
+    no recorded owner to pass on: compat finds the holder by walking /proc when
+    iter/task_file is missing, and -v says so."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4, connect=False)
+    run = Tcptop(["--hooks", "compat", "-d", "250ms", "-v"])
+    try:
+        run.wait_row(proto="TCP", lport=pair.port, state="LISTEN")
+        pair.connect()
+        pair.transfer(1_000, 2_000)
+        _, srv = run.wait_row(proto="TCP", lport=pair.port, rport=pair.client_lport,
+                              pid=server.pid)
+        assert_owner(srv, server)
+        run.stop()
+    finally:
+        run.kill()
+    assert "owners from /proc (no iter/task_file)" in hook_line(run.stderr), run.stderr
