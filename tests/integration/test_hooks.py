@@ -288,3 +288,26 @@ def test_compat_without_iterators_finds_owners_of_accepted_sockets_in_proc(broke
     finally:
         run.kill()
     assert "owners from /proc (no iter/task_file)" in hook_line(run.stderr), run.stderr
+
+
+# --------------------------------------------------------------- both sets, counted apart
+
+def test_udp_segmentation_offload_counts_each_set_its_way(tcptop, agents):
+    """One send() of 400 bytes with UDP_SEGMENT 100 leaves as four datagrams. The modern
+    set counts the sender's call (one datagram of 400 bytes), compat the datagrams on
+    the wire (four); the receiver reads four of 100 bytes, and both sets count those."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    rsock = receiver.call("udp_socket", family=4)
+    ssock = sender.call("udp_socket", family=4)
+    sender.call("udp_connect", sid=ssock["sid"], host=rsock["addr"], port=rsock["port"])
+    run = running(tcptop, receiver)
+    sender.call("udp_send_segmented", sid=ssock["sid"], size=400, segment=100)
+    got = receiver.call("udp_recvfrom", sid=rsock["sid"], count=4)["datagrams"]
+    assert [d[2] for d in got] == [100] * 4, got
+    snap = run.wait_after(time.time())
+    sent = snap.one(proto="UDP", lport=ssock["port"], rport=rsock["port"])
+    rcvd = snap.one(proto="UDP", lport=rsock["port"], rport=ssock["port"])
+    expected_sends = 4 if TEST_HOOKS == "compat" else 1
+    assert (sent["tx_packets"], sent["tx_bytes"]) == (expected_sends, 400), sent
+    assert (rcvd["rx_packets"], rcvd["rx_bytes"]) == (4, 400), rcvd
+    run.stop()

@@ -24,6 +24,7 @@ import time
 PR_SET_NAME = 15
 CLONE_NEWNET = 0x40000000
 COMM_MAX = 15
+UDP_SEGMENT = 103  # <linux/udp.h>; Python has no constant for it
 
 # ----------------------------------------------------------------------------- agent side
 
@@ -189,6 +190,16 @@ class AgentServer:
             if sock.send(payload) != size:
                 raise OSError("short datagram send")
         return {"sent": count}
+
+    def op_udp_send_segmented(self, sid, size, segment):
+        """Connected UDP: one send() of size bytes that the kernel splits into datagrams
+        of segment bytes (UDP_SEGMENT, generic segmentation offload)."""
+        sock = self.socks[sid]
+        sock.setsockopt(socket.SOL_UDP, UDP_SEGMENT, segment)
+        if sock.send(b"g" * size) != size:
+            raise OSError("short segmented send")
+        sock.setsockopt(socket.SOL_UDP, UDP_SEGMENT, 0)
+        return {"sent": size}
 
     def op_udp_sendto(self, sid, host, port, size, count):
         sock = self.socks[sid]
