@@ -144,3 +144,17 @@ def test_unprivileged_run_says_to_use_sudo_and_exits_1():
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result
     assert re.search(r"sudo|CAP_BPF|CAP_PERFMON|CAP_NET_ADMIN|capabilit", lines[0]), lines
+
+
+def test_unprivileged_version_prints_version_and_says_hooks_were_not_probed():
+    prefix = _unprivileged_prefix()
+    if prefix is None:
+        pytest.skip("neither setpriv nor runuser is available")
+    result = run_tcptop(["--version"], prefix=prefix, timeout=20)
+    if result.returncode != 0 and "Permission denied" in result.stderr:
+        pytest.skip("user nobody cannot run %s" % os.environ["TCPTOP"])
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert re.match(r"^tcptop \S+$", lines[0]), result
+    assert lines[1].startswith("hook set: not probed ("), result
+    assert len(lines) == 2 and result.stderr == "", result
