@@ -31,27 +31,53 @@ static void insertion_sort(struct sort_item *items, size_t n, int sort_id)
 	}
 }
 
-/* Sorts items[0..n) with room for n / 2 items at spare. */
-static void merge_sort(struct sort_item *items, size_t n, struct sort_item *spare, int sort_id)
+/* Merges the sorted runs a[0..na) and b[0..nb) into out. */
+static void merge(const struct sort_item *a, size_t na, const struct sort_item *b, size_t nb,
+		  struct sort_item *out, int sort_id)
 {
-	size_t half = n / 2, i = 0, j = half, k = 0;
+	const struct sort_item *a_end = a + na, *b_end = b + nb;
+
+	/* Unless the runs are already in order, take the lesser head until one runs out. */
+	if (na == 0 || nb == 0 || compare_items(b, a_end - 1, sort_id) < 0) {
+		while (a < a_end && b < b_end)
+			*out++ = compare_items(b, a, sort_id) < 0 ? *b++ : *a++;
+	}
+	memcpy(out, a, (size_t)(a_end - a) * sizeof(*a));
+	out += a_end - a;
+	memcpy(out, b, (size_t)(b_end - b) * sizeof(*b));
+}
+
+static void sort_in_place(struct sort_item *items, struct sort_item *scratch, size_t n,
+			  int sort_id);
+
+/* Sorts items[0..n) into out[0..n), using items as scratch: each level of the merge sort
+ * moves every item once, from one buffer to the other. */
+static void sort_into(struct sort_item *items, struct sort_item *out, size_t n, int sort_id)
+{
+	size_t half = n / 2;
+
+	if (n <= 16) {
+		memcpy(out, items, n * sizeof(*items));
+		insertion_sort(out, n, sort_id);
+		return;
+	}
+	sort_in_place(items, out, half, sort_id);
+	sort_in_place(items + half, out + half, n - half, sort_id);
+	merge(items, half, items + half, n - half, out, sort_id);
+}
+
+static void sort_in_place(struct sort_item *items, struct sort_item *scratch, size_t n,
+			  int sort_id)
+{
+	size_t half = n / 2;
 
 	if (n <= 16) {
 		insertion_sort(items, n, sort_id);
 		return;
 	}
-	merge_sort(items, half, spare, sort_id);
-	merge_sort(items + half, n - half, spare, sort_id);
-	if (compare_items(&items[half - 1], &items[half], sort_id) <= 0)
-		return; /* already in order */
-	memcpy(spare, items, half * sizeof(*items));
-	while (i < half && j < n) {
-		if (compare_items(&items[j], &spare[i], sort_id) < 0)
-			items[k++] = items[j++];
-		else
-			items[k++] = spare[i++];
-	}
-	memcpy(items + k, spare + i, (half - i) * sizeof(*items));
+	sort_into(items, scratch, half, sort_id);
+	sort_into(items + half, scratch + half, n - half, sort_id);
+	merge(scratch, half, scratch + half, n - half, items, sort_id);
 }
 
 static void set_item(struct sort_item *item, const struct flow_row *row, int sort_id)
@@ -70,7 +96,7 @@ const struct flow_row **output_view(const struct snapshot *s, const struct filte
 {
 	size_t i, n = 0, room = s->nrows ? s->nrows : 1;
 	const struct flow_row **view = malloc(room * sizeof(*view));
-	struct sort_item *items = malloc((room + room / 2 + 1) * sizeof(*items));
+	struct sort_item *items = malloc(2 * room * sizeof(*items));
 
 	*count = 0;
 	if (!view || !items) {
@@ -81,7 +107,7 @@ const struct flow_row **output_view(const struct snapshot *s, const struct filte
 	for (i = 0; i < s->nrows; i++)
 		if (filter_match(f, &s->rows[i]))
 			set_item(&items[n++], &s->rows[i], sort_column);
-	merge_sort(items, n, items + n, sort_column);
+	sort_in_place(items, items + n, n, sort_column);
 	for (i = 0; i < n; i++)
 		view[i] = items[i].row;
 	free(items);
