@@ -38,7 +38,8 @@ struct flow_node {
 	/* Collector-private bookkeeping, never read by other threads. */
 	uint64_t changed_batch;                  /* the change list the flow is in... */
 	size_t changed_slot;                     /* ...and where (SIZE_MAX: not stored) */
-	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently active first */
+	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
+	uint64_t idle_placed_ns;                 /* last activity when placed in that list */
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
 	bool idle_listed;
 };
@@ -51,6 +52,7 @@ struct flow_node {
 struct flow_changes {
 	struct flow_node *const *nodes;
 	size_t count;
+	size_t inserted;           /* how many of them are flows new to the table */
 	uint64_t generation;       /* of the drain stamp these changes lead up to */
 	uint64_t since_generation; /* of the stamp published before it, 0 for none */
 	bool complete;             /* false if the list could not grow: assume every flow changed */
@@ -66,9 +68,9 @@ struct drain_stamp {
 
 struct flow_table;
 
-/* Starts small and grows itself (CDS_LFHT_AUTO_RESIZE): every walk of a split-ordered
- * table visits each bucket, so a table sized for --max-flows would make each interval cost
- * tens of thousands of steps even with a handful of flows. */
+/* Starts small and is resized by the writer to about one bucket per flow: every walk of
+ * a split-ordered table visits each bucket, so a table sized for --max-flows would make
+ * each interval cost tens of thousands of steps even with a handful of flows. */
 struct flow_table *flow_table_new(void);
 /* Call with no readers left (after the threads are joined and rcu_barrier()). */
 void flow_table_destroy(struct flow_table *table);

@@ -36,15 +36,21 @@ struct snapshot_feed {
 	int nsubscribers;
 };
 
+/* Room for nrows rows, zeroed, nrows still 0; the caller holds the one reference. */
 struct snapshot *snapshot_alloc(size_t nrows);
+/* The same with the rows left unwritten: for a builder that writes each row it counts. */
+struct snapshot *snapshot_alloc_raw(size_t nrows);
+/* Another reference on s, which the caller already holds one on. */
+struct snapshot *snapshot_hold(struct snapshot *s);
 void snapshot_feed_init(struct snapshot_feed *feed);
 /* Call after rcu_barrier(), when no thread reads the feed any more. */
 void snapshot_feed_destroy(struct snapshot_feed *feed);
 /* An eventfd that becomes readable whenever a snapshot is published; -1 on error.
  * Subscribe before the threads start. */
 int snapshot_feed_subscribe(struct snapshot_feed *feed);
-/* Publish s (which must not change afterwards); the previous one is released after a
- * grace period. The calling thread must be registered with RCU. */
+/* Publish s (which must not change afterwards); the caller's reference becomes the
+ * feed's, and the previous snapshot's is released after a grace period. The calling
+ * thread must be registered with RCU. */
 void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s);
 /* The latest snapshot with a reference held, or NULL before the first one. */
 struct snapshot *snapshot_acquire(struct snapshot_feed *feed);

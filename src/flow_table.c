@@ -22,12 +22,18 @@ struct owner_hint {
 struct change_list {
 	struct flow_node **nodes;
 	size_t count, cap;
+	size_t inserted; /* flows new in this list */
 	uint64_t generation, since_generation;
 	bool complete;
 };
 
+/* The hash table's fewest buckets: every walk visits each bucket, so few flows must not
+ * pay for many buckets. */
+#define MIN_BUCKETS 1024UL
+
 struct flow_table {
 	struct cds_lfht *ht;
+	unsigned long buckets; /* writer-private: the size the table was last given */
 	size_t nflows; /* __atomic: changed by the writer, read by anyone */
 	struct drain_stamp stamp; /* __atomic: written by the collector, read by compute */
 	/* lists[batch & 1] is filled by the writer; the other was published with the stamp.
@@ -80,13 +86,12 @@ struct flow_table *flow_table_new(void)
 
 	if (!table)
 		return NULL;
-	table->ht = cds_lfht_new_flavor(1024, 1024, 0,
-					CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING,
-					&urcu_memb_flavor, NULL);
+	table->ht = cds_lfht_new_flavor(MIN_BUCKETS, MIN_BUCKETS, 0, 0, &urcu_memb_flavor, NULL);
 	if (!table->ht) {
 		free(table);
 		return NULL;
 	}
+	table->buckets = MIN_BUCKETS;
 	table->batch = 1;
 	table->lists[1].complete = true;
 	return table;
@@ -194,15 +199,18 @@ static void idle_unlink(struct flow_table *table, struct flow_node *node)
 }
 
 /* (Re)place an open UDP flow in the idle list by its last activity: at the tail, unless a
- * merge came with an older time than the flows already there. */
+ * merge came with an older time than the flows already there. The list is ordered by the
+ * time a flow was placed, not kept in step with every merge: a flow active since is placed
+ * again when expiry comes to it, so a busy flow costs one move per --udp-timeout. */
 static void idle_place(struct flow_table *table, struct flow_node *node)
 {
 	uint64_t active_ns = __atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED);
 	struct flow_node *after;
 
 	idle_unlink(table, node);
+	node->idle_placed_ns = active_ns;
 	after = table->idle_tail;
-	while (after && __atomic_load_n(&after->last_active_ns, __ATOMIC_RELAXED) > active_ns)
+	while (after && after->idle_placed_ns > active_ns)
 		after = after->idle_prev;
 	node->idle_prev = after;
 	node->idle_next = after ? after->idle_next : table->idle_head;
@@ -398,6 +406,7 @@ static struct flow_node *insert(struct flow_table *table, const struct flow_key 
 	*inserted = true;
 	__atomic_add_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 	note_changed(table, node);
+	pending_changes(table)->inserted++;
 	if (value->id.proto == TCPTOP_PROTO_UDP)
 		idle_place(table, node);
 	return node;
@@ -421,8 +430,27 @@ static void merge_locked(struct flow_table *table, const struct flow_key *key,
 	change = store_counters(node, &value->counters, now_ns);
 	if (identity_update(table, node, &value->id) || change != COUNTERS_SAME)
 		note_changed(table, node);
-	if (change == COUNTERS_MOVED && node->idle_listed)
-		idle_place(table, node);
+}
+
+/* About one bucket per flow. liburcu's automatic resize is not used: it grows only when
+ * its approximate count crosses a power of two with 8 flows per bucket, and its lazy
+ * resize sometimes never ran (100k flows measured in 16384 buckets, or stuck at 2048),
+ * making every lookup walk a long chain of cache misses. The writer knows the count:
+ * it resizes, outside any read-side section (liburcu requires it), when the table holds
+ * more flows than buckets or fewer than an eighth. */
+static void fit_buckets(struct flow_table *table)
+{
+	size_t n = __atomic_load_n(&table->nflows, __ATOMIC_RELAXED);
+	unsigned long want = MIN_BUCKETS;
+
+	if (n <= table->buckets && (n >= table->buckets / 8 || table->buckets == MIN_BUCKETS))
+		return;
+	if (urcu_memb_read_ongoing())
+		return;
+	while (want < n * (n > table->buckets ? 1 : 2))
+		want <<= 1;
+	cds_lfht_resize(table->ht, want);
+	table->buckets = want;
 }
 
 void flow_table_merge(struct flow_table *table, const struct flow_key *key,
@@ -431,6 +459,7 @@ void flow_table_merge(struct flow_table *table, const struct flow_key *key,
 	urcu_memb_read_lock();
 	merge_locked(table, key, value, now_ns);
 	urcu_memb_read_unlock();
+	fit_buckets(table);
 }
 
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
@@ -516,6 +545,7 @@ void flow_table_sweep_closed(struct flow_table *table)
 		}
 	}
 	urcu_memb_read_unlock();
+	fit_buckets(table);
 }
 
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
@@ -524,11 +554,12 @@ void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_
 	struct flow_node *node, *next;
 
 	urcu_memb_read_lock();
-	for (node = table->idle_head; node; node = next) {
-		if (__atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED) >= idle_since_ns)
-			break;
+	for (node = table->idle_head; node && node->idle_placed_ns < idle_since_ns; node = next) {
 		next = node->idle_next; /* fn may close node, which unlinks it */
-		fn(&node->key, ctx);
+		if (__atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED) >= idle_since_ns)
+			idle_place(table, node); /* active since it was placed */
+		else
+			fn(&node->key, ctx);
 	}
 	urcu_memb_read_unlock();
 }
@@ -544,6 +575,7 @@ static void publish_changes(struct flow_table *table, uint64_t generation)
 	published->generation = generation;
 	table->batch++;
 	previous->count = 0;
+	previous->inserted = 0;
 	previous->complete = true;
 }
 
@@ -573,6 +605,7 @@ void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)
 
 	out->nodes = published->nodes;
 	out->count = published->count;
+	out->inserted = published->inserted;
 	out->generation = published->generation;
 	out->since_generation = published->since_generation;
 	out->complete = published->complete;

@@ -6,6 +6,7 @@
  * that ThreadSanitizer cannot see, and the last put must visibly follow every read. */
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include "snapshot.h"
 #include "wakeup.h"
@@ -19,15 +20,34 @@ struct snapshot *snapshot_alloc(size_t nrows)
 	return s;
 }
 
+struct snapshot *snapshot_alloc_raw(size_t nrows)
+{
+	struct snapshot *s = malloc(sizeof(*s) + nrows * sizeof(s->rows[0]));
+
+	if (s) {
+		memset(s, 0, sizeof(*s));
+		s->refs = 1;
+	}
+	return s;
+}
+
+struct snapshot *snapshot_hold(struct snapshot *s)
+{
+	__atomic_add_fetch(&s->refs, 1, __ATOMIC_RELAXED);
+	return s;
+}
+
 void snapshot_release(struct snapshot *s)
 {
 	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
 		free(s);
 }
 
+/* Acquire from the first load on: it pairs with the publication's release, so what the
+ * builder wrote before (the snapshot's allocation included) visibly precedes the read. */
 static bool get_unless_zero(struct snapshot *s)
 {
-	long refs = __atomic_load_n(&s->refs, __ATOMIC_RELAXED);
+	long refs = __atomic_load_n(&s->refs, __ATOMIC_ACQUIRE);
 
 	do {
 		if (refs == 0)
@@ -76,9 +96,10 @@ void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s)
 	struct snapshot *old;
 	int i;
 
-	/* The feed's reference, stored with release: a reader's acquiring get then sees every
-	 * row written before, in a way ThreadSanitizer can check (rcu_xchg_pointer is asm). */
-	__atomic_store_n(&s->refs, 1, __ATOMIC_RELEASE);
+	/* The caller's reference becomes the feed's, through a release operation on the
+	 * count: a reader's acquiring get then sees every row written before, in a way
+	 * ThreadSanitizer can check (rcu_xchg_pointer is asm). */
+	__atomic_fetch_add(&s->refs, 0, __ATOMIC_RELEASE);
 	old = rcu_xchg_pointer(&feed->current, s);
 
 	if (old)

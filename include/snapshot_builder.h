@@ -1,0 +1,33 @@
+/* Builds each snapshot from the one before it and the flows the last drain changed. An
+ * unchanged flow's row is copied (its rates are 0, only its age moves), so an interval
+ * costs one copy of the rows plus a visit to each changed flow, instead of a visit to
+ * every flow in the table. Used by the compute thread alone. */
+#ifndef TCPTOP_SNAPSHOT_BUILDER_H
+#define TCPTOP_SNAPSHOT_BUILDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "flow_table.h"
+#include "snapshot.h"
+
+struct row_source;
+
+struct snapshot_builder {
+	struct snapshot *last;      /* a reference on the last snapshot built, or NULL */
+	struct row_source *sources; /* for each row of last: its flow and first sight */
+	struct row_source *spare;   /* the next build's, when it lays rows out anew */
+	bool *taken;                /* rows of last whose flow changed, during such a build */
+	size_t room;                /* rows the three arrays above have room for */
+};
+
+void snapshot_builder_init(struct snapshot_builder *b);
+/* Drops the builder's reference on the last snapshot. */
+void snapshot_builder_free(struct snapshot_builder *b);
+/* The table's flows at drain now with rates over [prev, now]: from the last snapshot
+ * and the drain's changes when they follow each other, else from every flow. The caller
+ * owns one reference. NULL when out of memory; the next build then reads every flow. */
+struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_table *table,
+					const struct drain_stamp *now,
+					const struct drain_stamp *prev);
+
+#endif

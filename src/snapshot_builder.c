@@ -1,0 +1,352 @@
+/* The snapshot builder. When few flows changed, the last snapshot's rows are copied in one
+ * pass that also drops closed rows (shown once), zeroes rates and moves ages, then each
+ * changed flow's row is rewritten in place, or appended for a new flow. When most flows
+ * changed, the rows are laid out anew in the order of the changes (which is the drain's,
+ * stable from one drain to the next), unchanged rows after them, so that the next builds
+ * read flows and write rows in the same order instead of jumping across the array.
+ * A flow's node remembers its row (row_index) and the builder each row's node, so that a
+ * moved row stays found. Nodes are read inside one RCU read-side section: the changed
+ * ones are live (the collector never frees a flow in a published change list), and the
+ * node of a dropped closed row, which the sweep may already have freed, is never touched. */
+#include <stdlib.h>
+#include <string.h>
+#include "compute.h"
+#include "snapshot_builder.h"
+
+struct row_source {
+	struct flow_node *node;
+	uint64_t first_seen_ns; /* the node's, kept here so that a copied row needs no visit */
+};
+
+void snapshot_builder_init(struct snapshot_builder *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void snapshot_builder_free(struct snapshot_builder *b)
+{
+	snapshot_release(b->last);
+	free(b->sources);
+	free(b->spare);
+	free(b->taken);
+	memset(b, 0, sizeof(*b));
+}
+
+static bool grow_array(void **array, size_t n, size_t size)
+{
+	void *grown = realloc(*array, n * size);
+
+	if (!grown)
+		return false;
+	*array = grown;
+	return true;
+}
+
+static bool reserve(struct snapshot_builder *b, size_t n)
+{
+	if (n <= b->room)
+		return true;
+	if (!grow_array((void **)&b->sources, n, sizeof(*b->sources)) ||
+	    !grow_array((void **)&b->spare, n, sizeof(*b->spare)) ||
+	    !grow_array((void **)&b->taken, n, sizeof(*b->taken)))
+		return false;
+	b->room = n;
+	return true;
+}
+
+/* A snapshot with room for capacity rows and the builder's arrays to match. */
+static struct snapshot *start(struct snapshot_builder *b, size_t capacity)
+{
+	struct snapshot *s = snapshot_alloc_raw(capacity);
+
+	if (s && !reserve(b, capacity)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Room for one more row in *s: grown if flows came that the capacity did not foresee. */
+static bool room_for_row(struct snapshot_builder *b, struct snapshot **s, size_t *capacity)
+{
+	struct snapshot *grown;
+	size_t cap = *capacity * 2 + 64;
+
+	if ((*s)->nrows < *capacity)
+		return true;
+	grown = realloc(*s, sizeof(**s) + cap * sizeof((*s)->rows[0]));
+	if (!grown)
+		return false;
+	*s = grown;
+	*capacity = cap;
+	return reserve(b, cap);
+}
+
+static double age_s(const struct drain_stamp *now, uint64_t first_seen_ns)
+{
+	return now->mono_ns > first_seen_ns ? (double)(now->mono_ns - first_seen_ns) / 1e9 : 0.0;
+}
+
+static void fill_row(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now,
+		     uint64_t elapsed_ns)
+{
+	uint64_t prev_tx = node->prev_valid ? node->prev_tx_bytes : 0;
+	uint64_t prev_rx = node->prev_valid ? node->prev_rx_bytes : 0;
+
+	row->key = node->key;
+	row->id = rcu_dereference(node->identity)->id;
+	row->closed = __atomic_load_n(&node->closed, __ATOMIC_ACQUIRE);
+	row->state = __atomic_load_n(&node->state, __ATOMIC_RELAXED);
+	row->tx_bytes = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED);
+	row->rx_bytes = __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED);
+	row->tx_packets = __atomic_load_n(&node->tx_packets, __ATOMIC_RELAXED);
+	row->rx_packets = __atomic_load_n(&node->rx_packets, __ATOMIC_RELAXED);
+	row->srtt_us = __atomic_load_n(&node->srtt_us, __ATOMIC_RELAXED);
+	row->retrans = __atomic_load_n(&node->retrans, __ATOMIC_RELAXED);
+	row->tx_rate = compute_rate(row->tx_bytes, prev_tx, elapsed_ns);
+	row->rx_rate = compute_rate(row->rx_bytes, prev_rx, elapsed_ns);
+	row->age_s = age_s(now, node->first_seen_ns);
+	/* The compute thread alone owns the prev_* fields. */
+	node->prev_tx_bytes = row->tx_bytes;
+	node->prev_rx_bytes = row->rx_bytes;
+	node->prev_valid = true;
+	if (row->closed)
+		__atomic_store_n(&node->close_shown, 1, __ATOMIC_RELEASE);
+}
+
+/* An unchanged flow's row as the last snapshot had it, idle since. */
+static void idle_row(struct flow_row *row, const struct drain_stamp *now, uint64_t first_seen_ns)
+{
+	row->tx_rate = 0.0;
+	row->rx_rate = 0.0;
+	row->age_s = age_s(now, first_seen_ns);
+}
+
+static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
+{
+	if (row->id.proto == TCPTOP_PROTO_UDP)
+		t->udp_flows++;
+	else
+		t->tcp_flows++;
+	t->tx_rate += row->tx_rate;
+	t->rx_rate += row->rx_rate;
+	t->tx_bytes += row->tx_bytes;
+	t->rx_bytes += row->rx_bytes;
+}
+
+static void totals_remove(struct snapshot_totals *t, const struct flow_row *row)
+{
+	if (row->id.proto == TCPTOP_PROTO_UDP)
+		t->udp_flows--;
+	else
+		t->tcp_flows--;
+	t->tx_rate -= row->tx_rate;
+	t->rx_rate -= row->rx_rate;
+	t->tx_bytes -= row->tx_bytes;
+	t->rx_bytes -= row->rx_bytes;
+}
+
+/* A row of its own for node at the end of s, recorded in sources. */
+static void append_row(struct snapshot *s, struct row_source *sources, struct flow_node *node,
+		       const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	struct flow_row *row = &s->rows[s->nrows];
+
+	memset(row, 0, sizeof(*row));
+	fill_row(row, node, now, elapsed_ns);
+	sources[s->nrows] = (struct row_source){ node, node->first_seen_ns };
+	node->row_index = s->nrows++;
+	totals_add(&s->totals, row);
+}
+
+/* A changed flow to show: not a hole (a flow swept since), nor a final row already shown. */
+static bool shows(const struct flow_node *node)
+{
+	return node && !__atomic_load_n(&node->close_shown, __ATOMIC_RELAXED);
+}
+
+/* Every flow of the table; a closed flow whose final row was shown is left out. */
+static struct snapshot *build_from_table(struct snapshot_builder *b, struct flow_table *table,
+					 const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	size_t capacity = flow_table_count(table) + 64;
+	struct snapshot *s = start(b, capacity);
+	struct cds_lfht_iter iter;
+	struct flow_node *node;
+
+	if (!s)
+		return NULL;
+	urcu_memb_read_lock();
+	cds_lfht_for_each_entry(flow_table_ht(table), &iter, node, ht_node) {
+		if (!shows(node))
+			continue;
+		if (!room_for_row(b, &s, &capacity)) {
+			urcu_memb_read_unlock();
+			free(s);
+			return NULL;
+		}
+		append_row(s, b->sources, node, now, elapsed_ns);
+	}
+	urcu_memb_read_unlock();
+	return s;
+}
+
+/* The last snapshot's rows, closed ones dropped, the rest idle until changes say
+ * otherwise. Backwards, so that the row moved into a dropped row's place, the last one,
+ * has already been copied and is open. */
+static void copy_last_rows(struct snapshot_builder *b, struct snapshot *s,
+			   const struct drain_stamp *now)
+{
+	const struct snapshot *last = b->last;
+	size_t i = last->nrows, n = last->nrows;
+	struct flow_row *row;
+
+	while (i-- > 0) {
+		row = &s->rows[i];
+		*row = last->rows[i];
+		if (row->closed) {
+			if (i != --n) {
+				*row = s->rows[n];
+				b->sources[i] = b->sources[n];
+				b->sources[i].node->row_index = i;
+			}
+			continue;
+		}
+		idle_row(row, now, b->sources[i].first_seen_ns);
+		totals_add(&s->totals, row);
+	}
+	s->nrows = n;
+}
+
+/* Few flows changed: the last rows, each changed one rewritten where it is. */
+static struct snapshot *update_in_place(struct snapshot_builder *b,
+					const struct flow_changes *changes,
+					const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	size_t capacity = b->last->nrows + changes->inserted, i;
+	struct snapshot *s = start(b, capacity);
+	struct flow_node *node;
+	struct flow_row *row;
+
+	if (!s)
+		return NULL;
+	urcu_memb_read_lock();
+	copy_last_rows(b, s, now);
+	for (i = 0; i < changes->count; i++) {
+		node = changes->nodes[i];
+		if (!shows(node))
+			continue;
+		if (node->row_index != FLOW_NO_ROW) {
+			row = &s->rows[node->row_index];
+			totals_remove(&s->totals, row);
+			fill_row(row, node, now, elapsed_ns);
+			totals_add(&s->totals, row);
+		} else if (room_for_row(b, &s, &capacity)) {
+			append_row(s, b->sources, node, now, elapsed_ns);
+		} else {
+			break;
+		}
+	}
+	urcu_memb_read_unlock();
+	if (i < changes->count) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The unchanged rows of the last snapshot after the changed ones, closed ones dropped.
+ * Their flows are visited, to learn their new row: few when most flows changed. */
+static bool append_unchanged(struct snapshot_builder *b, struct snapshot **s, size_t *capacity,
+			     const struct drain_stamp *now)
+{
+	const struct snapshot *last = b->last;
+	struct flow_row *row;
+	size_t i;
+
+	for (i = 0; i < last->nrows; i++) {
+		if (b->taken[i] || last->rows[i].closed)
+			continue;
+		if (!room_for_row(b, s, capacity))
+			return false;
+		row = &(*s)->rows[(*s)->nrows];
+		*row = last->rows[i];
+		idle_row(row, now, b->sources[i].first_seen_ns);
+		totals_add(&(*s)->totals, row);
+		b->spare[(*s)->nrows] = b->sources[i];
+		b->sources[i].node->row_index = (*s)->nrows++;
+	}
+	return true;
+}
+
+/* Most flows changed: rows in the order of the changes, then the unchanged ones. */
+static struct snapshot *lay_out_anew(struct snapshot_builder *b,
+				     const struct flow_changes *changes,
+				     const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	size_t capacity = b->last->nrows + changes->inserted, i;
+	struct snapshot *s = start(b, capacity);
+	struct row_source *swap;
+	struct flow_node *node;
+	bool ok = s != NULL;
+
+	if (!ok)
+		return NULL;
+	memset(b->taken, 0, b->last->nrows * sizeof(*b->taken));
+	urcu_memb_read_lock();
+	for (i = 0; ok && i < changes->count; i++) {
+		node = changes->nodes[i];
+		if (!shows(node))
+			continue;
+		if (node->row_index != FLOW_NO_ROW)
+			b->taken[node->row_index] = true;
+		ok = room_for_row(b, &s, &capacity);
+		if (ok)
+			append_row(s, b->spare, node, now, elapsed_ns);
+	}
+	ok = ok && append_unchanged(b, &s, &capacity, now);
+	urcu_memb_read_unlock();
+	if (!ok) {
+		free(s);
+		return NULL;
+	}
+	swap = b->sources;
+	b->sources = b->spare;
+	b->spare = swap;
+	return s;
+}
+
+static bool follows_last(const struct snapshot_builder *b, const struct flow_changes *changes,
+			 const struct drain_stamp *now)
+{
+	return b->last && changes->complete && changes->generation == now->generation &&
+	       changes->since_generation == b->last->generation;
+}
+
+struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_table *table,
+					const struct drain_stamp *now,
+					const struct drain_stamp *prev)
+{
+	uint64_t elapsed_ns = now->mono_ns - prev->mono_ns;
+	struct flow_changes changes;
+	struct snapshot *s;
+
+	flow_table_read_changes(table, &changes);
+	if (!follows_last(b, &changes, now))
+		s = build_from_table(b, table, now, elapsed_ns);
+	else if (changes.count >= b->last->nrows / 2)
+		s = lay_out_anew(b, &changes, now, elapsed_ns);
+	else
+		s = update_in_place(b, &changes, now, elapsed_ns);
+	snapshot_release(b->last);
+	b->last = NULL;
+	if (!s)
+		return NULL;
+	s->generation = now->generation;
+	s->time.tv_sec = (time_t)(now->real_ns / 1000000000ULL);
+	s->time.tv_nsec = (long)(now->real_ns % 1000000000ULL);
+	s->interval_s = (double)elapsed_ns / 1e9;
+	s->flows_dropped = now->flows_dropped;
+	b->last = snapshot_hold(s);
+	return s;
+}
