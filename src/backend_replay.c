@@ -10,10 +10,13 @@
 #include "backend.h"
 #include "report.h"
 
+#define REPLAY_OWNERS 64
+
 struct replay_state {
 	uint64_t nflows;
 	uint64_t active;
 	uint64_t drains;
+	char comms[REPLAY_OWNERS][TCPTOP_COMM_LEN]; /* formatted once, not per flow and drain */
 	char description[96];
 };
 
@@ -47,6 +50,8 @@ static int replay_open(struct backend *b, const struct options *opt)
 	}
 	st->nflows = n;
 	st->active = fields == 2 && active < n ? active : n;
+	for (unsigned i = 0; i < REPLAY_OWNERS; i++)
+		snprintf(st->comms[i], sizeof(st->comms[i]), "replay%u", i);
 	snprintf(st->description, sizeof(st->description),
 		 "hook set: replay (synthetic, %llu flows, %llu active)", n,
 		 (unsigned long long)st->active);
@@ -61,8 +66,8 @@ static int replay_attach(struct backend *b, struct flow_table *table)
 	return 0;
 }
 
-static void synth_flow(uint64_t index, uint64_t drains, struct flow_key *key,
-		       struct flow_value *v)
+static void synth_flow(const struct replay_state *st, uint64_t index, uint64_t drains,
+		       struct flow_key *key, struct flow_value *v)
 {
 	bool udp = index & 1, v6 = (index & 3) == 2;
 
@@ -86,8 +91,8 @@ static void synth_flow(uint64_t index, uint64_t drains, struct flow_key *key,
 	}
 	v->id.lport = (uint16_t)(20000 + index % 40000);
 	v->id.rport = udp ? 53 : 443;
-	v->id.tgid = (uint32_t)(1000 + index % 64);
-	snprintf(v->id.comm, sizeof(v->id.comm), "replay%llu", (unsigned long long)(index % 64));
+	v->id.tgid = (uint32_t)(1000 + index % REPLAY_OWNERS);
+	memcpy(v->id.comm, st->comms[index % REPLAY_OWNERS], sizeof(v->id.comm));
 	v->counters.state = udp ? TCPTOP_STATE_NONE : TCPTOP_TCP_ESTABLISHED;
 	v->counters.tx_bytes = drains * replay_tx_per_drain(index);
 	v->counters.rx_bytes = drains * replay_rx_per_drain(index);
@@ -107,7 +112,7 @@ static int replay_drain(struct backend *b, struct flow_table *table, uint64_t no
 	limit = st->drains == 0 ? st->nflows : st->active;
 	st->drains++;
 	for (i = 0; i < limit; i++) {
-		synth_flow(i, i < st->active ? st->drains : 1, &key, &v);
+		synth_flow(st, i, i < st->active ? st->drains : 1, &key, &v);
 		flow_table_merge(table, &key, &v, now_ns);
 	}
 	return 0;
@@ -135,7 +140,7 @@ static int replay_expire(struct backend *b, const struct flow_key *key, struct f
 
 	if (index >= st->nflows)
 		return -1;
-	synth_flow(index, index < st->active ? st->drains : 1, &k, final);
+	synth_flow(st, index, index < st->active ? st->drains : 1, &k, final);
 	return 0;
 }
 
