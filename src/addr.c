@@ -1,8 +1,9 @@
-/* The one address formatter, and the names of the kernel's TCP states. */
-#include <arpa/inet.h>
+/* Addresses into C strings (addr_text writes them), and the names of the kernel's TCP
+ * states. */
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
+#include "addr_text.h"
 #include "tcptop_shared.h"
 
 static const uint8_t v4_mapped_prefix[12] = {
@@ -34,17 +35,11 @@ bool addr_is_v4_mapped(const uint8_t addr[16])
 
 void addr_format(uint8_t family, const uint8_t addr[16], char *out, size_t len)
 {
-	char text[ADDR_TEXT_LEN];
-	const char *done = NULL;
+	char text[ADDR_TEXT_LEN + 1];
 
-	if (family == TCPTOP_AF_INET)
-		done = inet_ntop(AF_INET, addr, text, sizeof(text));
-	else if (family == TCPTOP_AF_INET6 && addr_is_v4_mapped(addr))
-		done = inet_ntop(AF_INET, addr + sizeof(v4_mapped_prefix), text, sizeof(text));
-	else if (family == TCPTOP_AF_INET6)
-		done = inet_ntop(AF_INET6, addr, text, sizeof(text));
+	*addr_text(family, addr, text) = '\0';
 	if (len > 0)
-		snprintf(out, len, "%s", done ? text : "");
+		snprintf(out, len, "%s", text);
 }
 
 const char *tcp_state_name(uint8_t state)
