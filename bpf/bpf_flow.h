@@ -141,4 +141,29 @@ static __always_inline __u32 flow_ifindex(const struct sock *sk)
 	return sk->sk_rx_dst_ifindex;
 }
 
+/* iter/task_file: the TCP or UDP socket behind this file, with r telling who holds it
+ * (cookie left 0); NULL for other files. Threads share their leader's files, so only
+ * the leader's are looked at: each file once. */
+static __always_inline struct sock *flow_file_socket(struct bpf_iter__task_file *ctx,
+						     struct walk_owner_record *r)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (!task || !file || task->pid != task->tgid)
+		return NULL;
+	sock = bpf_sock_from_file(file);
+	if (!sock)
+		return NULL;
+	sk = sock->sk;
+	if (!sk || !flow_proto(sk))
+		return NULL;
+	__builtin_memset(r, 0, sizeof(*r));
+	r->tgid = task->tgid;
+	bpf_probe_read_kernel(r->comm, sizeof(r->comm), task->group_leader->comm);
+	return sk;
+}
+
 #endif

@@ -18,20 +18,10 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "flow_close.h"
 #include "compat_flow.h"
 
-#define FLOW_EEXIST 17
-#define CLOSE_RING_BYTES (256 * 1024)
-
 char LICENSE[] SEC("license") = "GPL";
-
-__u64 flows_dropped;
-__u64 close_events_lost;
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CLOSE_RING_BYTES);
-} close_events SEC(".maps");
 
 /* Who a socket belongs to, recorded in process context; 0/empty until known. */
 struct sock_owner {
@@ -196,27 +186,15 @@ int compat_recvmsg6(struct bpf_sock_addr *ctx)
 SEC("iter/task_file")
 int compat_walk_owners(struct bpf_iter__task_file *ctx)
 {
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct walk_owner_record r;
+	struct sock *sk = flow_file_socket(ctx, &r);
 	struct sock_owner *o;
 	struct flow_value *v;
 	struct flow_key key;
-	struct socket *sock;
-	struct sock *sk;
 
-	if (!task || !file || task->pid != task->tgid)
+	if (!sk)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk;
-	if (!sk || !flow_proto(sk))
-		return 0;
-	__builtin_memset(&r, 0, sizeof(r));
 	r.cookie = flow_cookie(&sk->__sk_common);
-	r.tgid = task->tgid;
-	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->group_leader->comm);
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (o && !o->tgid) {
 		o->tgid = r.tgid;
@@ -605,24 +583,6 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 	v->counters.srtt_us = s.srtt_us;
 }
 
-static __always_inline void compat_emit_close(const struct flow_key *key, struct flow_value *v)
-{
-	struct flow_close_event *e;
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
-	if (!e) {
-		__sync_fetch_and_add(&close_events_lost, 1);
-		return;
-	}
-	e->key = *key;
-	e->value = *v;
-	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
-	bpf_map_delete_elem(&flows, key);
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 {
@@ -642,7 +602,7 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 	v->counters.state = newstate;
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);
-		compat_emit_close(&key, v);
+		flow_emit_close(&key, v);
 		return 0;
 	}
 	if (!v->id.lport && sk->__sk_common.skc_num)

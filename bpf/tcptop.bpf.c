@@ -9,21 +9,9 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
-
-#define FLOW_EEXIST 17
-/* Close records: 256 KiB holds ~1600 of them, several intervals of heavy churn. */
-#define CLOSE_RING_BYTES (256 * 1024)
+#include "flow_close.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/* Read by user space through the skeleton's bss; only ever incremented atomically. */
-__u64 flows_dropped;      /* inserts refused because the flows map was full */
-__u64 close_events_lost;  /* close records that found the ring full (entry kept instead) */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CLOSE_RING_BYTES);
-} close_events SEC(".maps");
 
 /* The peer of the datagram the current thread is sending or receiving, in flow_key form.
  *
@@ -305,28 +293,6 @@ SEC("tp_btf/sock_recv_length")
 int BPF_PROG(tcptop_recv, struct sock *sk, int ret, int flags)
 {
 	return flow_account(sk, ret, flags, false);
-}
-
-/* The final record goes through the ring; the map entry goes only once it is safely there.
- * No wake-up per record (~10 us each): user space drains on its interval, and is woken
- * early only when the ring is half full. */
-static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
-{
-	struct flow_close_event *e;
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
-	if (!e) {
-		/* User space removes CLOSE entries it finds, so the counts still arrive. */
-		__sync_fetch_and_add(&close_events_lost, 1);
-		return;
-	}
-	e->key = *key;
-	e->value = *v;
-	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
-	bpf_map_delete_elem(&flows, key);
 }
 
 /* Returns the insert's result: -EEXIST when the flow is in the map already. */

@@ -123,29 +123,16 @@ int walk_udp(struct bpf_iter__udp *ctx)
 SEC("iter/task_file")
 int walk_owners(struct bpf_iter__task_file *ctx)
 {
-	struct task_struct *task = ctx->task;
-	struct file *file = ctx->file;
 	struct walk_owner_record r;
-	struct socket *sock;
-	struct sock *sk;
+	struct sock *sk = flow_file_socket(ctx, &r);
 
-	/* Threads share their leader's files: list each file once. */
-	if (!task || !file || task->pid != task->tgid)
+	if (!sk)
 		return 0;
-	sock = bpf_sock_from_file(file);
-	if (!sock)
-		return 0;
-	sk = sock->sk;
-	if (!sk || !flow_proto(sk))
-		return 0;
-	__builtin_memset(&r, 0, sizeof(r));
 	/* iter/tcp and iter/udp ran first and gave every socket of this namespace a cookie;
 	 * a socket of another namespace without one is not in the table anyway. */
 	r.cookie = sk->__sk_common.skc_cookie.counter;
 	if (!r.cookie)
 		return 0;
-	r.tgid = task->tgid;
-	bpf_probe_read_kernel(r.comm, sizeof(r.comm), task->group_leader->comm);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

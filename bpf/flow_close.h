@@ -1,0 +1,42 @@
+/* What both hook sets (tcptop.bpf.c, compat.bpf.c) share beyond the flows map: the ring
+ * of close records, the counters user space reads from the skeleton's bss, and how a
+ * closing flow's final record is sent. Include after bpf_flow.h. */
+#ifndef TCPTOP_FLOW_CLOSE_H
+#define TCPTOP_FLOW_CLOSE_H
+
+#define FLOW_EEXIST 17
+/* Close records: 256 KiB holds ~1600 of them, several intervals of heavy churn. */
+#define CLOSE_RING_BYTES (256 * 1024)
+
+/* Only ever incremented atomically. */
+__u64 flows_dropped;      /* inserts refused because the flows map was full */
+__u64 close_events_lost;  /* close records that found the ring full (entry kept instead) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, CLOSE_RING_BYTES);
+} close_events SEC(".maps");
+
+/* The final record goes through the ring; the map entry goes only once it is safely there.
+ * No wake-up per record (~10 us each): user space drains on its interval, and is woken
+ * early only when the ring is half full. */
+static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
+{
+	struct flow_close_event *e;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
+	if (!e) {
+		/* User space removes CLOSE entries it finds, so the counts still arrive. */
+		__sync_fetch_and_add(&close_events_lost, 1);
+		return;
+	}
+	e->key = *key;
+	e->value = *v;
+	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
+	bpf_map_delete_elem(&flows, key);
+}
+
+#endif
