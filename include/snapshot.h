@@ -25,6 +25,8 @@ struct snapshot {
 	uint64_t flows_dropped;
 	struct snapshot_totals totals;
 	size_t nrows;
+	size_t capacity;            /* rows there is room for */
+	struct snapshot_feed *home; /* takes the memory back for reuse when released, or NULL */
 	struct flow_row rows[];
 };
 
@@ -32,14 +34,20 @@ struct snapshot {
 
 struct snapshot_feed {
 	struct snapshot *current; /* RCU-protected */
+	/* __atomic: the memory of the last snapshot released, for the next one built: above
+	 * malloc's mmap threshold every fresh snapshot would be page faults to zero-fill. */
+	struct snapshot *spare;
 	int subscriber_fds[SNAPSHOT_MAX_SUBSCRIBERS];
 	int nsubscribers;
 };
 
 /* Room for nrows rows, zeroed, nrows still 0; the caller holds the one reference. */
 struct snapshot *snapshot_alloc(size_t nrows);
-/* The same with the rows left unwritten: for a builder that writes each row it counts. */
-struct snapshot *snapshot_alloc_raw(size_t nrows);
+/* The same with the rows left unwritten, for a builder that writes each row it counts;
+ * in the memory of home's spare snapshot when it is big enough (home may be NULL). */
+struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows);
+/* Room for nrows rows in s, not yet published; NULL (s unchanged) when out of memory. */
+struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows);
 /* Another reference on s, which the caller already holds one on. */
 struct snapshot *snapshot_hold(struct snapshot *s);
 void snapshot_feed_init(struct snapshot_feed *feed);

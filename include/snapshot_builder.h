@@ -13,6 +13,7 @@
 struct row_source;
 
 struct snapshot_builder {
+	struct snapshot_feed *feed; /* where snapshots go, for their memory to come back */
 	struct snapshot *last;      /* a reference on the last snapshot built, or NULL */
 	struct row_source *sources; /* for each row of last: its flow and first sight */
 	struct row_source *spare;   /* the next build's, when it lays rows out anew */
@@ -20,7 +21,8 @@ struct snapshot_builder {
 	size_t room;                /* rows the three arrays above have room for */
 };
 
-void snapshot_builder_init(struct snapshot_builder *b);
+/* feed may be NULL (snapshots that are not published). */
+void snapshot_builder_init(struct snapshot_builder *b, struct snapshot_feed *feed);
 /* Drops the builder's reference on the last snapshot. */
 void snapshot_builder_free(struct snapshot_builder *b);
 /* The table's flows at drain now with rates over [prev, now]: from the last snapshot

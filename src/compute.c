@@ -36,7 +36,7 @@ struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_s
 	struct snapshot_builder builder;
 	struct snapshot *s;
 
-	snapshot_builder_init(&builder);
+	snapshot_builder_init(&builder, NULL);
 	s = snapshot_builder_build(&builder, table, now, prev);
 	snapshot_builder_free(&builder);
 	return s;
@@ -69,7 +69,7 @@ void *compute_thread(void *arg)
 	struct snapshot_builder builder;
 
 	urcu_memb_register_thread();
-	snapshot_builder_init(&builder);
+	snapshot_builder_init(&builder, args->feed);
 	while (wakeup_wait(args->stop_fd, args->drained_fd, -1) == WAKEUP_SIGNALLED) {
 		flow_table_read_stamp(args->table, &now);
 		if (now.generation != prev.generation) {

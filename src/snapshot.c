@@ -15,20 +15,49 @@ struct snapshot *snapshot_alloc(size_t nrows)
 {
 	struct snapshot *s = calloc(1, sizeof(*s) + nrows * sizeof(s->rows[0]));
 
-	if (s)
+	if (s) {
 		s->refs = 1;
+		s->capacity = nrows;
+	}
 	return s;
 }
 
-struct snapshot *snapshot_alloc_raw(size_t nrows)
+struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows)
 {
-	struct snapshot *s = malloc(sizeof(*s) + nrows * sizeof(s->rows[0]));
+	struct snapshot *s = home ? __atomic_exchange_n(&home->spare, NULL, __ATOMIC_ACQ_REL) : NULL;
+	size_t capacity = s ? s->capacity : nrows;
 
-	if (s) {
-		memset(s, 0, sizeof(*s));
-		s->refs = 1;
+	if (s && capacity < nrows) {
+		free(s);
+		s = NULL;
+		capacity = nrows;
 	}
+	if (!s)
+		s = malloc(sizeof(*s) + capacity * sizeof(s->rows[0]));
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->refs = 1;
+	s->capacity = capacity;
+	s->home = home;
 	return s;
+}
+
+struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows)
+{
+	struct snapshot *grown = realloc(s, sizeof(*s) + nrows * sizeof(s->rows[0]));
+
+	if (grown)
+		grown->capacity = nrows;
+	return grown;
+}
+
+/* The last reference is gone: the memory goes to the feed's spare, or back to malloc. */
+static void snapshot_free(struct snapshot *s)
+{
+	if (s->home)
+		s = __atomic_exchange_n(&s->home->spare, s, __ATOMIC_ACQ_REL);
+	free(s);
 }
 
 struct snapshot *snapshot_hold(struct snapshot *s)
@@ -40,7 +69,7 @@ struct snapshot *snapshot_hold(struct snapshot *s)
 void snapshot_release(struct snapshot *s)
 {
 	if (s && __atomic_sub_fetch(&s->refs, 1, __ATOMIC_ACQ_REL) == 0)
-		free(s);
+		snapshot_free(s);
 }
 
 /* Acquire from the first load on: it pairs with the publication's release, so what the
@@ -65,6 +94,7 @@ static void snapshot_release_rcu(struct rcu_head *head)
 void snapshot_feed_init(struct snapshot_feed *feed)
 {
 	feed->current = NULL;
+	feed->spare = NULL;
 	feed->nsubscribers = 0;
 }
 
@@ -74,6 +104,8 @@ void snapshot_feed_destroy(struct snapshot_feed *feed)
 
 	snapshot_release(feed->current);
 	feed->current = NULL;
+	free(feed->spare);
+	feed->spare = NULL;
 	for (i = 0; i < feed->nsubscribers; i++)
 		close(feed->subscriber_fds[i]);
 	feed->nsubscribers = 0;

@@ -18,9 +18,10 @@ struct row_source {
 	uint64_t first_seen_ns; /* the node's, kept here so that a copied row needs no visit */
 };
 
-void snapshot_builder_init(struct snapshot_builder *b)
+void snapshot_builder_init(struct snapshot_builder *b, struct snapshot_feed *feed)
 {
 	memset(b, 0, sizeof(*b));
+	b->feed = feed;
 }
 
 void snapshot_builder_free(struct snapshot_builder *b)
@@ -57,10 +58,10 @@ static bool reserve(struct snapshot_builder *b, size_t n)
 /* A snapshot with room for capacity rows and the builder's arrays to match. */
 static struct snapshot *start(struct snapshot_builder *b, size_t capacity)
 {
-	struct snapshot *s = snapshot_alloc_raw(capacity);
+	struct snapshot *s = snapshot_alloc_raw(b->feed, capacity);
 
 	if (s && !reserve(b, capacity)) {
-		free(s);
+		snapshot_release(s);
 		return NULL;
 	}
 	return s;
@@ -74,7 +75,7 @@ static bool room_for_row(struct snapshot_builder *b, struct snapshot **s, size_t
 
 	if ((*s)->nrows < *capacity)
 		return true;
-	grown = realloc(*s, sizeof(**s) + cap * sizeof((*s)->rows[0]));
+	grown = snapshot_grow(*s, cap);
 	if (!grown)
 		return false;
 	*s = grown;
@@ -182,7 +183,7 @@ static struct snapshot *build_from_table(struct snapshot_builder *b, struct flow
 			continue;
 		if (!room_for_row(b, &s, &capacity)) {
 			urcu_memb_read_unlock();
-			free(s);
+			snapshot_release(s);
 			return NULL;
 		}
 		append_row(s, b->sources, node, now, elapsed_ns);
@@ -249,7 +250,7 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 	}
 	urcu_memb_read_unlock();
 	if (i < changes->count) {
-		free(s);
+		snapshot_release(s);
 		return NULL;
 	}
 	return s;
@@ -307,7 +308,7 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 	ok = ok && append_unchanged(b, &s, &capacity, now);
 	urcu_memb_read_unlock();
 	if (!ok) {
-		free(s);
+		snapshot_release(s);
 		return NULL;
 	}
 	swap = b->sources;

@@ -23,9 +23,10 @@ static void teardown(void)
 
 TestSuite(snapshot, .init = setup, .fini = teardown);
 
+/* In the feed's recycled memory, as the compute thread builds them. */
 static struct snapshot *make(uint64_t generation, size_t nrows)
 {
-	struct snapshot *s = snapshot_alloc(nrows);
+	struct snapshot *s = snapshot_alloc_raw(&feed, nrows);
 	size_t i;
 
 	cr_assert_not_null(s);
@@ -74,6 +75,22 @@ Test(snapshot, subscribers_are_notified_on_publication)
 	snapshot_publish(&feed, make(2, 1));
 	cr_assert_eq(read(fd, &count, sizeof(count)), sizeof(count));
 	cr_assert_eq(count, 2);
+}
+
+Test(snapshot, released_snapshot_memory_is_reused_for_the_next_one_of_its_feed)
+{
+	struct snapshot *first = snapshot_alloc_raw(&feed, 10), *next;
+
+	first->nrows = 10;
+	snapshot_release(first);
+	next = snapshot_alloc_raw(&feed, 5);
+	cr_assert_eq(next, first, "the spare is big enough");
+	cr_assert_eq(next->nrows, 0);
+	cr_assert_eq(next->capacity, 10);
+	snapshot_release(next);
+	next = snapshot_alloc_raw(&feed, 20);
+	cr_assert_geq(next->capacity, 20, "a spare too small is not used");
+	snapshot_release(next);
 }
 
 #define READERS 3
@@ -134,7 +151,7 @@ static void builder_setup(void)
 	urcu_memb_register_thread();
 	table = flow_table_new();
 	cr_assert_not_null(table);
-	snapshot_builder_init(&builder);
+	snapshot_builder_init(&builder, NULL);
 	drains = 0;
 }
 
