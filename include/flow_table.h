@@ -48,7 +48,8 @@ struct flow_node {
 
 /* The flows one published drain changed: inserted, new counters or state, a new identity,
  * or closed; each once. Includes what the collector merged between the previous
- * publication and this one (close records). */
+ * publication and this one (close records). An entry is NULL where a flow was removed
+ * from the table since. */
 struct flow_changes {
 	struct flow_node *const *nodes;
 	size_t count;
@@ -91,8 +92,9 @@ void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tg
 			  const char comm[TCPTOP_COMM_LEN]);
 /* Remove flows whose final row a snapshot has already carried: O(closed flows). */
 void flow_table_sweep_closed(struct flow_table *table);
-/* Calls fn for each open UDP flow idle since before idle_since_ns, least recently active
- * first: O(flows listed). fn may close the flow it is given and nothing else. */
+/* Calls fn for each open UDP flow idle since before idle_since_ns, the longest idle
+ * about first: O(idle flows), plus one move for each flow active since it was last
+ * looked at. fn may close the flow it is given and nothing else. */
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
 				  void (*fn)(const struct flow_key *key, void *ctx), void *ctx);
 /* Publishes the stamp and, with it, the flows changed since the previous publication. */

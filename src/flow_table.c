@@ -4,8 +4,8 @@
  * node's identity is immutable and replaced whole (RCU), never edited in place.
  * Beside the hash table the writer keeps what makes an interval cost what changed, not
  * every flow: the list of flows each drain changed (handed to the compute thread with
- * the drain's stamp), open UDP flows in order of last activity (for expiry) and closed
- * flows (for the sweep). */
+ * the drain's stamp), open UDP flows in about the order of their last activity (for
+ * expiry) and closed flows (for the sweep). */
 #include <stdlib.h>
 #include <string.h>
 #include "flow_table.h"
@@ -40,7 +40,7 @@ struct flow_table {
 	 * A node is in the pending list when its changed_batch is batch. */
 	struct change_list lists[2];
 	uint64_t batch;
-	/* Collector-private: open UDP flows by last activity, and closed flows. */
+	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head;
 	/* Owners found by the start-up walk, by cookie, for flows inserted after it
