@@ -9,18 +9,19 @@
 #include "filter.h"
 #include "pipeline.h"
 
-static char *run_pipeline(const char *spec, const char *format, const char *count,
-			  enum pipeline_end *end)
+static char *run_pipeline_expiring(const char *spec, const char *format, const char *count,
+				   const char *udp_timeout, enum pipeline_end *end)
 {
 	char *argv[] = { "tcptop", "-b", "-d", "20ms", "-N", (char *)count, "--format",
-			 (char *)format, "--replay", (char *)spec, NULL };
+			 (char *)format, "--replay", (char *)spec, "--udp-timeout",
+			 (char *)udp_timeout, NULL };
 	struct options opt;
 	struct pipeline p;
 	char message[256], *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
 
-	cr_assert_eq(cli_parse(10, argv, &opt, message, sizeof(message)), CLI_RUN, "%s", message);
+	cr_assert_eq(cli_parse(12, argv, &opt, message, sizeof(message)), CLI_RUN, "%s", message);
 	urcu_memb_register_thread();
 	cr_assert_eq(pipeline_open(&p, &opt, &backend_replay_ops), 0);
 	cr_assert_eq(pipeline_start(&p, out, NULL), 0);
@@ -30,6 +31,12 @@ static char *run_pipeline(const char *spec, const char *format, const char *coun
 	cli_free(&opt);
 	fclose(out);
 	return text;
+}
+
+static char *run_pipeline(const char *spec, const char *format, const char *count,
+			  enum pipeline_end *end)
+{
+	return run_pipeline_expiring(spec, format, count, "30s", end);
 }
 
 static size_t count_lines(const char *text)
@@ -84,6 +91,38 @@ Test(pipeline, idle_flows_have_zero_rate_and_active_ones_do_not)
 	}
 	cr_assert_eq(moving, 5, "moving=%zu zero=%zu lines=%zu", moving, zero, i);
 	cr_assert_eq(zero, 15);
+	free(text);
+}
+
+static size_t count_substring(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (text = strstr(text, needle)); text++)
+		n++;
+	return n;
+}
+
+/* synthetic:6:2: flows 1 (UDP) and 0 move; 3 and 5 are UDP and idle after the first drain.
+ * The timeout is far longer than the first interval, far shorter than the run. */
+Test(pipeline, idle_udp_flows_expire_and_active_ones_stay)
+{
+	enum pipeline_end end;
+	char *text = run_pipeline_expiring("synthetic:6:2", "jsonl", "12", "100ms", &end);
+	char time[48] = "";
+	const char *line = text + strlen(text) - 1, *last;
+
+	cr_assert_eq(end, PIPELINE_COUNT_REACHED);
+	cr_assert_eq(count_substring(text, "\"comm\":\"replay1\""), 12, "in every snapshot");
+	cr_assert_lt(count_substring(text, "\"comm\":\"replay3\""), 12, "expired");
+	cr_assert_geq(count_substring(text, "\"comm\":\"replay3\""), 1, "shown before it expired");
+	while (line > text && line[-1] != '\n') /* the last row: its time names the snapshot */
+		line--;
+	memcpy(time, line, strchr(line, ',') - line);
+	last = strstr(text, time);
+	cr_assert_null(strstr(last, "\"comm\":\"replay3\""), "gone from the last snapshot");
+	cr_assert_null(strstr(last, "\"comm\":\"replay5\""));
+	cr_assert_eq(count_substring(last, "\"comm\":"), 4, "in %s", last);
 	free(text);
 }
 
