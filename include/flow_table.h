@@ -87,6 +87,10 @@ void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
 /* Mark a flow closed with the counters it has (its backend record is already gone). */
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key);
+/* An owner walk: begin, set_owner for each socket held, end. Flows without an owner get
+ * the first holder found, now (end) or when they appear later. */
+void flow_table_begin_owner_walk(struct flow_table *table);
+void flow_table_end_owner_walk(struct flow_table *table);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);

@@ -137,14 +137,19 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
 		return -ENOMEM;
 	reader->table = table;
 	reader->now_ns = now_ns;
+	flow_table_begin_owner_walk(table);
 	err = ebpf_walk_iterators(reader, flows_fd);
+	flow_table_end_owner_walk(table);
 	free(reader);
 	if (err != -ENOTSUP) {
 		report_verbose("start-up walk: BPF iterators (iter/tcp, iter/udp, iter/task_file)");
 		return err;
 	}
 	report_verbose("start-up walk: sock_diag and /proc (the BPF iterators did not load)");
-	return procfs_walk_run(table, flows_fd, now_ns);
+	flow_table_begin_owner_walk(table);
+	err = procfs_walk_run(table, flows_fd, now_ns);
+	flow_table_end_owner_walk(table);
+	return err;
 }
 
 int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
@@ -156,7 +161,11 @@ int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
 		return -ENOMEM;
 	reader->table = table;
 	reader->now_ns = 0;
+	if (table)
+		flow_table_begin_owner_walk(table);
 	err = walk_iterate(reader, owners_prog, sizeof(struct walk_owner_record), walk_owner);
+	if (table)
+		flow_table_end_owner_walk(table);
 	free(reader);
 	return err;
 }

@@ -43,8 +43,9 @@ struct flow_table {
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head;
-	/* Owners found by the start-up walk, by cookie, for flows inserted after it
-	 * without an owner (collector-private, sorted on first use). */
+	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
+	 * without an owner (collector-private, sorted on first use; each walk starts them
+	 * anew, so they stay as many as the sockets it found). */
 	struct owner_hint *hints;
 	size_t nhints, hints_cap;
 	bool hints_sorted;
@@ -525,6 +526,38 @@ void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tg
 	memcpy(table->hints[table->nhints].comm, comm, TCPTOP_COMM_LEN);
 	table->nhints++;
 	table->hints_sorted = false;
+}
+
+void flow_table_begin_owner_walk(struct flow_table *table)
+{
+	table->nhints = 0;
+	table->hints_sorted = false;
+}
+
+/* Flows of a cookie with a peer in their key (UDP) are not found by set_owner_locked:
+ * give every flow still without an owner the walk's owner of its socket. Walks are rare
+ * (start, and compat's owner walks), so one pass over the table is fine. */
+void flow_table_end_owner_walk(struct flow_table *table)
+{
+	struct cds_lfht_iter iter;
+	struct flow_node *node;
+	const struct owner_hint *hint;
+	struct flow_identity id;
+
+	if (!table->nhints)
+		return;
+	urcu_memb_read_lock();
+	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
+		if (rcu_dereference(node->identity)->id.tgid ||
+		    !(hint = hint_find(table, node->key.cookie)))
+			continue;
+		id = rcu_dereference(node->identity)->id;
+		id.tgid = hint->tgid;
+		memcpy(id.comm, hint->comm, sizeof(id.comm));
+		if (identity_update(table, node, &id))
+			note_changed(table, node);
+	}
+	urcu_memb_read_unlock();
 }
 
 void flow_table_sweep_closed(struct flow_table *table)

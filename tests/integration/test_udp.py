@@ -186,3 +186,16 @@ def test_udp_from_worker_thread_is_attributed_to_process_and_leader_name(tcptop,
     check_udp_row(sent, sender)
     check_udp_row(got, receiver)
     run.stop()
+
+
+def test_idle_connected_udp_socket_from_before_start_shows_its_owner(tcptop, agents):
+    """The start-up walk lists a connected UDP socket under its peer: the owner found by
+    the walk of the processes' files reaches that row too, with no traffic at all."""
+    owner = agents.new("udpo")
+    sock = owner.call("udp_socket", family=4)
+    owner.call("udp_connect", sid=sock["sid"], host="127.0.0.1", port=9)
+    run = tcptop("-d", "250ms")
+    _, row = run.wait_row(proto="UDP", lport=sock["port"], rport=9)
+    assert_owner(row, owner)
+    assert (row["tx_bytes"], row["rx_bytes"]) == (0, 0), row
+    run.stop()

@@ -165,6 +165,40 @@ Test(flow_table, owner_found_by_walk_applies_to_flow_seen_later)
 	cr_assert_eq(find(5)->identity->id.tgid, 77, "the first owner found wins");
 }
 
+Test(flow_table, owner_walk_gives_existing_peer_flows_their_socket_owner)
+{
+	struct flow_key peer = { .cookie = 6, .peer_port = 53, .peer_family = TCPTOP_AF_INET };
+	struct flow_key other = { .cookie = 7, .peer_port = 53, .peer_family = TCPTOP_AF_INET };
+	struct flow_value v = tcp_value(0, 0, 0, "");
+	char comm[TCPTOP_COMM_LEN] = "resolver";
+
+	flow_table_merge(table, &peer, &v, 1);
+	flow_table_merge(table, &other, &v, 1);
+	flow_table_begin_owner_walk(table);
+	flow_table_set_owner(table, 6, 55, comm);
+	cr_assert_eq(find(6)->identity->id.tgid, 0, "a peer flow is not found by its cookie");
+	flow_table_end_owner_walk(table);
+	cr_assert_eq(find(6)->identity->id.tgid, 55);
+	cr_assert_str_eq(find(6)->identity->id.comm, "resolver");
+	cr_assert_eq(find(7)->identity->id.tgid, 0, "no owner found for this socket");
+}
+
+Test(flow_table, each_owner_walk_replaces_the_last_ones_owners)
+{
+	struct flow_key key = { .cookie = 8, .peer_port = 53, .peer_family = TCPTOP_AF_INET };
+	struct flow_value v = tcp_value(1, 0, 0, "");
+	char old[TCPTOP_COMM_LEN] = "old", new[TCPTOP_COMM_LEN] = "new";
+
+	flow_table_begin_owner_walk(table);
+	flow_table_set_owner(table, 8, 70, old);
+	flow_table_end_owner_walk(table);
+	flow_table_begin_owner_walk(table);
+	flow_table_set_owner(table, 8, 71, new);
+	flow_table_end_owner_walk(table);
+	flow_table_merge(table, &key, &v, 1);
+	cr_assert_eq(find(8)->identity->id.tgid, 71, "the latest walk's holder");
+}
+
 Test(flow_table, sweep_removes_closed_flows_once_shown)
 {
 	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
