@@ -49,8 +49,11 @@ extern const struct ebpf_hook_set ebpf_hooks_modern;
 extern const struct ebpf_hook_set ebpf_hooks_compat;
 
 /* TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a comma-separated list) makes that
- * part fail to load for real, to test the fallbacks: one of its programs is pointed at a
- * kernel function that does not exist, as on a kernel that lacks it. */
+ * part fail to load for real, to test the fallbacks: ebpf_hooks_break_program makes one
+ * of its programs look for an attach target the kernel does not have, so the load fails
+ * as on a kernel that lacks the hook. */
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
+struct bpf_program;
+void ebpf_hooks_break_program(struct bpf_program *prog);
 
 #endif

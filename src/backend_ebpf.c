@@ -59,6 +59,16 @@ bool ebpf_hooks_broken_on_purpose(const char *set_name)
 	return false;
 }
 
+/* An iterator's target looked up as a raw tracepoint, anything else's as an iterator:
+ * "btf_trace_tcp" or "bpf_iter_sock_send_length", which no kernel has. (Not
+ * bpf_program__set_attach_target: libbpf 1.1 leaks the kernel BTF when that fails.) */
+void ebpf_hooks_break_program(struct bpf_program *prog)
+{
+	bool iter = bpf_program__expected_attach_type(prog) == BPF_TRACE_ITER;
+
+	bpf_program__set_expected_attach_type(prog, iter ? BPF_TRACE_RAW_TP : BPF_TRACE_ITER);
+}
+
 static void ebpf_free(struct ebpf_state *st)
 {
 	ring_buffer__free(st->ring);

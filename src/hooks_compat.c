@@ -30,13 +30,10 @@ static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
 		return -errno;
 	h->skel = skel;
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
-	/* As on a kernel without these hooks: libbpf finds no such target. */
 	if (!err && ebpf_hooks_broken_on_purpose("compat"))
-		err = bpf_program__set_attach_target(skel->progs.compat_state, 0,
-						     "tcptop_broken_on_purpose");
+		ebpf_hooks_break_program(skel->progs.compat_state);
 	if (!err && owner_iter && ebpf_hooks_broken_on_purpose("iterators"))
-		err = bpf_program__set_attach_target(skel->progs.compat_walk_owners, 0,
-						     "tcptop_broken_on_purpose");
+		ebpf_hooks_break_program(skel->progs.compat_walk_owners);
 	if (!err && !owner_iter)
 		err = bpf_program__set_autoload(skel->progs.compat_walk_owners, false);
 	if (!err)

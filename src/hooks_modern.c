@@ -32,13 +32,8 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	if (err)
 		return err;
 	modern_set_sock_addr_autoload(skel, sock_addr);
-	/* As on a kernel without the tracepoint: libbpf finds no such target. */
-	if (ebpf_hooks_broken_on_purpose("modern")) {
-		err = bpf_program__set_attach_target(skel->progs.tcptop_send, 0,
-						     "tcptop_broken_on_purpose");
-		if (err)
-			return err;
-	}
+	if (ebpf_hooks_broken_on_purpose("modern"))
+		ebpf_hooks_break_program(skel->progs.tcptop_send);
 	return tcptop_bpf__load(skel);
 }
 
