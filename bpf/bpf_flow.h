@@ -141,6 +141,30 @@ static __always_inline __u32 flow_ifindex(const struct sock *sk)
 	return sk->sk_rx_dst_ifindex;
 }
 
+/* The address a cgroup connect/sendmsg/recvmsg hook sees, as a flow key's peer: the port
+ * in host order, a v4-mapped IPv6 address as IPv4 (all four words of addr written).
+ * Returns its family. v6 must be a constant: a *4 hook may not read user_ip6. */
+static __always_inline __u8 flow_sock_addr_peer(const struct bpf_sock_addr *ctx, bool v6,
+						__u32 *addr, __u16 *port)
+{
+	*port = bpf_ntohs((__u16)ctx->user_port);
+	if (!v6) {
+		addr[0] = ctx->user_ip4;
+		addr[1] = 0;
+		addr[2] = 0;
+		addr[3] = 0;
+		return TCPTOP_AF_INET;
+	}
+	addr[0] = ctx->user_ip6[0];
+	addr[1] = ctx->user_ip6[1];
+	addr[2] = ctx->user_ip6[2];
+	addr[3] = ctx->user_ip6[3];
+	if (!flow_addr_is_v4mapped(addr))
+		return TCPTOP_AF_INET6;
+	flow_addr_to_v4(addr);
+	return TCPTOP_AF_INET;
+}
+
 /* iter/task_file: the TCP or UDP socket behind this file, with r telling who holds it
  * (cookie left 0); NULL for other files. Threads share their leader's files, so only
  * the leader's are looked at: each file once. */

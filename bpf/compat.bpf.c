@@ -110,7 +110,6 @@ static __always_inline int compat_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 	struct sock_owner *o;
 	struct flow_value *v;
 	struct flow_key key;
-	__u32 *peer = (__u32 *)key.peer_addr;
 
 	if (!sk || !compat_followed(sk))
 		return 1;
@@ -124,20 +123,7 @@ static __always_inline int compat_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 		return 1;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = bpf_get_socket_cookie(ctx);
-	key.peer_port = bpf_ntohs((__u16)ctx->user_port);
-	key.peer_family = TCPTOP_AF_INET;
-	if (v6) {
-		peer[0] = ctx->user_ip6[0];
-		peer[1] = ctx->user_ip6[1];
-		peer[2] = ctx->user_ip6[2];
-		peer[3] = ctx->user_ip6[3];
-		if (flow_addr_is_v4mapped(peer))
-			flow_addr_to_v4(peer);
-		else
-			key.peer_family = TCPTOP_AF_INET6;
-	} else {
-		peer[0] = ctx->user_ip4;
-	}
+	key.peer_family = flow_sock_addr_peer(ctx, v6, (__u32 *)key.peer_addr, &key.peer_port);
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (v && v->id.tgid != o->tgid)
 		compat_apply_owner(&v->id, o);

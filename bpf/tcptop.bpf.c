@@ -381,24 +381,7 @@ static __always_inline int flow_stash_peer(struct bpf_sock_addr *ctx, bool v6)
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!stash)
 		return 1;
-	stash->port = bpf_ntohs((__u16)ctx->user_port);
-	if (v6) {
-		stash->addr[0] = ctx->user_ip6[0];
-		stash->addr[1] = ctx->user_ip6[1];
-		stash->addr[2] = ctx->user_ip6[2];
-		stash->addr[3] = ctx->user_ip6[3];
-		stash->family = TCPTOP_AF_INET6;
-		if (flow_addr_is_v4mapped(stash->addr)) {
-			flow_addr_to_v4(stash->addr);
-			stash->family = TCPTOP_AF_INET;
-		}
-	} else {
-		stash->addr[0] = ctx->user_ip4;
-		stash->addr[1] = 0;
-		stash->addr[2] = 0;
-		stash->addr[3] = 0;
-		stash->family = TCPTOP_AF_INET;
-	}
+	stash->family = flow_sock_addr_peer(ctx, v6, stash->addr, &stash->port);
 	stash->cookie = flow_stash_cookie(ctx);
 	return 1;
 }
