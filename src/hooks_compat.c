@@ -112,12 +112,14 @@ static int compat_attach(struct ebpf_hooks *h)
 	if (!err)
 		err = compat_link(skel->progs.compat_recvmsg6, &skel->links.compat_recvmsg6, fd);
 	if (!err && h->owner_iter) {
-		err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
-		if (err)
+		int walk_err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
+
+		if (walk_err)
 			report_verbose("cannot record the owners of the sockets open before start "
-				       "(%s); they show once found", strerror(-err));
-		err = compat_link(skel->progs.compat_state, &skel->links.compat_state, -1);
+				       "(%s); they show once found", strerror(-walk_err));
 	}
+	if (!err)
+		err = compat_link(skel->progs.compat_state, &skel->links.compat_state, -1);
 	if (!err)
 		err = compat_link(skel->progs.compat_egress, &skel->links.compat_egress, fd);
 	if (!err)

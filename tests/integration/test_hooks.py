@@ -261,6 +261,11 @@ def test_without_iterators_the_walk_uses_sock_diag_and_proc(broken, hooks, agent
         assert (cli["tx_bytes"], cli["rx_bytes"]) == (5_000, 7_000), cli
         assert (srv["tx_bytes"], srv["rx_bytes"]) == (7_000, 5_000), srv
         assert_owner(srv, server)
+        client.call("close", sid=pair.client_sid)
+        server.call("close", sid=pair.server_sid)
+        _, closed = run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port,
+                                 state="CLOSE")
+        assert (closed["tx_bytes"], closed["rx_bytes"]) == (5_000, 7_000), closed
         run.stop()
     finally:
         run.kill()
