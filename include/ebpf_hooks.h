@@ -55,5 +55,9 @@ extern const struct ebpf_hook_set ebpf_hooks_compat;
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
 struct bpf_program;
 void ebpf_hooks_break_program(struct bpf_program *prog);
+/* Attaches prog to the cgroup cgroup_fd, or where its section says when cgroup_fd < 0;
+ * 0 or -errno. */
+struct bpf_link;
+int ebpf_hooks_attach(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd);
 
 #endif

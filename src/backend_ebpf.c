@@ -69,6 +69,13 @@ void ebpf_hooks_break_program(struct bpf_program *prog)
 	bpf_program__set_expected_attach_type(prog, iter ? BPF_TRACE_RAW_TP : BPF_TRACE_ITER);
 }
 
+int ebpf_hooks_attach(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd)
+{
+	*link = cgroup_fd >= 0 ? bpf_program__attach_cgroup(prog, cgroup_fd)
+			       : bpf_program__attach(prog);
+	return *link ? 0 : -errno;
+}
+
 static void ebpf_free(struct ebpf_state *st)
 {
 	ring_buffer__free(st->ring);

@@ -11,6 +11,10 @@
 #include "report.h"
 #include "compat.skel.h"
 
+/* A program of this skeleton (skel in scope) to its cgroup, or where its section says. */
+#define COMPAT_ATTACH(prog, cgroup_fd) \
+	ebpf_hooks_attach(skel->progs.prog, &skel->links.prog, cgroup_fd)
+
 /* Accepted sockets take their listener's owner (socket storage is cloned); those whose
  * listener had none, and sockets older than tcptop, get theirs from a walk of all socket
  * files. */
@@ -81,13 +85,6 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	return 0;
 }
 
-static int compat_link(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd)
-{
-	*link = cgroup_fd >= 0 ? bpf_program__attach_cgroup(prog, cgroup_fd)
-			       : bpf_program__attach(prog);
-	return *link ? 0 : -errno;
-}
-
 static int compat_attach(struct ebpf_hooks *h)
 {
 	struct compat_bpf *skel = h->skel;
@@ -98,19 +95,19 @@ static int compat_attach(struct ebpf_hooks *h)
 	 * holders of the sockets that are older, so that every flow the packet hooks meet
 	 * can take its owner at first sight. The state hook before the packet hooks, so
 	 * that new connections start from zero. */
-	err = compat_link(skel->progs.compat_sock_create, &skel->links.compat_sock_create, fd);
+	err = COMPAT_ATTACH(compat_sock_create, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_connect4, &skel->links.compat_connect4, fd);
+		err = COMPAT_ATTACH(compat_connect4, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_connect6, &skel->links.compat_connect6, fd);
+		err = COMPAT_ATTACH(compat_connect6, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_sendmsg4, &skel->links.compat_sendmsg4, fd);
+		err = COMPAT_ATTACH(compat_sendmsg4, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_sendmsg6, &skel->links.compat_sendmsg6, fd);
+		err = COMPAT_ATTACH(compat_sendmsg6, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_recvmsg4, &skel->links.compat_recvmsg4, fd);
+		err = COMPAT_ATTACH(compat_recvmsg4, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_recvmsg6, &skel->links.compat_recvmsg6, fd);
+		err = COMPAT_ATTACH(compat_recvmsg6, fd);
 	if (!err && h->owner_iter) {
 		int walk_err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
 
@@ -119,11 +116,11 @@ static int compat_attach(struct ebpf_hooks *h)
 				       "(%s); they show once found", strerror(-walk_err));
 	}
 	if (!err)
-		err = compat_link(skel->progs.compat_state, &skel->links.compat_state, -1);
+		err = COMPAT_ATTACH(compat_state, -1);
 	if (!err)
-		err = compat_link(skel->progs.compat_egress, &skel->links.compat_egress, fd);
+		err = COMPAT_ATTACH(compat_egress, fd);
 	if (!err)
-		err = compat_link(skel->progs.compat_ingress, &skel->links.compat_ingress, fd);
+		err = COMPAT_ATTACH(compat_ingress, fd);
 	if (err)
 		snprintf(h->refused, sizeof(h->refused), "cannot attach its programs to %s (%s)",
 			 h->cgroup->path, strerror(-err));

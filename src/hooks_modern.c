@@ -12,6 +12,10 @@
 #include "report.h"
 #include "tcptop.skel.h"
 
+/* A program of this skeleton (skel in scope) to its cgroup, or where its section says. */
+#define MODERN_ATTACH(prog, cgroup_fd) \
+	ebpf_hooks_attach(skel->progs.prog, &skel->links.prog, cgroup_fd)
+
 static void modern_set_sock_addr_autoload(struct tcptop_bpf *skel, bool on)
 {
 	bpf_program__set_autoload(skel->progs.tcptop_sendmsg4, on);
@@ -107,27 +111,16 @@ static void modern_describe(struct ebpf_hooks *h)
 			 "counted per socket, not per peer)", base, h->refused);
 }
 
-static int modern_attach_link(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd)
-{
-	*link = cgroup_fd >= 0 ? bpf_program__attach_cgroup(prog, cgroup_fd)
-			       : bpf_program__attach(prog);
-	return *link ? 0 : -errno;
-}
-
 static int modern_attach_sock_addr(struct tcptop_bpf *skel, int fd)
 {
-	int err = modern_attach_link(skel->progs.tcptop_sendmsg4, &skel->links.tcptop_sendmsg4,
-				     fd);
+	int err = MODERN_ATTACH(tcptop_sendmsg4, fd);
 
 	if (!err)
-		err = modern_attach_link(skel->progs.tcptop_sendmsg6,
-					 &skel->links.tcptop_sendmsg6, fd);
+		err = MODERN_ATTACH(tcptop_sendmsg6, fd);
 	if (!err)
-		err = modern_attach_link(skel->progs.tcptop_recvmsg4,
-					 &skel->links.tcptop_recvmsg4, fd);
+		err = MODERN_ATTACH(tcptop_recvmsg4, fd);
 	if (!err)
-		err = modern_attach_link(skel->progs.tcptop_recvmsg6,
-					 &skel->links.tcptop_recvmsg6, fd);
+		err = MODERN_ATTACH(tcptop_recvmsg6, fd);
 	return err;
 }
 
@@ -144,12 +137,12 @@ static void modern_detach_sock_addr(struct tcptop_bpf *skel)
 static int modern_attach(struct ebpf_hooks *h)
 {
 	struct tcptop_bpf *skel = h->skel;
-	int err = modern_attach_link(skel->progs.tcptop_send, &skel->links.tcptop_send, -1);
+	int err = MODERN_ATTACH(tcptop_send, -1);
 
 	if (!err)
-		err = modern_attach_link(skel->progs.tcptop_recv, &skel->links.tcptop_recv, -1);
+		err = MODERN_ATTACH(tcptop_recv, -1);
 	if (!err)
-		err = modern_attach_link(skel->progs.tcptop_state, &skel->links.tcptop_state, -1);
+		err = MODERN_ATTACH(tcptop_state, -1);
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "cannot attach the tracepoints: %s",
 			 strerror(-err));
