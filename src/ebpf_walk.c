@@ -144,10 +144,7 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
 		return err;
 	}
 	report_verbose("start-up walk: sock_diag and /proc (the BPF iterators did not load)");
-	flow_table_begin_owner_walk(table);
-	err = procfs_walk_run(table, flows_fd, now_ns);
-	flow_table_end_owner_walk(table);
-	return err;
+	return procfs_walk_run(table, flows_fd, now_ns);
 }
 
 int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)

@@ -131,15 +131,8 @@ static void compat_walk_owners(struct ebpf_hooks *h, struct flow_table *table,
 			       uint64_t now_ns)
 {
 	struct compat_bpf *skel = h->skel;
-	int err;
-
-	if (h->owner_iter) {
-		err = ebpf_walk_owners(table, skel->progs.compat_walk_owners);
-	} else {
-		flow_table_begin_owner_walk(table);
-		err = procfs_walk_owners(table);
-		flow_table_end_owner_walk(table);
-	}
+	int err = h->owner_iter ? ebpf_walk_owners(table, skel->progs.compat_walk_owners)
+				: procfs_walk_owners(table);
 	h->last_owner_walk_ns = now_ns;
 	if (err)
 		report_verbose("cannot walk the processes' sockets for their owners (%s)",

@@ -239,8 +239,11 @@ static int procfs_walk(struct flow_table *table, int flows_fd, uint64_t now_ns,
 	int err = sock_diag_each(procfs_socket, &w);
 
 	w.table = table;
-	if (!err && !w.err)
+	if (!err && !w.err) {
+		flow_table_begin_owner_walk(table);
 		procfs_owners(&w);
+		flow_table_end_owner_walk(table);
+	}
 	free(w.sockets);
 	return err ? err : w.err;
 }
