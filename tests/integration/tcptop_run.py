@@ -358,6 +358,15 @@ def assert_within(row, column, expected, rel=0.01):
         "%s=%s, expected %s (within %.0f%%) in row %r" % (column, value, expected, rel * 100, row)
 
 
+def running_tcptop(tcptop, agent, interval="250ms"):
+    """tcptop (the fixture), returned once it shows a marker listener of agent (so its
+    hooks are live)."""
+    marker = agent.call("tcp_listen", family=4)
+    run = tcptop("-d", interval)
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+    return run
+
+
 def assert_owner(row, agent):
     assert row["pid"] == agent.pid and row["comm"] == agent.comm, \
         "row owned by pid=%r comm=%r, expected pid=%d comm=%r: %r" % (

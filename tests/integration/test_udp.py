@@ -4,19 +4,11 @@ import time
 
 import pytest
 
-from tcptop_run import TEST_HOOKS, assert_owner
+from tcptop_run import TEST_HOOKS, assert_owner, running_tcptop
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
 # A second local address, so two peers differ by address as well as port.
 SECOND = {4: "127.0.0.2", 6: "::1"}
-
-
-def running_tcptop(tcptop, agent, interval="250ms"):
-    """tcptop, returned once it shows a marker listener of agent (so its hooks are live)."""
-    marker = agent.call("tcp_listen", family=4)
-    run = tcptop("-d", interval)
-    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
-    return run
 
 
 def check_udp_row(row, agent):
