@@ -305,7 +305,6 @@ static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_
 	struct compat_tcp_header h;
 	struct flow_value *v;
 	struct flow_key key;
-
 	__u32 state = sk->state;
 
 	barrier_var(state);
@@ -401,6 +400,18 @@ static __always_inline void compat_udp_identity(struct flow_identity *id,
 	id->family = TCPTOP_AF_INET;
 }
 
+static __always_inline void compat_udp_count(struct flow_value *v, bool ingress,
+					     __u64 bytes, __u64 datagrams)
+{
+	if (ingress) {
+		__sync_fetch_and_add(&v->counters.rx_bytes, bytes);
+		__sync_fetch_and_add(&v->counters.rx_packets, datagrams);
+	} else {
+		__sync_fetch_and_add(&v->counters.tx_bytes, bytes);
+		__sync_fetch_and_add(&v->counters.tx_packets, datagrams);
+	}
+}
+
 static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct bpf_sock *sk,
 						 bool ingress)
 {
@@ -420,13 +431,7 @@ static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct b
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (v) {
 		compat_adopt_owner(v, sk);
-		if (ingress) {
-			__sync_fetch_and_add(&v->counters.rx_bytes, p.payload);
-			__sync_fetch_and_add(&v->counters.rx_packets, segs);
-		} else {
-			__sync_fetch_and_add(&v->counters.tx_bytes, p.payload);
-			__sync_fetch_and_add(&v->counters.tx_packets, segs);
-		}
+		compat_udp_count(v, ingress, p.payload, segs);
 		return;
 	}
 	__builtin_memset(&nv, 0, sizeof(nv));
@@ -447,13 +452,7 @@ static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct b
 		__sync_fetch_and_add(&flows_dropped, 1);
 		return;
 	}
-	if (ingress) {
-		__sync_fetch_and_add(&v->counters.rx_bytes, p.payload);
-		__sync_fetch_and_add(&v->counters.rx_packets, segs);
-	} else {
-		__sync_fetch_and_add(&v->counters.tx_bytes, p.payload);
-		__sync_fetch_and_add(&v->counters.tx_packets, segs);
-	}
+	compat_udp_count(v, ingress, p.payload, segs);
 }
 
 /* ------------------------------------------------------------------ packets */
