@@ -134,10 +134,8 @@ static int ebpf_choose_set(struct ebpf_state *st, const struct options *opt)
 			     st->hooks.refused);
 		return -1;
 	}
-	if (ebpf_try_set(st, &ebpf_hooks_modern, opt) == 0) {
-		snprintf(st->describe, sizeof(st->describe), "%s", st->hooks.describe);
+	if (ebpf_try_set(st, &ebpf_hooks_modern, opt) == 0)
 		return 0;
-	}
 	if (opt->hooks == HOOKS_MODERN) {
 		report_error("--hooks modern: the modern hook set cannot be used: %s",
 			     st->hooks.refused);
