@@ -9,9 +9,6 @@
 #define FLOW_SOCK_DGRAM 2
 #define FLOW_IPPROTO_UDPLITE 136
 #define FLOW_MSG_PEEK 2
-#define FLOW_TCP_SYN_SENT 2
-#define FLOW_TCP_TIME_WAIT 6
-#define FLOW_TCP_NEW_SYN_RECV 12
 
 /* One entry per TCP socket or per (UDP socket, peer). max_entries is set from --max-flows
  * before load; the walk object reuses the hooks object's map through its fd. */

@@ -534,12 +534,12 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	compat_sample_sk(&s, sk, newstate);
 	compat_tcp_bases(&v.counters, &s);
 	/* An active open's SYN will be counted in bytes_acked once the peer answers. */
-	if (newstate == FLOW_TCP_SYN_SENT)
+	if (newstate == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.state = newstate;
 	/* listen() and connect() are the transitions made by the owner itself. */
 	if (oldstate == TCPTOP_TCP_CLOSE &&
-	    (newstate == TCPTOP_TCP_LISTEN || newstate == FLOW_TCP_SYN_SENT)) {
+	    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT)) {
 		compat_owner_current(&owner);
 		compat_apply_owner(&v.id, &owner);
 	}

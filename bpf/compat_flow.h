@@ -12,13 +12,6 @@
 /* An ACK claiming more than this is not believed before TCP has checked it. */
 #define COMPAT_MAX_ACK_ADVANCE (1U << 30)
 
-/* Kernel TCP states not in tcptop_shared.h. */
-#define COMPAT_TCP_FIN_WAIT1 4
-#define COMPAT_TCP_FIN_WAIT2 5
-#define COMPAT_TCP_CLOSE_WAIT 8
-#define COMPAT_TCP_LAST_ACK 9
-#define COMPAT_TCP_CLOSING 11
-
 /* Sequence-space comparisons (wrap-safe), as the kernel's before()/after(). */
 static __always_inline bool compat_seq_after(__u32 a, __u32 b)
 {
@@ -28,15 +21,15 @@ static __always_inline bool compat_seq_after(__u32 a, __u32 b)
 /* The socket has sent its FIN (it is in one of the states only a local close leads to). */
 static __always_inline bool compat_fin_sent(__u32 state)
 {
-	return state == COMPAT_TCP_FIN_WAIT1 || state == COMPAT_TCP_FIN_WAIT2 ||
-	       state == COMPAT_TCP_CLOSING || state == COMPAT_TCP_LAST_ACK;
+	return state == TCPTOP_TCP_FIN_WAIT1 || state == TCPTOP_TCP_FIN_WAIT2 ||
+	       state == TCPTOP_TCP_CLOSING || state == TCPTOP_TCP_LAST_ACK;
 }
 
 /* The socket has taken the peer's FIN in (states only a received FIN leads to). */
 static __always_inline bool compat_fin_received(__u32 state)
 {
-	return state == COMPAT_TCP_CLOSE_WAIT || state == COMPAT_TCP_LAST_ACK ||
-	       state == COMPAT_TCP_CLOSING;
+	return state == TCPTOP_TCP_CLOSE_WAIT || state == TCPTOP_TCP_LAST_ACK ||
+	       state == TCPTOP_TCP_CLOSING;
 }
 
 /* The socket's counters as they will be once the packet in hand is processed, in

@@ -311,7 +311,7 @@ static __always_inline long flow_state_first_sight(const struct flow_key *key,
 	/* Mostly softirq, where the current task is unrelated; listen() and connect() are
 	 * the transitions made by the owner itself. */
 	if (oldstate == TCPTOP_TCP_CLOSE &&
-	    (newstate == TCPTOP_TCP_LISTEN || newstate == FLOW_TCP_SYN_SENT))
+	    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT))
 		flow_set_owner(&v.id, bpf_get_current_task_btf());
 	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
 	if (err && err != -FLOW_EEXIST)

@@ -52,7 +52,7 @@ static __always_inline void walk_seed_tcp(const struct walk_socket_record *r,
 	v.counters.tx_bytes_base = tx;
 	v.counters.rx_bytes_base = rx;
 	/* An active open's SYN is counted in bytes_acked once the peer answers. */
-	if (r->state == FLOW_TCP_SYN_SENT)
+	if (r->state == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.segs_out_base = BPF_CORE_READ(tp, segs_out);
 	v.counters.segs_in_base = BPF_CORE_READ(tp, segs_in);
@@ -87,12 +87,12 @@ int walk_tcp(struct bpf_iter__tcp *ctx)
 		return 0;
 	state = skc->skc_state;
 	/* A request socket becomes a new socket, with its own cookie, when it completes. */
-	if (state == FLOW_TCP_NEW_SYN_RECV)
+	if (state == TCPTOP_TCP_NEW_SYN_RECV)
 		return 0;
 	walk_fill(&r, skc, TCPTOP_PROTO_TCP);
 	r.state = state;
 	/* A TIME_WAIT socket is a bare sock_common: nothing beyond it may be read. */
-	if (state != FLOW_TCP_TIME_WAIT) {
+	if (state != TCPTOP_TCP_TIME_WAIT) {
 		sk = (const struct sock *)skc;
 		if (!r.id.ifindex)
 			r.id.ifindex = walk_ifindex(sk);

@@ -19,8 +19,16 @@
 /* Kernel TCP states (include/net/tcp_states.h); UDP rows carry TCPTOP_STATE_NONE. */
 #define TCPTOP_STATE_NONE 0
 #define TCPTOP_TCP_ESTABLISHED 1
+#define TCPTOP_TCP_SYN_SENT 2
+#define TCPTOP_TCP_FIN_WAIT1 4
+#define TCPTOP_TCP_FIN_WAIT2 5
+#define TCPTOP_TCP_TIME_WAIT 6
 #define TCPTOP_TCP_CLOSE 7
+#define TCPTOP_TCP_CLOSE_WAIT 8
+#define TCPTOP_TCP_LAST_ACK 9
 #define TCPTOP_TCP_LISTEN 10
+#define TCPTOP_TCP_CLOSING 11
+#define TCPTOP_TCP_NEW_SYN_RECV 12
 #define TCPTOP_TCP_MAX_STATES 14
 
 /* A flow is one TCP socket, or one (UDP socket, remote peer) pair. TCP keys and the

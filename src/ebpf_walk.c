@@ -13,7 +13,6 @@
 #include "report.h"
 #include "walk.skel.h"
 
-#define WALK_TCP_TIME_WAIT 6
 #define WALK_READ_BYTES (64 * 1024)
 
 struct walk_reader {
@@ -77,7 +76,7 @@ void ebpf_walk_merge_socket(struct flow_table *table, const struct walk_socket_r
 	}
 	/* A TIME_WAIT socket is a finished connection that no hook reports on again: it is
 	 * shown once, as closed, instead of staying in the table for good. */
-	if (r->id.proto == TCPTOP_PROTO_TCP && r->state == WALK_TCP_TIME_WAIT)
+	if (r->id.proto == TCPTOP_PROTO_TCP && r->state == TCPTOP_TCP_TIME_WAIT)
 		flow_table_close(table, &key, &value, now_ns);
 	else
 		flow_table_merge(table, &key, &value, now_ns);

@@ -18,15 +18,6 @@
 #include "procfs_walk.h"
 #include "sock_diag.h"
 
-#define PROCFS_TCP_CLOSE_WAIT 8
-#define PROCFS_TCP_LAST_ACK 9
-#define PROCFS_TCP_CLOSING 11
-#define PROCFS_TCP_FIN_WAIT1 4
-#define PROCFS_TCP_FIN_WAIT2 5
-#define PROCFS_TCP_NEW_SYN_RECV 12
-#define PROCFS_TCP_TIME_WAIT 6
-#define PROCFS_TCP_SYN_SENT 2
-
 struct inode_cookie {
 	uint64_t inode;
 	uint64_t cookie;
@@ -103,16 +94,16 @@ static void procfs_tcp_bases(struct flow_counters *c, const struct tcp_info *inf
 			     uint8_t state)
 {
 	uint64_t acked = info->tcpi_bytes_acked, received = info->tcpi_bytes_received;
-	bool fin_sent = state == PROCFS_TCP_FIN_WAIT1 || state == PROCFS_TCP_FIN_WAIT2 ||
-			state == PROCFS_TCP_CLOSING || state == PROCFS_TCP_LAST_ACK;
-	bool fin_received = state == PROCFS_TCP_CLOSE_WAIT || state == PROCFS_TCP_LAST_ACK ||
-			    state == PROCFS_TCP_CLOSING;
+	bool fin_sent = state == TCPTOP_TCP_FIN_WAIT1 || state == TCPTOP_TCP_FIN_WAIT2 ||
+			state == TCPTOP_TCP_CLOSING || state == TCPTOP_TCP_LAST_ACK;
+	bool fin_received = state == TCPTOP_TCP_CLOSE_WAIT || state == TCPTOP_TCP_LAST_ACK ||
+			    state == TCPTOP_TCP_CLOSING;
 
 	if (fin_sent && !info->tcpi_unacked && acked)
 		acked--;
 	if (fin_received && received)
 		received--;
-	c->tx_bytes_base = acked + (state == PROCFS_TCP_SYN_SENT);
+	c->tx_bytes_base = acked + (state == TCPTOP_TCP_SYN_SENT);
 	c->rx_bytes_base = received;
 	c->segs_out_base = info->tcpi_segs_out;
 	c->segs_in_base = info->tcpi_segs_in;
@@ -129,7 +120,7 @@ static void procfs_socket(const struct sock_diag_entry *e, void *ctx)
 	struct flow_value seed;
 
 	procfs_remember_inode(w, m->idiag_inode, e->cookie);
-	if (!w->table || (e->proto == TCPTOP_PROTO_TCP && m->idiag_state == PROCFS_TCP_NEW_SYN_RECV))
+	if (!w->table || (e->proto == TCPTOP_PROTO_TCP && m->idiag_state == TCPTOP_TCP_NEW_SYN_RECV))
 		return;
 	memset(&r, 0, sizeof(r));
 	r.cookie = e->cookie;
@@ -140,7 +131,7 @@ static void procfs_socket(const struct sock_diag_entry *e, void *ctx)
 	r.state = e->proto == TCPTOP_PROTO_TCP ? m->idiag_state : TCPTOP_STATE_NONE;
 	ebpf_walk_merge_socket(w->table, &r, w->now_ns);
 	/* A live TCP socket is seeded into the flows map, so that its close is reported. */
-	if (e->proto != TCPTOP_PROTO_TCP || r.state == PROCFS_TCP_TIME_WAIT)
+	if (e->proto != TCPTOP_PROTO_TCP || r.state == TCPTOP_TCP_TIME_WAIT)
 		return;
 	memset(&seed, 0, sizeof(seed));
 	seed.id = r.id;
