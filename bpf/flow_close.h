@@ -17,26 +17,34 @@ struct {
 	__uint(max_entries, CLOSE_RING_BYTES);
 } close_events SEC(".maps");
 
-/* The final record goes through the ring; the map entry goes only once it is safely there.
- * No wake-up per record (~10 us each): user space drains on its interval, and is woken
- * early only when the ring is half full. */
-static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
+/* The final record goes through the ring; false when the ring is full (counted). No
+ * wake-up per record (~10 us each): user space drains on its interval, and is woken early
+ * only when the ring is half full. */
+static __always_inline bool flow_emit_record(const struct flow_key *key,
+					     const struct flow_value *v)
 {
-	struct flow_close_event *e;
+	struct flow_record *e;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
 	if (!e) {
-		/* User space removes CLOSE entries it finds, so the counts still arrive. */
 		__sync_fetch_and_add(&close_events_lost, 1);
-		return;
+		return false;
 	}
 	e->key = *key;
 	e->value = *v;
 	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
-	bpf_map_delete_elem(&flows, key);
+	return true;
+}
+
+/* A flows map entry's close: the entry goes only once its record is safely in the ring;
+ * user space removes CLOSE entries it finds, so the counts still arrive when it is full. */
+static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
+{
+	if (flow_emit_record(key, v))
+		bpf_map_delete_elem(&flows, key);
 }
 
 #endif

@@ -1,7 +1,8 @@
 /* The "modern" hook set (kernel >= 6.3): bytes and owners from the sock_send_length and
  * sock_recv_length tracepoints, TCP lifecycle from inet_sock_set_state, UDP peers of
- * unconnected sockets from the cgroup sendmsg/recvmsg hooks. Everything lands in the
- * flows map as cumulative counters; user space reads it whole on every interval. */
+ * unconnected sockets from the cgroup sendmsg/recvmsg hooks. Counters are cumulative:
+ * TCP connections in the slot array (tcp_slots.h), UDP flows in the flows map, which also
+ * holds the TCP sockets the start-up walk found until their first event moves them. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -10,6 +11,7 @@
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
 #include "flow_close.h"
+#include "tcp_slots.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -180,56 +182,37 @@ static __always_inline void flow_udp_forget_peer(__u64 cookie)
 		stash->cookie = 0;
 }
 
-static __always_inline void flow_add(struct flow_value *v, const struct sock *sk, __u8 proto,
-				     __u64 bytes, bool tx)
+static __always_inline void flow_udp_add(struct flow_value *v, __u64 bytes, bool tx)
 {
-	if (tx)
+	if (tx) {
 		__sync_fetch_and_add(&v->counters.tx_bytes, bytes);
-	else
+		__sync_fetch_and_add(&v->counters.tx_packets, 1);
+	} else {
 		__sync_fetch_and_add(&v->counters.rx_bytes, bytes);
-	if (proto == TCPTOP_PROTO_UDP) {
-		if (tx)
-			__sync_fetch_and_add(&v->counters.tx_packets, 1);
-		else
-			__sync_fetch_and_add(&v->counters.rx_packets, 1);
-		return;
+		__sync_fetch_and_add(&v->counters.rx_packets, 1);
 	}
-	/* State is inet_sock_set_state's alone: it sees every transition, and a store here
-	 * could put back a state read just before a concurrent one. */
-	flow_tcp_sample(&v->counters, sk);
 }
 
-/* Slow path, once per flow: the identity is read here and never again on the hot path. */
-static __always_inline void flow_first_sight(const struct flow_key *key, const struct sock *sk,
-					__u8 proto, const struct task_struct *task,
-					__u64 bytes, bool tx)
+/* Slow path, once per UDP flow: the identity is read here and never again. */
+static __always_inline void flow_udp_first_sight(const struct flow_key *key,
+						 const struct sock *sk,
+						 const struct task_struct *task, __u64 bytes, bool tx)
 {
 	struct flow_value v;
 	struct flow_value *found;
 	long err;
 
 	__builtin_memset(&v, 0, sizeof(v));
-	if (proto == TCPTOP_PROTO_TCP) {
-		/* A read that completes after the socket's close was reported: the flow is
-		 * over, and its entry would never be removed. */
-		if (sk->__sk_common.skc_state == TCPTOP_TCP_CLOSE)
-			return;
-		flow_read_tuple(&v.id, &sk->__sk_common);
-		flow_tcp_bases(&v.counters, sk);
-		v.counters.state = sk->__sk_common.skc_state;
-	} else {
-		flow_udp_identity(&v.id, sk, key);
-		if (tx)
-			v.counters.tx_packets = 1;
-		else
-			v.counters.rx_packets = 1;
-	}
-	flow_common_identity(&v.id, sk, proto);
+	flow_udp_identity(&v.id, sk, key);
+	flow_common_identity(&v.id, sk, TCPTOP_PROTO_UDP);
 	flow_set_owner(&v.id, task);
-	if (tx)
+	if (tx) {
+		v.counters.tx_packets = 1;
 		v.counters.tx_bytes = bytes;
-	else
+	} else {
+		v.counters.rx_packets = 1;
 		v.counters.rx_bytes = bytes;
+	}
 	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
 	if (!err)
 		return;
@@ -240,16 +223,124 @@ static __always_inline void flow_first_sight(const struct flow_key *key, const s
 	/* Another CPU inserted the flow first: count into its entry. */
 	found = bpf_map_lookup_elem(&flows, key);
 	if (found)
-		flow_add(found, sk, proto, bytes, tx);
+		flow_udp_add(found, bytes, tx);
+}
+
+/* A slot for a socket that has none, filled before the socket's storage points at it:
+ * from its flows map entry when the start-up walk put it there, else from the socket.
+ * NULL when there is no slot left (counted) or another CPU gave the socket one first. */
+static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 cookie,
+							 struct tcp_slot_ref *ref, __u8 state,
+							 const struct task_struct *owner,
+							 __u32 *slot_out)
+{
+	struct flow_value *seeded;
+	struct flow_record *r;
+	struct flow_key key;
+	long slot;
+	__u32 s;
+
+	if (!ref)
+		ref = bpf_sk_storage_get(&tcp_slot_of, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	/* A concurrent create makes ours fail; the winner's storage is there now. */
+	if (!ref)
+		ref = bpf_sk_storage_get(&tcp_slot_of, sk, 0, 0);
+	slot = ref ? tcp_slot_alloc() : -1;
+	if (slot < 0) {
+		__sync_fetch_and_add(&flows_dropped, 1);
+		return NULL;
+	}
+	s = slot;
+	r = bpf_map_lookup_elem(&tcp_slots, &s);
+	if (!r)
+		return NULL;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = cookie;
+	seeded = bpf_map_lookup_elem(&flows, &key);
+	if (seeded) {
+		r->value = *seeded;
+		bpf_map_delete_elem(&flows, &key);
+	} else {
+		__builtin_memset(&r->value, 0, sizeof(r->value));
+		flow_read_tuple(&r->value.id, &sk->__sk_common);
+		flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_TCP);
+		flow_tcp_bases(&r->value.counters, sk);
+	}
+	r->value.counters.state = state;
+	if (owner)
+		flow_set_owner(&r->value.id, owner);
+	/* The cookie last, by an atomic exchange (a full barrier): user space skips a slot
+	 * whose cookie is 0. */
+	key.cookie = 0;
+	r->key = key;
+	__sync_lock_test_and_set(&r->key.cookie, cookie);
+	if (__sync_val_compare_and_swap(&ref->slot_plus_one, TCP_SLOT_NONE, s + 1) !=
+	    TCP_SLOT_NONE) {
+		r->key.cookie = 0;
+		tcp_slot_free(s);
+		return NULL;
+	}
+	*slot_out = s;
+	return r;
+}
+
+/* The final record through the ring, and the slot back to the free queue; with the ring
+ * full the record stays, state CLOSE, for user space to close and free. */
+static __always_inline void tcp_slot_close(struct tcp_slot_ref *ref, struct flow_record *r,
+					   __u32 slot)
+{
+	ref->slot_plus_one = TCP_SLOT_CLOSED;
+	if (!flow_emit_record(&r->key, &r->value)) {
+		tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+		return;
+	}
+	r->key.cookie = 0;
+	tcp_slot_free(slot);
+}
+
+/* TCP send/recv: the socket's slot. The owner ("whoever used it last") is checked on the
+ * flow's first event of each interval, which the dirty word tells, not on every event:
+ * that saves a helper call per event. */
+static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 bytes, bool tx)
+{
+	struct tcp_slot_ref *ref;
+	struct flow_record *r;
+	__u64 *dirty;
+	__u32 slot = 0, tgid;
+
+	r = tcp_slot_find(sk, &ref, &slot);
+	if (!r) {
+		/* A read that completes after the socket's close was reported: the flow is
+		 * over, and a slot taken now would never be freed. */
+		if ((ref && ref->slot_plus_one == TCP_SLOT_CLOSED) ||
+		    sk->__sk_common.skc_state == TCPTOP_TCP_CLOSE)
+			return;
+		r = tcp_slot_take(sk, cookie, ref, sk->__sk_common.skc_state, NULL, &slot);
+		if (!r)
+			return;
+	}
+	/* The plain stores first: the atomic add orders them before the dirty word's load,
+	 * so a drain that clears the word after this load sees them. */
+	flow_tcp_sample(&r->value.counters, sk);
+	if (tx)
+		__sync_fetch_and_add(&r->value.counters.tx_bytes, bytes);
+	else
+		__sync_fetch_and_add(&r->value.counters.rx_bytes, bytes);
+	dirty = bpf_map_lookup_elem(&tcp_slot_dirty, &slot);
+	if (!dirty || *dirty == TCPTOP_SLOT_OWNED)
+		return;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (r->value.id.tgid != tgid)
+		flow_set_owner(&r->value.id, bpf_get_current_task_btf());
+	*dirty = TCPTOP_SLOT_OWNED;
 }
 
 static __always_inline int flow_account(struct sock *sk, int ret, int flags, bool tx)
 {
-	struct task_struct *task = NULL;
+	struct task_struct *task;
 	struct flow_value *v;
 	struct flow_key key;
 	__u8 proto = flow_proto(sk);
-	__u32 tgid;
 
 	if (!proto || (flags & FLOW_MSG_PEEK))
 		return 0;
@@ -260,26 +351,23 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 			flow_udp_forget_peer(key.cookie);
 		return 0;
 	}
-	/* Each helper call costs ~15-20 ns here (every return goes through the SRSO return
-	 * thunk): UDP needs the task for its stash anyway and reads tgid from it; TCP needs
-	 * only tgid, and fetches the task only when the owner changes. */
-	if (proto == TCPTOP_PROTO_UDP) {
-		task = bpf_get_current_task_btf();
-		flow_udp_peer(&key, sk, task);
-		tgid = task->tgid;
-	} else {
-		tgid = bpf_get_current_pid_tgid() >> 32;
-	}
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		flow_first_sight(&key, sk, proto, task ? task : bpf_get_current_task_btf(),
-				 ret, tx);
+	if (proto == TCPTOP_PROTO_TCP) {
+		tcp_account(sk, key.cookie, ret, tx);
 		return 0;
 	}
-	flow_add(v, sk, proto, ret, tx);
+	/* Each helper call costs ~15-20 ns here (every return goes through the SRSO return
+	 * thunk): the task, needed for the stash anyway, also gives the tgid. */
+	task = bpf_get_current_task_btf();
+	flow_udp_peer(&key, sk, task);
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (!v) {
+		flow_udp_first_sight(&key, sk, task, ret, tx);
+		return 0;
+	}
+	flow_udp_add(v, ret, tx);
 	/* A shared socket belongs to whoever used it last; the name is read only then. */
-	if (v->id.tgid != tgid)
-		flow_set_owner(&v->id, task ? task : bpf_get_current_task_btf());
+	if (v->id.tgid != task->tgid)
+		flow_set_owner(&v->id, task);
 	return 0;
 }
 
@@ -295,66 +383,62 @@ int BPF_PROG(tcptop_recv, struct sock *sk, int ret, int flags)
 	return flow_account(sk, ret, flags, false);
 }
 
-/* Returns the insert's result: -EEXIST when the flow is in the map already. */
-static __always_inline long flow_state_first_sight(const struct flow_key *key,
-						   const struct sock *sk, int oldstate,
-						   int newstate)
+/* A socket the hooks have not seen closes: only the start-up walk can have recorded it
+ * (in the flows map), and its record goes out from there. */
+static __always_inline void tcp_close_unseen(const struct sock *sk, const struct flow_key *key)
 {
-	struct flow_value v;
-	long err;
+	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 
-	__builtin_memset(&v, 0, sizeof(v));
-	flow_read_tuple(&v.id, &sk->__sk_common);
-	flow_common_identity(&v.id, sk, TCPTOP_PROTO_TCP);
-	flow_tcp_bases(&v.counters, sk);
-	v.counters.state = newstate;
-	/* Mostly softirq, where the current task is unrelated; listen() and connect() are
-	 * the transitions made by the owner itself. */
-	if (oldstate == TCPTOP_TCP_CLOSE &&
-	    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT))
-		flow_set_owner(&v.id, bpf_get_current_task_btf());
-	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
-	if (err && err != -FLOW_EEXIST)
-		__sync_fetch_and_add(&flows_dropped, 1);
-	return err;
+	if (!v)
+		return;
+	flow_tcp_sample(&v->counters, sk);
+	v->counters.state = TCPTOP_TCP_CLOSE;
+	flow_emit_close(key, v);
 }
 
 SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(tcptop_state, const struct sock *sk, int oldstate, int newstate)
+int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 {
-	struct flow_value *v;
+	const struct task_struct *owner = NULL;
+	struct tcp_slot_ref *ref;
+	struct flow_record *r;
 	struct flow_key key;
+	__u32 slot = 0;
 
 	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
 		return 0;
-	__builtin_memset(&key, 0, sizeof(key));
-	key.cookie = flow_cookie(&sk->__sk_common);
-	/* connect(), listen() and a passive open's new child (cloned from its listener)
-	 * start a flow: insert it without a lookup first, which would cost as much again. */
-	if (newstate != TCPTOP_TCP_CLOSE &&
-	    (oldstate == TCPTOP_TCP_CLOSE || oldstate == TCPTOP_TCP_LISTEN) &&
-	    flow_state_first_sight(&key, sk, oldstate, newstate) != -FLOW_EEXIST)
-		return 0;
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		/* A socket never seen that closes has nothing to report (user space only
-		 * knows sockets that are in the map: the start-up walk puts them there). */
-		if (newstate != TCPTOP_TCP_CLOSE)
-			flow_state_first_sight(&key, sk, oldstate, newstate);
+	r = tcp_slot_find(sk, &ref, &slot);
+	if (!r) {
+		if (ref && ref->slot_plus_one == TCP_SLOT_CLOSED)
+			return 0;
+		__builtin_memset(&key, 0, sizeof(key));
+		key.cookie = flow_cookie(&sk->__sk_common);
+		if (newstate == TCPTOP_TCP_CLOSE) {
+			tcp_close_unseen(sk, &key);
+			return 0;
+		}
+		/* Mostly softirq, where the current task is unrelated; listen() and connect()
+		 * are the transitions made by the owner itself. */
+		if (oldstate == TCPTOP_TCP_CLOSE &&
+		    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT))
+			owner = bpf_get_current_task_btf();
+		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner, &slot))
+			tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return 0;
 	}
-	flow_tcp_sample(&v->counters, sk);
+	flow_tcp_sample(&r->value.counters, sk);
 	/* sk_state still holds the old state while this tracepoint runs. */
-	v->counters.state = newstate;
+	r->value.counters.state = newstate;
 	if (newstate == TCPTOP_TCP_CLOSE) {
-		flow_emit_close(&key, v);
+		tcp_slot_close(ref, r, slot);
 		return 0;
 	}
 	/* connect() enters SYN_SENT before it picks the local port: complete the tuple. */
-	if (!v->id.lport && sk->__sk_common.skc_num)
-		flow_read_tuple(&v->id, &sk->__sk_common);
-	if (!v->id.ifindex)
-		v->id.ifindex = flow_ifindex_btf(sk);
+	if (!r->value.id.lport && sk->__sk_common.skc_num)
+		flow_read_tuple(&r->value.id, &sk->__sk_common);
+	if (!r->value.id.ifindex)
+		r->value.id.ifindex = flow_ifindex_btf(sk);
+	tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* The hook sets the eBPF backend can load. Each fills the same flows map and close ring
- * (include/tcptop_shared.h), so the backend drains them alike; they differ in which
- * kernel hooks produce the counts:
+ * (include/tcptop_shared.h), so the backend drains them alike (the modern set keeps its
+ * TCP connections in a slot array besides); they differ in which kernel hooks produce the
+ * counts:
  *   modern  tp_btf sock_send_length/sock_recv_length (kernel >= 6.3): application bytes
  *   compat  cgroup_skb + bpf_tcp_sock (kernels from 5.8): bytes acknowledged / arrived */
 #ifndef TCPTOP_EBPF_HOOKS_H
@@ -12,6 +13,7 @@
 #include "cgroup_mount.h"
 #include "flow_table.h"
 #include "options.h"
+#include "tcp_slots.h"
 #include "tcptop_shared.h"
 
 /* One loaded hook set, as the backend sees it. */
@@ -23,6 +25,8 @@ struct ebpf_hooks {
 	/* The object's own counters (bss), only ever incremented by the programs. */
 	const __u64 *flows_dropped;
 	const __u64 *close_events_lost;
+	/* The modern set's TCP connections; capacity 0 for sets that keep them in flows. */
+	struct tcp_slots tcp_slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
 	char describe[512];          /* the -v line: which set, on which hooks */
 	char refused[320];           /* why the set did not load or attach, for messages */

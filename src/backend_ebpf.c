@@ -155,7 +155,7 @@ static int ebpf_choose_set(struct ebpf_state *st, const struct options *opt)
 static int ebpf_on_close_record(void *ctx, void *data, size_t size)
 {
 	struct ebpf_state *st = ctx;
-	struct flow_close_event e;
+	struct flow_record e;
 
 	if (size < sizeof(e))
 		return 0;
@@ -289,6 +289,8 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 	st->unowned_since_ns = 0;
 	if (!err)
 		err = ebpf_drain_map(st);
+	if (!err)
+		tcp_slots_drain(&st->hooks.tcp_slots, table, now_ns);
 	if (err) {
 		report_error("cannot read the flows map: %s", strerror(-err));
 		return err;

@@ -33,8 +33,15 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 		return -errno;
 	h->skel = skel;
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.tcp_slots, opt->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.tcp_slot_dirty, opt->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.tcp_free_slots, opt->max_flows);
 	if (err)
 		return err;
+	skel->rodata->tcp_slot_count = opt->max_flows;
 	modern_set_sock_addr_autoload(skel, sock_addr);
 	if (ebpf_hooks_broken_on_purpose("modern"))
 		ebpf_hooks_break_program(skel->progs.tcptop_send);
@@ -43,6 +50,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 
 static void modern_unload(struct ebpf_hooks *h)
 {
+	tcp_slots_unmap(&h->tcp_slots);
 	tcptop_bpf__destroy(h->skel);
 	h->skel = NULL;
 }
@@ -178,6 +186,16 @@ static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 	if (err)
 		return err;
 	skel = h->skel;
+	err = tcp_slots_map(&h->tcp_slots, bpf_map__fd(skel->maps.tcp_slots),
+			    bpf_map__fd(skel->maps.tcp_slot_dirty),
+			    bpf_map__fd(skel->maps.tcp_free_slots), opt->max_flows,
+			    &skel->bss->tcp_slots_used);
+	if (err) {
+		snprintf(h->refused, sizeof(h->refused), "cannot map the TCP slot array: %s",
+			 strerror(-err));
+		modern_unload(h);
+		return err;
+	}
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;

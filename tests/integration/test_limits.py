@@ -1,9 +1,18 @@
-"""Limits: a flow map too small for the host's flows says so on stderr and goes on."""
+"""Limits: a flow map too small for the host's flows says so on stderr and goes on; closed
+connections make room."""
 
 import subprocess
 import time
 
 from tcptop_run import assert_owner
+from traffic import TcpPair
+
+
+def flows_room(extra):
+    """A --max-flows value with room for what the host has now plus extra of ours."""
+    host_sockets = len(subprocess.run(["ss", "-tuanH"], capture_output=True, text=True,
+                                      check=True).stdout.splitlines())
+    return max(64, host_sockets + extra)
 
 
 def test_full_flow_map_is_reported_once_on_stderr_and_tracked_flows_stay_exact(tcptop, agents):
@@ -11,9 +20,7 @@ def test_full_flow_map_is_reported_once_on_stderr_and_tracked_flows_stay_exact(t
     marker = sender.call("tcp_listen", family=4)
     sock = sender.call("udp_socket", family=4, host="127.0.0.1")
     # Room for what the host has now plus some of ours, never all of ours: the map fills.
-    host_sockets = len(subprocess.run(["ss", "-tuanH"], capture_output=True, text=True,
-                                      check=True).stdout.splitlines())
-    max_flows = max(64, host_sockets + 64)
+    max_flows = flows_room(64)
     peers = max_flows + 100
     run = tcptop("-d", "250ms", "--max-flows", str(max_flows))
     run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
@@ -35,3 +42,50 @@ def test_full_flow_map_is_reported_once_on_stderr_and_tracked_flows_stay_exact(t
     full = [line for line in lines if "flow map full" in line]
     assert full, "no flow-map-full line on stderr: %r" % run.stderr
     assert all(line.startswith("tcptop: ") and "--max-flows" in line for line in full), full
+
+
+def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
+    """Twice as many TCP sockets over time as --max-flows holds at once: each close frees
+    its place (the modern set's slot, the compat set's map entry), so none is refused and
+    the last connection's counts are exact."""
+    peer = agents.new("slot")
+    max_flows = flows_room(64)
+    pair = TcpPair(peer, peer, connect=False)
+    run = tcptop("-d", "250ms", "--max-flows", str(max_flows))
+    run.wait_row(proto="TCP", lport=pair.port, state="LISTEN")
+    for _ in range(max_flows):
+        pair.connect()
+        pair.transfer(100, 200)
+        pair.close()
+    pair.connect()
+    pair.transfer(1234, 4321)
+    snap = run.wait_after(time.time())
+    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    assert (cli["tx_bytes"], cli["rx_bytes"]) == (1234, 4321), cli
+    assert_owner(cli, peer)
+    run.stop()
+    assert "flow map full" not in run.stderr, run.stderr
+
+
+def test_more_tcp_connections_than_max_flows_is_reported_and_placed_ones_stay_exact(
+        tcptop, agents):
+    peer = agents.new("full")
+    max_flows = flows_room(16)
+    listen = peer.call("tcp_listen", family=4, backlog=64)
+    run = tcptop("-d", "250ms", "--max-flows", str(max_flows))
+    run.wait_row(proto="TCP", lport=listen["port"], state="LISTEN")
+    clients = []
+    for _ in range(max_flows // 2 + 16):
+        client = peer.call("tcp_connect", host="127.0.0.1", port=listen["port"])
+        server = peer.call("tcp_accept", sid=listen["sid"])
+        peer.call("send", sid=client["sid"], nbytes=777)
+        peer.call("recv_exact", sid=server["sid"], nbytes=777)
+        clients.append(client["lport"])
+    snap = run.wait_after(time.time())
+    ours = [r for r in snap.find(proto="TCP", rport=listen["port"]) if r["lport"] in clients]
+    assert 0 < len(ours) < len(clients), "some connections have a place, not all: %d" % len(ours)
+    for row in ours:
+        assert (row["tx_bytes"], row["rx_bytes"]) == (777, 0), row
+    run.stop()
+    full = [line for line in run.stderr.splitlines() if "flow map full" in line]
+    assert full and all("--max-flows" in line for line in full), run.stderr
