@@ -227,12 +227,13 @@ static __always_inline void flow_udp_first_sight(const struct flow_key *key,
 }
 
 /* A slot for a socket that has none, filled before the socket's storage points at it:
- * from its flows map entry when the start-up walk put it there, else from the socket.
- * NULL when there is no slot left (counted) or another CPU gave the socket one first. */
+ * from its flows map entry when the start-up walk put it there (only an old socket can
+ * be there: new ones skip the lookup), else from the socket. NULL when there is no slot
+ * left (counted) or another CPU gave the socket one first. */
 static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 cookie,
 							 struct tcp_slot_ref *ref, __u8 state,
 							 const struct task_struct *owner,
-							 __u32 *slot_out)
+							 bool new_socket, __u32 *slot_out)
 {
 	struct flow_value *seeded;
 	struct flow_record *r;
@@ -256,7 +257,7 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 		return NULL;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = cookie;
-	seeded = bpf_map_lookup_elem(&flows, &key);
+	seeded = new_socket ? NULL : bpf_map_lookup_elem(&flows, &key);
 	if (seeded) {
 		r->value = *seeded;
 		bpf_map_delete_elem(&flows, &key);
@@ -315,7 +316,8 @@ static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 byt
 		if ((ref && ref->slot_plus_one == TCP_SLOT_CLOSED) ||
 		    sk->__sk_common.skc_state == TCPTOP_TCP_CLOSE)
 			return;
-		r = tcp_slot_take(sk, cookie, ref, sk->__sk_common.skc_state, NULL, &slot);
+		r = tcp_slot_take(sk, cookie, ref, sk->__sk_common.skc_state, NULL, false,
+				  &slot);
 		if (!r)
 			return;
 	}
@@ -422,7 +424,11 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		if (oldstate == TCPTOP_TCP_CLOSE &&
 		    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT))
 			owner = bpf_get_current_task_btf();
-		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner, &slot))
+		/* connect() and listen() leave CLOSE, a passive open's child its listener's
+		 * LISTEN: a socket born after the start-up walk. */
+		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner,
+				  oldstate == TCPTOP_TCP_CLOSE || oldstate == TCPTOP_TCP_LISTEN,
+				  &slot))
 			tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return 0;
 	}
