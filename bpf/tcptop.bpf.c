@@ -448,6 +448,39 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
+/* Run once after the start-up walk: the TCP sockets it put in the flows map move to
+ * slots now rather than at their first event, so that an idle connection older than
+ * tcptop does not keep user space reading the flows map whole every interval. The
+ * iterator holds each socket's lock, so its close cannot come in between. */
+SEC("iter/tcp")
+int tcptop_adopt(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_slot_ref *ref;
+	struct flow_record *r;
+	struct flow_key key;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u32 slot = 0;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0; /* TIME_WAIT and request sockets: not in a slot, ever */
+	sk = (struct sock *)tp;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = sk->__sk_common.skc_cookie.counter;
+	if (!key.cookie || !bpf_map_lookup_elem(&flows, &key))
+		return 0;
+	r = tcp_slot_find(sk, &ref, &slot);
+	if (r || (ref && ref->slot_plus_one == TCP_SLOT_CLOSED))
+		return 0;
+	if (tcp_slot_take(sk, key.cookie, ref, sk->__sk_common.skc_state, NULL, false, &slot))
+		tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	return 0;
+}
+
 /* As flow_cookie: read the socket's cookie, saving a helper call once it exists. */
 static __always_inline __u64 flow_stash_cookie(struct bpf_sock_addr *ctx)
 {

@@ -42,6 +42,8 @@ struct ebpf_hook_set {
 	int (*load)(struct ebpf_hooks *h, const struct options *opt);
 	/* Attaches them; <0 with h->refused saying why. */
 	int (*attach)(struct ebpf_hooks *h);
+	/* After the start-up walk, before the first drain; NULL when there is nothing to do. */
+	void (*after_walk)(struct ebpf_hooks *h);
 	/* After each drain: unowned_since_ns is the first-seen time of the newest flow
 	 * without an owner that the drain met (0 if none), for sets that look owners up. */
 	void (*after_drain)(struct ebpf_hooks *h, struct flow_table *table,

@@ -217,6 +217,8 @@ static int ebpf_attach(struct backend *b, struct flow_table *table)
 	if (err)
 		report_error("cannot list the connections open before start (%s); they appear "
 			     "once they carry traffic", strerror(-err));
+	if (st->hooks.set->after_walk)
+		st->hooks.set->after_walk(&st->hooks);
 	st->hooks.set->after_drain(&st->hooks, table, 0, now_ns);
 	return 0;
 }

@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/utsname.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "ebpf_hooks.h"
@@ -43,6 +45,9 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 		return err;
 	skel->rodata->tcp_slot_count = opt->max_flows;
 	modern_set_sock_addr_autoload(skel, sock_addr);
+	/* Without iterators the walked sockets move to slots at their first event. */
+	if (ebpf_hooks_broken_on_purpose("iterators"))
+		bpf_program__set_autoload(skel->progs.tcptop_adopt, false);
 	if (ebpf_hooks_broken_on_purpose("modern"))
 		ebpf_hooks_break_program(skel->progs.tcptop_send);
 	return tcptop_bpf__load(skel);
@@ -171,6 +176,29 @@ static int modern_attach(struct ebpf_hooks *h)
 	return 0;
 }
 
+/* The start-up walk's TCP sockets from the flows map into slots (tcptop_adopt). If that
+ * fails they still move, one by one, at their first event. */
+static void modern_after_walk(struct ebpf_hooks *h)
+{
+	struct tcptop_bpf *skel = h->skel;
+	struct bpf_link *link;
+	char buf[256];
+	ssize_t n;
+	int fd;
+
+	if (!bpf_program__autoload(skel->progs.tcptop_adopt))
+		return;
+	link = bpf_program__attach_iter(skel->progs.tcptop_adopt, NULL);
+	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
+	if (fd < 0)
+		report_verbose("cannot move the walked TCP sockets to slots: %s", strerror(errno));
+	while (fd >= 0 && ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
+		;
+	if (fd >= 0)
+		close(fd);
+	bpf_link__destroy(link);
+}
+
 static void modern_after_drain(struct ebpf_hooks *h, struct flow_table *table,
 			       uint64_t unowned_since_ns, uint64_t now_ns)
 {
@@ -207,6 +235,7 @@ const struct ebpf_hook_set ebpf_hooks_modern = {
 	.name = "modern",
 	.load = modern_prepare,
 	.attach = modern_attach,
+	.after_walk = modern_after_walk,
 	.after_drain = modern_after_drain,
 	.destroy = modern_unload,
 };

@@ -1,5 +1,6 @@
 """Hook sets: which one runs and why (--hooks, -v, -V, the fallback when the modern set
-cannot load), and the documented differences of the compat set, each bounded by a test.
+cannot load), the documented differences of the compat set, each bounded by a test, and
+where the modern set keeps TCP connections.
 
 The whole suite runs once per hook set (run-integration.sh): the selection tests here run
 in the default pass, the compat-only tests in the compat pass (TCPTOP_TEST_HOOKS=compat).
@@ -7,6 +8,9 @@ TCPTOP_BREAK_HOOKS makes a set fail to load for real (libbpf finds no attach tar
 one of its programs), as on a kernel that lacks its hooks.
 """
 
+import json
+import os
+import subprocess
 import time
 
 import pytest
@@ -280,3 +284,54 @@ def test_udp_segmentation_offload_counts_each_set_its_way(tcptop, agents):
     assert (sent["tx_packets"], sent["tx_bytes"]) == (expected_sends, 400), sent
     assert (rcvd["rx_packets"], rcvd["rx_bytes"]) == (4, 400), rcvd
     run.stop()
+
+
+# ------------------------------------------------------- the modern set's TCP slot array
+
+def held_map_entries(pid, name):
+    """The entries (as bpftool formats them with BTF) of the BPF map called name that
+    process pid holds."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as info:
+                ids.update(line.split()[1] for line in info if line.startswith("map_id:"))
+        except FileNotFoundError:
+            pass
+    for map_id in ids:
+        show = subprocess.run(["bpftool", "-j", "map", "show", "id", map_id],
+                              capture_output=True, text=True, check=True)
+        if json.loads(show.stdout).get("name") == name:
+            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", map_id],
+                                  capture_output=True, text=True, check=True)
+            return [entry["formatted"] for entry in json.loads(dump.stdout) or []]
+    raise AssertionError("process %d holds no BPF map %r" % (pid, name))
+
+
+@default_pass
+def test_modern_moves_tcp_connections_older_than_tcptop_out_of_the_flows_map(agents):
+    """The modern set keeps TCP connections in its slot array, which user space reads
+    only where something changed. The start-up walk's sockets move there at once: an
+    idle connection older than tcptop must not leave the flows map to be read whole
+    every interval. Their counts still start from zero and stay exact."""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client)
+    pair.transfer(1000, 2000)
+    run = Tcptop(["--hooks", "modern", "-d", "250ms", "--max-flows", "512"])
+    try:
+        run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        tcp_in_flows = [e for e in held_map_entries(run.proc.pid, "flows")
+                        if e["value"]["id"]["proto"] == 6]
+        assert not tcp_in_flows, tcp_in_flows
+        slots = held_map_entries(run.proc.pid, "tcp_slots")
+        ports = {e["value"]["value"]["id"]["lport"] for e in slots
+                 if e["value"]["key"]["cookie"]}
+        assert {pair.client_lport, pair.port} <= ports, sorted(ports)
+        pair.transfer(3000, 4000)
+        snap = run.wait_after(time.time())
+        cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        assert (cli["tx_bytes"], cli["rx_bytes"]) == (3000, 4000), cli
+        assert_owner(cli, client)
+        run.stop()
+    finally:
+        run.kill()
