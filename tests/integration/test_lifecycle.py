@@ -2,6 +2,7 @@
 shared between processes, other network namespaces."""
 
 import os
+import signal
 import socket
 import time
 
@@ -111,6 +112,50 @@ def test_closed_connection_shows_final_counts_in_one_close_row_then_disappears(
 
 def s_state(snap, key):
     return snap.one(**key)["state"]
+
+
+
+def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(tcptop, agents):
+    """The close ring holds ~1,360 records. With tcptop stopped, 1,000 connections (2,000
+    sockets) reset: the closes that found the ring full stay where the hook set keeps the
+    flow (the modern set's TCP slot, the compat set's map entry) in state CLOSE. After
+    tcptop resumes, every socket still shows one CLOSE row with its exact counts, and -v
+    says at exit how many closes went that way."""
+    peer = agents.new("ring")
+    listen = peer.call("tcp_listen", family=4, backlog=128)
+    run = tcptop("-d", "250ms", "-v")
+    run.wait_row(proto="TCP", lport=listen["port"], state="LISTEN")
+    conns = []
+    for i in range(1000):
+        client = peer.call("tcp_connect", host="127.0.0.1", port=listen["port"])
+        server = peer.call("tcp_accept", sid=listen["sid"])
+        peer.call("send", sid=client["sid"], nbytes=100 + i)
+        peer.call("recv_exact", sid=server["sid"], nbytes=100 + i)
+        conns.append((client, server, 100 + i))
+    run.wait_after(time.time())
+    run.proc.send_signal(signal.SIGSTOP)
+    try:
+        for client, server, _ in conns:
+            peer.call("close", sid=client["sid"], linger0=True)
+            peer.call("close", sid=server["sid"])
+    finally:
+        run.proc.send_signal(signal.SIGCONT)
+    resumed = time.time()
+    run.wait_for(lambda s: s.time > resumed + 0.8, timeout=20, what="snapshots after resuming")
+    snaps = [s for s in run.snapshots() if s.time > resumed - 1]
+    closed = {}
+    for snap in snaps:
+        for row in snap.find(proto="TCP", state="CLOSE"):
+            closed.setdefault((row["lport"], row["rport"]), []).append(row)
+    for client, server, nbytes in conns:
+        for key, tx, rx in (((client["lport"], listen["port"]), nbytes, 0),
+                            ((listen["port"], client["lport"]), 0, nbytes)):
+            rows = closed.get(key, [])
+            assert len(rows) == 1, "%r: %d CLOSE rows" % (key, len(rows))
+            assert (rows[0]["tx_bytes"], rows[0]["rx_bytes"]) == (tx, rx), rows[0]
+    run.stop()
+    lost = [line for line in run.stderr.splitlines() if "found the ring full" in line]
+    assert lost and int(lost[0].split()[1]) >= 500, run.stderr
 
 
 def test_udp_flow_idle_longer_than_udp_timeout_is_forgotten(tcptop, agents):
