@@ -371,3 +371,14 @@ def assert_owner(row, agent):
     assert row["pid"] == agent.pid and row["comm"] == agent.comm, \
         "row owned by pid=%r comm=%r, expected pid=%d comm=%r: %r" % (
             row["pid"], row["comm"], agent.pid, agent.comm, row)
+
+
+def assert_transfer_counted(run, pair, up, down, owner):
+    """pair.transfer(up, down) on a connection with nothing counted yet: the client's row
+    in the next snapshot shows exactly those bytes, and owner. Returns that snapshot."""
+    pair.transfer(up, down)
+    snap = run.wait_after(time.time())
+    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
+    assert (cli["tx_bytes"], cli["rx_bytes"]) == (up, down), cli
+    assert_owner(cli, owner)
+    return snap

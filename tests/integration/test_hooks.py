@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from tcptop_run import TEST_HOOKS, Tcptop, assert_owner, run_tcptop, running_tcptop
+from tcptop_run import (TEST_HOOKS, Tcptop, assert_owner, assert_transfer_counted, run_tcptop,
+                        running_tcptop)
 from traffic import TcpPair
 
 default_pass = pytest.mark.skipif(bool(TEST_HOOKS), reason="hook selection: default pass")
@@ -54,11 +55,7 @@ def test_auto_falls_back_to_compat_when_modern_cannot_load(broken, agents):
     run = Tcptop(["-d", "250ms", "-v"])
     try:
         run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
-        pair.transfer(40_000, 1_234)
-        snap = run.wait_after(time.time())
-        cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
-        assert (cli["tx_bytes"], cli["rx_bytes"]) == (40_000, 1_234), cli
-        assert_owner(cli, client)
+        assert_transfer_counted(run, pair, 40_000, 1_234, client)
         run.stop()
     finally:
         run.kill()
@@ -327,11 +324,7 @@ def test_modern_moves_tcp_connections_older_than_tcptop_out_of_the_flows_map(age
         ports = {e["value"]["value"]["id"]["lport"] for e in slots
                  if e["value"]["key"]["cookie"]}
         assert {pair.client_lport, pair.port} <= ports, sorted(ports)
-        pair.transfer(3000, 4000)
-        snap = run.wait_after(time.time())
-        cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
-        assert (cli["tx_bytes"], cli["rx_bytes"]) == (3000, 4000), cli
-        assert_owner(cli, client)
+        assert_transfer_counted(run, pair, 3000, 4000, client)
         run.stop()
     finally:
         run.kill()

@@ -4,7 +4,7 @@ connections make room."""
 import subprocess
 import time
 
-from tcptop_run import assert_owner
+from tcptop_run import assert_owner, assert_transfer_counted
 from traffic import TcpPair
 
 
@@ -58,11 +58,7 @@ def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
         pair.transfer(100, 200)
         pair.close()
     pair.connect()
-    pair.transfer(1234, 4321)
-    snap = run.wait_after(time.time())
-    cli = snap.one(proto="TCP", lport=pair.client_lport, rport=pair.port)
-    assert (cli["tx_bytes"], cli["rx_bytes"]) == (1234, 4321), cli
-    assert_owner(cli, peer)
+    assert_transfer_counted(run, pair, 1234, 4321, peer)
     run.stop()
     assert "flow map full" not in run.stderr, run.stderr
 
