@@ -1,8 +1,9 @@
 /* The "modern" hook set (kernel >= 6.3): bytes and owners from the sock_send_length and
  * sock_recv_length tracepoints, TCP lifecycle from inet_sock_set_state, UDP peers of
- * unconnected sockets from the cgroup sendmsg/recvmsg hooks. Counters are cumulative:
- * TCP connections in the slot array (tcp_slots.h), UDP flows in the flows map, which also
- * holds the TCP sockets the start-up walk found until their first event moves them. */
+ * unconnected sockets from the cgroup sendmsg/recvmsg hooks. Counters are cumulative, in
+ * the slot array (flow_slots.h): a TCP socket finds its slot through its own storage, a
+ * UDP flow (socket and peer) through the udp_slot_of hash. The flows map holds only the
+ * TCP sockets the start-up walk found, until tcptop_adopt moves them to slots. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -11,7 +12,7 @@
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
 #include "flow_close.h"
-#include "tcp_slots.h"
+#include "flow_slots.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -193,40 +194,66 @@ static __always_inline void flow_udp_add(struct flow_value *v, __u64 bytes, bool
 	}
 }
 
-/* Slow path, once per UDP flow: the identity is read here and never again. */
-static __always_inline void flow_udp_first_sight(const struct flow_key *key,
+/* The key of a slot that is the flow's, cookie last by an atomic exchange (a full
+ * barrier): user space skips a slot whose cookie is 0. */
+static __always_inline void flow_slot_publish(struct flow_record *r, const struct flow_key *key)
+{
+	struct flow_key unpublished = *key;
+
+	unpublished.cookie = 0;
+	r->key = unpublished;
+	__sync_lock_test_and_set(&r->key.cookie, key->cookie);
+}
+
+/* Slow path, once per UDP flow: its slot, filled, then found through udp_slot_of. */
+static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 						 const struct sock *sk,
 						 const struct task_struct *task, __u64 bytes, bool tx)
 {
-	struct flow_value v;
-	struct flow_value *found;
+	struct flow_record *r;
+	long slot = flow_slot_alloc();
+	__u32 *found;
+	__u32 s;
 	long err;
 
-	__builtin_memset(&v, 0, sizeof(v));
-	flow_udp_identity(&v.id, sk, key);
-	flow_common_identity(&v.id, sk, TCPTOP_PROTO_UDP);
-	flow_set_owner(&v.id, task);
-	if (tx) {
-		v.counters.tx_packets = 1;
-		v.counters.tx_bytes = bytes;
-	} else {
-		v.counters.rx_packets = 1;
-		v.counters.rx_bytes = bytes;
-	}
-	err = bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST);
-	if (!err)
+	if (slot < 0) {
+		__sync_fetch_and_add(&flows_dropped, 1);
 		return;
+	}
+	s = slot;
+	r = bpf_map_lookup_elem(&flow_slots, &s);
+	if (!r)
+		return;
+	__builtin_memset(&r->value, 0, sizeof(r->value));
+	flow_udp_identity(&r->value.id, sk, key);
+	flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_UDP);
+	flow_set_owner(&r->value.id, task);
+	flow_udp_add(&r->value, bytes, tx);
+	/* Published only once it is the flow's: a slot given back was never seen. */
+	err = bpf_map_update_elem(&udp_slot_of, key, &s, BPF_NOEXIST);
+	if (!err) {
+		flow_slot_publish(r, key);
+		flow_slot_mark(s, TCPTOP_SLOT_CHANGED);
+		return;
+	}
+	flow_slot_free(s);
 	if (err != -FLOW_EEXIST) {
 		__sync_fetch_and_add(&flows_dropped, 1);
 		return;
 	}
-	/* Another CPU inserted the flow first: count into its entry. */
-	found = bpf_map_lookup_elem(&flows, key);
-	if (found)
-		flow_udp_add(found, bytes, tx);
+	/* Another CPU gave the flow its slot first: count into that one. */
+	found = bpf_map_lookup_elem(&udp_slot_of, key);
+	if (!found)
+		return;
+	s = *found;
+	r = bpf_map_lookup_elem(&flow_slots, &s);
+	if (!r)
+		return;
+	flow_udp_add(&r->value, bytes, tx);
+	flow_slot_mark(s, TCPTOP_SLOT_CHANGED);
 }
 
-/* A slot for a socket that has none, filled before the socket's storage points at it:
+/* A slot for a socket that has none, filled before it is made the socket's:
  * from its flows map entry when the start-up walk put it there (only an old socket can
  * be there: new ones skip the lookup), else from the socket. NULL when there is no slot
  * left (counted) or another CPU gave the socket one first. */
@@ -246,13 +273,13 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 	/* A concurrent create makes ours fail; the winner's storage is there now. */
 	if (!ref)
 		ref = bpf_sk_storage_get(&tcp_slot_of, sk, 0, 0);
-	slot = ref ? tcp_slot_alloc() : -1;
+	slot = ref ? flow_slot_alloc() : -1;
 	if (slot < 0) {
 		__sync_fetch_and_add(&flows_dropped, 1);
 		return NULL;
 	}
 	s = slot;
-	r = bpf_map_lookup_elem(&tcp_slots, &s);
+	r = bpf_map_lookup_elem(&flow_slots, &s);
 	if (!r)
 		return NULL;
 	__builtin_memset(&key, 0, sizeof(key));
@@ -270,17 +297,16 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 	r->value.counters.state = state;
 	if (owner)
 		flow_set_owner(&r->value.id, owner);
-	/* The cookie last, by an atomic exchange (a full barrier): user space skips a slot
-	 * whose cookie is 0. */
-	key.cookie = 0;
-	r->key = key;
-	__sync_lock_test_and_set(&r->key.cookie, cookie);
+	/* Published only once it is the socket's: a slot given back was never seen. Events
+	 * that find it before then mark it dirty too early for user space to read it, and
+	 * the caller marks it again. */
 	if (__sync_val_compare_and_swap(&ref->slot_plus_one, TCP_SLOT_NONE, s + 1) !=
 	    TCP_SLOT_NONE) {
-		r->key.cookie = 0;
-		tcp_slot_free(s);
+		flow_slot_free(s);
 		return NULL;
 	}
+	key.cookie = cookie;
+	flow_slot_publish(r, &key);
 	*slot_out = s;
 	return r;
 }
@@ -292,11 +318,11 @@ static __always_inline void tcp_slot_close(struct tcp_slot_ref *ref, struct flow
 {
 	ref->slot_plus_one = TCP_SLOT_CLOSED;
 	if (!flow_emit_record(&r->key, &r->value)) {
-		tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+		flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return;
 	}
 	r->key.cookie = 0;
-	tcp_slot_free(slot);
+	flow_slot_free(slot);
 }
 
 /* TCP send/recv: the socket's slot. The owner ("whoever used it last") is checked on the
@@ -328,7 +354,7 @@ static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 byt
 		__sync_fetch_and_add(&r->value.counters.tx_bytes, bytes);
 	else
 		__sync_fetch_and_add(&r->value.counters.rx_bytes, bytes);
-	dirty = bpf_map_lookup_elem(&tcp_slot_dirty, &slot);
+	dirty = bpf_map_lookup_elem(&flow_slot_dirty, &slot);
 	if (!dirty || *dirty == TCPTOP_SLOT_OWNED)
 		return;
 	tgid = bpf_get_current_pid_tgid() >> 32;
@@ -340,9 +366,10 @@ static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 byt
 static __always_inline int flow_account(struct sock *sk, int ret, int flags, bool tx)
 {
 	struct task_struct *task;
-	struct flow_value *v;
+	struct flow_record *r;
 	struct flow_key key;
 	__u8 proto = flow_proto(sk);
+	__u32 *slot, s;
 
 	if (!proto || (flags & FLOW_MSG_PEEK))
 		return 0;
@@ -361,15 +388,20 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 	 * thunk): the task, needed for the stash anyway, also gives the tgid. */
 	task = bpf_get_current_task_btf();
 	flow_udp_peer(&key, sk, task);
-	v = bpf_map_lookup_elem(&flows, &key);
-	if (!v) {
-		flow_udp_first_sight(&key, sk, task, ret, tx);
+	slot = bpf_map_lookup_elem(&udp_slot_of, &key);
+	if (!slot) {
+		udp_slot_first_sight(&key, sk, task, ret, tx);
 		return 0;
 	}
-	flow_udp_add(v, ret, tx);
+	s = *slot;
+	r = bpf_map_lookup_elem(&flow_slots, &s);
+	if (!r)
+		return 0;
+	flow_udp_add(&r->value, ret, tx);
 	/* A shared socket belongs to whoever used it last; the name is read only then. */
-	if (v->id.tgid != task->tgid)
-		flow_set_owner(&v->id, task);
+	if (r->value.id.tgid != task->tgid)
+		flow_set_owner(&r->value.id, task);
+	flow_slot_mark(s, TCPTOP_SLOT_CHANGED);
 	return 0;
 }
 
@@ -429,7 +461,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner,
 				  oldstate == TCPTOP_TCP_CLOSE || oldstate == TCPTOP_TCP_LISTEN,
 				  &slot))
-			tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+			flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return 0;
 	}
 	flow_tcp_sample(&r->value.counters, sk);
@@ -444,7 +476,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		flow_read_tuple(&r->value.id, &sk->__sk_common);
 	if (!r->value.id.ifindex)
 		r->value.id.ifindex = flow_ifindex_btf(sk);
-	tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;
 }
 
@@ -477,7 +509,7 @@ int tcptop_adopt(struct bpf_iter__tcp *ctx)
 	if (r || (ref && ref->slot_plus_one == TCP_SLOT_CLOSED))
 		return 0;
 	if (tcp_slot_take(sk, key.cookie, ref, sk->__sk_common.skc_state, NULL, false, &slot))
-		tcp_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+		flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;
 }
 

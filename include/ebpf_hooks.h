@@ -1,6 +1,7 @@
-/* The hook sets the eBPF backend can load. Each fills the same flows map and close ring
- * (include/tcptop_shared.h), so the backend drains them alike (the modern set keeps its
- * TCP connections in a slot array besides); they differ in which kernel hooks produce the
+/* The hook sets the eBPF backend can load. Each hands over the same records
+ * (include/tcptop_shared.h): flows in the flows map (the compat set) or in a slot array
+ * (the modern set, which uses the map only for the start-up walk), closes through the
+ * close ring; the backend drains them alike. They differ in which kernel hooks produce the
  * counts:
  *   modern  tp_btf sock_send_length/sock_recv_length (kernel >= 6.3): application bytes
  *   compat  cgroup_skb + bpf_tcp_sock (kernels from 5.8): bytes acknowledged / arrived */
@@ -13,7 +14,7 @@
 #include "cgroup_mount.h"
 #include "flow_table.h"
 #include "options.h"
-#include "tcp_slots.h"
+#include "flow_slots.h"
 #include "tcptop_shared.h"
 
 /* One loaded hook set, as the backend sees it. */
@@ -25,8 +26,8 @@ struct ebpf_hooks {
 	/* The object's own counters (bss), only ever incremented by the programs. */
 	const __u64 *flows_dropped;
 	const __u64 *close_events_lost;
-	/* The modern set's TCP connections; capacity 0 for sets that keep them in flows. */
-	struct tcp_slots tcp_slots;
+	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
+	struct flow_slots slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
 	char describe[512];          /* the -v line: which set, on which hooks */
 	char refused[320];           /* why the set did not load or attach, for messages */

@@ -83,7 +83,7 @@ struct flow_counters {
 /* compat_flags: the peer's FIN arrived in order (bytes_received counts it as one byte). */
 #define TCPTOP_COMPAT_FIN_IN 1
 
-/* A TCP slot's dirty word (bpf/tcp_slots.h): changed since user space last read the slot,
+/* A TCP slot's dirty word (bpf/flow_slots.h): changed since user space last read the slot,
  * and whether its owner was checked since. User space swaps it back to CLEAN. */
 #define TCPTOP_SLOT_CLEAN 0
 #define TCPTOP_SLOT_CHANGED 1
@@ -96,7 +96,7 @@ struct flow_value {
 
 /* A flow whole: the final record of a closing TCP connection, sent through the ring
  * buffer before its map entry is removed so that no bytes are lost; and a slot of the
- * modern set's TCP slot array (bpf/tcp_slots.h), where key.cookie 0 marks a free slot. */
+ * modern set's TCP slot array (bpf/flow_slots.h), where key.cookie 0 marks a free slot. */
 struct flow_record {
 	struct flow_key key;
 	struct flow_value value;

@@ -292,7 +292,7 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 	if (!err)
 		err = ebpf_drain_map(st);
 	if (!err)
-		tcp_slots_drain(&st->hooks.tcp_slots, table, now_ns);
+		flow_slots_drain(&st->hooks.slots, table, now_ns);
 	if (err) {
 		report_error("cannot read the flows map: %s", strerror(-err));
 		return err;
@@ -312,6 +312,8 @@ static int ebpf_expire(struct backend *b, const struct flow_key *key, struct flo
 {
 	struct ebpf_state *st = b->state;
 
+	if (st->hooks.slots.capacity)
+		return flow_slots_expire_udp(&st->hooks.slots, key, final);
 	if (bpf_map_lookup_and_delete_elem(st->hooks.flows_fd, key, final) < 0)
 		return -errno;
 	return 0;

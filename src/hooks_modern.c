@@ -36,14 +36,16 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	h->skel = skel;
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.tcp_slots, opt->max_flows);
+		err = bpf_map__set_max_entries(skel->maps.flow_slots, opt->max_flows);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.tcp_slot_dirty, opt->max_flows);
+		err = bpf_map__set_max_entries(skel->maps.flow_slot_dirty, opt->max_flows);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.tcp_free_slots, opt->max_flows);
+		err = bpf_map__set_max_entries(skel->maps.flow_slots_free, opt->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.udp_slot_of, opt->max_flows);
 	if (err)
 		return err;
-	skel->rodata->tcp_slot_count = opt->max_flows;
+	skel->rodata->flow_slot_count = opt->max_flows;
 	modern_set_sock_addr_autoload(skel, sock_addr);
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))
@@ -55,7 +57,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 
 static void modern_unload(struct ebpf_hooks *h)
 {
-	tcp_slots_unmap(&h->tcp_slots);
+	flow_slots_unmap(&h->slots);
 	tcptop_bpf__destroy(h->skel);
 	h->skel = NULL;
 }
@@ -208,18 +210,20 @@ static void modern_after_drain(struct ebpf_hooks *h, struct flow_table *table,
 
 static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 {
+	struct flow_slot_maps maps;
 	struct tcptop_bpf *skel;
 	int err = modern_load(h, opt);
 
 	if (err)
 		return err;
 	skel = h->skel;
-	err = tcp_slots_map(&h->tcp_slots, bpf_map__fd(skel->maps.tcp_slots),
-			    bpf_map__fd(skel->maps.tcp_slot_dirty),
-			    bpf_map__fd(skel->maps.tcp_free_slots), opt->max_flows,
-			    &skel->bss->tcp_slots_used);
+	maps.records_fd = bpf_map__fd(skel->maps.flow_slots);
+	maps.dirty_fd = bpf_map__fd(skel->maps.flow_slot_dirty);
+	maps.free_fd = bpf_map__fd(skel->maps.flow_slots_free);
+	maps.udp_index_fd = bpf_map__fd(skel->maps.udp_slot_of);
+	err = flow_slots_map(&h->slots, &maps, opt->max_flows, &skel->bss->flow_slots_used);
 	if (err) {
-		snprintf(h->refused, sizeof(h->refused), "cannot map the TCP slot array: %s",
+		snprintf(h->refused, sizeof(h->refused), "cannot map the flow slot array: %s",
 			 strerror(-err));
 		modern_unload(h);
 		return err;

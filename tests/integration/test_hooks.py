@@ -306,24 +306,28 @@ def held_map_entries(pid, name):
 
 
 @default_pass
-def test_modern_moves_tcp_connections_older_than_tcptop_out_of_the_flows_map(agents):
-    """The modern set keeps TCP connections in its slot array, which user space reads
-    only where something changed. The start-up walk's sockets move there at once: an
-    idle connection older than tcptop must not leave the flows map to be read whole
-    every interval. Their counts still start from zero and stay exact."""
+def test_modern_keeps_flows_in_its_slot_array_not_in_the_flows_map(agents):
+    """The modern set keeps its flows in a slot array, which user space reads only where
+    something changed. The start-up walk's TCP sockets move there at once, UDP flows go
+    there from their first datagram: the flows map, which user space would read whole
+    every interval, ends up empty. Counts of a connection older than tcptop still start
+    from zero and stay exact."""
     server, client = agents.new("srv"), agents.new("cli")
     pair = TcpPair(server, client)
     pair.transfer(1000, 2000)
+    udp = client.call("udp_socket", family=4, host="127.0.0.1")
     run = Tcptop(["--hooks", "modern", "-d", "250ms", "--max-flows", "512"])
     try:
         run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
-        tcp_in_flows = [e for e in held_map_entries(run.proc.pid, "flows")
-                        if e["value"]["id"]["proto"] == 6]
-        assert not tcp_in_flows, tcp_in_flows
-        slots = held_map_entries(run.proc.pid, "tcp_slots")
+        client.call("udp_sendto", sid=udp["sid"], host="127.0.0.1", port=40001, size=5,
+                    count=1)
+        run.wait_row(proto="UDP", lport=udp["port"], rport=40001)
+        in_flows = held_map_entries(run.proc.pid, "flows")
+        assert not in_flows, in_flows
+        slots = held_map_entries(run.proc.pid, "flow_slots")
         ports = {e["value"]["value"]["id"]["lport"] for e in slots
                  if e["value"]["key"]["cookie"]}
-        assert {pair.client_lport, pair.port} <= ports, sorted(ports)
+        assert {pair.client_lport, pair.port, udp["port"]} <= ports, sorted(ports)
         assert_transfer_counted(run, pair, 3000, 4000, client)
         run.stop()
     finally:

@@ -63,6 +63,34 @@ def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
     assert "flow map full" not in run.stderr, run.stderr
 
 
+
+def test_expired_udp_flows_give_their_place_to_new_ones(tcptop, agents):
+    """Three waves of UDP peers, each wave half of --max-flows, each forgotten (udp
+    timeout) before the next: the places of expired flows are reused, so none is refused
+    and the last wave's counts are exact."""
+    sender = agents.new("wave")
+    sock = sender.call("udp_socket", family=4, host="127.0.0.1")
+    max_flows = flows_room(64)
+    wave = max_flows // 2
+    marker = sender.call("tcp_listen", family=4)
+    run = tcptop("-d", "200ms", "--udp-timeout", "400ms", "--max-flows", str(max_flows))
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+    for n in range(3):
+        ports = range(40000 + n * wave, 40000 + (n + 1) * wave)
+        for port in ports:
+            sender.call("udp_sendto", sid=sock["sid"], host="127.0.0.1", port=port, size=7,
+                        count=1)
+        snap = run.wait_after(time.time())
+        rows = [r for r in snap.find(proto="UDP", lport=sock["port"]) if r["rport"] in ports]
+        assert len(rows) == wave, "wave %d: %d of %d peers shown" % (n, len(rows), wave)
+        assert all((r["tx_packets"], r["tx_bytes"]) == (1, 7) for r in rows), rows
+        quiet = time.time()
+        run.wait_for(lambda s: s.time > quiet + 0.8 and not any(
+            r["rport"] in ports for r in s.find(proto="UDP", lport=sock["port"])),
+            timeout=10, what="the wave forgotten")
+    run.stop()
+    assert "flow map full" not in run.stderr, run.stderr
+
 def test_more_tcp_connections_than_max_flows_is_reported_and_placed_ones_stay_exact(
         tcptop, agents):
     peer = agents.new("full")
