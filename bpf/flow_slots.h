@@ -19,9 +19,11 @@
  * record is in the ring (key.cookie 0 again). When the ring is full the record stays,
  * state CLOSE and dirty, and user space closes the flow and frees the slot. A socket keeps
  * TCP_SLOT_CLOSED in its storage after its close, so a late read on it cannot take a slot
- * no close would free. A UDP slot is freed by user space when the flow expires: it
- * deletes the udp_slot_of entry and returns the slot one interval later, when no program
- * can still be writing to it.
+ * no close would free. (A send on another CPU that found the slot just before the close
+ * can still add to it after it went back: a window of a few instructions, which at worst
+ * adds one event to the flow that takes the slot next.) A UDP slot is freed by user space
+ * when the flow expires: it deletes the udp_slot_of entry and returns the slot one
+ * interval later, when no program can still be writing to it.
  * Include after bpf_flow.h and flow_close.h. */
 #ifndef TCPTOP_BPF_FLOW_SLOTS_H
 #define TCPTOP_BPF_FLOW_SLOTS_H
