@@ -205,6 +205,18 @@ static __always_inline void flow_slot_publish(struct flow_record *r, const struc
 	__sync_lock_test_and_set(&r->key.cookie, key->cookie);
 }
 
+/* A UDP flow's record and its slot, or NULL when it has none. */
+static __always_inline struct flow_record *udp_slot_find(const struct flow_key *key,
+							 __u32 *slot)
+{
+	__u32 *found = bpf_map_lookup_elem(&udp_slot_of, key);
+
+	if (!found)
+		return NULL;
+	*slot = *found;
+	return bpf_map_lookup_elem(&flow_slots, slot);
+}
+
 /* Slow path, once per UDP flow: its slot, filled, then found through udp_slot_of. */
 static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 						 const struct sock *sk,
@@ -212,7 +224,6 @@ static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 {
 	struct flow_record *r;
 	long slot = flow_slot_alloc();
-	__u32 *found;
 	__u32 s;
 	long err;
 
@@ -242,11 +253,7 @@ static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 		return;
 	}
 	/* Another CPU gave the flow its slot first: count into that one. */
-	found = bpf_map_lookup_elem(&udp_slot_of, key);
-	if (!found)
-		return;
-	s = *found;
-	r = bpf_map_lookup_elem(&flow_slots, &s);
+	r = udp_slot_find(key, &s);
 	if (!r)
 		return;
 	flow_udp_add(&r->value, bytes, tx);
@@ -328,7 +335,7 @@ static __always_inline void tcp_slot_close(struct tcp_slot_ref *ref, struct flow
 /* TCP send/recv: the socket's slot. The owner ("whoever used it last") is checked on the
  * flow's first event of each interval, which the dirty word tells, not on every event:
  * that saves a helper call per event. */
-static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 bytes, bool tx)
+static __always_inline void tcp_account(struct sock *sk, __u64 bytes, bool tx)
 {
 	struct tcp_slot_ref *ref;
 	struct flow_record *r;
@@ -342,8 +349,8 @@ static __always_inline void tcp_account(struct sock *sk, __u64 cookie, __u64 byt
 		if ((ref && ref->slot_plus_one == TCP_SLOT_CLOSED) ||
 		    sk->__sk_common.skc_state == TCPTOP_TCP_CLOSE)
 			return;
-		r = tcp_slot_take(sk, cookie, ref, sk->__sk_common.skc_state, NULL, false,
-				  &slot);
+		r = tcp_slot_take(sk, flow_cookie(&sk->__sk_common), ref,
+				  sk->__sk_common.skc_state, NULL, false, &slot);
 		if (!r)
 			return;
 	}
@@ -369,39 +376,36 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 	struct flow_record *r;
 	struct flow_key key;
 	__u8 proto = flow_proto(sk);
-	__u32 *slot, s;
+	__u32 slot;
 
 	if (!proto || (flags & FLOW_MSG_PEEK))
 		return 0;
+	/* TCP needs no key: its slot comes through the socket. */
+	if (proto == TCPTOP_PROTO_TCP) {
+		if (ret >= 0)
+			tcp_account(sk, ret, tx);
+		return 0;
+	}
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
 	if (ret < 0) {
-		if (proto == TCPTOP_PROTO_UDP)
-			flow_udp_forget_peer(key.cookie);
-		return 0;
-	}
-	if (proto == TCPTOP_PROTO_TCP) {
-		tcp_account(sk, key.cookie, ret, tx);
+		flow_udp_forget_peer(key.cookie);
 		return 0;
 	}
 	/* Each helper call costs ~15-20 ns here (every return goes through the SRSO return
 	 * thunk): the task, needed for the stash anyway, also gives the tgid. */
 	task = bpf_get_current_task_btf();
 	flow_udp_peer(&key, sk, task);
-	slot = bpf_map_lookup_elem(&udp_slot_of, &key);
-	if (!slot) {
+	r = udp_slot_find(&key, &slot);
+	if (!r) {
 		udp_slot_first_sight(&key, sk, task, ret, tx);
 		return 0;
 	}
-	s = *slot;
-	r = bpf_map_lookup_elem(&flow_slots, &s);
-	if (!r)
-		return 0;
 	flow_udp_add(&r->value, ret, tx);
 	/* A shared socket belongs to whoever used it last; the name is read only then. */
 	if (r->value.id.tgid != task->tgid)
 		flow_set_owner(&r->value.id, task);
-	flow_slot_mark(s, TCPTOP_SLOT_CHANGED);
+	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;
 }
 
