@@ -26,6 +26,19 @@ static void modern_set_sock_addr_autoload(struct tcptop_bpf *skel, bool on)
 	bpf_program__set_autoload(skel->progs.tcptop_recvmsg6, on);
 }
 
+/* Every map that holds flows has room for --max-flows of them. */
+static int modern_size_maps(struct tcptop_bpf *skel, uint32_t max_flows)
+{
+	struct bpf_map *sized[] = { skel->maps.flows, skel->maps.flow_slots,
+				    skel->maps.flow_slot_dirty, skel->maps.flow_slots_free,
+				    skel->maps.udp_slot_of };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]) && !err; i++)
+		err = bpf_map__set_max_entries(sized[i], max_flows);
+	return err;
+}
+
 static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, bool sock_addr)
 {
 	struct tcptop_bpf *skel = tcptop_bpf__open();
@@ -34,15 +47,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	if (!skel)
 		return -errno;
 	h->skel = skel;
-	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flow_slots, opt->max_flows);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flow_slot_dirty, opt->max_flows);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.flow_slots_free, opt->max_flows);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.udp_slot_of, opt->max_flows);
+	err = modern_size_maps(skel, opt->max_flows);
 	if (err)
 		return err;
 	skel->rodata->flow_slot_count = opt->max_flows;
