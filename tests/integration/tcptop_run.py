@@ -367,6 +367,20 @@ def running_tcptop(tcptop, agent, interval="250ms"):
     return run
 
 
+def udp_read_without_address(tcptop, receiver, sender):
+    """sender's four 90-byte datagrams to an unconnected socket of receiver, which reads two
+    with recv() and two with read(): neither passes an address buffer. Returns the running
+    tcptop, a snapshot taken after, and the receiving and sending sockets."""
+    sock = receiver.call("udp_socket", family=4)
+    peer = sender.call("udp_socket", family=4)
+    run = running_tcptop(tcptop, receiver)
+    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
+                size=90, count=4)
+    assert receiver.call("udp_recv", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    assert receiver.call("udp_read", sid=sock["sid"], count=2)["sizes"] == [90, 90]
+    return run, run.wait_after(time.time()), sock, peer
+
+
 def assert_owner(row, agent):
     assert row["pid"] == agent.pid and row["comm"] == agent.comm, \
         "row owned by pid=%r comm=%r, expected pid=%d comm=%r: %r" % (

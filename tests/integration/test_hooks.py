@@ -16,7 +16,7 @@ import time
 import pytest
 
 from tcptop_run import (TEST_HOOKS, Tcptop, assert_owner, assert_transfer_counted, run_tcptop,
-                        running_tcptop)
+                        running_tcptop, udp_read_without_address)
 from traffic import TcpPair
 
 default_pass = pytest.mark.skipif(bool(TEST_HOOKS), reason="hook selection: default pass")
@@ -139,14 +139,7 @@ def test_compat_recv_without_address_still_counts_per_peer(tcptop, agents):
     """recv()/read() pass no address, but the packet has one: the datagrams count into
     the sender's row, and there is no unknown-peer row."""
     receiver, sender = agents.new("rcv"), agents.new("snd")
-    sock = receiver.call("udp_socket", family=4)
-    peer = sender.call("udp_socket", family=4)
-    run = running_tcptop(tcptop, receiver)
-    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
-                size=90, count=4)
-    assert receiver.call("udp_recv", sid=sock["sid"], count=2)["sizes"] == [90, 90]
-    assert receiver.call("udp_read", sid=sock["sid"], count=2)["sizes"] == [90, 90]
-    snap = run.wait_after(time.time())
+    run, snap, sock, peer = udp_read_without_address(tcptop, receiver, sender)
     row = snap.one(proto="UDP", lport=sock["port"], raddr=peer["addr"], rport=peer["port"])
     assert (row["rx_packets"], row["rx_bytes"]) == (4, 360), row
     assert_owner(row, receiver)

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tcptop_run import TEST_HOOKS, assert_owner, running_tcptop
+from tcptop_run import TEST_HOOKS, assert_owner, running_tcptop, udp_read_without_address
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
 # A second local address, so two peers differ by address as well as port.
@@ -115,20 +115,12 @@ def test_udp_connected_send_and_recv_counts_exact(tcptop, agents, family):
 
 
 @pytest.mark.skipif(TEST_HOOKS == "compat", reason="compat reads every datagram's peer "
-                    "from its header: test_compat.py tests that instead")
+                    "from its header: test_hooks.py tests that instead")
 def test_udp_recv_without_address_counts_into_unknown_peer_row(tcptop, agents):
     """recv() and read() on an unconnected socket pass no address: the datagrams count
     into the socket's row with empty raddr/rport, and into no per-peer row."""
     receiver, sender = agents.new("rcv"), agents.new("snd")
-    sock = receiver.call("udp_socket", family=4)
-    peer = sender.call("udp_socket", family=4)
-    run = running_tcptop(tcptop, receiver)
-
-    sender.call("udp_sendto", sid=peer["sid"], host=sock["addr"], port=sock["port"],
-                size=90, count=4)
-    assert receiver.call("udp_recv", sid=sock["sid"], count=2)["sizes"] == [90, 90]
-    assert receiver.call("udp_read", sid=sock["sid"], count=2)["sizes"] == [90, 90]
-    snap = run.wait_after(time.time())
+    run, snap, sock, peer = udp_read_without_address(tcptop, receiver, sender)
 
     row = snap.one(proto="UDP", lport=sock["port"], raddr=None)
     assert row["rport"] is None, row

@@ -35,6 +35,15 @@ static struct flow_value tcp_value(uint64_t tx, uint64_t rx, uint32_t tgid, cons
 	return v;
 }
 
+/* A UDP flow's value: the same counts, proto UDP. */
+static struct flow_value udp_value(void)
+{
+	struct flow_value v = tcp_value(1, 1, 1, "x");
+
+	v.id.proto = TCPTOP_PROTO_UDP;
+	return v;
+}
+
 static struct flow_node *find(uint64_t cookie)
 {
 	struct cds_lfht_iter iter;
@@ -235,10 +244,9 @@ Test(flow_table, idle_udp_flows_are_listed_and_tcp_ones_are_not)
 Test(flow_table, idle_udp_flows_are_listed_oldest_first_and_activity_moves_them_back)
 {
 	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 }, u3 = { .cookie = 3 };
-	struct flow_value v = tcp_value(1, 1, 1, "x");
+	struct flow_value v = udp_value();
 	uint64_t sum = 0;
 
-	v.id.proto = TCPTOP_PROTO_UDP;
 	flow_table_merge(table, &u1, &v, 100);
 	flow_table_merge(table, &u2, &v, 200);
 	flow_table_merge(table, &u3, &v, 300);
@@ -251,10 +259,9 @@ Test(flow_table, idle_udp_flows_are_listed_oldest_first_and_activity_moves_them_
 Test(flow_table, merge_with_an_older_time_keeps_the_idle_order)
 {
 	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 };
-	struct flow_value v = tcp_value(1, 1, 1, "x");
+	struct flow_value v = udp_value();
 	uint64_t sum = 0;
 
-	v.id.proto = TCPTOP_PROTO_UDP;
 	flow_table_merge(table, &u1, &v, 900);
 	flow_table_merge(table, &u2, &v, 100); /* e.g. a close record stamped earlier */
 	flow_table_for_each_idle_udp(table, 500, count_key, &sum);
@@ -270,10 +277,9 @@ static void close_key(const struct flow_key *key, void *ctx)
 Test(flow_table, expired_udp_flow_is_listed_once)
 {
 	struct flow_key u1 = { .cookie = 1 }, u2 = { .cookie = 2 };
-	struct flow_value v = tcp_value(1, 1, 1, "x");
+	struct flow_value v = udp_value();
 	uint64_t sum = 0;
 
-	v.id.proto = TCPTOP_PROTO_UDP;
 	flow_table_merge(table, &u1, &v, 100);
 	flow_table_merge(table, &u2, &v, 200);
 	flow_table_for_each_idle_udp(table, 500, close_key, &sum);
