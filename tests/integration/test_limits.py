@@ -53,10 +53,13 @@ def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
     pair = TcpPair(peer, peer, connect=False)
     run = tcptop("-d", "250ms", "--max-flows", str(max_flows))
     run.wait_row(proto="TCP", lport=pair.port, state="LISTEN")
+    # Reset, not closed in order: a hundred TIME_WAIT sockets on ephemeral ports would
+    # outlive the test and share their port numbers with later tests' listeners.
     for _ in range(max_flows):
         pair.connect()
         pair.transfer(100, 200)
-        pair.close()
+        peer.call("close", sid=pair.client_sid, linger0=True)
+        peer.call("close", sid=pair.server_sid)
     pair.connect()
     assert_transfer_counted(run, pair, 1234, 4321, peer)
     run.stop()
@@ -104,12 +107,16 @@ def test_more_tcp_connections_than_max_flows_is_reported_and_placed_ones_stay_ex
         server = peer.call("tcp_accept", sid=listen["sid"])
         peer.call("send", sid=client["sid"], nbytes=777)
         peer.call("recv_exact", sid=server["sid"], nbytes=777)
-        clients.append(client["lport"])
+        clients.append((client, server))
     snap = run.wait_after(time.time())
-    ours = [r for r in snap.find(proto="TCP", rport=listen["port"]) if r["lport"] in clients]
+    lports = {client["lport"] for client, _ in clients}
+    ours = [r for r in snap.find(proto="TCP", rport=listen["port"]) if r["lport"] in lports]
     assert 0 < len(ours) < len(clients), "some connections have a place, not all: %d" % len(ours)
     for row in ours:
         assert (row["tx_bytes"], row["rx_bytes"]) == (777, 0), row
     run.stop()
+    for client, server in clients:  # reset, leaving no TIME_WAIT behind (as above)
+        peer.call("close", sid=client["sid"], linger0=True)
+        peer.call("close", sid=server["sid"])
     full = [line for line in run.stderr.splitlines() if "flow map full" in line]
     assert full and all("--max-flows" in line for line in full), run.stderr

@@ -79,7 +79,9 @@ def test_listen_row_of_listener_opened_before_start(tcptop, agents):
     listen = server.call("tcp_listen", family=6, host="::1")
     run = tcptop("-d", "250ms")
     snap = run.wait_snapshots(1)[0]
-    row = snap.one(proto="TCP", lport=listen["port"])
+    # Matched on its address too: a TIME_WAIT socket of an earlier test on 127.0.0.1 may
+    # have the same port number.
+    row = snap.one(proto="TCP", laddr="::1", lport=listen["port"])
     assert row["state"] == "LISTEN", row
     assert row["laddr"] == "::1" and row["raddr"] is None and row["rport"] is None, row
     assert row["rtt_us"] is None, row
