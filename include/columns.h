@@ -72,6 +72,8 @@ const char *column_name(int id);
 /* The value of one field of a row. COL_TIME is per snapshot and comes from the caller:
  * column_value() leaves it null. */
 void column_value(const struct flow_row *row, int id, struct column_value *out);
+/* The age_s column's value for an age: what column_value() gives for a row of that age. */
+void column_age_value(double age_s, struct column_value *out);
 /* column_value() of every column (values[COL_TIME] null) in one call: for writers of whole
  * lines, to whom a call per cell would cost more than the values. */
 void column_values(const struct flow_row *row, struct column_value values[COL_COUNT]);

@@ -19,7 +19,17 @@ struct flow_row {
 	double rx_rate;
 	uint32_t srtt_us;
 	uint32_t retrans;
-	double age_s; /* since tcptop first saw the flow */
+	double age_s;           /* since tcptop first saw the flow */
+	uint64_t first_seen_ns; /* when that was, CLOCK_MONOTONIC */
+	/* The generation of the snapshot in which anything shown of this row but its age last
+	 * changed: a writer that keeps a row's text may reuse it while this stays the same. */
+	uint64_t version;
 };
+
+/* A flow's age at now_ns, as rows show it (both CLOCK_MONOTONIC). */
+static inline double flow_age_s(uint64_t now_ns, uint64_t first_seen_ns)
+{
+	return now_ns > first_seen_ns ? (double)(now_ns - first_seen_ns) / 1e9 : 0.0;
+}
 
 #endif

@@ -35,6 +35,24 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 /* Writes the line of one row, newline included, at out (FORMAT_LINE_MAX bytes of room);
  * returns its length. */
 size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out);
+
+/* Where the parts of a line that change without its row changing lie: the time cell
+ * ends at time_end (from 0, JSONL's brace included), the age value spans
+ * [age_start, age_end). */
+struct format_split {
+	size_t time_end, age_start, age_end;
+};
+
+/* format_line(), saying where its time cell and age value lie. */
+size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
+			 struct format_split *split);
+/* The start of a line up to time_end, then the age value alone, as format_line() writes
+ * them; each returns the end of what it wrote (with FORMAT_LINE_MAX of room). */
+char *format_time_cell(const struct format_snapshot *fs, char *out);
+char *format_age(const struct format_snapshot *fs, double age_s, char *out);
+/* format_age() of flow_age_s(now_ns, first_seen_ns), the same bytes, faster. */
+char *format_age_between(const struct format_snapshot *fs, uint64_t now_ns,
+			 uint64_t first_seen_ns, char *out);
 /* Writes whole lines with one fwrite. Returns <0 on write error. */
 int format_write(FILE *out, const char *text, size_t len);
 /* CSV header line (with newline); nothing for JSONL. Returns <0 on write error. */

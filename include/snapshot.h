@@ -21,6 +21,7 @@ struct snapshot {
 	long refs; /* __atomic: the feed's reference and each reader's */
 	uint64_t generation;
 	struct timespec time;  /* CLOCK_REALTIME of the drain the rows come from */
+	uint64_t mono_ns;      /* the same drain's CLOCK_MONOTONIC: the ages are as of it */
 	double interval_s;     /* measured time since the previous snapshot's drain */
 	uint64_t flows_dropped;
 	struct snapshot_totals totals;

@@ -221,6 +221,15 @@ static inline void fill_value(const struct flow_row *row, int id, struct column_
 	text[out->len] = '\0';
 }
 
+void column_age_value(double age_s, struct column_value *out)
+{
+	out->kind = COLUMN_REAL;
+	out->integer = 0;
+	out->len = 0;
+	out->text[0] = '\0';
+	set_real(out, age_s);
+}
+
 void column_value(const struct flow_row *row, int id, struct column_value *out)
 {
 	fill_value(row, id, out);

@@ -193,7 +193,9 @@ static char *put_value(char *p, bool json, int id, const struct column_value *v)
 	return numtext_u64(p, v->integer);
 }
 
-size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out)
+/* The line, and where its age value lies in it when split is not NULL. */
+static size_t build_line(const struct format_snapshot *fs, const struct flow_row *row, char *out,
+			 struct format_split *split)
 {
 	struct column_value values[COL_COUNT];
 	bool json = fs->format == FORMAT_JSONL;
@@ -203,6 +205,8 @@ size_t format_line(const struct format_snapshot *fs, const struct flow_row *row,
 	if (json)
 		*p++ = '{';
 	p = put_time_cell(p, fs); /* COL_TIME, with its key */
+	if (split)
+		split->time_end = (size_t)(p - out);
 	for (int id = COL_TIME + 1; id < COL_COUNT; id++) {
 		if (json) {
 			memcpy(p, fs->json_keys[id], sizeof(fs->json_keys[id]));
@@ -210,12 +214,56 @@ size_t format_line(const struct format_snapshot *fs, const struct flow_row *row,
 		} else {
 			*p++ = ',';
 		}
+		if (split && id == COL_AGE_S)
+			split->age_start = (size_t)(p - out);
 		p = put_value(p, json, id, &values[id]);
+		if (split && id == COL_AGE_S)
+			split->age_end = (size_t)(p - out);
 	}
 	if (json)
 		*p++ = '}';
 	*p++ = '\n';
 	return (size_t)(p - out);
+}
+
+size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out)
+{
+	return build_line(fs, row, out, NULL);
+}
+
+size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
+			 struct format_split *split)
+{
+	return build_line(fs, row, out, split);
+}
+
+char *format_time_cell(const struct format_snapshot *fs, char *out)
+{
+	if (fs->format == FORMAT_JSONL)
+		*out++ = '{';
+	return put_time_cell(out, fs);
+}
+
+/* In milliseconds, as numtext_fixed(flow_age_s(), 3) rounds the age's double, without the
+ * double: the double is within 10^-4 ms of the exact age for ages below 10^18 ns, so the
+ * two round alike unless the age lies within a microsecond of half a millisecond. */
+char *format_age_between(const struct format_snapshot *fs, uint64_t now_ns,
+			 uint64_t first_seen_ns, char *out)
+{
+	uint64_t ns = now_ns > first_seen_ns ? now_ns - first_seen_ns : 0;
+	uint64_t below_ms = ns % 1000000;
+
+	if (ns >= UINT64_C(1000000000000000000) || (below_ms > 499000 && below_ms < 501000))
+		return format_age(fs, flow_age_s(now_ns, first_seen_ns), out);
+	return numtext_scaled(out, (ns + 500000) / 1000000, 3);
+}
+
+char *format_age(const struct format_snapshot *fs, double age_s, char *out)
+{
+	struct column_value v;
+
+	column_age_value(age_s, &v);
+	return put_value(out, fs->format == FORMAT_JSONL, COL_AGE_S, &v);
 }
 
 /* The time cell with its key, as format_line() writes it first, or -1 when it does not

@@ -157,8 +157,15 @@ char *numtext_fixed(char *out, double v, int decimals)
 	scaled = scale_and_round(v, scale);
 	if (decimals == 0)
 		return numtext_u64(out, scaled); /* no division by 1 */
-	out = numtext_u64(out, scaled / scale);
+	return numtext_scaled(out, scaled, decimals);
+}
+
+char *numtext_scaled(char *out, uint64_t units, int decimals)
+{
+	uint64_t scale = powers_of_ten[decimals];
+
+	out = numtext_u64(out, units / scale);
 	*out++ = '.';
-	put_digits(out, (uint32_t)(scaled % scale), decimals);
+	put_digits(out, (uint32_t)(units % scale), decimals);
 	return out + decimals;
 }

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "columns.h"
 #include "format.h"
+#include "line_cache.h"
 #include "output.h"
 #include "report.h"
 #include "stage_time.h"
@@ -56,37 +57,21 @@ static enum output_status flush_sinks(struct output_args *args)
 	return OUTPUT_RUNNING;
 }
 
-/* Rows in sort order are scattered over the snapshot: ask for the cache lines of a row a
- * few lines ahead of the one being formatted, so that their misses overlap. */
-#define PREFETCH_AHEAD 8
-
-static void prefetch_row(const struct flow_row *row)
-{
-	const char *p = (const char *)row;
-
-	for (size_t off = 0; off < sizeof(*row); off += 64)
-		__builtin_prefetch(p + off);
-	__builtin_prefetch(p + sizeof(*row) - 1);
-}
-
-/* The rows of view as lines, in blocks of whole lines. */
+/* The rows cache has shown, as lines, in blocks of whole lines. */
 static enum output_status write_lines(struct output_args *args, const struct snapshot *s,
-				      const struct flow_row **view, size_t n, char *block)
+				      struct line_cache *cache, char *block)
 {
 	enum output_status status = OUTPUT_RUNNING;
+	size_t i = 0, len, n = line_cache_count(cache);
 	struct format_snapshot fs;
 	char time_text[32];
-	size_t i = 0, len;
 
 	format_time_iso8601(&s->time, time_text, sizeof(time_text));
 	if (format_snapshot_init(&fs, args->opt->format, time_text) < 0)
 		return OUTPUT_FAILED;
 	while (i < n && status == OUTPUT_RUNNING) {
-		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++) {
-			if (i + PREFETCH_AHEAD < n)
-				prefetch_row(view[i + PREFETCH_AHEAD]);
-			len += format_line(&fs, view[i], block + len);
-		}
+		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
+			len += line_cache_line(cache, &fs, s, i, block + len);
 		status = write_block(args, block, len);
 	}
 	return status == OUTPUT_RUNNING ? flush_sinks(args) : status;
@@ -94,21 +79,16 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 
 /* Write one snapshot to every sink; the status to stop with, or OUTPUT_RUNNING. */
 static enum output_status write_all(struct output_args *args, const struct snapshot *s,
-				    char *block)
+				    struct line_cache *cache, char *block)
 {
-	const struct flow_row **view;
-	enum output_status status;
-	size_t n;
-
 	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
 	if (!args->log_sink && !args->stdout_sink)
 		return OUTPUT_RUNNING;
-	view = output_view(s, &args->opt->filter, args->opt->sort_column, &n);
-	if (!view)
+	if (line_cache_update(cache, s) < 0) {
+		report_error("out of memory sorting a snapshot's rows");
 		return OUTPUT_FAILED;
-	status = write_lines(args, s, view, n, block);
-	free(view);
-	return status;
+	}
+	return write_lines(args, s, cache, block);
 }
 
 /* Flushed at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
@@ -157,9 +137,11 @@ void *output_thread(void *arg)
 	struct snapshot *s;
 	uint64_t start_ns;
 	char *block = malloc(OUTPUT_BLOCK_SIZE);
+	struct line_cache *cache = line_cache_new(args->opt->format, &args->opt->filter,
+						  args->opt->sort_column);
 
 	urcu_memb_register_thread();
-	if (!block) {
+	if (!block || !cache) {
 		report_error("cannot allocate the output buffer: %s", strerror(errno));
 		status = OUTPUT_FAILED;
 	} else {
@@ -174,13 +156,14 @@ void *output_thread(void *arg)
 		last_generation = s->generation;
 		report_drops(s, &drops_reported);
 		start_ns = stage_time_start();
-		status = write_all(args, s, block);
+		status = write_all(args, s, cache, block);
 		stage_time_add(&timing, start_ns);
 		snapshot_release(s);
 		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
 			status = OUTPUT_DONE;
 	}
 	stage_time_report(&timing, "output write");
+	line_cache_free(cache);
 	free(block);
 	urcu_memb_unregister_thread();
 	/* Published before done_fd: main reads it after seeing done_fd. */

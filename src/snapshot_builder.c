@@ -15,7 +15,6 @@
 
 struct row_source {
 	struct flow_node *node;
-	uint64_t first_seen_ns; /* the node's, kept here so that a copied row needs no visit */
 };
 
 void snapshot_builder_init(struct snapshot_builder *b, struct snapshot_feed *feed)
@@ -83,11 +82,6 @@ static bool room_for_row(struct snapshot_builder *b, struct snapshot **s, size_t
 	return reserve(b, cap);
 }
 
-static double age_s(const struct drain_stamp *now, uint64_t first_seen_ns)
-{
-	return now->mono_ns > first_seen_ns ? (double)(now->mono_ns - first_seen_ns) / 1e9 : 0.0;
-}
-
 static void fill_row(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now,
 		     uint64_t elapsed_ns)
 {
@@ -106,7 +100,9 @@ static void fill_row(struct flow_row *row, struct flow_node *node, const struct 
 	row->retrans = __atomic_load_n(&node->retrans, __ATOMIC_RELAXED);
 	row->tx_rate = compute_rate(row->tx_bytes, prev_tx, elapsed_ns);
 	row->rx_rate = compute_rate(row->rx_bytes, prev_rx, elapsed_ns);
-	row->age_s = age_s(now, node->first_seen_ns);
+	row->first_seen_ns = node->first_seen_ns;
+	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
+	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
 	node->prev_tx_bytes = row->tx_bytes;
 	node->prev_rx_bytes = row->rx_bytes;
@@ -116,11 +112,13 @@ static void fill_row(struct flow_row *row, struct flow_node *node, const struct 
 }
 
 /* An unchanged flow's row as the last snapshot had it, idle since. */
-static void idle_row(struct flow_row *row, const struct drain_stamp *now, uint64_t first_seen_ns)
+static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 {
+	if (row->tx_rate != 0.0 || row->rx_rate != 0.0)
+		row->version = now->generation; /* its rates fall to zero */
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
-	row->age_s = age_s(now, first_seen_ns);
+	row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
 }
 
 static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
@@ -155,7 +153,7 @@ static void append_row(struct snapshot *s, struct row_source *sources, struct fl
 
 	memset(row, 0, sizeof(*row));
 	fill_row(row, node, now, elapsed_ns);
-	sources[s->nrows] = (struct row_source){ node, node->first_seen_ns };
+	sources[s->nrows] = (struct row_source){ node };
 	node->row_index = s->nrows++;
 	totals_add(&s->totals, row);
 }
@@ -213,7 +211,7 @@ static void copy_last_rows(struct snapshot_builder *b, struct snapshot *s,
 			}
 			continue;
 		}
-		idle_row(row, now, b->sources[i].first_seen_ns);
+		idle_row(row, now);
 		totals_add(&s->totals, row);
 	}
 	s->nrows = n;
@@ -272,7 +270,7 @@ static bool append_unchanged(struct snapshot_builder *b, struct snapshot **s, si
 			return false;
 		row = &(*s)->rows[(*s)->nrows];
 		*row = last->rows[i];
-		idle_row(row, now, b->sources[i].first_seen_ns);
+		idle_row(row, now);
 		totals_add(&(*s)->totals, row);
 		b->spare[(*s)->nrows] = b->sources[i];
 		b->sources[i].node->row_index = (*s)->nrows++;
@@ -346,6 +344,7 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	s->generation = now->generation;
 	s->time.tv_sec = (time_t)(now->real_ns / 1000000000ULL);
 	s->time.tv_nsec = (long)(now->real_ns % 1000000000ULL);
+	s->mono_ns = now->mono_ns;
 	s->interval_s = (double)elapsed_ns / 1e9;
 	s->flows_dropped = now->flows_dropped;
 	b->last = snapshot_hold(s);

@@ -1124,3 +1124,35 @@ Test(format, longest_line_fits_format_line_max)
 	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, TIME_TEXT), 0);
 	cr_assert_lt(format_line(&fs, &row, line), FORMAT_LINE_MAX / 2);
 }
+
+/* The line cache writes ages from nanoseconds; they must read as the rows' own age_s. */
+static void assert_age_text_alike(uint64_t now_ns, uint64_t first_seen_ns)
+{
+	struct format_snapshot fs;
+	char fast[NUMTEXT_MAX + 1], exact[NUMTEXT_MAX + 1];
+
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, NULL), 0);
+	*format_age_between(&fs, now_ns, first_seen_ns, fast) = '\0';
+	*format_age(&fs, flow_age_s(now_ns, first_seen_ns), exact) = '\0';
+	cr_assert_str_eq(fast, exact, "age of %" PRIu64 " ns", now_ns - first_seen_ns);
+}
+
+Test(format, ages_from_nanoseconds_read_as_the_rows_age_s)
+{
+	static const uint64_t edges[] = { 0, 1, 499999, 500000, 500001, 999999, 1000000,
+					  1500000, 2500000, 499500000, 499499999, 12345500000,
+					  UINT64_C(86400000000000) + 500000,
+					  UINT64_C(9007199254740993), UINT64_C(999999999999999999),
+					  UINT64_C(1000000000000000000) };
+	uint64_t x = 88172645463325252ULL;
+
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		assert_age_text_alike(edges[i] + 5, 5);
+	assert_age_text_alike(10, 20); /* first seen after the snapshot's clock: 0.000 */
+	for (int i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		assert_age_text_alike(x % (i & 1 ? UINT64_C(100000000000000) : 4000000000), 0);
+	}
+}

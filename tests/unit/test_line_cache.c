@@ -1,0 +1,241 @@
+/* The batch writer's line cache against the plain way (output_view + format_line): over a
+ * run of snapshots that change as the snapshot builder changes them (changed rows get the
+ * new generation, idle ones keep their place and version, closed rows go, new rows come),
+ * every snapshot's lines must be byte for byte the same. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include "columns.h"
+#include "filter.h"
+#include "format.h"
+#include "line_cache.h"
+#include "output.h"
+
+#define ROOM 400
+#define SECOND 1000000000ULL
+
+struct world {
+	struct flow_row rows[ROOM];
+	size_t n;
+	uint64_t generation, mono_ns, next_cookie;
+	unsigned seed;
+};
+
+static unsigned next_random(struct world *w, unsigned below)
+{
+	w->seed = w->seed * 1103515245u + 12345u;
+	return (w->seed >> 8) % below;
+}
+
+static void new_row(struct world *w, struct flow_row *row)
+{
+	memset(row, 0, sizeof(*row));
+	row->key.cookie = ++w->next_cookie;
+	row->id.family = TCPTOP_AF_INET;
+	row->id.proto = next_random(w, 3) ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
+	row->id.laddr[0] = 127;
+	row->id.laddr[3] = 1;
+	row->id.raddr[0] = 10;
+	row->id.raddr[3] = (uint8_t)next_random(w, 250);
+	row->id.lport = (uint16_t)(1000 + next_random(w, 50));
+	row->id.rport = (uint16_t)(2000 + next_random(w, 50));
+	row->id.tgid = 100 + next_random(w, 4);
+	memcpy(row->id.comm, next_random(w, 2) ? "nginx" : "curl, \"x\"", 10);
+	row->state = 1;
+	/* Some flows seen at the same instant: equal ages, ties for the age sort. */
+	row->first_seen_ns = w->mono_ns - (next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
+	row->version = w->generation;
+}
+
+static void change_row(struct world *w, struct flow_row *row)
+{
+	uint64_t sent = next_random(w, 4) ? next_random(w, 100000) : 0;
+
+	row->tx_bytes += sent;
+	row->rx_bytes += next_random(w, 3000);
+	row->tx_packets++;
+	row->tx_rate = (double)sent * 4;
+	row->rx_rate = next_random(w, 2) ? 0.0 : 1234.5;
+	row->srtt_us = next_random(w, 1000);
+	if (!next_random(w, 10))
+		row->closed = true;
+	row->version = w->generation;
+}
+
+/* The next generation, as the snapshot builder makes it from the last. */
+static void advance(struct world *w, unsigned changes, unsigned arrivals)
+{
+	size_t i = w->n;
+
+	w->generation++;
+	w->mono_ns += SECOND / 4 + next_random(w, 1000) * 1000ULL;
+	while (i-- > 0) {
+		struct flow_row *row = &w->rows[i];
+
+		if (row->closed) {
+			*row = w->rows[--w->n];
+			continue;
+		}
+		if (row->tx_rate != 0.0 || row->rx_rate != 0.0)
+			row->version = w->generation;
+		row->tx_rate = row->rx_rate = 0.0;
+	}
+	for (unsigned c = 0; c < changes && w->n; c++)
+		change_row(w, &w->rows[next_random(w, (unsigned)w->n)]);
+	for (unsigned a = 0; a < arrivals && w->n < ROOM; a++)
+		new_row(w, &w->rows[w->n++]);
+	for (i = 0; i < w->n; i++)
+		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].first_seen_ns);
+}
+
+static struct snapshot *take_snapshot(const struct world *w)
+{
+	struct snapshot *s = snapshot_alloc(w->n);
+
+	memcpy(s->rows, w->rows, w->n * sizeof(*s->rows));
+	s->nrows = w->n;
+	s->generation = w->generation;
+	s->mono_ns = w->mono_ns;
+	s->time.tv_sec = 1700000000 + (time_t)w->generation;
+	return s;
+}
+
+static char *plain_text(const struct snapshot *s, const struct format_snapshot *fs,
+			const struct filter *f, int sort_id, size_t *len)
+{
+	size_t n, i;
+	const struct flow_row **view = output_view(s, f, sort_id, &n);
+	char *text = malloc((n + 1) * FORMAT_LINE_MAX);
+
+	*len = 0;
+	for (i = 0; i < n; i++)
+		*len += format_line(fs, view[i], text + *len);
+	free(view);
+	return text;
+}
+
+static char *cached_text(struct line_cache *c, const struct snapshot *s,
+			 const struct format_snapshot *fs, size_t *len)
+{
+	size_t n, i;
+	char *text;
+
+	cr_assert_eq(line_cache_update(c, s), 0);
+	n = line_cache_count(c);
+	text = malloc((n + 1) * FORMAT_LINE_MAX);
+	*len = 0;
+	for (i = 0; i < n; i++)
+		*len += line_cache_line(c, fs, s, i, text + *len);
+	return text;
+}
+
+/* Some snapshots are skipped (a slow writer), and how much changes varies. */
+static void run(enum output_format format, const struct filter *f, int sort_id, unsigned seed)
+{
+	struct world w = { .generation = 1, .mono_ns = 100 * SECOND, .seed = seed };
+	struct line_cache *c = line_cache_new(format, f, sort_id);
+	size_t plain_len, cached_len, compared = 0;
+
+	cr_assert_not_null(c);
+	advance(&w, 0, 300);
+	for (int round = 0; round < 120; round++) {
+		unsigned changes = round % 17 == 5 ? 300 : next_random(&w, 30);
+		struct snapshot *s;
+		struct format_snapshot fs;
+		char time_text[32], *plain, *cached;
+
+		advance(&w, changes, next_random(&w, 6));
+		if (round % 11 == 3)
+			continue; /* the writer did not see this one */
+		s = take_snapshot(&w);
+		format_time_iso8601(&s->time, time_text, sizeof(time_text));
+		cr_assert_eq(format_snapshot_init(&fs, format, time_text), 0);
+		plain = plain_text(s, &fs, f, sort_id, &plain_len);
+		cached = cached_text(c, s, &fs, &cached_len);
+		cr_assert_eq(cached_len, plain_len, "round %d: %zu bytes, not %zu", round,
+			     cached_len, plain_len);
+		cr_assert(memcmp(cached, plain, plain_len) == 0, "round %d: the lines differ",
+			  round);
+		compared += plain_len;
+		free(plain);
+		free(cached);
+		snapshot_release(s);
+	}
+	cr_assert_gt(compared, 0);
+	line_cache_free(c);
+}
+
+Test(line_cache, csv_by_rate_matches_formatting_every_row)
+{
+	struct filter f;
+
+	filter_init(&f);
+	run(FORMAT_CSV, &f, COL_RATE, 1);
+}
+
+Test(line_cache, jsonl_by_rate_matches_formatting_every_row)
+{
+	struct filter f;
+
+	filter_init(&f);
+	run(FORMAT_JSONL, &f, COL_RATE, 2);
+}
+
+Test(line_cache, sorted_by_age_matches_formatting_every_row)
+{
+	struct filter f;
+
+	filter_init(&f);
+	run(FORMAT_CSV, &f, COL_AGE_S, 3);
+	run(FORMAT_JSONL, &f, COL_AGE_S, 4);
+}
+
+Test(line_cache, sorted_by_text_and_bytes_matches_formatting_every_row)
+{
+	struct filter f;
+
+	filter_init(&f);
+	run(FORMAT_CSV, &f, COL_COMM, 5);
+	run(FORMAT_CSV, &f, COL_TX_BYTES, 6);
+	run(FORMAT_JSONL, &f, COL_RADDR, 7);
+}
+
+Test(line_cache, filtered_rows_match_formatting_every_row)
+{
+	struct filter f;
+
+	filter_init(&f);
+	f.port = 1003;
+	f.udp = true;
+	run(FORMAT_CSV, &f, COL_RATE, 8);
+	filter_init(&f);
+	f.comm_substring = "curl";
+	run(FORMAT_JSONL, &f, COL_AGE_S, 9);
+}
+
+/* Formatting work is what the cache saves: an idle row's kept text must be what is
+ * written, not a new formatting of the row (which would read the row's changed bytes). */
+Test(line_cache, an_idle_row_is_written_from_its_kept_text)
+{
+	struct world w = { .generation = 1, .mono_ns = 100 * SECOND, .seed = 10 };
+	struct line_cache *c = line_cache_new(FORMAT_CSV, &(struct filter){ .port = -1,
+		.sport = -1, .dport = -1 }, COL_RATE);
+	struct format_snapshot fs;
+	struct snapshot *s;
+	char line[FORMAT_LINE_MAX];
+	size_t len;
+
+	advance(&w, 0, 1);
+	w.generation++;
+	s = take_snapshot(&w); /* an idle row: its version is older than the snapshot */
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, "t"), 0);
+	cr_assert_eq(line_cache_update(c, s), 0);
+	line_cache_line(c, &fs, s, 0, line);
+	s->rows[0].tx_bytes = 987654321; /* a row that lies about being unchanged */
+	cr_assert_eq(line_cache_update(c, s), 0);
+	len = line_cache_line(c, &fs, s, 0, line);
+	line[len] = '\0';
+	cr_assert_null(strstr(line, "987654321"), "%s", line);
+	snapshot_release(s);
+	line_cache_free(c);
+}
