@@ -8,6 +8,10 @@
 
 struct flow_row {
 	struct flow_key key;
+	/* The generation of the snapshot in which anything shown of this row but its age last
+	 * changed: a writer that keeps a row's text may reuse it while this stays the same.
+	 * Next to the key: a writer that looks for changed rows reads one cache line each. */
+	uint64_t version;
 	struct flow_identity id; /* tuple, pid, comm, netns, ifindex */
 	uint8_t state;           /* kernel TCP state; TCPTOP_STATE_NONE for UDP */
 	bool closed;             /* final record: shown in one snapshot, then gone */
@@ -21,9 +25,6 @@ struct flow_row {
 	uint32_t retrans;
 	double age_s;           /* since tcptop first saw the flow */
 	uint64_t first_seen_ns; /* when that was, CLOCK_MONOTONIC */
-	/* The generation of the snapshot in which anything shown of this row but its age last
-	 * changed: a writer that keeps a row's text may reuse it while this stays the same. */
-	uint64_t version;
 };
 
 /* A flow's age at now_ns, as rows show it (both CLOCK_MONOTONIC). */

@@ -21,6 +21,8 @@ struct line_cache {
 	int sort_id;
 	struct line_entry *entries;
 	bool *changed; /* per entry: the row is not the one learnt before */
+	uint32_t *changed_list; /* the places of those rows, nchanged of them */
+	size_t nchanged;
 	struct kept_text *carried; /* per entry, while the order is made anew */
 	size_t nentries, room;
 	/* The rows shown in order, with their kept texts (the only record of them). */
@@ -54,6 +56,7 @@ void line_cache_free(struct line_cache *c)
 		return;
 	free(c->entries);
 	free(c->changed);
+	free(c->changed_list);
 	free(c->carried);
 	free(c->order);
 	free(c->next);
@@ -96,6 +99,7 @@ static bool reserve(struct line_cache *c, size_t n)
 	room = n + n / 4 + 64;
 	if (!grow((void **)&c->entries, room, sizeof(*c->entries)) ||
 	    !grow((void **)&c->changed, room, sizeof(*c->changed)) ||
+	    !grow((void **)&c->changed_list, room, sizeof(*c->changed_list)) ||
 	    !grow((void **)&c->carried, room, sizeof(*c->carried)) ||
 	    !grow((void **)&c->order, room, sizeof(*c->order)) ||
 	    !grow((void **)&c->next, room, sizeof(*c->next)) ||
@@ -118,6 +122,7 @@ static bool fit_entries(struct line_cache *c, size_t n)
 
 static void learn_rows(struct line_cache *c, const struct snapshot *s)
 {
+	c->nchanged = 0;
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct flow_row *row = &s->rows[i];
 		struct line_entry *e = &c->entries[i];
@@ -126,6 +131,7 @@ static void learn_rows(struct line_cache *c, const struct snapshot *s)
 				memcmp(&e->key, &row->key, sizeof(e->key)) != 0;
 		if (!c->changed[i])
 			continue;
+		c->changed_list[c->nchanged++] = (uint32_t)i;
 		e->key = row->key;
 		e->version = row->version;
 		e->shown = filter_match(c->filter, row);
@@ -157,25 +163,43 @@ static size_t keep_unchanged(struct line_cache *c, size_t nrows, bool keys_held)
 	return nkept;
 }
 
+/* Items for the rows to sort: the changed ones shown when the last order's keys hold,
+ * else every row shown, with the texts carried for the unchanged ones. */
+static size_t gather_fresh(struct line_cache *c, const struct row_sort *rs, size_t nrows,
+			   bool keys_held)
+{
+	bool carry = c->ordered && !keys_held;
+	size_t nfresh = 0, i;
+
+	if (keys_held) {
+		for (i = 0; i < c->nchanged; i++)
+			if (c->entries[c->changed_list[i]].shown)
+				row_sort_item(rs, c->changed_list[i], &c->fresh[nfresh++]);
+		return nfresh;
+	}
+	for (i = 0; i < nrows; i++) {
+		if (!c->entries[i].shown)
+			continue;
+		row_sort_item(rs, i, &c->fresh[nfresh]);
+		if (carry && !c->changed[i])
+			c->fresh[nfresh].text = c->carried[i];
+		nfresh++;
+	}
+	return nfresh;
+}
+
 /* The rows shown in sort order: the kept ones in the order they had, merged with the
  * changed ones, sorted; or, when the last order's keys do not hold, all of them sorted. */
 static void order_rows(struct line_cache *c, const struct snapshot *s)
 {
 	struct row_sort rs = { s->rows, c->sort_id };
-	bool keys_held = keys_hold(c), carry = c->ordered && !keys_held;
-	size_t nkept = 0, nfresh = 0, i;
+	bool keys_held = keys_hold(c);
+	size_t nkept = 0, nfresh;
 	struct sort_item *swap;
 
 	if (c->ordered)
 		nkept = keep_unchanged(c, s->nrows, keys_held);
-	for (i = 0; i < s->nrows; i++) {
-		if (!c->entries[i].shown || (keys_held && !c->changed[i]))
-			continue;
-		row_sort_item(&rs, i, &c->fresh[nfresh]);
-		if (carry && !c->changed[i])
-			c->fresh[nfresh].text = c->carried[i];
-		nfresh++;
-	}
+	nfresh = gather_fresh(c, &rs, s->nrows, keys_held);
 	row_sort(&rs, c->fresh, c->next, nfresh);
 	row_sort_merge(&rs, c->order, nkept, c->fresh, nfresh, c->next);
 	swap = c->order;
