@@ -41,6 +41,7 @@ struct flow_node {
 	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
 	uint64_t idle_placed_ns;                 /* last activity when placed in that list */
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
+	size_t place_plus_one;                   /* its place (flow_table_merge_at), or 0 */
 	bool idle_listed;
 };
 
@@ -82,6 +83,11 @@ void flow_table_destroy(struct flow_table *table);
  * counters, state and (if it changed) identity. Ignored once the flow is closed. */
 void flow_table_merge(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
+/* The same for a backend that keeps each flow's record at a numbered place (a slot) and
+ * names it: the flow last merged from that place is found without a hash lookup. A
+ * place may hold another flow later; the key decides. */
+void flow_table_merge_at(struct flow_table *table, size_t place, const struct flow_key *key,
+			 const struct flow_value *value, uint64_t now_ns);
 /* The flow's final record: merge it and mark the flow closed. */
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);

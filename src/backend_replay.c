@@ -113,7 +113,7 @@ static int replay_drain(struct backend *b, struct flow_table *table, uint64_t no
 	st->drains++;
 	for (i = 0; i < limit; i++) {
 		synth_flow(st, i, i < st->active ? st->drains : 1, &key, &v);
-		flow_table_merge(table, &key, &v, now_ns);
+		flow_table_merge_at(table, i, &key, &v, now_ns);
 	}
 	return 0;
 }

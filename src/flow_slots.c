@@ -102,7 +102,7 @@ void flow_slots_drain(struct flow_slots *s, struct flow_table *table, uint64_t n
 		if (rec.value.counters.state == TCPTOP_TCP_CLOSE)
 			flow_slots_close_lost(s, slot, &rec, table, now_ns);
 		else
-			flow_table_merge(table, &rec.key, &rec.value, now_ns);
+			flow_table_merge_at(table, slot, &rec.key, &rec.value, now_ns);
 	}
 }
 

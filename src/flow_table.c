@@ -49,6 +49,9 @@ struct flow_table {
 	struct owner_hint *hints;
 	size_t nhints, hints_cap;
 	bool hints_sorted;
+	/* Collector-private: the flow last merged from each place (flow_table_merge_at). */
+	struct flow_node **by_place;
+	size_t places_room;
 };
 
 /* splitmix64's finaliser: cookies are sequential, so they need mixing to spread. */
@@ -133,6 +136,7 @@ void flow_table_destroy(struct flow_table *table)
 	free(table->lists[0].nodes);
 	free(table->lists[1].nodes);
 	free(table->hints);
+	free(table->by_place);
 	free(table);
 }
 
@@ -413,15 +417,62 @@ static struct flow_node *insert(struct flow_table *table, const struct flow_key 
 	return node;
 }
 
-static void merge_locked(struct flow_table *table, const struct flow_key *key,
+static void forget_place(struct flow_table *table, struct flow_node *node)
+{
+	if (node->place_plus_one)
+		table->by_place[node->place_plus_one - 1] = NULL;
+	node->place_plus_one = 0;
+}
+
+/* node is the flow at place now (when there is room to remember it). */
+static void remember_place(struct flow_table *table, struct flow_node *node, size_t place)
+{
+	struct flow_node **grown, *before;
+	size_t room;
+
+	if (place >= table->places_room) {
+		room = place + place / 2 + 1024;
+		grown = realloc(table->by_place, room * sizeof(*grown));
+		if (!grown)
+			return; /* found by its key instead */
+		memset(grown + table->places_room, 0, (room - table->places_room) * sizeof(*grown));
+		table->by_place = grown;
+		table->places_room = room;
+	}
+	before = table->by_place[place];
+	if (before)
+		before->place_plus_one = 0;
+	forget_place(table, node);
+	table->by_place[place] = node;
+	node->place_plus_one = place + 1;
+}
+
+/* The flow of key, first looked for at place (SIZE_MAX: none). */
+static struct flow_node *lookup_at(struct flow_table *table, size_t place,
+				   const struct flow_key *key)
+{
+	struct flow_node *node = place < table->places_room ? table->by_place[place] : NULL;
+
+	if (node && memcmp(&node->key, key, sizeof(*key)) == 0)
+		return node;
+	node = lookup(table, key);
+	if (node && place != SIZE_MAX)
+		remember_place(table, node, place);
+	return node;
+}
+
+static void merge_locked(struct flow_table *table, size_t place, const struct flow_key *key,
 			 const struct flow_value *value, uint64_t now_ns)
 {
-	struct flow_node *node = lookup(table, key);
+	struct flow_node *node = lookup_at(table, place, key);
 	enum counters_change change;
 	bool inserted = false;
 
-	if (!node)
+	if (!node) {
 		node = insert(table, key, value, now_ns, &inserted);
+		if (node && place != SIZE_MAX)
+			remember_place(table, node, place);
+	}
 	if (!node || inserted)
 		return;
 	/* A closed flow's final record is in: later copies of the same cumulative counters
@@ -457,8 +508,14 @@ static void fit_buckets(struct flow_table *table)
 void flow_table_merge(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns)
 {
+	flow_table_merge_at(table, SIZE_MAX, key, value, now_ns);
+}
+
+void flow_table_merge_at(struct flow_table *table, size_t place, const struct flow_key *key,
+			 const struct flow_value *value, uint64_t now_ns)
+{
 	urcu_memb_read_lock();
-	merge_locked(table, key, value, now_ns);
+	merge_locked(table, place, key, value, now_ns);
 	urcu_memb_read_unlock();
 	fit_buckets(table);
 }
@@ -572,6 +629,7 @@ void flow_table_sweep_closed(struct flow_table *table)
 		}
 		*link = node->closed_next;
 		forget_changed(table, node);
+		forget_place(table, node);
 		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
 			__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);

@@ -222,6 +222,37 @@ Test(flow_table, sweep_removes_closed_flows_once_shown)
 	cr_assert_not_null(find(2), "a closed flow stays until a snapshot has carried it");
 }
 
+/* A backend's slot is reused by another flow once the first closes, and may be named for
+ * a flow it no longer holds: the key decides, and a swept flow is not found there. */
+Test(flow_table, a_place_found_by_key_whichever_flow_it_holds)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
+	struct flow_value v1 = tcp_value(10, 1, 1, "x"), v2 = tcp_value(20, 2, 1, "x");
+
+	flow_table_merge_at(table, 3, &a, &v1, 1);
+	flow_table_merge_at(table, 3, &a, &v2, 2);
+	cr_assert_eq(flow_table_count(table), 1);
+	cr_assert_eq(find(1)->tx_bytes, 20);
+	flow_table_merge_at(table, 3, &b, &v1, 3);
+	cr_assert_eq(flow_table_count(table), 2, "another flow at the same place");
+	flow_table_merge_at(table, 3, &a, &v1, 4);
+	cr_assert_eq(flow_table_count(table), 2);
+	cr_assert_eq(find(1)->tx_bytes, 10, "found by its key");
+	cr_assert_eq(find(2)->tx_bytes, 10);
+	flow_table_close(table, &a, &v2, 5);
+	find(1)->close_shown = 1;
+	flow_table_sweep_closed(table);
+	flow_table_merge_at(table, 3, &b, &v2, 6);
+	cr_assert_eq(find(2)->tx_bytes, 20);
+	flow_table_merge_at(table, 3, &a, &v2, 7);
+	cr_assert_eq(flow_table_count(table), 2, "a swept flow seen again is a new one");
+	cr_assert_eq(find(1)->first_seen_ns, 7);
+	flow_table_merge_at(table, 100000, &b, &v1, 8);
+	cr_assert_eq(find(2)->tx_bytes, 10, "a flow that moved to another place");
+	flow_table_merge_at(table, 3, &b, &v2, 9);
+	cr_assert_eq(find(2)->tx_bytes, 20);
+}
+
 static void count_key(const struct flow_key *key, void *ctx)
 {
 	*(uint64_t *)ctx += key->cookie;
