@@ -45,8 +45,10 @@ struct snapshot_feed {
 /* Room for nrows rows, zeroed, nrows still 0; the caller holds the one reference. */
 struct snapshot *snapshot_alloc(size_t nrows);
 /* The same with the rows left unwritten, for a builder that writes each row it counts;
- * in the memory of home's spare snapshot when it is big enough (home may be NULL). */
-struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows);
+ * in the memory of home's spare snapshot when it is big enough (home may be NULL). Its
+ * rows are then still those of the snapshot of *rows_generation (else 0). */
+struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
+				    uint64_t *rows_generation);
 /* Room for nrows rows in s, not yet published; NULL (s unchanged) when out of memory. */
 struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows);
 /* Another reference on s, which the caller already holds one on. */

@@ -1,7 +1,8 @@
 /* Builds each snapshot from the one before it and the flows the last drain changed. An
  * unchanged flow's row is copied (its rates are 0, only its age moves), so an interval
- * costs one copy of the rows plus a visit to each changed flow, instead of a visit to
- * every flow in the table. Used by the compute thread alone. */
+ * costs a visit to each changed flow, instead of a visit to every flow in the table; and
+ * when the memory of a released snapshot comes back, only the rows written since it are
+ * copied into it. Used by the compute thread alone. */
 #ifndef TCPTOP_SNAPSHOT_BUILDER_H
 #define TCPTOP_SNAPSHOT_BUILDER_H
 
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include "flow_table.h"
 #include "snapshot.h"
+#include "touched_rows.h"
 
 struct row_source;
 
@@ -19,6 +21,9 @@ struct snapshot_builder {
 	struct row_source *spare;   /* the next build's, when it lays rows out anew */
 	bool *taken;                /* rows of last whose flow changed, during such a build */
 	size_t room;                /* rows the three arrays above have room for */
+	struct touched_rows touched; /* where the last builds wrote rows */
+	uint32_t *closing;           /* rows of last that hold a closed flow, during a build */
+	size_t closing_room;
 };
 
 /* feed may be NULL (snapshots that are not published). */

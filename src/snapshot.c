@@ -22,15 +22,18 @@ struct snapshot *snapshot_alloc(size_t nrows)
 	return s;
 }
 
-struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows)
+struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
+				    uint64_t *rows_generation)
 {
 	struct snapshot *s = home ? __atomic_exchange_n(&home->spare, NULL, __ATOMIC_ACQ_REL) : NULL;
 	size_t capacity = s ? s->capacity : nrows;
 
+	*rows_generation = s ? s->generation : 0;
 	if (s && capacity < nrows) {
 		free(s);
 		s = NULL;
 		capacity = nrows;
+		*rows_generation = 0;
 	}
 	if (!s)
 		s = malloc(sizeof(*s) + capacity * sizeof(s->rows[0]));

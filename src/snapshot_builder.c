@@ -29,6 +29,8 @@ void snapshot_builder_free(struct snapshot_builder *b)
 	free(b->sources);
 	free(b->spare);
 	free(b->taken);
+	free(b->closing);
+	touched_rows_free(&b->touched);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -54,10 +56,11 @@ static bool reserve(struct snapshot_builder *b, size_t n)
 	return true;
 }
 
-/* A snapshot with room for capacity rows and the builder's arrays to match. */
-static struct snapshot *start(struct snapshot_builder *b, size_t capacity)
+/* A snapshot with room for capacity rows and the builder's arrays to match; *rows_of
+ * says whose rows its memory still holds (snapshot_alloc_raw). */
+static struct snapshot *start(struct snapshot_builder *b, size_t capacity, uint64_t *rows_of)
 {
-	struct snapshot *s = snapshot_alloc_raw(b->feed, capacity);
+	struct snapshot *s = snapshot_alloc_raw(b->feed, capacity, rows_of);
 
 	if (s && !reserve(b, capacity)) {
 		snapshot_release(s);
@@ -169,7 +172,8 @@ static struct snapshot *build_from_table(struct snapshot_builder *b, struct flow
 					 const struct drain_stamp *now, uint64_t elapsed_ns)
 {
 	size_t capacity = flow_table_count(table) + 64;
-	struct snapshot *s = start(b, capacity);
+	uint64_t rows_of;
+	struct snapshot *s = start(b, capacity, &rows_of);
 	struct cds_lfht_iter iter;
 	struct flow_node *node;
 
@@ -190,31 +194,171 @@ static struct snapshot *build_from_table(struct snapshot_builder *b, struct flow
 	return s;
 }
 
-/* The last snapshot's rows, closed ones dropped, the rest idle until changes say
- * otherwise. Backwards, so that the row moved into a dropped row's place, the last one,
- * has already been copied and is open. */
-static void copy_last_rows(struct snapshot_builder *b, struct snapshot *s,
-			   const struct drain_stamp *now)
+/* s holds the rows of last: copied only where builds wrote since the snapshot whose rows
+ * s's memory still holds (rows_of), else all of them. Ages are set later. */
+static void bring_up_to_last(struct snapshot_builder *b, struct snapshot *s, uint64_t rows_of)
 {
 	const struct snapshot *last = b->last;
-	size_t i = last->nrows, n = last->nrows;
+	const struct touched_build *t;
+	uint32_t place;
+
+	if (!touched_rows_since(&b->touched, rows_of, last->generation)) {
+		memcpy(s->rows, last->rows, last->nrows * sizeof(*s->rows));
+	} else {
+		for (uint64_t g = rows_of + 1; g <= last->generation; g++) {
+			t = touched_rows_of(&b->touched, g);
+			for (size_t k = 0; k < t->n; k++) {
+				place = t->places[k];
+				if (place < last->nrows)
+					s->rows[place] = last->rows[place];
+			}
+		}
+	}
+	s->nrows = last->nrows;
+	s->totals = last->totals;
+}
+
+/* Rows that may hold a closed flow or a rate: those the last build wrote, or all of them
+ * when it laid them out anew. */
+struct suspects {
+	const struct touched_build *written; /* NULL: every row */
+	size_t count;
+};
+
+static struct suspects suspects_of_last(const struct snapshot_builder *b)
+{
+	struct suspects sus = { touched_rows_of(&b->touched, b->last->generation), 0 };
+
+	sus.count = sus.written ? sus.written->n : b->last->nrows;
+	return sus;
+}
+
+static size_t suspect(const struct suspects *sus, size_t k)
+{
+	return sus->written ? sus->written->places[k] : k;
+}
+
+static int descending(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* The places of last's closed rows, highest first, each once; false when out of memory. */
+static bool find_closed(struct snapshot_builder *b, const struct snapshot *s,
+			const struct suspects *sus, size_t *count)
+{
+	size_t n = 0, k, place, kept = 0;
+
+	for (k = 0; k < sus->count; k++) {
+		place = suspect(sus, k);
+		if (place >= s->nrows || !s->rows[place].closed)
+			continue;
+		if (n == b->closing_room) {
+			size_t room = n * 2 + 64;
+			uint32_t *grown = realloc(b->closing, room * sizeof(*grown));
+
+			if (!grown)
+				return false;
+			b->closing = grown;
+			b->closing_room = room;
+		}
+		b->closing[n++] = (uint32_t)place;
+	}
+	qsort(b->closing, n, sizeof(*b->closing), descending);
+	for (k = 0; k < n; k++)
+		if (k == 0 || b->closing[k] != b->closing[kept - 1])
+			b->closing[kept++] = b->closing[k];
+	*count = kept;
+	return true;
+}
+
+/* Closed rows (shown once) dropped, the last row moved into each one's place; highest
+ * first, so that the row moved is never one still to drop. */
+static bool drop_closed(struct snapshot_builder *b, struct snapshot *s, const struct suspects *sus)
+{
+	size_t count, k, place, end;
+
+	if (!find_closed(b, s, sus, &count))
+		return false;
+	for (k = 0; k < count; k++) {
+		place = b->closing[k];
+		end = --s->nrows;
+		totals_remove(&s->totals, &s->rows[place]);
+		if (place == end)
+			continue;
+		s->rows[place] = s->rows[end];
+		b->sources[place] = b->sources[end];
+		b->sources[place].node->row_index = place;
+		touched_rows_add(&b->touched, place);
+	}
+	return true;
+}
+
+/* Rows with a rate in last are idle unless changes say otherwise. */
+static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const struct suspects *sus,
+		       uint64_t generation)
+{
+	size_t k, place;
 	struct flow_row *row;
 
-	while (i-- > 0) {
-		row = &s->rows[i];
-		*row = last->rows[i];
-		if (row->closed) {
-			if (i != --n) {
-				*row = s->rows[n];
-				b->sources[i] = b->sources[n];
-				b->sources[i].node->row_index = i;
-			}
+	for (k = 0; k < sus->count; k++) {
+		place = suspect(sus, k);
+		if (place >= s->nrows)
 			continue;
-		}
-		idle_row(row, now);
-		totals_add(&s->totals, row);
+		row = &s->rows[place];
+		if (row->tx_rate == 0.0 && row->rx_rate == 0.0)
+			continue;
+		row->tx_rate = 0.0;
+		row->rx_rate = 0.0;
+		row->version = generation;
+		touched_rows_add(&b->touched, place);
 	}
-	s->nrows = n;
+}
+
+/* Every row's age at now, and the rate totals (only rows written now have rates). */
+static void age_rows(struct snapshot *s, const struct drain_stamp *now)
+{
+	double tx_rate = 0.0, rx_rate = 0.0;
+
+	for (size_t i = 0; i < s->nrows; i++) {
+		struct flow_row *row = &s->rows[i];
+
+		row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
+		tx_rate += row->tx_rate;
+		rx_rate += row->rx_rate;
+	}
+	s->totals.tx_rate = tx_rate;
+	s->totals.rx_rate = rx_rate;
+}
+
+/* Each changed flow's row rewritten where it is, or appended; false when out of memory. */
+static bool apply_changes(struct snapshot_builder *b, struct snapshot **s, size_t *capacity,
+			  const struct flow_changes *changes, const struct drain_stamp *now,
+			  uint64_t elapsed_ns)
+{
+	struct flow_node *node;
+	struct flow_row *row;
+
+	for (size_t i = 0; i < changes->count; i++) {
+		node = changes->nodes[i];
+		if (!shows(node))
+			continue;
+		if (node->row_index != FLOW_NO_ROW) {
+			row = &(*s)->rows[node->row_index];
+			totals_remove(&(*s)->totals, row);
+			fill_row(row, node, now, elapsed_ns);
+			totals_add(&(*s)->totals, row);
+			touched_rows_add(&b->touched, node->row_index);
+		} else if (room_for_row(b, s, capacity)) {
+			touched_rows_add(&b->touched, (*s)->nrows);
+			append_row(*s, b->sources, node, now, elapsed_ns);
+		} else {
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Few flows changed: the last rows, each changed one rewritten where it is. */
@@ -222,35 +366,27 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 					const struct flow_changes *changes,
 					const struct drain_stamp *now, uint64_t elapsed_ns)
 {
-	size_t capacity = b->last->nrows + changes->inserted, i;
-	struct snapshot *s = start(b, capacity);
-	struct flow_node *node;
-	struct flow_row *row;
+	size_t capacity = b->last->nrows + changes->inserted;
+	struct suspects sus = suspects_of_last(b);
+	uint64_t rows_of;
+	struct snapshot *s = start(b, capacity, &rows_of);
+	bool ok;
 
 	if (!s)
 		return NULL;
+	bring_up_to_last(b, s, rows_of);
 	urcu_memb_read_lock();
-	copy_last_rows(b, s, now);
-	for (i = 0; i < changes->count; i++) {
-		node = changes->nodes[i];
-		if (!shows(node))
-			continue;
-		if (node->row_index != FLOW_NO_ROW) {
-			row = &s->rows[node->row_index];
-			totals_remove(&s->totals, row);
-			fill_row(row, node, now, elapsed_ns);
-			totals_add(&s->totals, row);
-		} else if (room_for_row(b, &s, &capacity)) {
-			append_row(s, b->sources, node, now, elapsed_ns);
-		} else {
-			break;
-		}
+	ok = drop_closed(b, s, &sus);
+	if (ok) {
+		stop_rates(b, s, &sus, now->generation);
+		ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
 	}
 	urcu_memb_read_unlock();
-	if (i < changes->count) {
+	if (!ok) {
 		snapshot_release(s);
 		return NULL;
 	}
+	age_rows(s, now);
 	return s;
 }
 
@@ -284,7 +420,8 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 				     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
 	size_t capacity = b->last->nrows + changes->inserted, i;
-	struct snapshot *s = start(b, capacity);
+	uint64_t rows_of;
+	struct snapshot *s = start(b, capacity, &rows_of);
 	struct row_source *swap;
 	struct flow_node *node;
 	bool ok = s != NULL;
@@ -331,12 +468,16 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	struct snapshot *s;
 
 	flow_table_read_changes(table, &changes);
-	if (!follows_last(b, &changes, now))
+	touched_rows_begin(&b->touched, now->generation);
+	if (!follows_last(b, &changes, now)) {
+		touched_rows_all(&b->touched);
 		s = build_from_table(b, table, now, elapsed_ns);
-	else if (changes.count >= b->last->nrows / 2)
+	} else if (changes.count >= b->last->nrows / 2) {
+		touched_rows_all(&b->touched);
 		s = lay_out_anew(b, &changes, now, elapsed_ns);
-	else
+	} else {
 		s = update_in_place(b, &changes, now, elapsed_ns);
+	}
 	snapshot_release(b->last);
 	b->last = NULL;
 	if (!s)

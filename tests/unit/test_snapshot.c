@@ -23,10 +23,12 @@ static void teardown(void)
 
 TestSuite(snapshot, .init = setup, .fini = teardown);
 
+static uint64_t rows_of; /* the generation whose rows recycled memory still holds */
+
 /* In the feed's recycled memory, as the compute thread builds them. */
 static struct snapshot *make(uint64_t generation, size_t nrows)
 {
-	struct snapshot *s = snapshot_alloc_raw(&feed, nrows);
+	struct snapshot *s = snapshot_alloc_raw(&feed, nrows, &rows_of);
 	size_t i;
 
 	cr_assert_not_null(s);
@@ -79,17 +81,21 @@ Test(snapshot, subscribers_are_notified_on_publication)
 
 Test(snapshot, released_snapshot_memory_is_reused_for_the_next_one_of_its_feed)
 {
-	struct snapshot *first = snapshot_alloc_raw(&feed, 10), *next;
+	struct snapshot *first = snapshot_alloc_raw(&feed, 10, &rows_of), *next;
 
+	cr_assert_eq(rows_of, 0, "fresh memory");
 	first->nrows = 10;
+	first->generation = 7;
 	snapshot_release(first);
-	next = snapshot_alloc_raw(&feed, 5);
+	next = snapshot_alloc_raw(&feed, 5, &rows_of);
 	cr_assert_eq(next, first, "the spare is big enough");
+	cr_assert_eq(rows_of, 7, "it still holds the rows of generation 7");
 	cr_assert_eq(next->nrows, 0);
 	cr_assert_eq(next->capacity, 10);
 	snapshot_release(next);
-	next = snapshot_alloc_raw(&feed, 20);
+	next = snapshot_alloc_raw(&feed, 20, &rows_of);
 	cr_assert_geq(next->capacity, 20, "a spare too small is not used");
+	cr_assert_eq(rows_of, 0);
 	snapshot_release(next);
 }
 
@@ -297,6 +303,7 @@ static uint64_t next_random(uint64_t *state)
 static void check_against_model(const struct snapshot *s, struct model_flow *model, size_t n)
 {
 	uint64_t tx_total = 0;
+	double tx_rate_total = 0.0;
 	size_t i, expected = 0;
 	const struct flow_row *row;
 
@@ -312,28 +319,38 @@ static void check_against_model(const struct snapshot *s, struct model_flow *mod
 		cr_assert_float_eq(row->tx_rate,
 				   (double)(model[i].tx - (model[i].seen ? model[i].shown_tx : 0)),
 				   1e-6, "flow %zu after drain %llu", i, (unsigned long long)drains);
+		cr_assert_eq(row->age_s, flow_age_s(s->mono_ns, row->first_seen_ns), "flow %zu", i);
+		cr_assert(row->tx_rate == 0.0 || row->version == s->generation,
+			  "flow %zu: a rate, but version %llu", i, (unsigned long long)row->version);
 		tx_total += model[i].tx;
+		tx_rate_total += row->tx_rate;
 		model[i].shown_tx = model[i].tx;
 		model[i].seen = true;
 		model[i].close_shown = model[i].closed;
 	}
 	cr_assert_eq(s->nrows, expected, "after drain %llu", (unsigned long long)drains);
 	cr_assert_eq(s->totals.tx_bytes, tx_total);
+	cr_assert_float_eq(s->totals.tx_rate, tx_rate_total, 1e-6);
+	cr_assert_eq(s->totals.tcp_flows + s->totals.udp_flows, expected);
 }
 
 /* Rounds where most flows move (rows laid out anew) and rounds where few do (rows updated
- * in place), with flows arriving and closing: every snapshot shows exactly the model. */
-Test(snapshot_builder, snapshots_built_from_changes_show_every_flow_right)
+ * in place), with flows arriving and closing: every snapshot shows exactly the model.
+ * Each snapshot is held for lag(round) rounds: with a feed, the memory that comes back
+ * holds an older snapshot's rows, sometimes too old to bring up to date row by row. */
+static void build_rounds_against_model(unsigned (*lag)(size_t round))
 {
-	enum { FLOWS = 400, ROUNDS = 60 };
+	enum { FLOWS = 400, ROUNDS = 80, HELD = 8 };
 	static struct model_flow model[FLOWS];
+	struct snapshot *held[HELD] = { NULL };
+	size_t release_at[HELD] = { 0 };
 	uint64_t seed = 88172645463325252ULL, r;
 	struct snapshot *s;
 	size_t i, round;
 
 	memset(model, 0, sizeof(model));
 	for (round = 0; round < ROUNDS; round++) {
-		unsigned busy = round % 3 == 0 ? 90 : 5; /* percent of flows moving */
+		unsigned busy = round % 3 == 0 && round % 2 == 0 ? 90 : 5; /* % of flows moving */
 
 		for (i = 1; i < FLOWS; i++) {
 			r = next_random(&seed) % 100;
@@ -353,6 +370,58 @@ Test(snapshot_builder, snapshots_built_from_changes_show_every_flow_right)
 		}
 		s = drain_and_build();
 		check_against_model(s, model, FLOWS);
-		snapshot_release(s);
+		for (i = 0; i < HELD; i++) {
+			if (held[i] && release_at[i] <= round) {
+				snapshot_release(held[i]);
+				held[i] = NULL;
+			}
+		}
+		for (i = 0; i < HELD && held[i]; i++)
+			;
+		cr_assert_lt(i, HELD);
+		held[i] = s;
+		release_at[i] = round + lag(round);
 	}
+	for (i = 0; i < HELD; i++)
+		snapshot_release(held[i]);
+}
+
+static unsigned no_lag(size_t round)
+{
+	(void)round;
+	return 0;
+}
+
+static unsigned varied_lag(size_t round)
+{
+	static const unsigned lags[] = { 0, 0, 1, 0, 2, 0, 3, 1, 0, 5, 0, 0, 4, 2 };
+
+	return lags[round % (sizeof(lags) / sizeof(lags[0]))];
+}
+
+Test(snapshot_builder, snapshots_built_from_changes_show_every_flow_right)
+{
+	build_rounds_against_model(no_lag);
+}
+
+static void build_in_recycled_memory(unsigned (*lag)(size_t round))
+{
+	static struct snapshot_feed home;
+
+	snapshot_feed_init(&home);
+	snapshot_builder_free(&builder);
+	snapshot_builder_init(&builder, &home);
+	build_rounds_against_model(lag);
+	snapshot_builder_free(&builder);
+	snapshot_feed_destroy(&home);
+}
+
+Test(snapshot_builder, snapshots_in_recycled_memory_show_every_flow_right)
+{
+	build_in_recycled_memory(no_lag);
+}
+
+Test(snapshot_builder, snapshots_in_memory_recycled_late_show_every_flow_right)
+{
+	build_in_recycled_memory(varied_lag);
 }
