@@ -25,6 +25,12 @@ struct snapshot {
 	double interval_s;     /* measured time since the previous snapshot's drain */
 	uint64_t flows_dropped;
 	struct snapshot_totals totals;
+	/* The rows written anew since the snapshot of generation changed_since (0: any row
+	 * may differ, e.g. laid out anew): every other row is as it was there, but for its
+	 * age. Their places, ascending, each once; the array follows the rows' room. */
+	uint64_t changed_since;
+	uint32_t *changed;
+	size_t nchanged;
 	size_t nrows;
 	size_t capacity;            /* rows there is room for */
 	struct snapshot_feed *home; /* takes the memory back for reuse when released, or NULL */

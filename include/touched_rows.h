@@ -14,13 +14,15 @@
 struct touched_build {
 	uint64_t generation; /* of the snapshot built; 0 for none */
 	bool all;            /* rows laid out anew, or a place not recorded: any row */
-	uint32_t *places;    /* rows written, in no order, maybe twice */
+	uint32_t *places;    /* rows written, in no order, maybe twice, until settled */
 	size_t n, room;
 };
 
 struct touched_rows {
 	struct touched_build builds[TOUCHED_HISTORY]; /* by generation % TOUCHED_HISTORY */
 	struct touched_build *current;
+	uint64_t *bits; /* all clear between uses: settling the current build's places */
+	size_t nbits;   /* words of it */
 };
 
 /* Start recording the build of generation (> 0). */
@@ -29,6 +31,9 @@ void touched_rows_begin(struct touched_rows *t, uint64_t generation);
 void touched_rows_add(struct touched_rows *t, size_t place);
 /* The build writes every row. */
 void touched_rows_all(struct touched_rows *t);
+/* The current build's record, its places now ascending and each once; NULL when it
+ * says "all". */
+const struct touched_build *touched_rows_settle(struct touched_rows *t);
 /* The record of the build of generation: NULL when it is gone or says "all". */
 const struct touched_build *touched_rows_of(const struct touched_rows *t, uint64_t generation);
 /* Whether every build after generation up to last is on record, row by row. */

@@ -23,6 +23,7 @@ struct line_cache {
 	bool *changed; /* per entry: the row is not the one learnt before */
 	uint32_t *changed_list; /* the places of those rows, nchanged of them */
 	size_t nchanged;
+	uint64_t learnt; /* the generation of the snapshot learnt last, 0 for none */
 	struct kept_text *carried; /* per entry, while the order is made anew */
 	size_t nentries, room;
 	/* The rows shown in order, with their kept texts (the only record of them). */
@@ -75,6 +76,8 @@ static void start_afresh(struct line_cache *c)
 {
 	c->nentries = 0;
 	c->norder = 0;
+	c->nchanged = 0;
+	c->learnt = 0;
 	c->ordered = false;
 	c->text_used = 0;
 	c->text_garbage = 0;
@@ -120,22 +123,38 @@ static bool fit_entries(struct line_cache *c, size_t n)
 	return true;
 }
 
+static void learn_row(struct line_cache *c, const struct snapshot *s, size_t i)
+{
+	const struct flow_row *row = &s->rows[i];
+	struct line_entry *e = &c->entries[i];
+
+	c->changed[i] = e->version != row->version ||
+			memcmp(&e->key, &row->key, sizeof(e->key)) != 0;
+	if (!c->changed[i])
+		return;
+	c->changed_list[c->nchanged++] = (uint32_t)i;
+	e->key = row->key;
+	e->version = row->version;
+	e->shown = filter_match(c->filter, row);
+}
+
+/* Which rows changed: only those s lists when it lists them against the snapshot learnt
+ * last (its other rows are as they were there), else every row looked at. */
 static void learn_rows(struct line_cache *c, const struct snapshot *s)
 {
-	c->nchanged = 0;
-	for (size_t i = 0; i < s->nrows; i++) {
-		const struct flow_row *row = &s->rows[i];
-		struct line_entry *e = &c->entries[i];
+	size_t i;
 
-		c->changed[i] = e->version != row->version ||
-				memcmp(&e->key, &row->key, sizeof(e->key)) != 0;
-		if (!c->changed[i])
-			continue;
-		c->changed_list[c->nchanged++] = (uint32_t)i;
-		e->key = row->key;
-		e->version = row->version;
-		e->shown = filter_match(c->filter, row);
+	for (i = 0; i < c->nchanged; i++)
+		c->changed[c->changed_list[i]] = false;
+	c->nchanged = 0;
+	if (c->learnt && s->changed_since == c->learnt) {
+		for (i = 0; i < s->nchanged; i++)
+			learn_row(c, s, s->changed[i]);
+	} else {
+		for (i = 0; i < s->nrows; i++)
+			learn_row(c, s, i);
 	}
+	c->learnt = s->generation;
 }
 
 /* A row's sort key moves with its age only when the sort is by age. */

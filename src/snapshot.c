@@ -11,13 +11,26 @@
 #include "snapshot.h"
 #include "wakeup.h"
 
+/* The header, room for capacity rows, and as many places of changed rows after them. */
+static size_t snapshot_size(size_t capacity)
+{
+	return sizeof(struct snapshot) +
+	       capacity * (sizeof(((struct snapshot *)0)->rows[0]) + sizeof(uint32_t));
+}
+
+static void set_capacity(struct snapshot *s, size_t capacity)
+{
+	s->capacity = capacity;
+	s->changed = (uint32_t *)(s->rows + capacity);
+}
+
 struct snapshot *snapshot_alloc(size_t nrows)
 {
-	struct snapshot *s = calloc(1, sizeof(*s) + nrows * sizeof(s->rows[0]));
+	struct snapshot *s = calloc(1, snapshot_size(nrows));
 
 	if (s) {
 		s->refs = 1;
-		s->capacity = nrows;
+		set_capacity(s, nrows);
 	}
 	return s;
 }
@@ -36,22 +49,22 @@ struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 		*rows_generation = 0;
 	}
 	if (!s)
-		s = malloc(sizeof(*s) + capacity * sizeof(s->rows[0]));
+		s = malloc(snapshot_size(capacity));
 	if (!s)
 		return NULL;
 	memset(s, 0, sizeof(*s));
 	s->refs = 1;
-	s->capacity = capacity;
+	set_capacity(s, capacity);
 	s->home = home;
 	return s;
 }
 
 struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows)
 {
-	struct snapshot *grown = realloc(s, sizeof(*s) + nrows * sizeof(s->rows[0]));
+	struct snapshot *grown = realloc(s, snapshot_size(nrows));
 
 	if (grown)
-		grown->capacity = nrows;
+		set_capacity(grown, nrows); /* the places of changed rows are written last */
 	return grown;
 }
 

@@ -245,6 +245,18 @@ static int descending(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
+/* The places this build wrote, for readers that keep what they learnt of the last one. */
+static void publish_changed(struct snapshot_builder *b, struct snapshot *s)
+{
+	const struct touched_build *t = touched_rows_settle(&b->touched);
+
+	if (!t)
+		return; /* changed_since stays 0: any row may differ */
+	for (size_t k = 0; k < t->n && t->places[k] < s->nrows; k++)
+		s->changed[s->nchanged++] = t->places[k];
+	s->changed_since = b->last->generation;
+}
+
 /* The places of last's closed rows, highest first, each once; false when out of memory. */
 static bool find_closed(struct snapshot_builder *b, const struct snapshot *s,
 			const struct suspects *sus, size_t *count)
@@ -387,6 +399,7 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 		return NULL;
 	}
 	age_rows(s, now);
+	publish_changed(b, s);
 	return s;
 }
 

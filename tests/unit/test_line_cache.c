@@ -17,6 +17,7 @@
 struct world {
 	struct flow_row rows[ROOM];
 	size_t n;
+	bool touched[ROOM]; /* rows written by the last advance */
 	uint64_t generation, mono_ns, next_cookie;
 	unsigned seed;
 };
@@ -67,6 +68,7 @@ static void advance(struct world *w, unsigned changes, unsigned arrivals)
 {
 	size_t i = w->n;
 
+	memset(w->touched, 0, sizeof(w->touched));
 	w->generation++;
 	w->mono_ns += SECOND / 4 + next_random(w, 1000) * 1000ULL;
 	while (i-- > 0) {
@@ -74,16 +76,24 @@ static void advance(struct world *w, unsigned changes, unsigned arrivals)
 
 		if (row->closed) {
 			*row = w->rows[--w->n];
+			w->touched[i] = true;
 			continue;
 		}
-		if (row->tx_rate != 0.0 || row->rx_rate != 0.0)
+		if (row->tx_rate != 0.0 || row->rx_rate != 0.0) {
 			row->version = w->generation;
+			w->touched[i] = true;
+		}
 		row->tx_rate = row->rx_rate = 0.0;
 	}
-	for (unsigned c = 0; c < changes && w->n; c++)
-		change_row(w, &w->rows[next_random(w, (unsigned)w->n)]);
-	for (unsigned a = 0; a < arrivals && w->n < ROOM; a++)
+	for (unsigned c = 0; c < changes && w->n; c++) {
+		i = next_random(w, (unsigned)w->n);
+		change_row(w, &w->rows[i]);
+		w->touched[i] = true;
+	}
+	for (unsigned a = 0; a < arrivals && w->n < ROOM; a++) {
+		w->touched[w->n] = true;
 		new_row(w, &w->rows[w->n++]);
+	}
 	for (i = 0; i < w->n; i++)
 		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].first_seen_ns);
 }
@@ -94,6 +104,13 @@ static struct snapshot *take_snapshot(const struct world *w)
 
 	memcpy(s->rows, w->rows, w->n * sizeof(*s->rows));
 	s->nrows = w->n;
+	/* As the builder lists them, but now and then not (rows laid out anew). */
+	if (w->generation % 5) {
+		for (size_t i = 0; i < w->n; i++)
+			if (w->touched[i])
+				s->changed[s->nchanged++] = (uint32_t)i;
+		s->changed_since = w->generation - 1;
+	}
 	s->generation = w->generation;
 	s->mono_ns = w->mono_ns;
 	s->time.tv_sec = 1700000000 + (time_t)w->generation;

@@ -334,6 +334,35 @@ static void check_against_model(const struct snapshot *s, struct model_flow *mod
 	cr_assert_eq(s->totals.tcp_flows + s->totals.udp_flows, expected);
 }
 
+/* A snapshot's list of changed rows against the one before it: every row not listed is
+ * the same row, but for its age. */
+static size_t checked_unlisted;
+
+static void check_changed_list(const struct snapshot *s, const struct snapshot *prev)
+{
+	size_t k = 0, unlisted = 0;
+
+	if (!prev || s->changed_since != prev->generation)
+		return;
+	for (size_t i = 0; i < s->nrows; i++) {
+		struct flow_row a, b;
+
+		if (k < s->nchanged && s->changed[k] == i) {
+			cr_assert(k == 0 || s->changed[k - 1] < s->changed[k], "ascending, once");
+			k++;
+			continue;
+		}
+		cr_assert_lt(i, prev->nrows, "row %zu is new but not listed", i);
+		a = s->rows[i];
+		b = prev->rows[i];
+		a.age_s = b.age_s = 0;
+		cr_assert(memcmp(&a, &b, sizeof(a)) == 0, "row %zu changed but is not listed", i);
+		unlisted++;
+	}
+	cr_assert_eq(k, s->nchanged, "every place listed is a row");
+	checked_unlisted += unlisted;
+}
+
 /* Rounds where most flows move (rows laid out anew) and rounds where few do (rows updated
  * in place), with flows arriving and closing: every snapshot shows exactly the model.
  * Each snapshot is held for lag(round) rounds: with a feed, the memory that comes back
@@ -342,7 +371,7 @@ static void build_rounds_against_model(unsigned (*lag)(size_t round))
 {
 	enum { FLOWS = 400, ROUNDS = 80, HELD = 8 };
 	static struct model_flow model[FLOWS];
-	struct snapshot *held[HELD] = { NULL };
+	struct snapshot *held[HELD] = { NULL }, *prev = NULL;
 	size_t release_at[HELD] = { 0 };
 	uint64_t seed = 88172645463325252ULL, r;
 	struct snapshot *s;
@@ -370,6 +399,9 @@ static void build_rounds_against_model(unsigned (*lag)(size_t round))
 		}
 		s = drain_and_build();
 		check_against_model(s, model, FLOWS);
+		check_changed_list(s, prev);
+		snapshot_release(prev);
+		prev = snapshot_hold(s);
 		for (i = 0; i < HELD; i++) {
 			if (held[i] && release_at[i] <= round) {
 				snapshot_release(held[i]);
@@ -384,6 +416,8 @@ static void build_rounds_against_model(unsigned (*lag)(size_t round))
 	}
 	for (i = 0; i < HELD; i++)
 		snapshot_release(held[i]);
+	snapshot_release(prev);
+	cr_assert_gt(checked_unlisted, 0, "the lists were checked");
 }
 
 static unsigned no_lag(size_t round)
