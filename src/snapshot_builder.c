@@ -1,9 +1,12 @@
-/* The snapshot builder. When few flows changed, the last snapshot's rows are copied in one
- * pass that also drops closed rows (shown once), zeroes rates and moves ages, then each
- * changed flow's row is rewritten in place, or appended for a new flow. When most flows
- * changed, the rows are laid out anew in the order of the changes (which is the drain's,
- * stable from one drain to the next), unchanged rows after them, so that the next builds
- * read flows and write rows in the same order instead of jumping across the array.
+/* The snapshot builder. When few flows changed, the new snapshot starts as a copy of the
+ * last one's rows: the memory of a released snapshot comes back still holding its rows,
+ * and only the rows written since are copied into it (touched_rows.h), else all rows.
+ * Among the rows the last build wrote, closed ones (shown once) are dropped and rates
+ * stop; each changed flow's row is rewritten in place, or appended for a new flow; then
+ * every row's age moves. When most flows changed, the rows are laid out anew in the order
+ * of the changes (which is the drain's, stable from one drain to the next), unchanged
+ * rows after them, so that the next builds read flows and write rows in the same order
+ * instead of jumping across the array.
  * A flow's node remembers its row (row_index) and the builder each row's node, so that a
  * moved row stays found. Nodes are read inside one RCU read-side section: the changed
  * ones are live (the collector never frees a flow in a published change list), and the
@@ -345,6 +348,33 @@ static void age_rows(struct snapshot *s, const struct drain_stamp *now)
 	s->totals.rx_rate = rx_rate;
 }
 
+/* The changed flows are scattered over memory and so are their rows: a flow's node is
+ * asked for this many changes ahead, its identity and row half as many, so that the
+ * misses overlap instead of following one another. */
+#define CHANGE_PREFETCH 16
+
+static void prefetch_change(const struct flow_changes *changes, size_t i, const struct snapshot *s)
+{
+	const struct flow_node *node;
+
+	if (i + CHANGE_PREFETCH < changes->count && changes->nodes[i + CHANGE_PREFETCH]) {
+		node = changes->nodes[i + CHANGE_PREFETCH];
+		__builtin_prefetch(node);
+		__builtin_prefetch((const char *)node + 64);
+		__builtin_prefetch((const char *)node + 128);
+	}
+	if (i + CHANGE_PREFETCH / 2 >= changes->count)
+		return;
+	node = changes->nodes[i + CHANGE_PREFETCH / 2];
+	if (!node)
+		return;
+	__builtin_prefetch(rcu_dereference(node->identity));
+	if (node->row_index < s->nrows) {
+		__builtin_prefetch(&s->rows[node->row_index]);
+		__builtin_prefetch((const char *)&s->rows[node->row_index] + 128);
+	}
+}
+
 /* Each changed flow's row rewritten where it is, or appended; false when out of memory. */
 static bool apply_changes(struct snapshot_builder *b, struct snapshot **s, size_t *capacity,
 			  const struct flow_changes *changes, const struct drain_stamp *now,
@@ -354,6 +384,7 @@ static bool apply_changes(struct snapshot_builder *b, struct snapshot **s, size_
 	struct flow_row *row;
 
 	for (size_t i = 0; i < changes->count; i++) {
+		prefetch_change(changes, i, *s);
 		node = changes->nodes[i];
 		if (!shows(node))
 			continue;
