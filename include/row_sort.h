@@ -33,8 +33,8 @@ void row_sort_item(const struct row_sort *rs, size_t pos, struct sort_item *item
 /* Sorts items[0..n) in place; scratch has room for n items. */
 void row_sort(const struct row_sort *rs, struct sort_item *items, struct sort_item *scratch,
 	      size_t n);
-/* Merges the sorted runs a[0..na) and b[0..nb) into out, which holds na + nb items. */
-void row_sort_merge(const struct row_sort *rs, const struct sort_item *a, size_t na,
-		    const struct sort_item *b, size_t nb, struct sort_item *out);
+/* Merges the sorted runs a[0..na) and b[0..nb) into a, which has room for na + nb items. */
+void row_sort_merge_into(const struct row_sort *rs, struct sort_item *a, size_t na,
+			 const struct sort_item *b, size_t nb);
 
 #endif

@@ -1,7 +1,10 @@
-/* The batch writer's row texts and order (line_cache.h). Entries are kept per place in
- * the snapshot's row array: the snapshot builder leaves an unchanged flow's row where it
- * was, so an entry whose key and version match the row at its place still describes it.
- * Texts live in one arena; a replaced text is garbage until the arena is compacted. */
+/* The batch writer's row texts and order (line_cache.h). The snapshot builder leaves an
+ * unchanged flow's row where it was and lists the rows it wrote anew over the snapshot
+ * before (snapshot.h): when that is the snapshot learnt last, the rows not listed are
+ * the rows learnt, and their texts and places in the order hold. Otherwise (the first
+ * snapshot, rows laid out anew, a snapshot the writer did not see) every row counts as
+ * changed. Texts live in one arena; a replaced text is garbage until the arena is
+ * compacted. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,25 +12,19 @@
 #include "line_cache.h"
 #include "row_sort.h"
 
-struct line_entry {
-	struct flow_key key; /* of the row this entry describes */
-	uint64_t version;    /* that row's; 0 when the entry describes nothing yet */
-	bool shown;          /* the row matches the filter */
-};
-
 struct line_cache {
 	enum output_format format;
 	const struct filter *filter;
 	int sort_id;
-	struct line_entry *entries;
-	bool *changed; /* per entry: the row is not the one learnt before */
+	bool *shown;   /* per row: it matches the filter */
+	bool *changed; /* per row: it is not the one learnt before */
 	uint32_t *changed_list; /* the places of those rows, nchanged of them */
 	size_t nchanged;
 	uint64_t learnt; /* the generation of the snapshot learnt last, 0 for none */
-	struct kept_text *carried; /* per entry, while the order is made anew */
-	size_t nentries, room;
+	struct kept_text *carried; /* per row, while the order is made anew (age sort) */
+	size_t room;
 	/* The rows shown in order, with their kept texts (the only record of them). */
-	struct sort_item *order, *next, *fresh; /* each with room for room items */
+	struct sort_item *order, *fresh; /* each with room for room items */
 	size_t norder;
 	bool ordered; /* order holds the rows shown of the snapshot learnt last */
 	char *text;
@@ -55,12 +52,11 @@ void line_cache_free(struct line_cache *c)
 {
 	if (!c)
 		return;
-	free(c->entries);
+	free(c->shown);
 	free(c->changed);
 	free(c->changed_list);
 	free(c->carried);
 	free(c->order);
-	free(c->next);
 	free(c->fresh);
 	free(c->text);
 	free(c);
@@ -74,7 +70,6 @@ static size_t text_len(const struct kept_text *t)
 /* Everything forgotten: the next update learns every row anew. */
 static void start_afresh(struct line_cache *c)
 {
-	c->nentries = 0;
 	c->norder = 0;
 	c->nchanged = 0;
 	c->learnt = 0;
@@ -93,6 +88,7 @@ static bool grow(void **array, size_t n, size_t size)
 	return true;
 }
 
+/* Room for n rows; the new rows' changed flags clear, as learn_rows() leaves them. */
 static bool reserve(struct line_cache *c, size_t n)
 {
 	size_t room = c->room;
@@ -100,46 +96,28 @@ static bool reserve(struct line_cache *c, size_t n)
 	if (n <= room)
 		return true;
 	room = n + n / 4 + 64;
-	if (!grow((void **)&c->entries, room, sizeof(*c->entries)) ||
+	if (!grow((void **)&c->shown, room, sizeof(*c->shown)) ||
 	    !grow((void **)&c->changed, room, sizeof(*c->changed)) ||
 	    !grow((void **)&c->changed_list, room, sizeof(*c->changed_list)) ||
-	    !grow((void **)&c->carried, room, sizeof(*c->carried)) ||
+	    (c->sort_id == COL_AGE_S &&
+	     !grow((void **)&c->carried, room, sizeof(*c->carried))) ||
 	    !grow((void **)&c->order, room, sizeof(*c->order)) ||
-	    !grow((void **)&c->next, room, sizeof(*c->next)) ||
 	    !grow((void **)&c->fresh, room, sizeof(*c->fresh)))
 		return false;
+	memset(c->changed + c->room, 0, (room - c->room) * sizeof(*c->changed));
 	c->room = room;
-	return true;
-}
-
-/* Entries for the n rows of s: new ones describe nothing yet. */
-static bool fit_entries(struct line_cache *c, size_t n)
-{
-	if (!reserve(c, n))
-		return false;
-	if (n > c->nentries)
-		memset(&c->entries[c->nentries], 0, (n - c->nentries) * sizeof(*c->entries));
-	c->nentries = n;
 	return true;
 }
 
 static void learn_row(struct line_cache *c, const struct snapshot *s, size_t i)
 {
-	const struct flow_row *row = &s->rows[i];
-	struct line_entry *e = &c->entries[i];
-
-	c->changed[i] = e->version != row->version ||
-			memcmp(&e->key, &row->key, sizeof(e->key)) != 0;
-	if (!c->changed[i])
-		return;
+	c->changed[i] = true;
 	c->changed_list[c->nchanged++] = (uint32_t)i;
-	e->key = row->key;
-	e->version = row->version;
-	e->shown = filter_match(c->filter, row);
+	c->shown[i] = filter_match(c->filter, &s->rows[i]);
 }
 
-/* Which rows changed: only those s lists when it lists them against the snapshot learnt
- * last (its other rows are as they were there), else every row looked at. */
+/* Which rows changed: those s lists when it lists them against the snapshot learnt last
+ * (its other rows are as they were there), else all of them. */
 static void learn_rows(struct line_cache *c, const struct snapshot *s)
 {
 	size_t i;
@@ -192,12 +170,12 @@ static size_t gather_fresh(struct line_cache *c, const struct row_sort *rs, size
 
 	if (keys_held) {
 		for (i = 0; i < c->nchanged; i++)
-			if (c->entries[c->changed_list[i]].shown)
+			if (c->shown[c->changed_list[i]])
 				row_sort_item(rs, c->changed_list[i], &c->fresh[nfresh++]);
 		return nfresh;
 	}
 	for (i = 0; i < nrows; i++) {
-		if (!c->entries[i].shown)
+		if (!c->shown[i])
 			continue;
 		row_sort_item(rs, i, &c->fresh[nfresh]);
 		if (carry && !c->changed[i])
@@ -214,16 +192,13 @@ static void order_rows(struct line_cache *c, const struct snapshot *s)
 	struct row_sort rs = { s->rows, c->sort_id };
 	bool keys_held = keys_hold(c);
 	size_t nkept = 0, nfresh;
-	struct sort_item *swap;
 
 	if (c->ordered)
 		nkept = keep_unchanged(c, s->nrows, keys_held);
 	nfresh = gather_fresh(c, &rs, s->nrows, keys_held);
-	row_sort(&rs, c->fresh, c->next, nfresh);
-	row_sort_merge(&rs, c->order, nkept, c->fresh, nfresh, c->next);
-	swap = c->order;
-	c->order = c->next;
-	c->next = swap;
+	/* The order's room past the kept items is the sort's scratch, then the merge's. */
+	row_sort(&rs, c->fresh, c->order + nkept, nfresh);
+	row_sort_merge_into(&rs, c->order, nkept, c->fresh, nfresh);
 	c->norder = nkept + nfresh;
 	c->ordered = true;
 }
@@ -257,7 +232,7 @@ static void compact_text(struct line_cache *c)
 
 int line_cache_update(struct line_cache *c, const struct snapshot *s)
 {
-	if (!fit_entries(c, s->nrows)) {
+	if (!reserve(c, s->nrows)) {
 		start_afresh(c);
 		return -1;
 	}

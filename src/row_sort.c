@@ -24,8 +24,9 @@ static void insertion_sort(const struct row_sort *rs, struct sort_item *items, s
 	}
 }
 
-void row_sort_merge(const struct row_sort *rs, const struct sort_item *a, size_t na,
-		    const struct sort_item *b, size_t nb, struct sort_item *out)
+/* Merges the sorted runs a[0..na) and b[0..nb) into out. */
+static void merge(const struct row_sort *rs, const struct sort_item *a, size_t na,
+		  const struct sort_item *b, size_t nb, struct sort_item *out)
 {
 	const struct sort_item *a_end = a + na, *b_end = b + nb;
 
@@ -37,6 +38,21 @@ void row_sort_merge(const struct row_sort *rs, const struct sort_item *a, size_t
 	memcpy(out, a, (size_t)(a_end - a) * sizeof(*a));
 	out += a_end - a;
 	memcpy(out, b, (size_t)(b_end - b) * sizeof(*b));
+}
+
+void row_sort_merge_into(const struct row_sort *rs, struct sort_item *a, size_t na,
+			 const struct sort_item *b, size_t nb)
+{
+	struct sort_item *out = a + na + nb;
+
+	/* From the back, the greater tail first; on a tie a's item stays first, as in
+	 * merge(). */
+	while (nb > 0) {
+		if (na > 0 && compare_items(rs, &a[na - 1], &b[nb - 1]) > 0)
+			*--out = a[--na];
+		else
+			*--out = b[--nb];
+	}
 }
 
 static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
@@ -56,7 +72,7 @@ static void sort_into(const struct row_sort *rs, struct sort_item *items, struct
 	}
 	sort_in_place(rs, items, out, half);
 	sort_in_place(rs, items + half, out + half, n - half);
-	row_sort_merge(rs, items, half, items + half, n - half, out);
+	merge(rs, items, half, items + half, n - half, out);
 }
 
 static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
@@ -70,7 +86,7 @@ static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
 	}
 	sort_into(rs, items, scratch, half);
 	sort_into(rs, items + half, scratch + half, n - half);
-	row_sort_merge(rs, scratch, half, scratch + half, n - half, items);
+	merge(rs, scratch, half, scratch + half, n - half, items);
 }
 
 void row_sort(const struct row_sort *rs, struct sort_item *items, struct sort_item *scratch,
