@@ -133,6 +133,7 @@ void *output_thread(void *arg)
 	struct output_args *args = arg;
 	uint64_t last_generation = 0, written = 0, drops_reported = 0;
 	struct stage_time timing = { 0 };
+	struct steady_cpu cpu = { 0 };
 	enum output_status status;
 	struct snapshot *s;
 	uint64_t start_ns;
@@ -158,11 +159,13 @@ void *output_thread(void *arg)
 		start_ns = stage_time_start();
 		status = write_all(args, s, cache, block);
 		stage_time_add(&timing, start_ns);
+		steady_cpu_mark(&cpu);
 		snapshot_release(s);
 		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
 			status = OUTPUT_DONE;
 	}
 	stage_time_report(&timing, "output write");
+	steady_cpu_report(&cpu);
 	line_cache_free(cache);
 	free(block);
 	urcu_memb_unregister_thread();

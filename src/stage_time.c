@@ -12,16 +12,52 @@ void stage_time_add(struct stage_time *t, uint64_t start_ns)
 {
 	uint64_t ns = stage_time_start() - start_ns;
 
+	if (!t->count)
+		t->first_ns = ns;
 	t->count++;
 	t->total_ns += ns;
 	if (ns > t->max_ns)
 		t->max_ns = ns;
 }
 
+/* The first interval does the start-up's work (every flow new, every row written):
+ * the mean of the others is the steady cost. */
 void stage_time_report(const struct stage_time *t, const char *stage)
 {
+	double rest = t->count > 1 ? (double)(t->total_ns - t->first_ns) / 1e6 / (t->count - 1) :
+				     (double)t->total_ns / 1e6;
+
 	if (report_verbose_level() >= 2 && t->count)
-		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms", stage,
-			       (unsigned long long)t->count, (double)t->total_ns / 1e6 / t->count,
-			       (double)t->max_ns / 1e6);
+		report_verbose("stage %s: %llu intervals, mean %.3f ms, max %.3f ms, "
+			       "mean after the first %.3f ms",
+			       stage, (unsigned long long)t->count,
+			       (double)t->total_ns / 1e6 / t->count, (double)t->max_ns / 1e6, rest);
+}
+
+static uint64_t process_cpu_ns(void)
+{
+	return clock_now_ns(CLOCK_PROCESS_CPUTIME_ID);
+}
+
+void steady_cpu_mark(struct steady_cpu *c)
+{
+	if (report_verbose_level() < 2)
+		return;
+	c->last_cpu_ns = process_cpu_ns();
+	c->last_ns = stage_time_start();
+	if (c->started)
+		return;
+	c->first_cpu_ns = c->last_cpu_ns;
+	c->first_ns = c->last_ns;
+	c->started = true;
+}
+
+void steady_cpu_report(const struct steady_cpu *c)
+{
+	double seconds = (double)(c->last_ns - c->first_ns) / 1e9;
+
+	if (report_verbose_level() >= 2 && c->started && seconds > 0)
+		report_verbose("cpu after the first snapshot: %.2f%% of a core over %.2f s",
+			       100.0 * (double)(c->last_cpu_ns - c->first_cpu_ns) / 1e9 / seconds,
+			       seconds);
 }

@@ -1,6 +1,8 @@
 """The replay backend (--replay synthetic:N[:ACTIVE]) through the real binary: the same
 pipeline and output without BPF."""
 
+import re
+
 from tcptop_run import parse_output, run_tcptop
 
 
@@ -45,3 +47,40 @@ def test_replay_bad_spec_is_usage_error():
         assert result.returncode == 2, result
         assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result
         assert "--replay" in result.stderr, result
+
+
+def test_replay_idle_flows_written_from_kept_text_stay_exact_and_age():
+    """Idle rows are written from text kept between snapshots (the line cache): every
+    snapshot must still list every flow, idle ones with their bytes, zero rates and an age
+    that moves with the clock, active ones first (the default sort is by rate)."""
+    result = run_tcptop(["-b", "-d", "50ms", "-N", "12", "--replay", "synthetic:300:20"])
+    assert result.returncode == 0, result
+    _, snaps = parse_output(result.stdout)
+    assert [len(s.rows) for s in snaps] == [300] * 12
+    def key(r):
+        return (r["proto"], r["laddr"], r["lport"], r["raddr"], r["rport"])
+    before = {key(r): r for r in snaps[1].rows}
+    for snap in snaps[2:]:
+        rates = [r["tx_rate"] + r["rx_rate"] for r in snap.rows]
+        assert rates == sorted(rates, reverse=True), "rows in --sort order"
+        assert sum(1 for v in rates if v > 0) == 20
+        now = {key(r): r for r in snap.rows}
+        assert now.keys() == before.keys()
+        for k, r in now.items():
+            assert r["age_s"] > before[k]["age_s"], (k, r, before[k])
+            if r["tx_rate"] == 0 and r["rx_rate"] == 0:
+                assert r["tx_bytes"] == before[k]["tx_bytes"], (k, r)
+        before = now
+
+
+def test_replay_vv_reports_stage_times_and_steady_cpu():
+    result = run_tcptop(["-b", "-vv", "-d", "50ms", "-N", "6", "--replay", "synthetic:200:20"])
+    assert result.returncode == 0, result
+    for stage in ("drain+merge", "snapshot build", "output write"):
+        assert re.search(rf"stage {re.escape(stage)}: \d+ intervals, mean [\d.]+ ms, "
+                         r"max [\d.]+ ms, mean after the first [\d.]+ ms", result.stderr), \
+            result.stderr
+    m = re.search(r"cpu after the first snapshot: ([\d.]+)% of a core over ([\d.]+) s",
+                  result.stderr)
+    assert m, result.stderr
+    assert 0 <= float(m.group(1)) < 200 and float(m.group(2)) > 0.1, m.group(0)
