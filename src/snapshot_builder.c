@@ -281,7 +281,8 @@ static bool find_closed(struct snapshot_builder *b, const struct snapshot *s,
 		}
 		b->closing[n++] = (uint32_t)place;
 	}
-	qsort(b->closing, n, sizeof(*b->closing), descending);
+	if (n > 1)
+		qsort(b->closing, n, sizeof(*b->closing), descending);
 	for (k = 0; k < n; k++)
 		if (k == 0 || b->closing[k] != b->closing[kept - 1])
 			b->closing[kept++] = b->closing[k];

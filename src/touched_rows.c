@@ -80,7 +80,8 @@ const struct touched_build *touched_rows_settle(struct touched_rows *t)
 		return NULL;
 	if (settle_by_bitmap(t, b))
 		return b;
-	qsort(b->places, b->n, sizeof(*b->places), ascending);
+	if (b->n > 1)
+		qsort(b->places, b->n, sizeof(*b->places), ascending);
 	for (size_t k = 0; k < b->n; k++)
 		if (k == 0 || b->places[k] != b->places[kept - 1])
 			b->places[kept++] = b->places[k];

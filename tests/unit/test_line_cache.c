@@ -30,6 +30,8 @@ static unsigned next_random(struct world *w, unsigned below)
 
 static void new_row(struct world *w, struct flow_row *row)
 {
+	const char *comm;
+
 	memset(row, 0, sizeof(*row));
 	row->key.cookie = ++w->next_cookie;
 	row->id.family = TCPTOP_AF_INET;
@@ -41,7 +43,8 @@ static void new_row(struct world *w, struct flow_row *row)
 	row->id.lport = (uint16_t)(1000 + next_random(w, 50));
 	row->id.rport = (uint16_t)(2000 + next_random(w, 50));
 	row->id.tgid = 100 + next_random(w, 4);
-	memcpy(row->id.comm, next_random(w, 2) ? "nginx" : "curl, \"x\"", 10);
+	comm = next_random(w, 2) ? "nginx" : "curl, \"x\""; /* one needs CSV quotes */
+	memcpy(row->id.comm, comm, strlen(comm));
 	row->state = 1;
 	/* Some flows seen at the same instant: equal ages, ties for the age sort. */
 	row->first_seen_ns = w->mono_ns - (next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
