@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "array_grow.h"
 #include "columns.h"
 #include "line_cache.h"
 #include "row_sort.h"
@@ -78,16 +79,6 @@ static void start_afresh(struct line_cache *c)
 	c->text_garbage = 0;
 }
 
-static bool grow(void **array, size_t n, size_t size)
-{
-	void *grown = realloc(*array, n * size);
-
-	if (!grown)
-		return false;
-	*array = grown;
-	return true;
-}
-
 /* Room for n rows; the new rows' changed flags clear, as learn_rows() leaves them. */
 static bool reserve(struct line_cache *c, size_t n)
 {
@@ -96,13 +87,13 @@ static bool reserve(struct line_cache *c, size_t n)
 	if (n <= room)
 		return true;
 	room = n + n / 4 + 64;
-	if (!grow((void **)&c->shown, room, sizeof(*c->shown)) ||
-	    !grow((void **)&c->changed, room, sizeof(*c->changed)) ||
-	    !grow((void **)&c->changed_list, room, sizeof(*c->changed_list)) ||
+	if (!array_grow((void **)&c->shown, room, sizeof(*c->shown)) ||
+	    !array_grow((void **)&c->changed, room, sizeof(*c->changed)) ||
+	    !array_grow((void **)&c->changed_list, room, sizeof(*c->changed_list)) ||
 	    (c->sort_id == COL_AGE_S &&
-	     !grow((void **)&c->carried, room, sizeof(*c->carried))) ||
-	    !grow((void **)&c->order, room, sizeof(*c->order)) ||
-	    !grow((void **)&c->fresh, room, sizeof(*c->fresh)))
+	     !array_grow((void **)&c->carried, room, sizeof(*c->carried))) ||
+	    !array_grow((void **)&c->order, room, sizeof(*c->order)) ||
+	    !array_grow((void **)&c->fresh, room, sizeof(*c->fresh)))
 		return false;
 	memset(c->changed + c->room, 0, (room - c->room) * sizeof(*c->changed));
 	c->room = room;
@@ -260,7 +251,7 @@ static void keep_text(struct line_cache *c, struct kept_text *t, const char *lin
 	if (need > c->text_room) {
 		size_t room = need + need / 2 + 4096;
 
-		if (!grow((void **)&c->text, room, 1))
+		if (!array_grow((void **)&c->text, room, 1))
 			return;
 		c->text_room = room;
 	}

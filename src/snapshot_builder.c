@@ -13,6 +13,7 @@
  * node of a dropped closed row, which the sweep may already have freed, is never touched. */
 #include <stdlib.h>
 #include <string.h>
+#include "array_grow.h"
 #include "compute.h"
 #include "snapshot_builder.h"
 
@@ -37,23 +38,13 @@ void snapshot_builder_free(struct snapshot_builder *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static bool grow_array(void **array, size_t n, size_t size)
-{
-	void *grown = realloc(*array, n * size);
-
-	if (!grown)
-		return false;
-	*array = grown;
-	return true;
-}
-
 static bool reserve(struct snapshot_builder *b, size_t n)
 {
 	if (n <= b->room)
 		return true;
-	if (!grow_array((void **)&b->sources, n, sizeof(*b->sources)) ||
-	    !grow_array((void **)&b->spare, n, sizeof(*b->spare)) ||
-	    !grow_array((void **)&b->taken, n, sizeof(*b->taken)))
+	if (!array_grow((void **)&b->sources, n, sizeof(*b->sources)) ||
+	    !array_grow((void **)&b->spare, n, sizeof(*b->spare)) ||
+	    !array_grow((void **)&b->taken, n, sizeof(*b->taken)))
 		return false;
 	b->room = n;
 	return true;
