@@ -3,7 +3,6 @@
 #ifndef TCPTOP_STAGE_TIME_H
 #define TCPTOP_STAGE_TIME_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 struct stage_time {
@@ -18,16 +17,17 @@ void stage_time_add(struct stage_time *t, uint64_t start_ns);
  * was given. */
 void stage_time_report(const struct stage_time *t, const char *stage);
 
-/* The process's CPU time (user + system, all threads) between two snapshots written:
- * what an interval costs once started, without the start-up and the exit. */
+/* The process's CPU time (user + system, all threads) from the second snapshot written
+ * to the last: what an interval costs once started, without the start-up and the exit. */
 struct steady_cpu {
 	uint64_t first_cpu_ns, first_ns, last_cpu_ns, last_ns;
-	bool started;
+	uint64_t marks;
 };
 
 /* Call after each snapshot is written. */
 void steady_cpu_mark(struct steady_cpu *c);
-/* "cpu after the first snapshot: X% of a core over Y s" when -vv was given. */
+/* "cpu after the first two snapshots: X% of a core over Y s" when -vv was given and
+ * more than two were written. */
 void steady_cpu_report(const struct steady_cpu *c);
 
 #endif

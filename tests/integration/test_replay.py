@@ -80,7 +80,7 @@ def test_replay_vv_reports_stage_times_and_steady_cpu():
         assert re.search(rf"stage {re.escape(stage)}: \d+ intervals, mean [\d.]+ ms, "
                          r"max [\d.]+ ms, mean after the first [\d.]+ ms", result.stderr), \
             result.stderr
-    m = re.search(r"cpu after the first snapshot: ([\d.]+)% of a core over ([\d.]+) s",
+    m = re.search(r"cpu after the first two snapshots: ([\d.]+)% of a core over ([\d.]+) s",
                   result.stderr)
     assert m, result.stderr
     assert 0 <= float(m.group(1)) < 200 and float(m.group(2)) > 0.1, m.group(0)
