@@ -22,8 +22,6 @@ struct snapshot_builder {
 	bool *taken;                /* rows of last whose flow changed, during such a build */
 	size_t room;                /* rows the three arrays above have room for */
 	struct touched_rows touched; /* where the last builds wrote rows */
-	uint32_t *closing;           /* rows of last that hold a closed flow, during a build */
-	size_t closing_room;
 };
 
 /* feed may be NULL (snapshots that are not published). */

@@ -33,7 +33,6 @@ void snapshot_builder_free(struct snapshot_builder *b)
 	free(b->sources);
 	free(b->spare);
 	free(b->taken);
-	free(b->closing);
 	touched_rows_free(&b->touched);
 	memset(b, 0, sizeof(*b));
 }
@@ -212,8 +211,8 @@ static void bring_up_to_last(struct snapshot_builder *b, struct snapshot *s, uin
 	s->totals = last->totals;
 }
 
-/* Rows that may hold a closed flow or a rate: those the last build wrote, or all of them
- * when it laid them out anew. */
+/* Rows that may hold a closed flow or a rate: those the last build wrote (a settled
+ * record: ascending, each once), or all of them when it laid them out anew. */
 struct suspects {
 	const struct touched_build *written; /* NULL: every row */
 	size_t count;
@@ -232,13 +231,6 @@ static size_t suspect(const struct suspects *sus, size_t k)
 	return sus->written ? sus->written->places[k] : k;
 }
 
-static int descending(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return (x < y) - (x > y);
-}
-
 /* The places this build wrote, for readers that keep what they learnt of the last one. */
 static void publish_changed(struct snapshot_builder *b, struct snapshot *s)
 {
@@ -251,46 +243,17 @@ static void publish_changed(struct snapshot_builder *b, struct snapshot *s)
 	s->changed_since = b->last->generation;
 }
 
-/* The places of last's closed rows, highest first, each once; false when out of memory. */
-static bool find_closed(struct snapshot_builder *b, const struct snapshot *s,
-			const struct suspects *sus, size_t *count)
+/* Closed rows (shown once) dropped, the last row moved into each one's place. The
+ * suspects are ascending and each once, so going through them from the highest, the row
+ * moved is never one still to drop. */
+static void drop_closed(struct snapshot_builder *b, struct snapshot *s, const struct suspects *sus)
 {
-	size_t n = 0, k, place, kept = 0;
+	size_t k = sus->count, place, end;
 
-	for (k = 0; k < sus->count; k++) {
+	while (k-- > 0) {
 		place = suspect(sus, k);
 		if (place >= s->nrows || !s->rows[place].closed)
 			continue;
-		if (n == b->closing_room) {
-			size_t room = n * 2 + 64;
-			uint32_t *grown = realloc(b->closing, room * sizeof(*grown));
-
-			if (!grown)
-				return false;
-			b->closing = grown;
-			b->closing_room = room;
-		}
-		b->closing[n++] = (uint32_t)place;
-	}
-	if (n > 1)
-		qsort(b->closing, n, sizeof(*b->closing), descending);
-	for (k = 0; k < n; k++)
-		if (k == 0 || b->closing[k] != b->closing[kept - 1])
-			b->closing[kept++] = b->closing[k];
-	*count = kept;
-	return true;
-}
-
-/* Closed rows (shown once) dropped, the last row moved into each one's place; highest
- * first, so that the row moved is never one still to drop. */
-static bool drop_closed(struct snapshot_builder *b, struct snapshot *s, const struct suspects *sus)
-{
-	size_t count, k, place, end;
-
-	if (!find_closed(b, s, sus, &count))
-		return false;
-	for (k = 0; k < count; k++) {
-		place = b->closing[k];
 		end = --s->nrows;
 		totals_remove(&s->totals, &s->rows[place]);
 		if (place == end)
@@ -300,7 +263,6 @@ static bool drop_closed(struct snapshot_builder *b, struct snapshot *s, const st
 		b->sources[place].node->row_index = place;
 		touched_rows_add(&b->touched, place);
 	}
-	return true;
 }
 
 /* Rows with a rate in last are idle unless changes say otherwise. */
@@ -411,11 +373,9 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 		return NULL;
 	bring_up_to_last(b, s, rows_of);
 	urcu_memb_read_lock();
-	ok = drop_closed(b, s, &sus);
-	if (ok) {
-		stop_rates(b, s, &sus, now->generation);
-		ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
-	}
+	drop_closed(b, s, &sus);
+	stop_rates(b, s, &sus, now->generation);
+	ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
