@@ -43,7 +43,7 @@ struct format_split {
 	size_t time_end, age_start, age_end;
 };
 
-/* format_line(), saying where its time cell and age value lie. */
+/* format_line(), saying where its time cell and age value lie (split may be NULL). */
 size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
 			 struct format_split *split);
 /* The start of a line up to time_end, then the age value alone, as format_line() writes

@@ -193,8 +193,7 @@ static char *put_value(char *p, bool json, int id, const struct column_value *v)
 	return numtext_u64(p, v->integer);
 }
 
-/* The line, and where its age value lies in it when split is not NULL. */
-static size_t build_line(const struct format_snapshot *fs, const struct flow_row *row, char *out,
+size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
 			 struct format_split *split)
 {
 	struct column_value values[COL_COUNT];
@@ -228,13 +227,7 @@ static size_t build_line(const struct format_snapshot *fs, const struct flow_row
 
 size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out)
 {
-	return build_line(fs, row, out, NULL);
-}
-
-size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
-			 struct format_split *split)
-{
-	return build_line(fs, row, out, split);
+	return format_line_split(fs, row, out, NULL);
 }
 
 char *format_time_cell(const struct format_snapshot *fs, char *out)
