@@ -25,10 +25,27 @@ fi
 # Once per hook set: the default (auto, which takes the modern set on this kernel), then
 # the compat set, which every test must also pass (test_hooks.py bounds the documented
 # differences). TCPTOP_TEST_HOOKS=compat makes the suite add "--hooks compat" everywhere.
+# Each pass's output is kept and printed after a summary of what failed, so that the
+# head of the log (all a CI excerpt may show) names the failed tests and why.
+out=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-integration.XXXXXX") || exit 99
+trap 'rm -rf "$out"' EXIT
 status=0
+"$python" -m pytest -v -rfE --tb=short -p no:cacheprovider \
+	"$TCPTOP_SRCDIR/tests/integration" > "$out/auto" 2>&1 || echo auto >> "$out/failed"
+TCPTOP_TEST_HOOKS=compat "$python" -m pytest -v -rfE --tb=short -p no:cacheprovider \
+	"$TCPTOP_SRCDIR/tests/integration" > "$out/compat" 2>&1 || echo compat >> "$out/failed"
+for pass in $(cat "$out/failed" 2>/dev/null); do
+	status=1
+	echo "=== failed in the $pass pass (its whole output is below):"
+	if grep -q '^\(FAILED\|ERROR\) ' "$out/$pass"; then
+		grep '^\(FAILED\|ERROR\) ' "$out/$pass"
+		sed -n '/^=* FAILURES =*$/,/^=* short test summary/p' "$out/$pass" | head -n 80
+	else
+		tail -n 40 "$out/$pass"
+	fi
+done
 echo "=== integration tests: default hook set (auto)"
-"$python" -m pytest -v -p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration" || status=1
+cat "$out/auto"
 echo "=== integration tests: --hooks compat"
-TCPTOP_TEST_HOOKS=compat "$python" -m pytest -v -p no:cacheprovider \
-	"$TCPTOP_SRCDIR/tests/integration" || status=1
+cat "$out/compat"
 exit $status
