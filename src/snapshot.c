@@ -38,8 +38,12 @@ struct snapshot *snapshot_alloc(size_t nrows)
 struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 				    uint64_t *rows_generation)
 {
-	struct snapshot *s = home ? __atomic_exchange_n(&home->spare, NULL, __ATOMIC_ACQ_REL) : NULL;
-	size_t capacity = s ? s->capacity : nrows;
+	struct snapshot *s = NULL;
+	size_t capacity;
+
+	for (int i = 0; home && !s && i < SNAPSHOT_SPARES; i++)
+		s = __atomic_exchange_n(&home->spare[i], NULL, __ATOMIC_ACQ_REL);
+	capacity = s ? s->capacity : nrows;
 
 	*rows_generation = s ? s->generation : 0;
 	if (s && capacity < nrows) {
@@ -68,11 +72,13 @@ struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows)
 	return grown;
 }
 
-/* The last reference is gone: the memory goes to the feed's spare, or back to malloc. */
+/* The last reference is gone: the memory becomes the feed's newest spare, each older one
+ * moves down a place, and the oldest goes back to malloc. Each exchange hands one
+ * pointer from one owner to the next, so any thread may release while the builder takes. */
 static void snapshot_free(struct snapshot *s)
 {
-	if (s->home)
-		s = __atomic_exchange_n(&s->home->spare, s, __ATOMIC_ACQ_REL);
+	for (int i = 0; s && s->home && i < SNAPSHOT_SPARES; i++)
+		s = __atomic_exchange_n(&s->home->spare[i], s, __ATOMIC_ACQ_REL);
 	free(s);
 }
 
@@ -110,7 +116,7 @@ static void snapshot_release_rcu(struct rcu_head *head)
 void snapshot_feed_init(struct snapshot_feed *feed)
 {
 	feed->current = NULL;
-	feed->spare = NULL;
+	memset(feed->spare, 0, sizeof(feed->spare));
 	feed->nsubscribers = 0;
 }
 
@@ -120,8 +126,10 @@ void snapshot_feed_destroy(struct snapshot_feed *feed)
 
 	snapshot_release(feed->current);
 	feed->current = NULL;
-	free(feed->spare);
-	feed->spare = NULL;
+	for (i = 0; i < SNAPSHOT_SPARES; i++) {
+		free(feed->spare[i]);
+		feed->spare[i] = NULL;
+	}
 	for (i = 0; i < feed->nsubscribers; i++)
 		close(feed->subscriber_fds[i]);
 	feed->nsubscribers = 0;

@@ -99,6 +99,34 @@ Test(snapshot, released_snapshot_memory_is_reused_for_the_next_one_of_its_feed)
 	snapshot_release(next);
 }
 
+Test(snapshot, two_snapshots_released_together_are_both_reused_newest_first)
+{
+	struct snapshot *a = snapshot_alloc_raw(&feed, 10, &rows_of);
+	struct snapshot *b = snapshot_alloc_raw(&feed, 10, &rows_of);
+	struct snapshot *c = snapshot_alloc_raw(&feed, 10, &rows_of);
+	struct snapshot *x, *y, *z;
+
+	a->generation = 1;
+	b->generation = 2;
+	c->generation = 3;
+	/* A slow writer lets go of its snapshot just after the feed let go of the one
+	 * before: both come back; a third one pushes the oldest out, to malloc. */
+	snapshot_release(a);
+	snapshot_release(b);
+	snapshot_release(c);
+	x = snapshot_alloc_raw(&feed, 10, &rows_of);
+	cr_assert_eq(x, c, "the newest spare first");
+	cr_assert_eq(rows_of, 3);
+	y = snapshot_alloc_raw(&feed, 10, &rows_of);
+	cr_assert_eq(y, b);
+	cr_assert_eq(rows_of, 2);
+	z = snapshot_alloc_raw(&feed, 10, &rows_of);
+	cr_assert_eq(rows_of, 0, "no spare left: fresh memory");
+	snapshot_release(x);
+	snapshot_release(y);
+	snapshot_release(z);
+}
+
 #define READERS 3
 #define PUBLICATIONS 3000
 
