@@ -1,0 +1,80 @@
+/* Floors for make bench: what the modern set's hooks cost before tcptop does anything of
+ * its own, measured on the same workloads, so that its ns/event can be read against them.
+ *   empty:   the three programs tcptop attaches for TCP (sock_send_length,
+ *            sock_recv_length, inet_sock_set_state), returning at once;
+ *   storage: the least any design pays that keeps per-connection state in the socket's
+ *            own BPF storage (tcptop does, to find a connection's slot without a hash
+ *            lookup): the storage created when a socket opens (connect, listen, a
+ *            passive open's child), and found, with one counter added, on every send
+ *            and receive. No slot, no owner, no close record.
+ * Loaded and held by bench/bpf_floor; run-bench reads their BPF stats like tcptop's. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define FLOOR_AF_INET 2
+#define FLOOR_AF_INET6 10
+#define FLOOR_IPPROTO_TCP 6
+#define FLOOR_SOCK_STREAM 1
+#define FLOOR_TCP_CLOSE 7
+#define FLOOR_TCP_LISTEN 10
+
+/* Set before load: false for the empty floor. */
+const volatile bool floor_storage = false;
+
+struct floor_counter {
+	__u64 bytes;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct floor_counter);
+} floor_of SEC(".maps");
+
+/* The same test as tcptop's flow_proto for TCP: every program starts with it. */
+static __always_inline bool floor_is_tcp(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return (family == FLOOR_AF_INET || family == FLOOR_AF_INET6) &&
+	       sk->sk_protocol == FLOOR_IPPROTO_TCP && sk->sk_type == FLOOR_SOCK_STREAM;
+}
+
+static __always_inline int floor_account(struct sock *sk, int ret)
+{
+	struct floor_counter *c;
+
+	if (!floor_storage || ret < 0 || !floor_is_tcp(sk))
+		return 0;
+	c = bpf_sk_storage_get(&floor_of, sk, 0, 0);
+	if (c)
+		__sync_fetch_and_add(&c->bytes, ret);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(floor_send, struct sock *sk, int ret, int flags)
+{
+	return floor_account(sk, ret);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(floor_recv, struct sock *sk, int ret, int flags)
+{
+	return floor_account(sk, ret);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(floor_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (!floor_storage || oldstate == newstate || !floor_is_tcp(sk))
+		return 0;
+	/* connect() and listen() leave CLOSE, a passive open's child its listener's LISTEN. */
+	if (oldstate == FLOOR_TCP_CLOSE || oldstate == FLOOR_TCP_LISTEN)
+		bpf_sk_storage_get(&floor_of, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	return 0;
+}
