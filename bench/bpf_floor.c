@@ -18,54 +18,56 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-#define UDP_HOOKS 4
-
-/* The UDP hooks' programs and where the skeleton keeps their links (destroyed with it). */
-static void udp_hooks(struct floor_bpf *skel, struct bpf_program *progs[UDP_HOOKS],
-		      struct bpf_link **links[UDP_HOOKS])
+/* The UDP hooks are the object's cgroup sock_addr programs; the rest, the TCP tracepoints. */
+static bool is_udp_hook(const struct bpf_program *prog)
 {
-	progs[0] = skel->progs.floor_sendmsg4;
-	progs[1] = skel->progs.floor_sendmsg6;
-	progs[2] = skel->progs.floor_recvmsg4;
-	progs[3] = skel->progs.floor_recvmsg6;
-	links[0] = &skel->links.floor_sendmsg4;
-	links[1] = &skel->links.floor_sendmsg6;
-	links[2] = &skel->links.floor_recvmsg4;
-	links[3] = &skel->links.floor_recvmsg6;
+	return bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
 }
 
-/* Only the mode's programs load: the TCP tracepoints, or the UDP hooks. */
+/* Only the mode's programs load. */
 static void choose_programs(struct floor_bpf *skel, bool udp)
 {
-	struct bpf_program *progs[UDP_HOOKS];
-	struct bpf_link **links[UDP_HOOKS];
+	struct bpf_program *prog;
 
-	udp_hooks(skel, progs, links);
-	bpf_program__set_autoload(skel->progs.floor_send, !udp);
-	bpf_program__set_autoload(skel->progs.floor_recv, !udp);
-	bpf_program__set_autoload(skel->progs.floor_state, !udp);
-	for (int i = 0; i < UDP_HOOKS; i++)
-		bpf_program__set_autoload(progs[i], udp);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, is_udp_hook(prog) == udp);
 }
 
-/* The UDP hooks at the cgroup v2 root, where tcptop attaches them; 0 or -errno. */
-static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg)
-{
-	struct bpf_program *progs[UDP_HOOKS];
-	struct bpf_link **links[UDP_HOOKS];
-	int err = cgroup_mount_open(cg);
+#define UDP_HOOKS 4 /* sendmsg4/6, recvmsg4/6 */
 
-	udp_hooks(skel, progs, links);
-	for (int i = 0; !err && i < UDP_HOOKS; i++) {
-		*links[i] = bpf_program__attach_cgroup(progs[i], cg->fd);
-		err = *links[i] ? 0 : -errno;
+/* The UDP hooks at the cgroup v2 root, where tcptop attaches them, their links in links[]
+ * (NULL-initialised, for the caller to destroy); 0 or -errno. */
+static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
+			    struct bpf_link *links[UDP_HOOKS])
+{
+	struct bpf_program *prog;
+	int err = cgroup_mount_open(cg), n = 0;
+
+	bpf_object__for_each_program(prog, skel->obj) {
+		if (err || !is_udp_hook(prog))
+			continue;
+		if (n == UDP_HOOKS)
+			return -E2BIG;
+		links[n] = bpf_program__attach_cgroup(prog, cg->fd);
+		err = links[n++] ? 0 : -errno;
 	}
 	return err;
+}
+
+/* Everything main set up, in reverse. */
+static void release(struct floor_bpf *skel, struct bpf_link *links[UDP_HOOKS],
+		    struct cgroup_mount *cg)
+{
+	for (int i = 0; i < UDP_HOOKS; i++)
+		bpf_link__destroy(links[i]);
+	floor_bpf__destroy(skel);
+	cgroup_mount_close(cg);
 }
 
 int main(int argc, char **argv)
 {
 	struct cgroup_mount cg = { .fd = -1 };
+	struct bpf_link *links[UDP_HOOKS] = { NULL };
 	struct floor_bpf *skel;
 	struct sigaction sa;
 	sigset_t block, wait_mask;
@@ -96,19 +98,17 @@ int main(int argc, char **argv)
 	choose_programs(skel, udp);
 	err = floor_bpf__load(skel);
 	if (!err)
-		err = udp ? attach_udp_hooks(skel, &cg) : floor_bpf__attach(skel);
+		err = udp ? attach_udp_hooks(skel, &cg, links) : floor_bpf__attach(skel);
 	if (err) {
 		fprintf(stderr, "bpf_floor: cannot load or attach its programs: %s\n",
 			strerror(-err));
-		floor_bpf__destroy(skel);
-		cgroup_mount_close(&cg);
+		release(skel, links, &cg);
 		return 1;
 	}
 	printf("ready\n");
 	fflush(stdout);
 	while (!stop)
 		sigsuspend(&wait_mask);
-	floor_bpf__destroy(skel);
-	cgroup_mount_close(&cg);
+	release(skel, links, &cg);
 	return 0;
 }
