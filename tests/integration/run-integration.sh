@@ -29,11 +29,17 @@ fi
 # head of the log (all a CI excerpt may show) names the failed tests and why.
 out=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-integration.XXXXXX") || exit 99
 trap 'rm -rf "$out"' EXIT
+trap 'exit 1' HUP INT TERM
+# run_pass NAME [VAR=VALUE...]: the suite, its output into $out/NAME.
+run_pass() {
+	name=$1
+	shift
+	env "$@" "$python" -m pytest -v -rfE --tb=short -p no:cacheprovider \
+		"$TCPTOP_SRCDIR/tests/integration" > "$out/$name" 2>&1 || echo "$name" >> "$out/failed"
+}
+run_pass auto
+run_pass compat TCPTOP_TEST_HOOKS=compat
 status=0
-"$python" -m pytest -v -rfE --tb=short -p no:cacheprovider \
-	"$TCPTOP_SRCDIR/tests/integration" > "$out/auto" 2>&1 || echo auto >> "$out/failed"
-TCPTOP_TEST_HOOKS=compat "$python" -m pytest -v -rfE --tb=short -p no:cacheprovider \
-	"$TCPTOP_SRCDIR/tests/integration" > "$out/compat" 2>&1 || echo compat >> "$out/failed"
 for pass in $(cat "$out/failed" 2>/dev/null); do
 	status=1
 	echo "=== failed in the $pass pass (its whole output is below):"
