@@ -136,11 +136,16 @@ class Result:
             " ".join(self.args), self.returncode, self.stdout[-2000:], self.stderr[-2000:])
 
 
+# Sanitizer settings for a suite run by hand as make check sets them; in os.environ, so the
+# live-view tests' tmux servers pass them on too.
+os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
+os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+os.environ.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0" % os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lsan-suppressions"))
+
+
 def _env():
-    env = dict(os.environ)
-    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
-    env.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
-    return env
+    return dict(os.environ)
 
 
 def run_tcptop(args, timeout=60, preexec=None, prefix=()):
