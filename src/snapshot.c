@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "snapshot.h"
 #include "wakeup.h"
@@ -24,9 +25,28 @@ static void set_capacity(struct snapshot *s, size_t capacity)
 	s->changed = (uint32_t *)(s->rows + capacity);
 }
 
+/* A snapshot in which every row changed is written whole, and at 1M rows it is 200 MB:
+ * in huge pages it takes 512 times fewer page faults and TLB misses (1M-row build 95 ->
+ * 76 ms, 100k rows 5.3 -> 4.0 ms, measured). Hosts with transparent huge pages set to
+ * "madvise", Debian's default, give them only on request; the kernel ignores the request
+ * where they are off, and backs only the huge-page-aligned parts of the range: a block
+ * under two 2 MiB pages may hold none, and is left alone. */
+#define HUGE_PAGES_WORTH_ASKING (4UL << 20)
+
+static void *with_huge_pages(void *block, size_t size)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)block + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)block + size) & ~(page - 1);
+
+	if (block && size >= HUGE_PAGES_WORTH_ASKING && end > start)
+		madvise((void *)start, end - start, MADV_HUGEPAGE);
+	return block;
+}
+
 struct snapshot *snapshot_alloc(size_t nrows)
 {
-	struct snapshot *s = calloc(1, snapshot_size(nrows));
+	struct snapshot *s = with_huge_pages(calloc(1, snapshot_size(nrows)), snapshot_size(nrows));
 
 	if (s) {
 		s->refs = 1;
@@ -53,7 +73,7 @@ struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 		*rows_generation = 0;
 	}
 	if (!s)
-		s = malloc(snapshot_size(capacity));
+		s = with_huge_pages(malloc(snapshot_size(capacity)), snapshot_size(capacity));
 	if (!s)
 		return NULL;
 	memset(s, 0, sizeof(*s));
@@ -65,7 +85,8 @@ struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 
 struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows)
 {
-	struct snapshot *grown = realloc(s, snapshot_size(nrows));
+	struct snapshot *grown = with_huge_pages(realloc(s, snapshot_size(nrows)),
+						  snapshot_size(nrows));
 
 	if (grown)
 		set_capacity(grown, nrows); /* the places of changed rows are written last */
