@@ -1,7 +1,8 @@
-/* bpf_floor empty|storage|udp-hooks: loads bench/floor.bpf.c in that mode, attaches its
- * programs (the three TCP tracepoints, or the four UDP sock_addr hooks at the cgroup v2
- * root), prints "ready", and holds them until SIGINT or SIGTERM. run-bench runs it in
- * tcptop's place while a load runs, to measure the floors. */
+/* bpf_floor empty|storage|udp-hooks|udp-peer: loads bench/floor.bpf.c in that mode,
+ * attaches its programs (the three TCP tracepoints; the four UDP sock_addr hooks at the
+ * cgroup v2 root; or those and the send/receive tracepoints), prints "ready", and holds
+ * them until SIGINT or SIGTERM. run-bench runs it in tcptop's place while a load runs, to
+ * measure the floors. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,13 +25,24 @@ static bool is_udp_hook(const struct bpf_program *prog)
 	return bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
 }
 
+enum floor_hooks {
+	TCP_TRACEPOINTS, /* empty, storage */
+	UDP_HOOKS,	 /* udp-hooks */
+	UDP_PEER_HOOKS,	 /* udp-peer: the UDP hooks and the send/receive tracepoints */
+};
+
 /* Only the mode's programs load. */
-static void choose_programs(struct floor_bpf *skel, bool udp)
+static void choose_programs(struct floor_bpf *skel, enum floor_hooks hooks)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, skel->obj)
-		bpf_program__set_autoload(prog, is_udp_hook(prog) == udp);
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool load = hooks == TCP_TRACEPOINTS ? !is_udp_hook(prog) : is_udp_hook(prog);
+
+		if (hooks == UDP_PEER_HOOKS && !load)
+			load = prog != skel->progs.floor_state;
+		bpf_program__set_autoload(prog, load);
+	}
 }
 
 #define UDP_HOOKS 4 /* sendmsg4/6, recvmsg4/6 */
@@ -71,15 +83,16 @@ int main(int argc, char **argv)
 	struct floor_bpf *skel;
 	struct sigaction sa;
 	sigset_t block, wait_mask;
-	bool udp;
+	enum floor_hooks hooks;
 	int err;
 
 	if (argc != 2 || (strcmp(argv[1], "empty") && strcmp(argv[1], "storage") &&
-			  strcmp(argv[1], "udp-hooks"))) {
-		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks\n");
+			  strcmp(argv[1], "udp-hooks") && strcmp(argv[1], "udp-peer"))) {
+		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer\n");
 		return 2;
 	}
-	udp = !strcmp(argv[1], "udp-hooks");
+	hooks = !strcmp(argv[1], "udp-hooks") ? UDP_HOOKS
+		: !strcmp(argv[1], "udp-peer") ? UDP_PEER_HOOKS : TCP_TRACEPOINTS;
 	/* Blocked until sigsuspend, so that a signal cannot slip in before the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -95,10 +108,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->floor_storage = !strcmp(argv[1], "storage");
-	choose_programs(skel, udp);
+	choose_programs(skel, hooks);
 	err = floor_bpf__load(skel);
-	if (!err)
-		err = udp ? attach_udp_hooks(skel, &cg, links) : floor_bpf__attach(skel);
+	/* The skeleton attaches the tracepoints and skips the cgroup programs, which need a
+	 * cgroup. */
+	if (!err && hooks != UDP_HOOKS)
+		err = floor_bpf__attach(skel);
+	if (!err && hooks != TCP_TRACEPOINTS)
+		err = attach_udp_hooks(skel, &cg, links);
 	if (err) {
 		fprintf(stderr, "bpf_floor: cannot load or attach its programs: %s\n",
 			strerror(-err));

@@ -13,6 +13,9 @@
  *            kernel takes the socket lock for each such send and receive while they are
  *            attached (BPF_CGROUP_RUN_SA_PROG_LOCK). run-bench measures it as a
  *            throughput ratio, since BPF stats do not see it.
+ *   udp-peer: those and the send/receive tracepoints, empty: every hook a per-peer UDP
+ *            count needs (the sock_addr hooks see the peer, not the length; the
+ *            tracepoints the length, not the peer), doing nothing.
  * Loaded and held by bench/bpf_floor; run-bench reads their BPF stats like tcptop's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
