@@ -183,3 +183,49 @@ def test_idle_connected_udp_socket_from_before_start_shows_its_owner(tcptop, age
     assert_owner(row, owner)
     assert (row["tx_bytes"], row["rx_bytes"]) == (0, 0), row
     run.stop()
+
+
+def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(tcptop, agents):
+    """One thread sends to peers A and B in turn, a datagram at a time (each datagram
+    another flow than the one before), A last; both flows expire (--udp-timeout), another
+    process's new flows take the places they leave, and the thread sends to A again. The
+    modern set remembers per thread the flow it counted last and its place: that memory
+    must neither mix A and B nor count A's new datagrams into a place A has lost."""
+    receiver, sender, other = agents.new("rcv"), agents.new("alt"), agents.new("oth")
+    dest_a = receiver.call("udp_socket", family=4, host="127.0.0.1")
+    dest_b = receiver.call("udp_socket", family=4, host="127.0.0.2")
+    sock = sender.call("udp_socket", family=4, host="127.0.0.1")
+    spare = other.call("udp_socket", family=4, host="127.0.0.1")
+    marker = sender.call("tcp_listen", family=4)
+    run = tcptop("-d", "200ms", "--udp-timeout", "400ms")
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+
+    for dest, size in ((dest_a, 11), (dest_b, 22)) * 3 + ((dest_a, 11),):
+        sender.call("udp_sendto", sid=sock["sid"], host=dest["addr"], port=dest["port"],
+                    size=size, count=1)
+    snap = run.wait_after(time.time())
+    row_a = snap.one(proto="UDP", lport=sock["port"], raddr=dest_a["addr"],
+                     rport=dest_a["port"])
+    row_b = snap.one(proto="UDP", lport=sock["port"], raddr=dest_b["addr"],
+                     rport=dest_b["port"])
+    assert (row_a["tx_packets"], row_a["tx_bytes"]) == (4, 44), row_a
+    assert (row_b["tx_packets"], row_b["tx_bytes"]) == (3, 66), row_b
+
+    quiet = time.time()
+    run.wait_for(lambda s: s.time > quiet + 0.6 and not s.find(proto="UDP", lport=sock["port"]),
+                 timeout=10, what="the sender's flows forgotten")
+    time.sleep(0.5)  # their places go back to the free queue one interval after
+    ports = range(41000, 41016)
+    for port in ports:
+        other.call("udp_sendto", sid=spare["sid"], host="127.0.0.1", port=port, size=5,
+                   count=1)
+    sender.call("udp_sendto", sid=sock["sid"], host=dest_a["addr"], port=dest_a["port"],
+                size=33, count=2)
+    snap = run.wait_after(time.time())
+    again = snap.one(proto="UDP", lport=sock["port"], raddr=dest_a["addr"],
+                     rport=dest_a["port"])
+    assert (again["tx_packets"], again["tx_bytes"]) == (2, 66), again
+    taken = [r for r in snap.find(proto="UDP", lport=spare["port"]) if r["rport"] in ports]
+    assert len(taken) == len(ports), taken
+    assert all((r["tx_packets"], r["tx_bytes"]) == (1, 5) for r in taken), taken
+    run.stop()
