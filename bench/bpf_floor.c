@@ -26,31 +26,40 @@ static bool is_udp_hook(const struct bpf_program *prog)
 }
 
 enum floor_hooks {
-	TCP_TRACEPOINTS, /* empty, storage */
-	UDP_HOOKS,	 /* udp-hooks */
-	UDP_PEER_HOOKS,	 /* udp-peer: the UDP hooks and the send/receive tracepoints */
+	FLOOR_TCP_TRACEPOINTS, /* empty, storage */
+	FLOOR_UDP_HOOKS,       /* udp-hooks */
+	FLOOR_UDP_PEER,        /* udp-peer: the UDP hooks and the send/receive tracepoints */
 };
+
+static bool in_mode(const struct floor_bpf *skel, const struct bpf_program *prog,
+		    enum floor_hooks hooks)
+{
+	switch (hooks) {
+	case FLOOR_TCP_TRACEPOINTS:
+		return !is_udp_hook(prog);
+	case FLOOR_UDP_HOOKS:
+		return is_udp_hook(prog);
+	case FLOOR_UDP_PEER:
+		return prog != skel->progs.floor_state;
+	}
+	return false;
+}
 
 /* Only the mode's programs load. */
 static void choose_programs(struct floor_bpf *skel, enum floor_hooks hooks)
 {
 	struct bpf_program *prog;
 
-	bpf_object__for_each_program(prog, skel->obj) {
-		bool load = hooks == TCP_TRACEPOINTS ? !is_udp_hook(prog) : is_udp_hook(prog);
-
-		if (hooks == UDP_PEER_HOOKS && !load)
-			load = prog != skel->progs.floor_state;
-		bpf_program__set_autoload(prog, load);
-	}
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, in_mode(skel, prog, hooks));
 }
 
-#define UDP_HOOKS 4 /* sendmsg4/6, recvmsg4/6 */
+#define UDP_HOOK_COUNT 4 /* sendmsg4/6, recvmsg4/6 */
 
 /* The UDP hooks at the cgroup v2 root, where tcptop attaches them, their links in links[]
  * (NULL-initialised, for the caller to destroy); 0 or -errno. */
 static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
-			    struct bpf_link *links[UDP_HOOKS])
+			    struct bpf_link *links[UDP_HOOK_COUNT])
 {
 	struct bpf_program *prog;
 	int err = cgroup_mount_open(cg), n = 0;
@@ -58,7 +67,7 @@ static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (err || !is_udp_hook(prog))
 			continue;
-		if (n == UDP_HOOKS)
+		if (n == UDP_HOOK_COUNT)
 			return -E2BIG;
 		links[n] = bpf_program__attach_cgroup(prog, cg->fd);
 		err = links[n++] ? 0 : -errno;
@@ -67,10 +76,10 @@ static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
 }
 
 /* Everything main set up, in reverse. */
-static void release(struct floor_bpf *skel, struct bpf_link *links[UDP_HOOKS],
+static void release(struct floor_bpf *skel, struct bpf_link *links[UDP_HOOK_COUNT],
 		    struct cgroup_mount *cg)
 {
-	for (int i = 0; i < UDP_HOOKS; i++)
+	for (int i = 0; i < UDP_HOOK_COUNT; i++)
 		bpf_link__destroy(links[i]);
 	floor_bpf__destroy(skel);
 	cgroup_mount_close(cg);
@@ -79,7 +88,7 @@ static void release(struct floor_bpf *skel, struct bpf_link *links[UDP_HOOKS],
 int main(int argc, char **argv)
 {
 	struct cgroup_mount cg = { .fd = -1 };
-	struct bpf_link *links[UDP_HOOKS] = { NULL };
+	struct bpf_link *links[UDP_HOOK_COUNT] = { NULL };
 	struct floor_bpf *skel;
 	struct sigaction sa;
 	sigset_t block, wait_mask;
@@ -91,8 +100,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer\n");
 		return 2;
 	}
-	hooks = !strcmp(argv[1], "udp-hooks") ? UDP_HOOKS
-		: !strcmp(argv[1], "udp-peer") ? UDP_PEER_HOOKS : TCP_TRACEPOINTS;
+	hooks = !strcmp(argv[1], "udp-hooks") ? FLOOR_UDP_HOOKS
+		: !strcmp(argv[1], "udp-peer") ? FLOOR_UDP_PEER : FLOOR_TCP_TRACEPOINTS;
 	/* Blocked until sigsuspend, so that a signal cannot slip in before the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -112,9 +121,9 @@ int main(int argc, char **argv)
 	err = floor_bpf__load(skel);
 	/* The skeleton attaches the tracepoints and skips the cgroup programs, which need a
 	 * cgroup. */
-	if (!err && hooks != UDP_HOOKS)
+	if (!err && hooks != FLOOR_UDP_HOOKS)
 		err = floor_bpf__attach(skel);
-	if (!err && hooks != TCP_TRACEPOINTS)
+	if (!err && hooks != FLOOR_TCP_TRACEPOINTS)
 		err = attach_udp_hooks(skel, &cg, links);
 	if (err) {
 		fprintf(stderr, "bpf_floor: cannot load or attach its programs: %s\n",
