@@ -26,7 +26,7 @@ char LICENSE[] SEC("license") = "GPL";
  * Task storage costs ~100 ns less per side than a hash keyed by thread id. The cookie
  * check makes a stale stash (a send that failed after its hook ran) harmless for other
  * sockets. Measured here (BPF stats, 64-byte datagrams, bench/loadgen udp): ~100 ns per
- * hook run and ~100-105 ns per tracepoint run (~140-155 without last_key, below), ~200-215
+ * hook run and ~100-105 ns per tracepoint run (~140-155 without last_slot, below), ~200-215
  * ns per datagram per side. */
 struct udp_peer {
 	__u64 cookie; /* 0 once consumed */
@@ -34,10 +34,9 @@ struct udp_peer {
 	__u16 port;
 	__u8 family;
 	__u8 pad[5];
-	/* The UDP flow this thread counted last and its slot. A thread that keeps to one peer
-	 * (a client, each side of a ping-pong) then skips the udp_slot_of lookup, ~70 of the
-	 * ~250 ns a datagram costs per side; one that alternates pays two key compares. */
-	struct flow_key last_key;
+	/* The slot this thread counted into last. A thread that keeps to one peer (a client,
+	 * each side of a ping-pong) then skips the udp_slot_of lookup, ~70 of the ~250 ns a
+	 * datagram costs per side; one that alternates pays a key compare. */
 	__u32 last_slot;
 	__u32 last_pad;
 };
@@ -233,17 +232,17 @@ static __always_inline bool flow_key_equal(const struct flow_key *a, const struc
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* The slot this thread counted the same flow into last time, if it is still the flow's.
- * A slot whose flow expired has its cookie zeroed by user space and is handed out again
- * only an interval later, its new key written cookie last (flow_slot_publish): a slot
- * whose key, cookie first, still equals the flow's is the flow's. */
+/* The slot this thread counted into last, if it is this flow's. A slot whose flow expired
+ * has its cookie zeroed by user space and is handed out again only an interval later, its
+ * new key written cookie last (flow_slot_publish): a slot whose key, cookie first, equals
+ * the flow's is the flow's, whichever flow the thread counted last. */
 static __always_inline struct flow_record *udp_slot_cached(const struct udp_peer *stash,
 							   const struct flow_key *key,
 							   __u32 *slot)
 {
 	struct flow_record *r;
 
-	if (!stash || !flow_key_equal(&stash->last_key, key))
+	if (!stash)
 		return NULL;
 	*slot = stash->last_slot;
 	r = bpf_map_lookup_elem(&flow_slots, slot);
@@ -252,13 +251,10 @@ static __always_inline struct flow_record *udp_slot_cached(const struct udp_peer
 	return r;
 }
 
-static __always_inline void udp_slot_remember(struct udp_peer *stash,
-					      const struct flow_key *key, __u32 slot)
+static __always_inline void udp_slot_remember(struct udp_peer *stash, __u32 slot)
 {
-	if (!stash)
-		return;
-	stash->last_key = *key;
-	stash->last_slot = slot;
+	if (stash)
+		stash->last_slot = slot;
 }
 
 /* Slow path, once per UDP flow: its slot, filled, then found through udp_slot_of. */
@@ -448,7 +444,7 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 			udp_slot_first_sight(&key, sk, task, ret, tx);
 			return 0;
 		}
-		udp_slot_remember(stash, &key, slot);
+		udp_slot_remember(stash, slot);
 	}
 	flow_udp_add(&r->value, ret, tx);
 	/* A shared socket belongs to whoever used it last; the name is read only then. */
