@@ -136,16 +136,12 @@ class Result:
             " ".join(self.args), self.returncode, self.stdout[-2000:], self.stderr[-2000:])
 
 
-# Sanitizer settings for a suite run by hand as make check sets them; in os.environ, so the
-# live-view tests' tmux servers pass them on too.
+# Sanitizer settings for a suite run by hand as make check sets them; in os.environ, so
+# every tcptop the suite starts inherits them, the live-view tests' (under tmux) too.
 os.environ.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1")
 os.environ.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
 os.environ.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0" % os.path.join(
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lsan-suppressions"))
-
-
-def _env():
-    return dict(os.environ)
 
 
 def run_tcptop(args, timeout=60, preexec=None, prefix=()):
@@ -153,7 +149,7 @@ def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     cmd = list(prefix) + [TCPTOP] + HOOK_ARGS + list(args)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, env=_env(), preexec_fn=preexec)
+                            stdin=subprocess.DEVNULL, preexec_fn=preexec)
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -179,8 +175,7 @@ class Tcptop:
         self.fmt = fmt
         self.started = time.time()
         self.proc = subprocess.Popen([TCPTOP] + HOOK_ARGS + self.args, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                     env=_env())
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self._lock = threading.Condition()
         self._out = bytearray()
         self._err = bytearray()
