@@ -9,6 +9,7 @@
 #define FLOW_SOCK_DGRAM 2
 #define FLOW_IPPROTO_UDPLITE 136
 #define FLOW_MSG_PEEK 2
+#define FLOW_PF_KTHREAD 0x00200000
 
 /* One entry per TCP socket or per (UDP socket, peer). max_entries is set from --max-flows
  * before load; the walk object reuses the hooks object's map through its fd. */
@@ -26,6 +27,17 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 static __always_inline const struct tcp_sock *flow_tcp_sk(const void *sk)
 {
 	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
+}
+
+/* Whether a TCP state change is made by the socket's user itself, in a system call:
+ * listen() and connect() leave CLOSE; close() and shutdown() of a connection enter
+ * FIN_WAIT1 or LAST_ACK (tcp_close_state, and nothing else, makes those two). Every
+ * other change may run in softirq, where the current task is unrelated. */
+static __always_inline bool flow_state_change_by_user(int oldstate, int newstate)
+{
+	if (oldstate == TCPTOP_TCP_CLOSE)
+		return newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT;
+	return newstate == TCPTOP_TCP_FIN_WAIT1 || newstate == TCPTOP_TCP_LAST_ACK;
 }
 
 /* TCPTOP_PROTO_* for the sockets tcptop follows, 0 for the rest. The type check matters:

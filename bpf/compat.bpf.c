@@ -39,15 +39,19 @@ struct {
 	__type(value, struct sock_owner);
 } owners SEC(".maps");
 
-/* The calling process, with its thread-group leader's name (as the modern set shows). */
-static __always_inline void compat_owner_current(struct sock_owner *o)
+/* The calling process, with its thread-group leader's name (as the modern set shows);
+ * false for a kernel thread (an MPTCP subflow's worker, say), which owns nothing. */
+static __always_inline bool compat_owner_current(struct sock_owner *o)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 
+	if (BPF_CORE_READ(task, flags) & FLOW_PF_KTHREAD)
+		return false;
 	o->tgid = bpf_get_current_pid_tgid() >> 32;
 	o->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	bpf_probe_read_kernel_str(o->comm, sizeof(o->comm), &leader->comm);
+	return true;
 }
 
 static __always_inline void compat_apply_owner(struct flow_identity *id,
@@ -166,34 +170,81 @@ int compat_recvmsg6(struct bpf_sock_addr *ctx)
 	return compat_sock_addr(ctx, true);
 }
 
-/* The holders of every socket file: owners of accepted sockets (created in softirq, no
- * process to see) and of sockets older than tcptop. Run at start and whenever flows
- * without an owner appear; the records also go to user space for flows already seen. */
+/* Listeners the start-up owner walk found, by socket address, until
+ * compat_adopt_listeners gives them socket storage: a socket reached through a file is an
+ * untrusted pointer on newer kernels, which socket storage refuses, while the one
+ * iter/tcp hands over is trusted. Their accepted sockets then start with an owner. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct sock_owner);
+} walked_listeners SEC(".maps");
+
+/* Set by user space around the start-up owner walk only: later listeners have storage
+ * from sock_create. */
+__u32 walk_records_listeners;
+
+/* The holders of every socket file: owners of sockets older than tcptop, and of accepted
+ * sockets whose owner no hook has seen yet. Run at start and whenever flows without an
+ * owner appear; the records also go to user space for flows already seen. */
 SEC("iter/task_file")
 int compat_walk_owners(struct bpf_iter__task_file *ctx)
 {
 	struct walk_owner_record r;
 	struct sock *sk = flow_file_socket(ctx, &r);
-	struct sock_owner *o;
+	struct sock_owner o;
 	struct flow_value *v;
 	struct flow_key key;
+	__u64 where;
 
 	if (!sk)
 		return 0;
-	r.cookie = flow_cookie(&sk->__sk_common);
-	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (o && !o->tgid) {
-		o->tgid = r.tgid;
-		o->netns = flow_netns(&sk->__sk_common);
-		__builtin_memcpy(o->comm, r.comm, sizeof(o->comm));
+	__builtin_memset(&o, 0, sizeof(o));
+	o.tgid = r.tgid;
+	o.netns = sk->__sk_common.skc_net.net->ns.inum;
+	__builtin_memcpy(o.comm, r.comm, sizeof(o.comm));
+	if (walk_records_listeners && sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN) {
+		where = (__u64)sk;
+		bpf_map_update_elem(&walked_listeners, &where, &o, BPF_NOEXIST);
 	}
+	/* A socket without a cookie was never seen by a hook or the walk: no flow yet. */
+	r.cookie = sk->__sk_common.skc_cookie.counter;
+	if (!r.cookie)
+		return 0;
 	/* A TCP flow (keyed by the cookie alone) keeps it, so it stops asking for walks. */
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = r.cookie;
 	v = bpf_map_lookup_elem(&flows, &key);
-	if (v && !v->id.tgid && o)
-		compat_apply_owner(&v->id, o);
+	if (v && !v->id.tgid)
+		compat_apply_owner(&v->id, &o);
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	return 0;
+}
+
+/* Run once after the start-up owner walk: each listener it found gets its owner in socket
+ * storage, which the kernel copies into every socket the listener accepts. */
+SEC("iter/tcp")
+int compat_adopt_listeners(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sock_owner *walked, *o;
+	struct tcp_sock *tp;
+	__u64 where;
+
+	if (!skc || skc->skc_state != TCPTOP_TCP_LISTEN)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
+	where = (__u64)tp;
+	walked = bpf_map_lookup_elem(&walked_listeners, &where);
+	if (!walked)
+		return 0;
+	o = bpf_sk_storage_get(&owners, tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (o && !o->tgid)
+		*o = *walked;
+	bpf_map_delete_elem(&walked_listeners, &where);
 	return 0;
 }
 
@@ -537,13 +588,31 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	if (newstate == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.state = newstate;
-	/* listen() and connect() are the transitions made by the owner itself. */
-	if (oldstate == TCPTOP_TCP_CLOSE &&
-	    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT)) {
-		compat_owner_current(&owner);
+	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner))
 		compat_apply_owner(&v.id, &owner);
-	}
 	compat_insert(key, &v);
+}
+
+/* tcp_rcv_space_adjust runs in the reading process (recvmsg, splice) once it has copied
+ * data: the reader owns the connection. This is what names the worker of a pre-forked
+ * server, whose accepted sockets start with the owner of the shared listener. Only a
+ * socket storage lookup per read while the owner stays the same. */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(compat_tcp_read, struct sock *sk)
+{
+	struct sock_owner *o;
+	struct flow_value *v;
+	struct flow_key key;
+
+	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o || o->tgid == bpf_get_current_pid_tgid() >> 32 || !compat_owner_current(o))
+		return 0;
+	__builtin_memset(&key, 0, sizeof(key));
+	key.cookie = flow_cookie(&sk->__sk_common);
+	v = bpf_map_lookup_elem(&flows, &key);
+	if (v)
+		compat_apply_owner(&v->id, o);
+	return 0;
 }
 
 /* The final counts: the FIN corrections use the state the socket is leaving. */
@@ -571,6 +640,7 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 {
+	struct sock_owner owner;
 	struct flow_value *v;
 	struct flow_key key;
 
@@ -585,6 +655,10 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	}
 	v->counters.state = newstate;
+	/* The process that closes an accepted connection: it may have done no more. */
+	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner) &&
+	    owner.tgid != v->id.tgid)
+		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);
 		flow_emit_close(&key, v);

@@ -116,4 +116,13 @@ static __always_inline void flow_slot_mark(__u32 slot, __u64 mark)
 		*dirty = mark;
 }
 
+/* Sets the dirty word of a slot just taken, which may hold its previous flow's mark. */
+static __always_inline void flow_slot_set_mark(__u32 slot, __u64 mark)
+{
+	__u64 *dirty = bpf_map_lookup_elem(&flow_slot_dirty, &slot);
+
+	if (dirty)
+		*dirty = mark;
+}
+
 #endif

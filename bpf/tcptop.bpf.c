@@ -344,6 +344,9 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 	r->value.counters.state = state;
 	if (owner)
 		flow_set_owner(&r->value.id, owner);
+	/* A slot used before may still say OWNED for its last flow: the new flow's first
+	 * event must look for its owner. */
+	flow_slot_set_mark(s, owner ? TCPTOP_SLOT_OWNED : TCPTOP_SLOT_CHANGED);
 	/* Published only once it is the socket's: a slot given back was never seen. Events
 	 * that find it before then mark it dirty too early for user space to read it, and
 	 * the caller marks it again. */
@@ -479,6 +482,15 @@ static __always_inline void tcp_close_unseen(const struct sock *sk, const struct
 	flow_emit_close(key, v);
 }
 
+/* The process making a state change that flow_state_change_by_user says is its own; NULL
+ * for a kernel thread (an MPTCP subflow's worker, say), which owns nothing. */
+static __always_inline const struct task_struct *tcp_state_user(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->flags & FLOW_PF_KTHREAD ? NULL : task;
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -500,11 +512,8 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 			tcp_close_unseen(sk, &key);
 			return 0;
 		}
-		/* Mostly softirq, where the current task is unrelated; listen() and connect()
-		 * are the transitions made by the owner itself. */
-		if (oldstate == TCPTOP_TCP_CLOSE &&
-		    (newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT))
-			owner = bpf_get_current_task_btf();
+		if (flow_state_change_by_user(oldstate, newstate))
+			owner = tcp_state_user();
 		/* connect() and listen() leave CLOSE, a passive open's child its listener's
 		 * LISTEN: a socket born after the start-up walk. */
 		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner,
@@ -516,6 +525,10 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	flow_tcp_sample(&r->value.counters, sk);
 	/* sk_state still holds the old state while this tracepoint runs. */
 	r->value.counters.state = newstate;
+	/* The process that closes an accepted connection it never read or wrote. */
+	if (flow_state_change_by_user(oldstate, newstate) && (owner = tcp_state_user()) &&
+	    r->value.id.tgid != owner->tgid)
+		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		tcp_slot_close(ref, r, slot);
 		return 0;

@@ -66,6 +66,7 @@ struct drain_stamp {
 	uint64_t mono_ns;
 	uint64_t real_ns;
 	uint64_t flows_dropped; /* entries the backend could not store, cumulative */
+	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
 };
 
 struct flow_table;

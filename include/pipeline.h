@@ -47,6 +47,9 @@ int pipeline_start_ui(struct pipeline *p, FILE *log_sink);
 /* Block until the output is done, a thread fails, the user quits the live view, or
  * signal_fd (a signalfd, or -1) fires. */
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd);
+/* With -v: how many rows of the last snapshot, and how many flows that ended, named no
+ * process (man tcptop, PROCESSES). */
+void pipeline_report_owners(struct pipeline *p);
 /* Stop and join the threads (the output thread finishes the snapshot it is writing), then
  * release everything. Safe after a failed open or start. */
 void pipeline_close(struct pipeline *p);

@@ -12,6 +12,7 @@
 
 struct snapshot_totals {
 	size_t tcp_flows, udp_flows;
+	size_t unowned_flows; /* rows that name no process */
 	double tx_rate, rx_rate;
 	uint64_t tx_bytes, rx_bytes;
 };
@@ -24,6 +25,8 @@ struct snapshot {
 	uint64_t mono_ns;      /* the same drain's CLOCK_MONOTONIC: the ages are as of it */
 	double interval_s;     /* measured time since the previous snapshot's drain */
 	uint64_t flows_dropped;
+	/* Flows that ended, their final row shown, without a known process (cumulative). */
+	uint64_t ended_unowned;
 	struct snapshot_totals totals;
 	/* The rows written anew since the snapshot of generation changed_since (0: any row
 	 * may differ, e.g. laid out anew): every other row is as it was there, but for its

@@ -52,6 +52,8 @@ struct flow_table {
 	/* Collector-private: the flow last merged from each place (flow_table_merge_at). */
 	struct flow_node **by_place;
 	size_t places_room;
+	/* Collector-private: flows swept whose final row named no process. */
+	uint64_t ended_unowned;
 };
 
 /* splitmix64's finaliser: cookies are sequential, so they need mixing to spread. */
@@ -628,6 +630,8 @@ void flow_table_sweep_closed(struct flow_table *table)
 			continue;
 		}
 		*link = node->closed_next;
+		if (!rcu_dereference(node->identity)->id.tgid)
+			table->ended_unowned++;
 		forget_changed(table, node);
 		forget_place(table, node);
 		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
@@ -676,6 +680,7 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.mono_ns, stamp->mono_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.real_ns, stamp->real_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
 	 * and every counter the drain stored. */
 	__atomic_store_n(&table->stamp.generation, stamp->generation, __ATOMIC_RELEASE);
@@ -687,6 +692,7 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->mono_ns = __atomic_load_n(&table->stamp.mono_ns, __ATOMIC_RELAXED);
 	out->real_ns = __atomic_load_n(&table->stamp.real_ns, __ATOMIC_RELAXED);
 	out->flows_dropped = __atomic_load_n(&table->stamp.flows_dropped, __ATOMIC_RELAXED);
+	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 }
 
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)

@@ -40,6 +40,8 @@ static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
 		ebpf_hooks_break_program(skel->progs.compat_walk_owners);
 	if (!err && !owner_iter)
 		err = bpf_program__set_autoload(skel->progs.compat_walk_owners, false);
+	if (!err && !owner_iter)
+		err = bpf_program__set_autoload(skel->progs.compat_adopt_listeners, false);
 	if (!err)
 		err = compat_bpf__load(skel);
 	if (err) {
@@ -78,11 +80,29 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	h->close_events_lost = &skel->bss->close_events_lost;
 	snprintf(h->describe, sizeof(h->describe),
 		 "hook set: compat (cgroup_skb ingress/egress with bpf_tcp_sock, cgroup "
-		 "sock_create/connect/sendmsg/recvmsg, %s, inet_sock_set_state; on %s%s)",
+		 "sock_create/connect/sendmsg/recvmsg, %s, tcp_rcv_space_adjust, inet_sock_set_state; "
+		 "on %s%s)",
 		 h->owner_iter ? "iter/task_file" : "owners from /proc (no iter/task_file)",
 		 h->cgroup->private_mount ? "a private mount of " : "",
 		 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
 	return 0;
+}
+
+/* Owners of the sockets older than tcptop into their socket storage: the file walk finds
+ * the holders, and listeners then take theirs through iter/tcp, so that the connections
+ * they accept start with an owner. */
+static void compat_record_old_owners(struct compat_bpf *skel)
+{
+	int err;
+
+	skel->bss->walk_records_listeners = 1;
+	err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
+	skel->bss->walk_records_listeners = 0;
+	if (!err)
+		err = ebpf_walk_silently(skel->progs.compat_adopt_listeners);
+	if (err)
+		report_verbose("cannot record the owners of the sockets open before start "
+			       "(%s); they show once found", strerror(-err));
 }
 
 static int compat_attach(struct ebpf_hooks *h)
@@ -108,13 +128,10 @@ static int compat_attach(struct ebpf_hooks *h)
 		err = COMPAT_ATTACH(compat_recvmsg4, fd);
 	if (!err)
 		err = COMPAT_ATTACH(compat_recvmsg6, fd);
-	if (!err && h->owner_iter) {
-		int walk_err = ebpf_walk_owners(NULL, skel->progs.compat_walk_owners);
-
-		if (walk_err)
-			report_verbose("cannot record the owners of the sockets open before start "
-				       "(%s); they show once found", strerror(-walk_err));
-	}
+	if (!err && h->owner_iter)
+		compat_record_old_owners(skel);
+	if (!err)
+		err = COMPAT_ATTACH(compat_tcp_read, -1);
 	if (!err)
 		err = COMPAT_ATTACH(compat_state, -1);
 	if (!err)

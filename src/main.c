@@ -78,6 +78,7 @@ static int run(const struct options *opt, FILE *log)
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
+		pipeline_report_owners(&p);
 	}
 	pipeline_close(&p);
 	close(signal_fd);

@@ -147,6 +147,19 @@ enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 	return PIPELINE_SIGNALLED;
 }
 
+void pipeline_report_owners(struct pipeline *p)
+{
+	struct snapshot *s = snapshot_acquire(&p->feed);
+
+	if (!s)
+		return;
+	report_verbose("rows with no process: %zu of %zu in the last snapshot; %llu flows ended "
+		       "without one", s->totals.unowned_flows,
+		       s->totals.tcp_flows + s->totals.udp_flows,
+		       (unsigned long long)s->ended_unowned);
+	snapshot_release(s);
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)

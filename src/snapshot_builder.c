@@ -123,6 +123,8 @@ static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
 		t->udp_flows++;
 	else
 		t->tcp_flows++;
+	if (!row->id.tgid)
+		t->unowned_flows++;
 	t->tx_rate += row->tx_rate;
 	t->rx_rate += row->rx_rate;
 	t->tx_bytes += row->tx_bytes;
@@ -135,6 +137,8 @@ static void totals_remove(struct snapshot_totals *t, const struct flow_row *row)
 		t->udp_flows--;
 	else
 		t->tcp_flows--;
+	if (!row->id.tgid)
+		t->unowned_flows--;
 	t->tx_rate -= row->tx_rate;
 	t->rx_rate -= row->rx_rate;
 	t->tx_bytes -= row->tx_bytes;
@@ -484,6 +488,7 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	s->mono_ns = now->mono_ns;
 	s->interval_s = (double)elapsed_ns / 1e9;
 	s->flows_dropped = now->flows_dropped;
+	s->ended_unowned = now->ended_unowned;
 	b->last = snapshot_hold(s);
 	return s;
 }

@@ -80,6 +80,8 @@ static void draw_counts(const struct ui *ui)
 	x = put(0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
 		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows,
 		s->totals.udp_flows, ui->nrows);
+	if (s->totals.unowned_flows)
+		x = put(0, x, A_NORMAL, false, ", %zu with no process", s->totals.unowned_flows);
 	if (ui->paused)
 		put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
 }

@@ -113,6 +113,9 @@ def test_forced_compat_set_runs_and_v_says_so():
     line = hook_line(result.stderr)
     assert line.startswith("tcptop: hook set: compat (cgroup_skb"), line
     assert "refused" not in line, line
+    # Its owner walk loads here: a socket reached through a file is an untrusted pointer
+    # on this kernel, which the walk must not hand to socket storage.
+    assert ", iter/task_file, " in line and "owners from /proc" not in line, line
 
 
 # --------------------------------------------------------------- compat differences
