@@ -29,3 +29,21 @@ apt-get install -y -q --no-install-recommends \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
 	liburcu-dev libncurses-dev libcriterion-dev \
 	iproute2 tmux python3 python3-pytest procps util-linux git ca-certificates
+
+# Real servers and their load generators for the integration tests (test_real_servers.py):
+# nginx driven by ab, dnsmasq driven by dnsperf, each started by the test on a loopback
+# port of its own. Installing nginx must not start a server on port 80: invoke-rc.d asks
+# policy-rc.d, which says no (101) while the packages go in.
+no_start=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	no_start=1
+fi
+status=0
+apt-get install -y -q --no-install-recommends nginx apache2-utils dnsmasq-base dnsperf ||
+	status=$?
+if [ -n "$no_start" ]; then
+	rm -f /usr/sbin/policy-rc.d
+fi
+exit $status

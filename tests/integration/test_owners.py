@@ -4,6 +4,7 @@ the server (servers.py), and of the client that opened them."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from collections import Counter
 import pytest
 
 from tcptop_run import Tcptop, assert_owner, run_tcptop
+from test_tui import Tui
 from traffic import TcpPair
 
 SERVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers.py")
@@ -196,19 +198,26 @@ def test_nonblocking_connect_client_is_named(server, tag):
     check_connections(rows, srv, cli, srv["port"])
 
 
-def test_rows_with_no_process_are_empty_null_and_counted(tag):
-    """A TIME_WAIT socket older than tcptop has no process: its row says so (empty in
-    CSV, null in JSONL), and -v counts the flows that ended without one."""
+def time_wait_sockets(tag, count=3):
+    """count connections left in TIME_WAIT on the server's side, whose process is gone:
+    (server port, client ports)."""
     listener = subprocess.Popen([sys.executable, SERVERS, "serve", "simple", "--name",
                                  "tt_tw_%s" % tag], stdout=subprocess.PIPE)
     try:
         port = json.loads(listener.stdout.readline())["port"]
         # The server closes first, after its (empty) answer: its side is left in TIME_WAIT.
-        cli = connect(tag, port, count=3, request=0, answer=0)
+        cli = connect(tag, port, count=count, request=0, answer=0)
     finally:
         listener.terminate()
         listener.wait()
         listener.stdout.close()
+    return port, cli
+
+
+def test_rows_with_no_process_are_empty_null_and_counted(tag):
+    """A TIME_WAIT socket older than tcptop has no process: its row says so (empty in
+    CSV, null in JSONL), and -v counts the flows that ended without one."""
+    port, cli = time_wait_sockets(tag)
     for fmt in ("csv", "jsonl"):
         result = run_tcptop(["-b", "-v", "-N", "3", "-d", "100ms", "--format", fmt,
                              "--port", str(port)])
@@ -229,3 +238,21 @@ def test_rows_with_no_process_are_empty_null_and_counted(tag):
         assert len(counted) == 1, result.stderr
         ended = int(counted[0].split("; ")[1].split()[0])
         assert ended >= len(waits), counted
+
+
+def test_live_view_header_counts_rows_with_no_process(tag):
+    """The header says how many rows of the snapshot have no process: at least the
+    TIME_WAIT sockets made before start, which the first snapshot shows (for 2 s)."""
+    port, _ = time_wait_sockets(tag)
+    view = Tui(["-n", "-d", "2s", "--port", str(port)])
+    try:
+        screen = view.wait(lambda s: "TIME_WAIT" in s, "the TIME_WAIT rows")
+        header = screen.split("\n")[0]
+        counted = re.search(r", (\d+) with no process", header)
+        assert counted and int(counted.group(1)) >= 3, header
+        rows = [line for line in screen.split("\n") if "TIME_WAIT" in line]
+        assert len(rows) == 3 and all(line.split()[0] == "-" for line in rows), rows
+        view.keys("q")
+        view.wait_exit()
+    finally:
+        view.close()
