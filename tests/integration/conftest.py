@@ -16,6 +16,8 @@ from traffic import Agents  # noqa: E402
 
 # No test may hang the suite: each gets this long, then fails.
 TEST_TIME_LIMIT_S = 120
+# A test that skips fails instead (a suite must not pass by not running), unless this is 1.
+ALLOW_SKIP = os.environ.get("TCPTOP_TEST_ALLOW_SKIP") == "1"
 
 _tags = itertools.count(1)
 
@@ -26,6 +28,36 @@ def pytest_configure(config):
         raise pytest.UsageError("set TCPTOP to the tcptop binary to test (got %r)" % path)
     if os.geteuid() != 0:
         raise pytest.UsageError("integration tests need root (sudo make check)")
+    config.addinivalue_line(
+        "markers", "only_pass(name, why): run only in the pass of that hook set "
+        "(auto or compat)")
+
+
+def _runs_in_this_pass(item):
+    this_pass = tcptop_run.TEST_HOOKS or "auto"
+    only = item.get_closest_marker("only_pass")
+    return only is None or only.args[0] == this_pass
+
+
+def pytest_collection_modifyitems(config, items):
+    """The suite runs once per hook set (run-integration.sh); each pass leaves out the
+    tests that are not for it. They are deselected, not skipped: a skip is a failure."""
+    keep = [item for item in items if _runs_in_this_pass(item)]
+    left_out = [item for item in items if not _runs_in_this_pass(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = keep
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not ALLOW_SKIP and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = ("a test may not skip (TCPTOP_TEST_ALLOW_SKIP=1 allows it): %s"
+                           % reason)
 
 
 @pytest.fixture(autouse=True)

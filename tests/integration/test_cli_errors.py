@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+import tcptop_run
 from tcptop_run import COLUMNS, parse_output, run_tcptop
 
 MISSING_DIR = "/nonexistent-tcptop-test-dir"
@@ -120,25 +121,25 @@ def test_verbose_and_no_resolve_keep_stdout_clean():
     assert len(parse_output(result.stdout)[1]) == 2
 
 
-def _unprivileged_prefix():
-    if shutil.which("setpriv"):
-        return ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                "--inh-caps=-all"]
-    if shutil.which("runuser"):
-        return ["runuser", "-u", "nobody", "--"]
-    return None
+# setpriv (util-linux) drops to nobody with no capabilities left at all.
+UNPRIVILEGED = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all"]
 
 
-def test_unprivileged_run_says_to_use_sudo_and_exits_1():
-    prefix = _unprivileged_prefix()
-    if prefix is None:
-        pytest.skip("neither setpriv nor runuser is available")
-    if not os.access(os.environ["TCPTOP"], os.X_OK, effective_ids=False):
-        pytest.skip("tcptop binary not executable")
-    probe = run_tcptop(["--version"], prefix=prefix, timeout=20)
-    if probe.returncode != 0:
-        pytest.skip("user nobody cannot run %s: %s" % (os.environ["TCPTOP"], probe.stderr))
-    result = run_tcptop(["-b", "-N", "1"], prefix=prefix, timeout=20)
+@pytest.fixture
+def reachable_tcptop(scratch_dir, monkeypatch):
+    """The binary copied where nobody can run it (the build tree may not be readable by
+    other users); run_tcptop runs the copy for the rest of the test."""
+    os.chmod(scratch_dir, 0o755)
+    copy = scratch_dir / "tcptop"
+    shutil.copy2(os.environ["TCPTOP"], copy)
+    os.chmod(copy, 0o755)
+    monkeypatch.setattr(tcptop_run, "TCPTOP", str(copy))
+    return copy
+
+
+def test_unprivileged_run_says_to_use_sudo_and_exits_1(reachable_tcptop):
+    result = run_tcptop(["-b", "-N", "1"], prefix=UNPRIVILEGED, timeout=20)
     assert result.returncode == 1, result
     assert result.stdout == "", result
     lines = result.stderr.splitlines()
@@ -146,13 +147,8 @@ def test_unprivileged_run_says_to_use_sudo_and_exits_1():
     assert re.search(r"sudo|CAP_BPF|CAP_PERFMON|CAP_NET_ADMIN|capabilit", lines[0]), lines
 
 
-def test_unprivileged_version_prints_version_and_says_hooks_were_not_probed():
-    prefix = _unprivileged_prefix()
-    if prefix is None:
-        pytest.skip("neither setpriv nor runuser is available")
-    result = run_tcptop(["--version"], prefix=prefix, timeout=20)
-    if result.returncode != 0 and "Permission denied" in result.stderr:
-        pytest.skip("user nobody cannot run %s" % os.environ["TCPTOP"])
+def test_unprivileged_version_prints_version_and_says_hooks_were_not_probed(reachable_tcptop):
+    result = run_tcptop(["--version"], prefix=UNPRIVILEGED, timeout=20)
     assert result.returncode == 0, result
     lines = result.stdout.splitlines()
     assert re.match(r"^tcptop \S+$", lines[0]), result

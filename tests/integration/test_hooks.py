@@ -3,7 +3,8 @@ cannot load), the documented differences of the compat set, each bounded by a te
 where the modern set keeps TCP connections.
 
 The whole suite runs once per hook set (run-integration.sh): the selection tests here run
-in the default pass, the compat-only tests in the compat pass (TCPTOP_TEST_HOOKS=compat).
+in the default pass, the compat-only tests in the compat pass (TCPTOP_TEST_HOOKS=compat);
+conftest.py leaves each out of the other pass.
 TCPTOP_BREAK_HOOKS makes a set fail to load for real (libbpf finds no attach target for
 one of its programs), as on a kernel that lacks its hooks.
 """
@@ -19,8 +20,8 @@ from tcptop_run import (TEST_HOOKS, Tcptop, assert_owner, assert_transfer_counte
                         running_tcptop, udp_read_without_address)
 from traffic import TcpPair
 
-default_pass = pytest.mark.skipif(bool(TEST_HOOKS), reason="hook selection: default pass")
-compat_pass = pytest.mark.skipif(TEST_HOOKS != "compat", reason="compat set only")
+default_pass = pytest.mark.only_pass("auto", "hook selection")
+compat_pass = pytest.mark.only_pass("compat", "the compat set's differences")
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
 from traffic import TcpPair
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 _sessions = itertools.count(1)
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from tcptop_run import TEST_HOOKS, assert_owner, running_tcptop, udp_read_without_address
+from tcptop_run import assert_owner, running_tcptop, udp_read_without_address
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
 # A second local address, so two peers differ by address as well as port.
@@ -114,8 +114,8 @@ def test_udp_connected_send_and_recv_counts_exact(tcptop, agents, family):
     run.stop()
 
 
-@pytest.mark.skipif(TEST_HOOKS == "compat", reason="compat reads every datagram's peer "
-                    "from its header: test_hooks.py tests that instead")
+@pytest.mark.only_pass("auto", "compat reads every datagram's peer from its header: "
+                       "test_hooks.py tests that instead")
 def test_udp_recv_without_address_counts_into_unknown_peer_row(tcptop, agents):
     """recv() and read() on an unconnected socket pass no address: the datagrams count
     into the socket's row with empty raddr/rport, and into no per-peer row."""
