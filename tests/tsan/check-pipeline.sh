@@ -7,13 +7,18 @@ tcptop=${1:?usage: check-pipeline.sh PATH/TO/tcptop}
 here=$(cd "$(dirname "$0")" && pwd)
 TSAN_OPTIONS="suppressions=$here/suppressions halt_on_error=1 exitcode=66"
 export TSAN_OPTIONS
+# No run may hang CI: each is killed after this long (a run takes a few seconds).
+RUN_TIME_LIMIT=${TCPTOP_TSAN_RUN_TIME_LIMIT:-300}
 failed=0 passed=0
 
 run() {
-	if "$@" >/dev/null; then
+	timeout -k 10 "$RUN_TIME_LIMIT" "$@" >/dev/null
+	status=$?
+	if [ "$status" -eq 0 ]; then
 		passed=$((passed + 1))
 	else
-		echo "check-pipeline: FAILED (exit $?): $*" >&2
+		[ "$status" -eq 124 ] && echo "check-pipeline: timed out after ${RUN_TIME_LIMIT}s" >&2
+		echo "check-pipeline: FAILED (exit $status): $*" >&2
 		failed=$((failed + 1))
 	fi
 }
@@ -22,8 +27,10 @@ run() {
 run "$tcptop" -b -d 10ms -N 40 --replay synthetic:5000:500
 # Idle UDP flows expire: deletions and call_rcu frees of flow nodes while compute reads.
 run "$tcptop" -b -d 10ms -N 40 --format jsonl --replay synthetic:5000:100 --udp-timeout 50ms
-# Stopped by a signal mid-run rather than by the count.
-"$tcptop" -b -d 10ms --replay synthetic:5000:500 >/dev/null &
+# Stopped by a signal mid-run rather than by the count. timeout passes our SIGTERM on and,
+# with --preserve-status, exits as tcptop did; its own limit still ends a hung run (KILL).
+timeout --preserve-status -k 10 "$RUN_TIME_LIMIT" \
+	"$tcptop" -b -d 10ms --replay synthetic:5000:500 >/dev/null &
 pid=$!
 sleep 1
 kill -TERM "$pid"

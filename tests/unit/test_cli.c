@@ -12,6 +12,7 @@
 #include "config.h"
 #include "cli.h"
 #include "columns.h"
+#include "time_limit.h"
 
 #define MAX_ARGS 16
 
@@ -23,7 +24,7 @@ static void release_options(void)
 	cli_free(&opt);
 }
 
-TestSuite(cli, .fini = release_options);
+TestSuite(cli, .fini = release_options, .timeout = UNIT_TIME_LIMIT_S);
 
 /* Runs cli_parse on "tcptop" followed by args (NULL-terminated), first freeing what an
  * earlier parse in the same test allocated. */

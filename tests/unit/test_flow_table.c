@@ -3,6 +3,9 @@
 #include <string.h>
 #include "compute.h"
 #include "flow_table.h"
+#include "time_limit.h"
+
+TestSuite(rate, .timeout = UNIT_TIME_LIMIT_S);
 
 static struct flow_table *table;
 
@@ -57,7 +60,7 @@ static struct flow_node *find(uint64_t cookie)
 	return found;
 }
 
-TestSuite(flow_table, .init = setup, .fini = teardown);
+TestSuite(flow_table, .init = setup, .fini = teardown, .timeout = UNIT_TIME_LIMIT_S);
 
 Test(flow_table, merge_inserts_flow_on_first_sight)
 {

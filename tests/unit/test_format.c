@@ -16,6 +16,17 @@
 #include "numtext.h"
 #include "output.h"
 #include "snapshot.h"
+#include "time_limit.h"
+
+TestSuite(addr_text, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(columns, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(csv, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(format, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(jsonl, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(numtext, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(output_view, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(sort, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(time, .timeout = UNIT_TIME_LIMIT_S);
 
 #define TIME_TEXT "2026-11-23T14:05:01.250Z"
 #define CSV_HEADER                                                                          \

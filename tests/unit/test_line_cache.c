@@ -10,6 +10,9 @@
 #include "format.h"
 #include "line_cache.h"
 #include "output.h"
+#include "time_limit.h"
+
+TestSuite(line_cache, .timeout = UNIT_TIME_LIMIT_S);
 
 #define ROOM 400
 #define SECOND 1000000000ULL

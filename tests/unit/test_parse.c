@@ -4,6 +4,12 @@
 #include <string.h>
 
 #include "parse.h"
+#include "time_limit.h"
+
+TestSuite(count, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(duration, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(pid_list, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(port, .timeout = UNIT_TIME_LIMIT_S);
 
 #define MS 1000000ULL
 #define S 1000000000ULL

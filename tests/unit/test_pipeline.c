@@ -3,11 +3,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 #include "backend.h"
 #include "cli.h"
 #include "columns.h"
 #include "filter.h"
 #include "pipeline.h"
+#include "time_limit.h"
+
+TestSuite(output_view, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(pipeline, .timeout = UNIT_TIME_LIMIT_S);
+
+/* How long a run of a few 20ms snapshots may take before the test gives up on it. */
+#define PIPELINE_RUN_LIMIT_S 10
+
+/* A timer in place of the signalfd pipeline_wait() also watches: if the run has not ended
+ * by then, pipeline_wait() returns PIPELINE_SIGNALLED and the test fails, instead of
+ * waiting for ever. */
+static int run_limit_fd(void)
+{
+	struct itimerspec limit = { .it_value = { .tv_sec = PIPELINE_RUN_LIMIT_S } };
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(timerfd_settime(fd, 0, &limit, NULL), 0);
+	return fd;
+}
 
 static char *run_pipeline_expiring(const char *spec, const char *format, const char *count,
 				   const char *udp_timeout, enum pipeline_end *end)
@@ -20,16 +42,20 @@ static char *run_pipeline_expiring(const char *spec, const char *format, const c
 	char message[256], *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);
+	int limit_fd = run_limit_fd();
 
 	cr_assert_eq(cli_parse(12, argv, &opt, message, sizeof(message)), CLI_RUN, "%s", message);
 	urcu_memb_register_thread();
 	cr_assert_eq(pipeline_open(&p, &opt, &backend_replay_ops), 0);
 	cr_assert_eq(pipeline_start(&p, out, NULL), 0);
-	*end = pipeline_wait(&p, -1);
+	*end = pipeline_wait(&p, limit_fd);
 	pipeline_close(&p);
+	close(limit_fd);
 	urcu_memb_unregister_thread();
 	cli_free(&opt);
 	fclose(out);
+	cr_assert_neq(*end, PIPELINE_SIGNALLED, "the pipeline did not end within %ds",
+		      PIPELINE_RUN_LIMIT_S);
 	return text;
 }
 

@@ -5,6 +5,9 @@
 
 #include "resolver.h"
 #include "tcptop_shared.h"
+#include "time_limit.h"
+
+TestSuite(resolver, .timeout = UNIT_TIME_LIMIT_S);
 
 static const uint8_t loopback_v4[16] = { 127, 0, 0, 1 };
 

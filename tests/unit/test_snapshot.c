@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "snapshot.h"
 #include "snapshot_builder.h"
+#include "time_limit.h"
 
 static struct snapshot_feed feed;
 
@@ -21,7 +22,7 @@ static void teardown(void)
 	urcu_memb_unregister_thread();
 }
 
-TestSuite(snapshot, .init = setup, .fini = teardown);
+TestSuite(snapshot, .init = setup, .fini = teardown, .timeout = UNIT_TIME_LIMIT_S);
 
 static uint64_t rows_of; /* the generation whose rows recycled memory still holds */
 
@@ -197,7 +198,7 @@ static void builder_teardown(void)
 	urcu_memb_unregister_thread();
 }
 
-TestSuite(snapshot_builder, .init = builder_setup, .fini = builder_teardown);
+TestSuite(snapshot_builder, .init = builder_setup, .fini = builder_teardown, .timeout = UNIT_TIME_LIMIT_S);
 
 static void merge(uint64_t cookie, uint64_t tx)
 {

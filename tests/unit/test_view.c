@@ -6,6 +6,9 @@
 #include "columns.h"
 #include "snapshot.h"
 #include "ui_view.h"
+#include "time_limit.h"
+
+TestSuite(view, .timeout = UNIT_TIME_LIMIT_S);
 
 #define NROWS 4
 
