@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from tcptop_run import Tcptop, assert_owner, run_tcptop
-from test_tui import Tui
+from tui_run import Tui
 from traffic import TcpPair
 
 SERVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "servers.py")

@@ -1,107 +1,40 @@
-"""The live view in a real terminal: tcptop runs inside a detached tmux session and the
-tests read the screen with capture-pane while agents make loopback traffic."""
+"""The live view in a real terminal (tui_run.Tui: tcptop inside a detached tmux session,
+in a mount namespace where names come only from the test's hosts file); the tests read
+the screen with capture-pane while agents make loopback traffic."""
 
-import itertools
 import os
 import re
-import shlex
-import shutil
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
 from traffic import TcpPair
-
-
-_sessions = itertools.count(1)
-
-
-class Tui:
-    """tcptop in its own tmux server (so it gets this process's environment), run as
-    ``tcptop ARGS 2>ERRFILE; echo EXIT=$?; sleep`` so that the exit status and what the
-    terminal shows after exit can be read from the pane."""
-
-    def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False):
-        self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
-        # A private directory for the server's socket and tcptop's stderr, removed at close.
-        self.dir = tempfile.mkdtemp(prefix="tcptop-tui-")
-        self.socket = os.path.join(self.dir, "tmux")
-        self.err_path = os.path.join(self.dir, "stderr")
-        open(self.err_path, "w").close()
-        command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
-            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
-            " ".join(shlex.quote(a) for a in HOOK_ARGS + list(args)),
-            "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
-        self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                  command)
-
-    def tmux(self, *args):
-        return subprocess.run(["tmux", "-S", self.socket] + list(args), check=True,
-                              capture_output=True, text=True).stdout
-
-    def screen(self):
-        return self.tmux("capture-pane", "-p", "-t", self.name)
-
-    def lines(self):
-        return self.screen().split("\n")
-
-    def keys(self, *keys):
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def type(self, text):
-        self.tmux("send-keys", "-t", self.name, "-l", text)
-
-    def resize(self, width, height):
-        self.tmux("resize-window", "-t", self.name, "-x", str(width), "-y", str(height))
-
-    def wait(self, predicate, what, timeout=15):
-        """The screen once predicate(screen) is true."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if predicate(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError("no %s within %ss; screen:\n%s\nstderr: %s"
-                                     % (what, timeout, text, self.stderr()))
-            time.sleep(0.1)
-
-    def wait_text(self, text, timeout=15):
-        return self.wait(lambda s: text in s, repr(text), timeout)
-
-    def stderr(self):
-        with open(self.err_path, errors="replace") as f:
-            return f.read()
-
-    def wait_exit(self, timeout=15):
-        """Waits for EXIT=N in the pane; checks the status is 0 and stderr is clean."""
-        screen = self.wait(lambda s: "EXIT=" in s, "exit", timeout)
-        status = re.search(r"EXIT=(\d+)", screen).group(1)
-        err = self.stderr()
-        check_no_sanitizer_report(err, "tcptop (live view)")
-        assert status == "0", "exit status %s; stderr: %s" % (status, err)
-        return screen
-
-    def close(self):
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
+from tcptop_run import check_no_sanitizer_report
+from tui_run import Tui
 
 
 @pytest.fixture
 def tui():
+    """Starts a live view: tui(ARGS..., width=, height=, env=, stderr_to_pane=). A run the
+    test left running is ended with q and must then exit 0 with nothing on stderr (and,
+    with -n, no name looked up), like one the test ended itself."""
     started = []
 
-    def start(*args, width=120, height=40, env=(), stderr_to_pane=False):
-        run = Tui(list(args), width, height, env, stderr_to_pane)
+    def start(*args, **options):
+        run = Tui(list(args), **options)
         started.append(run)
         return run
 
     yield start
-    for run in started:
-        run.close()
+    try:
+        for run in started:
+            if not run.finished:
+                run.keys("q")
+                run.wait_exit()
+    finally:
+        for run in started:
+            run.close()
 
 
 @pytest.fixture
@@ -113,9 +46,11 @@ def pair(agents):
     return pair
 
 
-def own_args(pair):
-    """Only the agents' flows, whatever else the host runs."""
-    return ["-d", "250ms", "-p", "%d,%d" % (pair.server.pid, pair.client.pid)]
+def own_args(pair, names=False):
+    """Only the agents' flows, whatever else the host runs; addresses, not names, unless
+    the test is about names."""
+    args = ["-d", "250ms", "-p", "%d,%d" % (pair.server.pid, pair.client.pid)]
+    return args if names else args + ["-n"]
 
 
 def title_index(lines):
@@ -138,7 +73,7 @@ def comms_in_order(screen, pair):
 
 
 def test_live_view_shows_header_and_rows_then_q_restores_terminal(tui, pair):
-    run = tui(*own_args(pair), "-n")
+    run = tui(*own_args(pair))
     screen = run.wait_text(pair.client.comm)
     assert re.search(r"Flows: \d+ \(TCP \d+, UDP \d+\), 3 shown", screen), screen
     assert "Sort: rate" in screen and "Filter: none" in screen, screen
@@ -165,8 +100,7 @@ def test_ctrl_c_exits_0_and_restores_terminal(tui, pair):
 def test_sigterm_exits_0_and_restores_terminal(tui, pair):
     run = tui(*own_args(pair))
     run.wait_text(pair.server.comm)
-    subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P",
-                    run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()],
+    subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P", str(run.pane_pid())],
                    check=True)
     after = run.wait_exit()
     assert "PROCESS" not in after, after
@@ -280,31 +214,31 @@ def client_row(screen, pair):
 
 
 def test_peer_names_arrive_and_n_toggles_them(tui, pair):
-    """127.0.0.1 is localhost in /etc/hosts: the name replaces the address once the
-    resolver has it, and n switches between the two."""
-    run = tui(*own_args(pair))
+    """127.0.0.1 is tt-loopback in the test's hosts file (tui_run.HOSTS), the only source
+    of names the live view has: the name replaces the address once the resolver has it,
+    and n switches between the two."""
+    run = tui(*own_args(pair, names=True))
     peer = ":%d" % pair.port
-    screen = run.wait(lambda s: "localhost" + peer in client_row(s, pair), "peer name")
+    screen = run.wait(lambda s: "tt-loopback" + peer in client_row(s, pair), "peer name")
     assert "Names: DNS" in screen, screen
     run.keys("n")
     screen = run.wait(lambda s: "127.0.0.1" + peer in client_row(s, pair), "peer address")
     assert "Names: off" in screen, screen
     run.keys("n")
-    run.wait(lambda s: "localhost" + peer in client_row(s, pair), "peer name again")
+    run.wait(lambda s: "tt-loopback" + peer in client_row(s, pair), "peer name again")
 
 
 def test_no_resolve_option_starts_with_addresses(tui, pair):
-    run = tui(*own_args(pair), "-n")
+    """-n: addresses, and no name looked up at all (the fixture's end checks that)."""
+    run = tui(*own_args(pair))
     screen = run.wait(lambda s: "127.0.0.1:%d" % pair.port in client_row(s, pair), "address")
-    assert "Names: off" in screen and "localhost" not in screen, screen
+    assert "Names: off" in screen and "tt-loopback" not in screen, screen
 
 
 def test_unknown_terminal_fails_with_one_line_and_exit_1(tui):
-    run = tui("-d", "250ms", "--replay", "synthetic:5", env=["TERM=no-such-terminal"])
-    screen = run.wait(lambda s: "EXIT=" in s, "exit")
-    assert "EXIT=1" in screen, screen
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:5", env=["TERM=no-such-terminal"])
+    run.check_ended(status="1", stderr_empty=False)
     err = run.stderr()
-    check_no_sanitizer_report(err, "tcptop (live view)")
     assert err.startswith("tcptop: cannot use the terminal") and err.count("\n") == 1, err
 
 
@@ -313,10 +247,10 @@ COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-7]|4[0-7]|9[0-7]|38;5;[0-9]+)
 
 @pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
 def test_colour_only_without_no_color_and_titles_stand_out_either_way(tui, no_color):
-    run = tui("-d", "250ms", "--replay", "synthetic:5",
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:5",
               env=["NO_COLOR=1"] if no_color else ["TERM=tmux-256color"])
     run.wait_text("PROCESS")
-    styled = run.tmux("capture-pane", "-e", "-p", "-t", run.name)
+    styled = run.styled_screen()
     assert bool(COLOUR_SGR.search(styled)) != no_color, repr(styled[:400])
     if no_color:
         assert "\x1b[7m" in styled, "titles are not in reverse video: %r" % styled[:400]
@@ -326,18 +260,21 @@ def test_colour_only_without_no_color_and_titles_stand_out_either_way(tui, no_co
 
 def test_terminal_hangup_ends_tcptop(tui):
     """Closing the terminal (tmux kills the pane: SIGHUP) must not leave tcptop running
-    without a screen."""
-    run = tui("-d", "250ms", "--replay", "synthetic:5")
+    without a screen; it ends with nothing on stderr."""
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:5")
     run.wait_text("PROCESS")
-    shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
-    pid = subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
-                         text=True, check=True).stdout.split()[0]
+    pid = subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", "tcptop"],
+                         capture_output=True, text=True, check=True).stdout.split()[0]
     run.tmux("kill-server")
     deadline = time.monotonic() + 10
     while os.path.exists("/proc/%s" % pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not os.path.exists("/proc/%s" % pid), "tcptop still runs after the hangup"
-    check_no_sanitizer_report(run.stderr(), "tcptop (live view)")
+    err = run.stderr()
+    check_no_sanitizer_report(err, "tcptop (live view)")
+    assert err == "", err
+    run.check_lookups()
+    run.finished = True
 
 
 def first_and_last_port(screen):
@@ -367,7 +304,7 @@ def reverse_lines(styled):
 
 def highlighted_port(run):
     """The local port of the row in reverse video (NO_COLOR: the highlight is A_REVERSE)."""
-    lines = reverse_lines(run.tmux("capture-pane", "-e", "-p", "-t", run.name))
+    lines = reverse_lines(run.styled_screen())
     title = title_index([text for text, _ in lines])
     marked = [text for text, rev in lines[title + 1:-1] if rev]
     assert len(marked) == 1, "%d highlighted rows: %r" % (len(marked), marked)
@@ -377,7 +314,8 @@ def highlighted_port(run):
 def test_arrows_pages_home_and_end_move_the_highlight_and_the_page(tui):
     """200 synthetic flows with local ports 20000..20199, sorted by local port (high to
     low) in a terminal with 15 lines for rows."""
-    run = tui("-d", "250ms", "--replay", "synthetic:200", "-s", "lport", width=100, height=20,
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:200", "-s", "lport", width=100,
+              height=20,
               env=["NO_COLOR=1"])
     run.wait_text(":20199")
     assert first_and_last_port(run.screen()) == (20199, 20185, 15), run.screen()
@@ -413,7 +351,7 @@ def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
 
 
 def test_hide_keys_and_bits_change_rows_and_units(tui, pair):
-    run = tui(*own_args(pair), "-n")
+    run = tui(*own_args(pair))
     screen = run.wait(lambda s: "LISTEN" in "\n".join(table_rows(s)) if "PROCESS" in s
                       else False, "the LISTEN row")
     assert " B/s" in screen and " b/s" not in screen, screen
@@ -432,7 +370,7 @@ def test_hide_keys_and_bits_change_rows_and_units(tui, pair):
 def test_keys_between_fast_snapshots_never_touch_released_rows(tui):
     """Snapshots every 10ms while keys arrive: a key handled after a new snapshot came
     in must see rows of that snapshot (under ASan, a stale row is a use after free)."""
-    run = tui("-d", "10ms", "--replay", "synthetic:3000:300")
+    run = tui("-d", "10ms", "-n", "--replay", "synthetic:3000:300")
     run.wait_text("PROCESS")
     for _ in range(15):
         run.keys("NPage", "Down", "Up", "End", "PPage", "Home", ">", "r")
