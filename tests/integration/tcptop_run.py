@@ -163,6 +163,20 @@ def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     return result
 
 
+# Places a test's --max-flows leaves beyond the host's flows: more than twice what any test
+# of this suite holds open at once, so that other tests running meanwhile cannot fill it.
+FLOW_ROOM = 4096
+
+
+def flow_map_size(room=FLOW_ROOM):
+    """A --max-flows with room places beyond the flows tcptop tracks now. tcptop tracks the
+    flows of every network namespace, so the count comes from tcptop itself (the rows of
+    one snapshot), not from ss, which sees one namespace."""
+    result = run_tcptop(["-b", "-N", "1", "-d", "100ms"], timeout=30)
+    assert result.returncode == 0, result
+    return result.stdout.count("\n") - 1 + room
+
+
 class Tcptop:
     """tcptop -b in the background. Output is parsed as it comes (once: a busy host can
     print thousands of rows per snapshot); a snapshot counts as complete once the next one

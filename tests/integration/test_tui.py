@@ -335,12 +335,12 @@ def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
     """Reports from other threads must not write over the screen: the output thread's
     "flow map full" line appears on the terminal only after the view is gone."""
     sender = agents.new("snd")
+    sink = sender.call("udp_socket", family=4, host="0.0.0.0")
     sock = sender.call("udp_socket", family=4, host="127.0.0.1")
     run = tui("-d", "250ms", "--max-flows", "64", "-n", stderr_to_pane=True)
     run.wait_text("PROCESS")
-    for port in range(40000, 40100):
-        sender.call("udp_sendto", sid=sock["sid"], host="127.0.0.1", port=port, size=10,
-                    count=1)
+    # 100 peers of our own, more than the map holds whatever else the host has.
+    sender.call("udp_sendto_many", sid=sock["sid"], port=sink["port"], count=100)
     screen = run.wait_text("flow map full")
     time.sleep(0.5)
     assert "tcptop: flow map full" not in run.screen(), screen

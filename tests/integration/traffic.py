@@ -13,6 +13,7 @@ The module is both the agent (run as a script) and the test-side ``Agent`` class
 import ctypes
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -51,6 +52,15 @@ def enter_new_netns():
 
 def _family(value):
     return socket.AF_INET6 if int(value) == 6 else socket.AF_INET
+
+
+def _read_exactly(sock, nbytes):
+    got = 0
+    while got < nbytes:
+        chunk = sock.recv(min(1 << 16, nbytes - got))
+        if not chunk:
+            raise EOFError("peer closed after %d of %d bytes" % (got, nbytes))
+        got += len(chunk)
 
 
 def _pattern(nbytes):
@@ -238,6 +248,20 @@ class AgentServer:
         return {"sizes": self._recv_loop(sid, count, timeout,
                                          lambda s: len(os.read(s.fileno(), 65536)))}
 
+    def op_udp_sendto_many(self, sid, port, count, size=10):
+        """One datagram of size bytes to each of count loopback addresses (127.1.0.1,
+        127.1.0.2, ...) at port: count peers, hence count flows, whose datagrams all reach
+        one socket the test bound to 0.0.0.0:port. Returns the addresses in order."""
+        sock = self.socks[sid]
+        payload = b"m" * size
+        addrs = []
+        for n in range(count):
+            addr = "127.%d.%d.%d" % (1 + n // 64516, n // 254 % 254, 1 + n % 254)
+            if sock.sendto(payload, (addr, port)) != size:
+                raise OSError("short datagram sendto")
+            addrs.append(addr)
+        return {"addrs": addrs}
+
     def op_udp_drain(self, sid):
         """Read every datagram queued now, without waiting: how many, and their bytes."""
         sock = self.socks[sid]
@@ -248,6 +272,44 @@ class AgentServer:
             except BlockingIOError:
                 return {"count": count, "bytes": nbytes}
             count += 1
+
+    def op_tcp_open_many(self, sid, count, nbytes):
+        """count connections to the listener sid, each accepted here and carrying nbytes
+        from client to server; all stay open. Returns [[client sid, server sid, client
+        port], ...]."""
+        listener = self.socks[sid]
+        host, port = listener.getsockname()[:2]
+        conns = []
+        for _ in range(count):
+            client = socket.create_connection((host, port), timeout=10)
+            server, _ = listener.accept()
+            client.sendall(b"o" * nbytes)
+            _read_exactly(server, nbytes)
+            conns.append([self._add(client), self._add(server), client.getsockname()[1]])
+        return {"conns": conns}
+
+    def op_close_many(self, sids, linger0=False):
+        for sid in sids:
+            self.op_close(sid, linger0)
+        return {}
+
+    def op_tcp_churn(self, sid, count, up, down):
+        """count connections to the listener sid, one after the other: connect, accept,
+        up bytes one way and down the other, then reset by the client (SO_LINGER 0, so
+        that no TIME_WAIT socket is left) and closed by the server."""
+        listener = self.socks[sid]
+        host, port = listener.getsockname()[:2]
+        for _ in range(count):
+            client = socket.create_connection((host, port), timeout=10)
+            server, _ = listener.accept()
+            for src, dst, nbytes in ((client, server, up), (server, client, down)):
+                src.sendall(b"c" * nbytes)
+                _read_exactly(dst, nbytes)
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            client.close()
+            server.close()
+        return {"count": count}
 
     def op_in_thread(self, thread_name, request):
         """Run one command in a new thread named thread_name (the leader keeps its name)."""
@@ -285,6 +347,9 @@ def agent_main(argv):
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Tests that fill the flow map hold thousands of sockets.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.netns:
         enter_new_netns()
     set_comm(args.name)
