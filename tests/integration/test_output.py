@@ -7,7 +7,8 @@ import time
 import pytest
 
 from tcptop_run import (COLUMNS, HEADER, INT_COLUMNS, NUMERIC_COLUMNS, REAL_COLUMNS,
-                        TEXT_COLUMNS, assert_owner, parse_output, parse_time, run_tcptop)
+                        TEST_HOOKS, TEXT_COLUMNS, assert_owner, parse_output, parse_time,
+                        run_tcptop)
 from traffic import TcpPair
 
 
@@ -251,31 +252,73 @@ def test_sort_orders_live_rows(tcptop, agents, column):
 
 # --------------------------------------------------------------------------- rates & age
 
-def test_rates_are_bytes_per_second_over_the_last_interval(tcptop, agents):
-    """tx_rate/rx_rate equal the byte increase since the previous snapshot over the time
-    between them, and are 0 once the flow is idle."""
+def sent_by(log, t, upper):
+    """From a paced sender's log ([[time, bytes sent by then], ...]): the least (or with
+    upper, the most) it can have sent by time t."""
+    if upper:
+        return next((n for when, n in log if when >= t), log[-1][1])
+    return ([0] + [n for when, n in log if when <= t])[-1]
+
+
+RATE, SENDING_S, INTERVAL_S = 200_000, 3.0, 0.4
+# The drain that a snapshot's time stamps reads the counters just after: by this long at
+# most, even on a loaded machine.
+DRAIN_LAG_S = 0.05
+# How long after a send a set may count it at the sender: modern counts the send itself,
+# compat what the peer acknowledged (a delayed ACK waits up to 200 ms).
+COUNT_LAG_S = 0.2 if TEST_HOOKS == "compat" else 0.0
+
+
+def test_rates_follow_a_paced_sender(tcptop, agents):
+    """The client sends 200 kB/s for 3 s, paced by its own clock, and logs what it had
+    sent when. For each interval, the client's tx_rate times the interval is what the
+    sender's log puts in it (give or take DRAIN_LAG_S of sending at each end, and under
+    compat the ACK's delay); each rate
+    is the row's own byte increase over the interval; the rates over all intervals add up
+    to what was sent, on both rows; nothing flows back; once idle, both rates are 0."""
     server, client = agents.new("srv"), agents.new("cli")
     pair = TcpPair(server, client, family=4)
-    run = tcptop("-d", "300ms")
+    run = tcptop("-d", "%dms" % (INTERVAL_S * 1000))
     run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
-    pair.transfer(600_000, 200_000)
+    total = int(RATE * SENDING_S)
+    server.start("recv_exact", sid=pair.server_sid, nbytes=total)
+    log = client.call("send_paced", sid=pair.client_sid, rate=RATE, seconds=SENDING_S,
+                      timeout=60)["log"]
+    server.result()
     done = time.time()
-    run.wait_for(lambda s: s.time > done + 0.7, what="two idle snapshots")
-    snaps = run.snapshots()
-    key = dict(proto="TCP", lport=pair.client_lport, rport=pair.port)
-    series = [(s.time, s.one(**key)) for s in snaps if s.find(**key)]
-    moved = False
-    for (t0, r0), (t1, r1) in zip(series, series[1:]):
-        for column, rate in (("tx_bytes", "tx_rate"), ("rx_bytes", "rx_rate")):
+    run.wait_for(lambda s: s.time > done + 2 * INTERVAL_S + COUNT_LAG_S + 0.1,
+                 what="two idle snapshots")
+    snaps = [s for s in run.snapshots() if s.time > log[0][0] - 2 * INTERVAL_S]
+    keys = {"cli": dict(proto="TCP", lport=pair.client_lport, rport=pair.port),
+            "srv": dict(proto="TCP", lport=pair.port, rport=pair.client_lport)}
+    moved = {"cli": 0.0, "srv": 0.0}
+    inside = 0
+    slack = RATE * DRAIN_LAG_S
+    for s0, s1 in zip(snaps, snaps[1:]):
+        dt = s1.time - s0.time
+        for side, column, rate, back in (("cli", "tx_bytes", "tx_rate", "rx_rate"),
+                                         ("srv", "rx_bytes", "rx_rate", "tx_rate")):
+            r0, r1 = s0.one(**keys[side]), s1.one(**keys[side])
             delta = r1[column] - r0[column]
-            expected = delta / (t1 - t0)
-            assert abs(r1[rate] - expected) <= 0.05 * expected + 1, \
-                "%s=%s but %d bytes in %.3fs = %.1f/s" % (rate, r1[rate], delta, t1 - t0,
-                                                           expected)
-            moved = moved or delta > 0
-    assert moved, series
-    idle = series[-1][1]
-    assert idle["tx_rate"] == 0 and idle["rx_rate"] == 0, idle
+            assert abs(r1[rate] - delta / dt) <= 0.01 * delta / dt + 1, \
+                "%s %s=%s but %d bytes in %.3fs" % (side, rate, r1[rate], delta, dt)
+            assert r1[back] == 0, "%s: %s: nothing flows back" % (side, r1)
+            moved[side] += r1[rate] * dt
+        counted = s1.one(**keys["cli"])["tx_rate"] * dt
+        low = sent_by(log, s1.time - COUNT_LAG_S, False) - sent_by(log, s0.time, True)
+        high = sent_by(log, s1.time, True) - sent_by(log, s0.time - COUNT_LAG_S, False)
+        assert low - slack <= counted <= high + slack, \
+            "client tx_rate %.0f over %.3fs: %.0f bytes, but the sender sent %d to %d " \
+            "between %s and %s" % (counted / dt, dt, counted, low, high, s0.time_text,
+                                   s1.time_text)
+        inside += log[0][0] < s0.time and s1.time < log[-1][0]
+    assert inside >= 4, "only %d intervals fell inside the sending time" % inside
+    for side in ("cli", "srv"):
+        assert abs(moved[side] - total) <= 0.01 * total, \
+            "%s: rates over the intervals add up to %.0f bytes, %d were sent" % (
+                side, moved[side], total)
+    last = snaps[-1].one(**keys["cli"])
+    assert last["tx_rate"] == 0 and last["rx_rate"] == 0, last
     run.stop()
 
 

@@ -153,6 +153,24 @@ class AgentServer:
         sock.settimeout(None)
         return {"received": got}
 
+    def op_send_paced(self, sid, rate, seconds, tick=0.01):
+        """TCP: rate bytes/s for seconds, by this process's clock: every tick, whatever is
+        due by then. Returns the log [[time.time() after a send, bytes sent so far], ...],
+        starting with [start, 0], so that the test knows what was sent when."""
+        sock = self.socks[sid]
+        total = int(rate * seconds)
+        block = bytes(range(256)) * 256
+        start = time.time()
+        log = [[start, 0]]
+        sent = 0
+        while sent < total:
+            due = min(total, int(rate * (time.time() - start)))
+            while sent < due:
+                sent += sock.send(block[: min(len(block), due - sent)])
+            log.append([time.time(), sent])
+            time.sleep(tick)
+        return {"sent": sent, "log": log}
+
     def op_send_until_full(self, sid, nbytes):
         """TCP: write up to nbytes without blocking; stops when the send buffer is full.
         Returns how many bytes the kernel took."""
