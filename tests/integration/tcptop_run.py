@@ -177,6 +177,39 @@ def flow_map_size(room=FLOW_ROOM):
     return result.stdout.count("\n") - 1 + room
 
 
+def bpftool(*args):
+    return json.loads(subprocess.run(["bpftool", "-j"] + list(args), capture_output=True,
+                                     text=True, check=True).stdout)
+
+
+def held_map_id(pid, name):
+    """The id of the BPF map called name that process pid holds."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as info:
+                ids.update(line.split()[1] for line in info if line.startswith("map_id:"))
+        except FileNotFoundError:
+            pass
+    for map_id in ids:
+        if bpftool("map", "show", "id", map_id).get("name") == name:
+            return map_id
+    raise AssertionError("process %d holds no BPF map %r" % (pid, name))
+
+
+def held_map_entries(pid, name):
+    """The entries (as bpftool formats them with BTF) of the BPF map called name that
+    process pid holds."""
+    return [e["formatted"] for e in bpftool("map", "dump", "id", held_map_id(pid, name)) or []]
+
+
+def held_array_entry(pid, name, index):
+    """Entry index of the BPF array called name that process pid holds, as bpftool
+    formats it with BTF."""
+    key = ["0x%02x" % b for b in index.to_bytes(4, "little")]
+    return bpftool("map", "lookup", "id", held_map_id(pid, name), "key", *key)["formatted"]
+
+
 class Tcptop:
     """tcptop -b in the background. Output is parsed as it comes (once: a busy host can
     print thousands of rows per snapshot); a snapshot counts as complete once the next one

@@ -9,15 +9,13 @@ TCPTOP_BREAK_HOOKS makes a set fail to load for real (libbpf finds no attach tar
 one of its programs), as on a kernel that lacks its hooks.
 """
 
-import json
-import os
-import subprocess
 import time
 
 import pytest
 
 from tcptop_run import (TEST_HOOKS, Tcptop, assert_owner, assert_transfer_counted,
-                        flow_map_size, run_tcptop, running_tcptop, udp_read_without_address)
+                        flow_map_size, held_map_entries, run_tcptop, running_tcptop,
+                        udp_read_without_address)
 from traffic import TcpPair
 
 default_pass = pytest.mark.only_pass("auto", "hook selection")
@@ -281,26 +279,6 @@ def test_udp_segmentation_offload_counts_each_set_its_way(tcptop, agents):
 
 
 # ------------------------------------------------------- the modern set's TCP slot array
-
-def held_map_entries(pid, name):
-    """The entries (as bpftool formats them with BTF) of the BPF map called name that
-    process pid holds."""
-    ids = set()
-    for fd in os.listdir("/proc/%d/fdinfo" % pid):
-        try:
-            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as info:
-                ids.update(line.split()[1] for line in info if line.startswith("map_id:"))
-        except FileNotFoundError:
-            pass
-    for map_id in ids:
-        show = subprocess.run(["bpftool", "-j", "map", "show", "id", map_id],
-                              capture_output=True, text=True, check=True)
-        if json.loads(show.stdout).get("name") == name:
-            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", map_id],
-                                  capture_output=True, text=True, check=True)
-            return [entry["formatted"] for entry in json.loads(dump.stdout) or []]
-    raise AssertionError("process %d holds no BPF map %r" % (pid, name))
-
 
 @default_pass
 def test_modern_keeps_flows_in_its_slot_array_not_in_the_flows_map(agents):

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from tcptop_run import assert_owner, running_tcptop, udp_read_without_address
+from tcptop_run import (TEST_HOOKS, assert_owner, flow_map_size, held_array_entry,
+                        held_map_entries, running_tcptop, udp_read_without_address)
 
 LOOPBACK = {4: "127.0.0.1", 6: "::1"}
 # A second local address, so two peers differ by address as well as port.
@@ -185,12 +186,34 @@ def test_idle_connected_udp_socket_from_before_start_shows_its_owner(tcptop, age
     run.stop()
 
 
+def slot_of(pid, lport, rport):
+    """The modern set's slot holding the UDP flow lport -> rport, or None."""
+    slots = [e["key"] for e in held_map_entries(pid, "flow_slots")
+             if e["value"]["key"]["cookie"] and e["value"]["value"]["id"]["lport"] == lport
+             and e["value"]["value"]["id"]["rport"] == rport]
+    assert len(slots) <= 1, slots
+    return slots[0] if slots else None
+
+
+def slot_holder(pid, slot):
+    """(lport, rport) of the flow in the modern set's slot, or None if it is free."""
+    entry = held_array_entry(pid, "flow_slots", slot)
+    assert entry["key"] == slot, entry
+    if not entry["value"]["key"]["cookie"]:
+        return None
+    return entry["value"]["value"]["id"]["lport"], entry["value"]["value"]["id"]["rport"]
+
+
+UDP_TIMEOUT_S = 1.0
+
+
 def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(tcptop, agents):
     """One thread sends to peers A and B in turn, a datagram at a time (each datagram
     another flow than the one before), A last; both flows expire (--udp-timeout), another
-    process's new flows take the places they leave, and the thread sends to A again. The
-    modern set remembers per thread the flow it counted last and its place: that memory
-    must neither mix A and B nor count A's new datagrams into a place A has lost."""
+    process's new flows are made until one of them holds the slot A had (the modern set's
+    slot array, read with bpftool), and the thread sends to A again. The modern set
+    remembers per thread the flow it counted last and its place: that memory must neither
+    mix A and B nor count A's new datagrams into a place A has lost."""
     receiver, sender, other = agents.new("rcv"), agents.new("alt"), agents.new("oth")
     dest_a = receiver.call("udp_socket", family=4, host="127.0.0.1")
     dest_b = receiver.call("udp_socket", family=4, host="127.0.0.2")
@@ -198,7 +221,9 @@ def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(tcptop
     spare = other.call("udp_socket", family=4, host="127.0.0.1")
     sink = receiver.call("udp_socket", family=4, host="0.0.0.0")
     marker = sender.call("tcp_listen", family=4)
-    run = tcptop("-d", "200ms", "--udp-timeout", "400ms")
+    # A few thousand places: bpftool dumps the slot array quickly.
+    run = tcptop("-d", "200ms", "--udp-timeout", "%dms" % (UDP_TIMEOUT_S * 1000),
+                 "--max-flows", str(flow_map_size()))
     run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
 
     for dest, size in ((dest_a, 11), (dest_b, 22)) * 3 + ((dest_a, 11),):
@@ -211,20 +236,40 @@ def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(tcptop
                      rport=dest_b["port"])
     assert (row_a["tx_packets"], row_a["tx_bytes"]) == (4, 44), row_a
     assert (row_b["tx_packets"], row_b["tx_bytes"]) == (3, 66), row_b
+    modern = TEST_HOOKS != "compat"  # compat has no slots: an expired flow's entry goes
+    if modern:
+        slot_a = slot_of(run.proc.pid, sock["port"], dest_a["port"])
+        assert slot_a is not None
 
     quiet = time.time()
-    run.wait_for(lambda s: s.time > quiet + 0.6 and not s.find(proto="UDP", lport=sock["port"]),
+    run.wait_for(lambda s: s.time > quiet + UDP_TIMEOUT_S + 0.2
+                 and not s.find(proto="UDP", lport=sock["port"]),
                  timeout=10, what="the sender's flows forgotten")
-    time.sleep(0.5)  # their places go back to the free queue one interval after
-    addrs = set(other.call("udp_sendto_many", sid=spare["sid"], port=sink["port"], count=16,
-                           size=5)["addrs"])
+    # A freed slot goes back to the queue of free ones an interval later, behind those
+    # freed before it; new flows take them in order. (Earlier batches may expire meanwhile:
+    # only the last one is checked.)
+    made = 0
+    for batch in range(16):
+        addrs = set(other.call("udp_sendto_many", sid=spare["sid"], port=sink["port"],
+                               count=256 if batch else 16, first=made, size=5)["addrs"])
+        made += len(addrs)
+        run.wait_after(time.time())
+        if not modern:
+            break
+        holder = slot_holder(run.proc.pid, slot_a)
+        if holder is not None:
+            assert holder != (sock["port"], dest_a["port"]), "A still holds its slot"
+            break
+    else:
+        raise AssertionError("slot %d, A's, not reused by %d new flows" % (slot_a, made))
     sender.call("udp_sendto", sid=sock["sid"], host=dest_a["addr"], port=dest_a["port"],
                 size=33, count=2)
     snap = run.wait_after(time.time())
     again = snap.one(proto="UDP", lport=sock["port"], raddr=dest_a["addr"],
                      rport=dest_a["port"])
     assert (again["tx_packets"], again["tx_bytes"]) == (2, 66), again
-    taken = snap.find(proto="UDP", lport=spare["port"], rport=sink["port"])
+    taken = [r for r in snap.find(proto="UDP", lport=spare["port"], rport=sink["port"])
+             if r["raddr"] in addrs]
     assert {r["raddr"] for r in taken} == addrs, taken
     assert all((r["tx_packets"], r["tx_bytes"]) == (1, 5) for r in taken), taken
     run.stop()

@@ -266,14 +266,15 @@ class AgentServer:
         return {"sizes": self._recv_loop(sid, count, timeout,
                                          lambda s: len(os.read(s.fileno(), 65536)))}
 
-    def op_udp_sendto_many(self, sid, port, count, size=10):
+    def op_udp_sendto_many(self, sid, port, count, size=10, first=0):
         """One datagram of size bytes to each of count loopback addresses (127.1.0.1,
-        127.1.0.2, ...) at port: count peers, hence count flows, whose datagrams all reach
-        one socket the test bound to 0.0.0.0:port. Returns the addresses in order."""
+        127.1.0.2, ..., from the first-th on) at port: count peers, hence count flows,
+        whose datagrams all reach one socket the test bound to 0.0.0.0:port. Returns the
+        addresses in order."""
         sock = self.socks[sid]
         payload = b"m" * size
         addrs = []
-        for n in range(count):
+        for n in range(first, first + count):
             addr = "127.%d.%d.%d" % (1 + n // 64516, n // 254 % 254, 1 + n % 254)
             if sock.sendto(payload, (addr, port)) != size:
                 raise OSError("short datagram sendto")
