@@ -312,3 +312,57 @@ def test_modern_keeps_flows_in_its_slot_array_not_in_the_flows_map(agents):
         run.stop()
     finally:
         run.kill()
+
+
+# ----------------------------------------------------- without a cgroup v2 mount
+
+NO_CGROUP2 = r"""
+run=$1; shift
+for m in $(awk '$3 == "cgroup2" { print $2 }' /proc/self/mounts | sort -r); do
+	umount -l "$m" || exit 1
+done
+if grep -q ' cgroup2 ' /proc/self/mounts; then echo "cgroup2 still mounted" >&2; exit 1; fi
+mount --bind "$run" /run || exit 1
+exec "$@"
+"""
+
+
+def test_without_a_cgroup2_mount_a_private_one_is_mounted_and_let_go(agents, scratch_dir):
+    """Both sets attach cgroup programs to the cgroup v2 root (compat counts through them,
+    modern learns unconnected UDP peers from them). With no cgroup2 mounted (here: in a
+    mount namespace of the test's, all its cgroup2 mounts undone), tcptop mounts one in a
+    directory of its own under /run, opens it, and unmounts and removes it at once. It
+    still counts exactly, UDP peers included, and -v says it used a private mount; its
+    mount namespace holds no cgroup2 while it runs, and its /run (a directory of the
+    test's) is left empty."""
+    run_dir = scratch_dir / "run"
+    run_dir.mkdir()
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    rsock = server.call("udp_socket", family=4)
+    ssock = client.call("udp_socket", family=4)
+    run = Tcptop(["-d", "250ms", "-v", "-p", "%d,%d" % (server.pid, client.pid)],
+                 prefix=["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                         NO_CGROUP2, "no-cgroup2", str(run_dir)])
+    try:
+        run.wait_row(proto="TCP", lport=pair.client_lport, rport=pair.port)
+        with open("/proc/%d/mounts" % run.proc.pid) as f:
+            mounts = f.read()
+        assert " cgroup2 " not in mounts, mounts
+        assert_transfer_counted(run, pair, 12_345, 6_789, client)
+        client.call("udp_sendto", sid=ssock["sid"], host=rsock["addr"], port=rsock["port"],
+                    size=70, count=3)
+        got = server.call("udp_recvfrom", sid=rsock["sid"], count=3)["datagrams"]
+        assert [d[2] for d in got] == [70] * 3, got
+        snap = run.wait_after(time.time())
+        sent = snap.one(proto="UDP", lport=ssock["port"], rport=rsock["port"])
+        rcvd = snap.one(proto="UDP", lport=rsock["port"], rport=ssock["port"])
+        assert (sent["tx_packets"], sent["tx_bytes"]) == (3, 210), sent
+        assert (rcvd["rx_packets"], rcvd["rx_bytes"]) == (3, 210), rcvd
+        run.stop()
+    finally:
+        run.kill()
+    line = hook_line(run.stderr)
+    assert "on a private mount of cgroup2)" in line, line
+    assert "refused" not in line and "without cgroup" not in line, line
+    assert list(run_dir.iterdir()) == [], list(run_dir.iterdir())

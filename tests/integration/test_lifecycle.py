@@ -245,3 +245,38 @@ def test_flow_in_another_network_namespace_reports_that_namespace(tcptop, agents
     assert_owner(cli[0], inside)
     assert_owner(srv[0], inside)
     run.stop()
+
+
+def in_time_wait(lport, rport):
+    """Whether the kernel holds a TIME_WAIT socket 127.0.0.1:lport -> 127.0.0.1:rport."""
+    local, remote = "0100007F:%04X" % lport, "0100007F:%04X" % rport
+    with open("/proc/net/tcp") as f:
+        return any(fields[1:4] == [local, remote, "06"]
+                   for fields in (line.split() for line in f.readlines()[1:]))
+
+
+def test_time_wait_socket_from_before_start_is_in_the_first_snapshot_only(agents):
+    """The server closes first, so its end waits in TIME_WAIT (a minute) after both have
+    closed. Made before tcptop starts, that socket is in the first snapshot, state
+    TIME_WAIT and no process, and in none of the later ones, though the kernel still
+    holds it after the run. (The listener is a row of every snapshot.)"""
+    server, client = agents.new("srv"), agents.new("cli")
+    pair = TcpPair(server, client, family=4)
+    pair.transfer(1_000, 2_000)
+    server.call("close", sid=pair.server_sid)
+    client.call("recv_eof", sid=pair.client_sid)
+    client.call("close", sid=pair.client_sid)
+    assert in_time_wait(pair.port, pair.client_lport)
+    result = run_tcptop(["-b", "-d", "200ms", "-N", "5", "--port", str(pair.port)], timeout=30)
+    assert result.returncode == 0, result
+    assert in_time_wait(pair.port, pair.client_lport), "TIME_WAIT ended during the run"
+    _, snaps = parse_output(result.stdout)
+    assert len(snaps) == 5, snaps
+    key = dict(proto="TCP", lport=pair.port, rport=pair.client_lport)
+    first = snaps[0].one(**key)
+    assert first["state"] == "TIME_WAIT", first
+    assert first["pid"] is None and first["comm"] is None, first
+    for snap in snaps:
+        assert snap.one(proto="TCP", lport=pair.port, state="LISTEN")
+    later = [(s.time_text, s.find(**key)) for s in snaps[1:] if s.find(**key)]
+    assert not later, "the TIME_WAIT socket is in later snapshots: %r" % later

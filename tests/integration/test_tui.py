@@ -377,3 +377,82 @@ def test_keys_between_fast_snapshots_never_touch_released_rows(tui):
         time.sleep(0.03)
     run.keys("q")
     run.wait_exit()
+
+
+UNITS = {"B": 1, "KiB": 1024, "MiB": 1024 ** 2, "GiB": 1024 ** 3}
+AMOUNT = r"([\d.]+) (B|KiB|MiB|GiB)"
+ROW = re.compile(r"\s(replay\d+)\s+(TCP|UDP)\s.*\s%s/s\s+%s/s\s+%s\s+%s\s" % ((AMOUNT,) * 4))
+
+
+def amount(number, unit):
+    """A size or rate as the screen shows it: (bytes, how far off its rounding may be)."""
+    decimals = len(number.partition(".")[2])
+    return float(number) * UNITS[unit], 0.5 * 10 ** -decimals * UNITS[unit]
+
+
+def header_and_rows(screen):
+    """The header's counts and totals, and each row's name, protocol, rates and totals,
+    each amount as (bytes, rounding)."""
+    lines = screen.split("\n")
+    counts = re.search(r"Flows: (\d+) \(TCP (\d+), UDP (\d+)\), (\d+) shown", lines[0])
+    totals = re.search(r"Shown: RX %s/s  TX %s/s    Since start \(all flows\): (about )?RX %s  "
+                       r"TX %s" % ((AMOUNT,) * 4), lines[1])
+    assert counts and totals, screen
+    g = totals.groups()
+    header = {"flows": tuple(map(int, counts.groups())),
+              "rx_rate": amount(*g[0:2]), "tx_rate": amount(*g[2:4]), "estimated": bool(g[4]),
+              "rx_total": amount(*g[5:7]), "tx_total": amount(*g[7:9])}
+    rows = []
+    for line in table_rows(screen):
+        m = ROW.search(line)
+        assert m, "cannot read the row %r" % line
+        v = m.groups()
+        rows.append({"index": int(v[0][len("replay"):]), "proto": v[1],
+                     "rx_rate": amount(*v[2:4]), "tx_rate": amount(*v[4:6]),
+                     "rx_total": amount(*v[6:8]), "tx_total": amount(*v[8:10])})
+    return header, rows
+
+
+def assert_sum(what, total, parts, slack=0.0):
+    """total (bytes, rounding) equals the sum of parts [(bytes, rounding), ...] within their
+    roundings, plus slack (a fraction of the total)."""
+    value = sum(p[0] for p in parts)
+    allowed = total[1] + sum(p[1] for p in parts) + slack * value
+    assert abs(total[0] - value) <= allowed, "%s: header %.0f, rows add up to %.0f (+-%.0f)" % (
+        what, total[0], value, allowed)
+
+
+def test_header_totals_are_the_sums_of_the_rows(tui):
+    """12 synthetic flows, 6 active (the replay script: flow i moves 1000 + 100 i bytes out
+    and 500 + 10 i in at each drain, the first of which, at start, is its first sight).
+    Paused, so that header and rows are of one snapshot: the header counts every flow by
+    protocol and the rows shown, its rates are the sums of the rows shown (all, then those a
+    filter leaves), and "since start" is what all flows moved after their first sight."""
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:12:6", width=200, height=30)
+    # A few intervals' worth of bytes since start, rates in KiB/s (three digits).
+    run.wait(lambda s: re.search(r"Since start \(all flows\): (about )?RX [\d.]+ KiB  "
+                                 r"TX [2-9]\d\.\d KiB", s) and "KiB/s" in s, "20 KiB sent")
+    run.keys("p")
+    screen = run.wait_text("PAUSED")
+    header, rows = header_and_rows(screen)
+    tcp = sum(r["proto"] == "TCP" for r in rows)
+    assert header["flows"] == (12, tcp, 12 - tcp, 12) and len(rows) == 12, (header, rows)
+    # Estimated totals (a snapshot the view missed) count its bytes at the next one's rates.
+    slack = 0.05 if header["estimated"] else 0.0
+    for direction, first_sight in (("rx", lambda i: 500 + 10 * i), ("tx", lambda i: 1000 + 100 * i)):
+        assert_sum(direction + " rate", header[direction + "_rate"],
+                   [r[direction + "_rate"] for r in rows])
+        assert_sum(direction + " since start", header[direction + "_total"],
+                   [(r[direction + "_total"][0] - first_sight(r["index"]),
+                     r[direction + "_total"][1]) for r in rows], slack)
+    run.keys("/")
+    run.type("proc:replay1")  # replay1, replay10 and replay11: one of them active
+    run.keys("Enter")
+    screen = run.wait(lambda s: "Filter: proc:replay1" in s, "the filter")
+    shown, rows = header_and_rows(screen)
+    assert sorted(r["index"] for r in rows) == [1, 10, 11], rows
+    assert shown["flows"] == (12, tcp, 12 - tcp, 3), shown
+    for direction in ("rx", "tx"):
+        assert_sum(direction + " rate shown", shown[direction + "_rate"],
+                   [r[direction + "_rate"] for r in rows])
+        assert shown[direction + "_total"] == header[direction + "_total"], (shown, header)
