@@ -31,10 +31,15 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "only_pass(name, why): run only in the pass of that hook set "
         "(auto or compat)")
+    config.addinivalue_line(
+        "markers", "hooks_independent: the outcome cannot depend on the hook set (replay "
+        "backend, command line only): run in the default pass only")
 
 
 def _runs_in_this_pass(item):
     this_pass = tcptop_run.TEST_HOOKS or "auto"
+    if item.get_closest_marker("hooks_independent") and this_pass != "auto":
+        return False
     only = item.get_closest_marker("only_pass")
     return only is None or only.args[0] == this_pass
 

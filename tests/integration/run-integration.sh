@@ -42,8 +42,9 @@ PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
 # Once per hook set: the default (auto, which takes the modern set on this kernel), then
 # the compat set (TCPTOP_TEST_HOOKS=compat adds "--hooks compat" to every tcptop command
-# line); conftest.py leaves out of each pass the tests marked for the other one, and
-# fails any test that skips.
+# line); conftest.py leaves out of each pass the tests marked for the other one, leaves
+# out of the compat pass those marked hooks_independent (replay backend, command line
+# only: nothing of theirs can differ with the hook set), and fails any test that skips.
 # Each pass's output is kept and printed after a summary of what failed, so that the
 # head of the log (all a CI excerpt may show) names the failed tests and why.
 out=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-integration.XXXXXX") || exit 99

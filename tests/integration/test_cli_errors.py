@@ -1,6 +1,7 @@
 """Command line: bad values and unknown options are usage errors (one line on stderr
 naming the option, exit 2, nothing on stdout); --help and --version; accepted durations;
-the privilege check."""
+the privilege check. All but --version (which probes the hook set) are the same whichever
+hook set would run: hooks_independent, default pass only."""
 
 import os
 import re
@@ -44,6 +45,7 @@ BAD_ARGS = [
 ]
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("args,names", BAD_ARGS, ids=[" ".join(a) for a, _ in BAD_ARGS])
 def test_bad_argument_is_usage_error_naming_option(args, names):
     result = run_tcptop(["-b", "-N", "1"] + args, timeout=20)
@@ -56,6 +58,7 @@ def test_bad_argument_is_usage_error_naming_option(args, names):
     assert not os.path.exists(MISSING_DIR)
 
 
+@pytest.mark.hooks_independent
 def test_usage_error_creates_no_log_file(scratch_dir):
     """A usage error never creates the log file it names."""
     log = scratch_dir / "never.csv"
@@ -64,6 +67,7 @@ def test_usage_error_creates_no_log_file(scratch_dir):
     assert not log.exists()
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("option", ["-h", "--help"])
 def test_help_prints_usage_and_exits_0(option):
     result = run_tcptop([option], timeout=20)
@@ -87,6 +91,7 @@ def test_version_prints_version_and_hook_set_and_exits_0(option):
     assert result.stderr == "", result
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("interval,seconds", [("250ms", 0.25), ("0.5s", 0.5), ("2s", 2.0),
                                               ("2", 2.0), ("10ms", 0.01)])
 def test_accepted_interval_forms(interval, seconds):
@@ -100,6 +105,7 @@ def test_accepted_interval_forms(interval, seconds):
     assert result.elapsed >= 2 * seconds * 0.9, result.elapsed
 
 
+@pytest.mark.hooks_independent
 def test_positional_interval_and_count():
     result = run_tcptop(["-b", "--replay", "synthetic:4", "0.05", "3"], timeout=20)
     assert result.returncode == 0, result
@@ -107,6 +113,7 @@ def test_positional_interval_and_count():
     assert len(snaps) == 3 and all(len(s.rows) == 4 for s in snaps), snaps
 
 
+@pytest.mark.hooks_independent
 def test_long_options_count_and_batch():
     result = run_tcptop(["--batch", "--count", "2", "--interval", "50ms", "--replay",
                          "synthetic:4"], timeout=20)
@@ -114,6 +121,7 @@ def test_long_options_count_and_batch():
     assert len(parse_output(result.stdout)[1]) == 2
 
 
+@pytest.mark.hooks_independent
 def test_verbose_and_no_resolve_keep_stdout_clean():
     result = run_tcptop(["-b", "-v", "-n", "-N", "2", "-d", "50ms", "--replay", "synthetic:4"],
                         timeout=20)
@@ -138,6 +146,7 @@ def reachable_tcptop(scratch_dir, monkeypatch):
     return copy
 
 
+@pytest.mark.hooks_independent
 def test_unprivileged_run_says_to_use_sudo_and_exits_1(reachable_tcptop):
     result = run_tcptop(["-b", "-N", "1"], prefix=UNPRIVILEGED, timeout=20)
     assert result.returncode == 1, result
@@ -147,6 +156,7 @@ def test_unprivileged_run_says_to_use_sudo_and_exits_1(reachable_tcptop):
     assert re.search(r"sudo|CAP_BPF|CAP_PERFMON|CAP_NET_ADMIN|capabilit", lines[0]), lines
 
 
+@pytest.mark.hooks_independent
 def test_unprivileged_version_prints_version_and_says_hooks_were_not_probed(reachable_tcptop):
     result = run_tcptop(["--version"], prefix=UNPRIVILEGED, timeout=20)
     assert result.returncode == 0, result

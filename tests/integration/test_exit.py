@@ -23,6 +23,7 @@ def test_signal_exits_0_after_last_complete_snapshot_live(tcptop, agents, sig):
         assert snap.find(proto="TCP", lport=listen["port"], state="LISTEN"), snap
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_during_large_snapshots_leaves_only_complete_snapshots(tcptop, sig):
     """3000 synthetic flows every 20ms: whenever the signal lands, every snapshot printed
@@ -35,6 +36,7 @@ def test_signal_during_large_snapshots_leaves_only_complete_snapshots(tcptop, si
     assert [len(s.rows) for s in snaps] == [3000] * len(snaps)
 
 
+@pytest.mark.hooks_independent
 def test_count_stops_after_n_snapshots(tcptop):
     run = tcptop("-d", "100ms", "-N", "4", "--replay", "synthetic:7")
     rows, snaps = run.wait_exit(timeout=20)
@@ -82,6 +84,7 @@ def test_head_ends_tcptop_before_the_first_snapshot_with_a_long_interval():
     assert time.monotonic() - started < 5, "took %.1fs" % (time.monotonic() - started)
 
 
+@pytest.mark.hooks_independent
 def test_closed_stdout_pipe_with_replay_exits_0():
     status, waited, first, err = _pipe_to_head(["-b", "-d", "50ms", "--replay",
                                                 "synthetic:1000"])
@@ -89,6 +92,7 @@ def test_closed_stdout_pipe_with_replay_exits_0():
     assert waited < 5, waited
 
 
+@pytest.mark.hooks_independent
 def test_pipe_closed_by_reader_before_any_output():
     """The reader closes its end without reading: tcptop still exits 0."""
     producer = subprocess.Popen([TCPTOP, "-b", "-d", "50ms", "--replay", "synthetic:10"],

@@ -54,6 +54,7 @@ def test_snapshot_time_is_iso8601_utc_ms_shared_by_its_rows_and_increasing(agent
     assert before - 1 <= times[0] and times[-1] <= after + 1, (before, times, after)
 
 
+@pytest.mark.hooks_independent
 def test_first_snapshot_comes_one_interval_after_start():
     start = time.time()
     result = run_tcptop(["-b", "-d", "500ms", "-N", "1", "--replay", "synthetic:5"])
@@ -64,6 +65,7 @@ def test_first_snapshot_comes_one_interval_after_start():
     assert result.elapsed >= 0.45
 
 
+@pytest.mark.hooks_independent
 def test_snapshots_are_one_interval_apart():
     result = run_tcptop(["-b", "-d", "200ms", "-N", "6", "--replay", "synthetic:5"])
     assert result.returncode == 0, result
@@ -150,6 +152,7 @@ def test_jsonl_lines_parse_with_exact_keys_numbers_and_nulls(tcptop, agents):
     assert (udp[0]["tx_packets"], udp[0]["tx_bytes"]) == (3, 99), udp
 
 
+@pytest.mark.hooks_independent
 def test_jsonl_replay_rows_have_typed_values():
     result = run_tcptop(["-b", "-d", "50ms", "-N", "2", "--format", "jsonl",
                          "--replay", "synthetic:20"])
@@ -165,6 +168,7 @@ def test_jsonl_replay_rows_have_typed_values():
             assert type(obj["rtt_us"]) is int, obj
 
 
+@pytest.mark.hooks_independent
 def test_jsonl_and_csv_show_the_same_values():
     csv_rows, _ = parse_output(run_tcptop(["-b", "-d", "50ms", "-N", "1", "--replay",
                                            "synthetic:30"]).stdout)
@@ -190,6 +194,7 @@ def test_log_file_gets_the_same_snapshots_as_stdout(agents, scratch_dir, fmt):
     assert len(snaps) == 3, snaps
 
 
+@pytest.mark.hooks_independent
 def test_log_long_option_with_replay(scratch_dir):
     log = scratch_dir / "replay.csv"
     result = run_tcptop(["-b", "-d", "50ms", "-N", "2", "--log", str(log),
@@ -217,6 +222,7 @@ def check_sorted(snaps, column):
             column, snap.time_text, values)
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("column", [c for c in COLUMNS if c != "time"] + ["rate"])
 def test_sort_orders_replay_rows_within_each_snapshot(column):
     result = run_tcptop(["-b", "-d", "50ms", "-N", "3", "-s", column,
@@ -227,6 +233,7 @@ def test_sort_orders_replay_rows_within_each_snapshot(column):
     check_sorted(snaps, column)
 
 
+@pytest.mark.hooks_independent
 def test_default_sort_is_rate_descending():
     result = run_tcptop(["-b", "-d", "50ms", "-N", "3", "--replay", "synthetic:200:50"])
     assert result.returncode == 0, result

@@ -3,7 +3,12 @@ pipeline and output without BPF."""
 
 import re
 
+import pytest
+
 from tcptop_run import parse_output, run_tcptop
+
+# No BPF at all: the same in both hook-set passes.
+pytestmark = pytest.mark.hooks_independent
 
 
 def test_replay_100_flows_3_snapshots_prints_header_and_300_rows():

@@ -235,6 +235,7 @@ def test_no_resolve_option_starts_with_addresses(tui, pair):
     assert "Names: off" in screen and "tt-loopback" not in screen, screen
 
 
+@pytest.mark.hooks_independent
 def test_unknown_terminal_fails_with_one_line_and_exit_1(tui):
     run = tui("-d", "250ms", "-n", "--replay", "synthetic:5", env=["TERM=no-such-terminal"])
     run.check_ended(status="1", stderr_empty=False)
@@ -245,6 +246,7 @@ def test_unknown_terminal_fails_with_one_line_and_exit_1(tui):
 COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9]+;)*(?:3[0-7]|4[0-7]|9[0-7]|38;5;[0-9]+)m")
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
 def test_colour_only_without_no_color_and_titles_stand_out_either_way(tui, no_color):
     run = tui("-d", "250ms", "-n", "--replay", "synthetic:5",
@@ -258,6 +260,7 @@ def test_colour_only_without_no_color_and_titles_stand_out_either_way(tui, no_co
     run.wait_exit()
 
 
+@pytest.mark.hooks_independent
 def test_terminal_hangup_ends_tcptop(tui):
     """Closing the terminal (tmux kills the pane: SIGHUP) must not leave tcptop running
     without a screen; it ends with nothing on stderr."""
@@ -311,6 +314,7 @@ def highlighted_port(run):
     return int(re.search(r":(2\d{4})\b", marked[0]).group(1))
 
 
+@pytest.mark.hooks_independent
 def test_arrows_pages_home_and_end_move_the_highlight_and_the_page(tui):
     """200 synthetic flows with local ports 20000..20199, sorted by local port (high to
     low) in a terminal with 15 lines for rows."""
@@ -367,6 +371,7 @@ def test_hide_keys_and_bits_change_rows_and_units(tui, pair):
     run.wait(lambda s: "), 3 shown" in s and " B/s" in s, "all rows back")
 
 
+@pytest.mark.hooks_independent
 def test_keys_between_fast_snapshots_never_touch_released_rows(tui):
     """Snapshots every 10ms while keys arrive: a key handled after a new snapshot came
     in must see rows of that snapshot (under ASan, a stale row is a use after free)."""
@@ -422,6 +427,7 @@ def assert_sum(what, total, parts, slack=0.0):
         what, total[0], value, allowed)
 
 
+@pytest.mark.hooks_independent
 def test_header_totals_are_the_sums_of_the_rows(tui):
     """12 synthetic flows, 6 active (the replay script: flow i moves 1000 + 100 i bytes out
     and 500 + 10 i in at each drain, the first of which, at start, is its first sight).
