@@ -110,6 +110,22 @@ def tcptop():
 
 
 @pytest.fixture
+def flow_map_alone():
+    """For a test that makes thousands of flows: no test that sized a flow map
+    (flow_map_room) runs meanwhile, here or in any other run of this suite on the host."""
+    with tcptop_run.flow_map_lock(exclusive=True):
+        yield
+
+
+@pytest.fixture
+def flow_map_room():
+    """For a test that sizes its flow map with tcptop_run.flow_map_size(): no test that
+    makes thousands of flows (flow_map_alone) runs meanwhile."""
+    with tcptop_run.flow_map_lock(exclusive=False):
+        yield
+
+
+@pytest.fixture
 def scratch_dir():
     """A temporary directory, removed after the test (pytest's tmp_path keeps old ones)."""
     with tempfile.TemporaryDirectory(prefix="tcptop-it-") as path:

@@ -5,7 +5,9 @@ snapshots while the test makes traffic. Every run's stderr is checked for saniti
 reports (the suite also runs against an ASan/UBSan build).
 """
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -163,18 +165,42 @@ def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     return result
 
 
-# Places a test's --max-flows leaves beyond the host's flows: more than twice what any test
-# of this suite holds open at once, so that other tests running meanwhile cannot fill it.
+# Places a test's --max-flows leaves beyond the host's flows, for what comes and goes while
+# it runs. Tests that make thousands of flows, and would fill that room for any other
+# tcptop, never run at the same time as a test that sized its map (flow_map_lock): not in
+# this run, nor in the other hook set's pass, nor in another run of this suite on the host.
+# The room is for everything else: twice what other programs here have held at once.
 FLOW_ROOM = 4096
+FLOW_MAP_LOCK = "/run/tcptop-tests.flow-map.lock"
+_flow_map_locked = [False]
+
+
+@contextlib.contextmanager
+def flow_map_lock(exclusive):
+    """Held, exclusive, by a test that makes thousands of flows; held, shared, by a test
+    that sizes its flow map with flow_map_size(). A host-wide file lock: it goes with the
+    process that holds it, whatever happens to that."""
+    fd = os.open(FLOW_MAP_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        _flow_map_locked[0] = True
+        yield
+    finally:
+        _flow_map_locked[0] = False
+        os.close(fd)
 
 
 def flow_map_size(room=FLOW_ROOM):
     """A --max-flows with room places beyond the flows tcptop tracks now. tcptop tracks the
     flows of every network namespace, so the count comes from tcptop itself (the rows of
-    one snapshot), not from ss, which sees one namespace."""
-    result = run_tcptop(["-b", "-N", "1", "-d", "100ms"], timeout=30)
+    one snapshot, but those of TIME_WAIT sockets, which the first snapshot shows and no
+    map holds), not from ss, which sees one namespace. Only under flow_map_lock (the
+    flow_map_room or flow_map_alone fixture)."""
+    assert _flow_map_locked[0], "flow_map_size() without the flow_map_lock"
+    result = run_tcptop(["-b", "-N", "1", "-d", "100ms"], timeout=60)
     assert result.returncode == 0, result
-    return result.stdout.count("\n") - 1 + room
+    rows, _ = parse_output(result.stdout)
+    return sum(r["state"] != "TIME_WAIT" for r in rows) + room
 
 
 def bpftool(*args):

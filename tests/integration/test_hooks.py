@@ -281,7 +281,7 @@ def test_udp_segmentation_offload_counts_each_set_its_way(tcptop, agents):
 # ------------------------------------------------------- the modern set's TCP slot array
 
 @default_pass
-def test_modern_keeps_flows_in_its_slot_array_not_in_the_flows_map(agents):
+def test_modern_keeps_flows_in_its_slot_array_not_in_the_flows_map(flow_map_room, agents):
     """The modern set keeps its flows in a slot array, which user space reads only where
     something changed. The start-up walk's TCP sockets move there at once, UDP flows go
     there from their first datagram: none of the test's flows stays in the flows map,

@@ -115,7 +115,8 @@ def s_state(snap, key):
 
 
 
-def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(tcptop, agents):
+def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(
+        flow_map_alone, tcptop, agents):
     """The close ring holds ~1,360 records. With tcptop stopped, 1,000 connections (2,000
     sockets) reset: the closes that found the ring full stay where the hook set keeps the
     flow (the modern set's TCP slot, the compat set's map entry) in state CLOSE. After

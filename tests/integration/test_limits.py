@@ -4,10 +4,11 @@ connections and expired UDP flows make room.
 The map holds every flow tcptop sees, in every network namespace, other tests' and other
 programs' included, and they come and go while a test runs. So each test sizes the map
 from what tcptop itself counted a moment before (not from ss, which sees one namespace),
-plus FLOW_ROOM, more than twice what any test of this suite holds open at once; a test
-that must overflow the map overflows it with its own flows alone; and every row it checks
-is one of its own (tcptop shows only the test's process, -p, whose TCP listener is a row
-in every snapshot).
+plus FLOW_ROOM; each runs alone (flow_map_alone: it makes thousands of flows, which
+would fill the room of any other test's map); a test that must overflow the map
+overflows it with its own flows alone; and every row it checks is one of its own
+(tcptop shows only the test's process, -p, whose TCP listener is a row in every
+snapshot).
 """
 
 import time
@@ -22,7 +23,8 @@ def refusals(stderr):
     return full
 
 
-def test_full_flow_map_is_reported_on_stderr_and_tracked_flows_stay_exact(tcptop, agents):
+def test_full_flow_map_is_reported_on_stderr_and_tracked_flows_stay_exact(flow_map_alone,
+                                                                          tcptop, agents):
     """More peers than the whole map holds, from one socket: some of its flows get a
     place, not all; each placed one has its exact datagram; stderr says the map is full."""
     sender = agents.new("snd")
@@ -47,7 +49,8 @@ def test_full_flow_map_is_reported_on_stderr_and_tracked_flows_stay_exact(tcptop
     assert refusals(run.stderr), "no flow-map-full line on stderr: %r" % run.stderr
 
 
-def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
+def test_closed_tcp_connections_give_their_place_to_new_ones(flow_map_alone, tcptop,
+                                                             agents):
     """Twice as many TCP sockets over time as --max-flows holds at once: each close frees
     its place (the modern set's slot, the compat set's map entry), so none is refused and
     the last connection's counts are exact. The connections come in batches, each one
@@ -73,7 +76,7 @@ def test_closed_tcp_connections_give_their_place_to_new_ones(tcptop, agents):
 WAVES = 5
 
 
-def test_expired_udp_flows_give_their_place_to_new_ones(tcptop, agents):
+def test_expired_udp_flows_give_their_place_to_new_ones(flow_map_alone, tcptop, agents):
     """Waves of UDP peers, each a quarter of the room, together more than the room, each
     forgotten (--udp-timeout) before the next: the places of expired flows are reused, so
     none is refused and each wave's counts are exact."""
@@ -104,7 +107,7 @@ def test_expired_udp_flows_give_their_place_to_new_ones(tcptop, agents):
 
 
 def test_more_tcp_connections_than_max_flows_is_reported_and_placed_ones_stay_exact(
-        tcptop, agents):
+        flow_map_alone, tcptop, agents):
     """More TCP sockets, all open at once, than the whole map holds: some have a place,
     not all; each placed one shows its exact bytes; stderr says the map is full."""
     peer = agents.new("full")

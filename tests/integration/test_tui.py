@@ -445,7 +445,8 @@ def test_header_totals_are_the_sums_of_the_rows(tui):
     assert header["flows"] == (12, tcp, 12 - tcp, 12) and len(rows) == 12, (header, rows)
     # Estimated totals (a snapshot the view missed) count its bytes at the next one's rates.
     slack = 0.05 if header["estimated"] else 0.0
-    for direction, first_sight in (("rx", lambda i: 500 + 10 * i), ("tx", lambda i: 1000 + 100 * i)):
+    for direction, first_sight in (("rx", lambda i: 500 + 10 * i),
+                                   ("tx", lambda i: 1000 + 100 * i)):
         assert_sum(direction + " rate", header[direction + "_rate"],
                    [r[direction + "_rate"] for r in rows])
         assert_sum(direction + " since start", header[direction + "_total"],

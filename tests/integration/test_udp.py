@@ -207,7 +207,8 @@ def slot_holder(pid, slot):
 UDP_TIMEOUT_S = 1.0
 
 
-def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(tcptop, agents):
+def test_udp_thread_alternating_peers_then_back_after_expiry_counts_exact(
+        flow_map_alone, tcptop, agents):
     """One thread sends to peers A and B in turn, a datagram at a time (each datagram
     another flow than the one before), A last; both flows expire (--udp-timeout), another
     process's new flows are made until one of them holds the slot A had (the modern set's

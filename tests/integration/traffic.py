@@ -366,9 +366,15 @@ def agent_main(argv):
     args = parser.parse_args(argv)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    # Tests that fill the flow map hold thousands of sockets.
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    # Tests that fill the flow map hold as many sockets as the host has flows, and more:
+    # as many files as the kernel allows a process (agents run as root).
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with open("/proc/sys/fs/nr_open") as f:
+        most = max(hard, int(f.read()))
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (most, most))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if args.netns:
         enter_new_netns()
     set_comm(args.name)
