@@ -40,7 +40,7 @@ fi
 # Keep the source tree clean (it may be read-only in a VPATH build).
 PYTHONDONTWRITEBYTECODE=1
 export PYTHONDONTWRITEBYTECODE
-# Once per hook set: the default (auto, which takes the modern set on this kernel), then
+# Once per hook set: the default (auto, which takes the modern set on this kernel) and
 # the compat set (TCPTOP_TEST_HOOKS=compat adds "--hooks compat" to every tcptop command
 # line); conftest.py leaves out of each pass the tests marked for the other one, leaves
 # out of the compat pass those marked hooks_independent (replay backend, command line
@@ -48,20 +48,37 @@ export PYTHONDONTWRITEBYTECODE
 # Each pass's output is kept and printed after a summary of what failed, so that the
 # head of the log (all a CI excerpt may show) names the failed tests and why.
 out=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-integration.XXXXXX") || exit 99
+pids=
 trap 'rm -rf "$out"' EXIT
-trap 'exit 1' HUP INT TERM
+trap '[ -z "$pids" ] || kill -TERM $pids 2>/dev/null; wait; exit 1' HUP INT TERM
 # A pass that hangs outside any test's own time limit (conftest.py) ends here.
 PASS_TIME_LIMIT=${TCPTOP_TEST_PASS_TIME_LIMIT:-1800}
-# run_pass NAME [VAR=VALUE...]: the suite, its output into $out/NAME.
-run_pass() {
+# start_pass NAME [VAR=VALUE...]: the suite in the background, its output into $out/NAME;
+# finish_pass NAME PID waits for it.
+start_pass() {
 	name=$1
 	shift
 	timeout -k 30 "$PASS_TIME_LIMIT" env "$@" "$python" -m pytest -v -rfEs --tb=short \
-		-p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration" > "$out/$name" 2>&1 ||
-		echo "$name" >> "$out/failed"
+		-p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration" > "$out/$name" 2>&1 &
+	pids="$pids $!"
 }
-run_pass auto
-run_pass compat TCPTOP_TEST_HOOKS=compat
+finish_pass() {
+	wait "$2" || echo "$1" >> "$out/failed"
+}
+# The two passes run at the same time (TCPTOP_TEST_PASSES_AT_ONCE=0: one after the other):
+# on two cores that takes little more than the longer one. The tests allow it: each looks
+# only at its own sockets and processes, as it must on a host where other runs of the suite
+# go on; the few that make thousands of flows take a host-wide lock (tcptop_run.py).
+start_pass auto
+auto_pid=$!
+if [ "${TCPTOP_TEST_PASSES_AT_ONCE:-1}" != 1 ]; then
+	finish_pass auto "$auto_pid"
+fi
+start_pass compat TCPTOP_TEST_HOOKS=compat
+finish_pass compat $!
+if [ "${TCPTOP_TEST_PASSES_AT_ONCE:-1}" = 1 ]; then
+	finish_pass auto "$auto_pid"
+fi
 status=0
 for pass in $(cat "$out/failed" 2>/dev/null); do
 	status=1
