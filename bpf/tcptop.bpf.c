@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "flow_identity.h"
 #include "flow_close.h"
 #include "flow_slots.h"
 
@@ -85,79 +86,14 @@ static __always_inline void flow_tcp_sample(struct flow_counters *c, const struc
 	c->srtt_us = tp->srtt_us >> 3;
 }
 
-/* flow_ifindex and flow_netns without their probe reads: every hook here gets its sk as a
- * trusted BTF pointer, so the pointers behind it can be followed with plain loads. */
-static __always_inline __u32 flow_ifindex_btf(const struct sock *sk)
-{
-	struct dst_entry *dst;
-	int ifindex = sk->__sk_common.skc_bound_dev_if;
-
-	if (ifindex)
-		return ifindex;
-	dst = sk->sk_dst_cache;
-	if (dst && dst->dev) {
-		ifindex = dst->dev->ifindex;
-		if (ifindex)
-			return ifindex;
-	}
-	return sk->sk_rx_dst_ifindex;
-}
-
 static __always_inline void flow_common_identity(struct flow_identity *id,
 						 const struct sock *sk, __u8 proto)
 {
 	id->proto = proto;
-	id->netns = sk->__sk_common.skc_net.net->ns.inum;
+	id->netns = flow_netns_btf(&sk->__sk_common);
 	id->ifindex = flow_ifindex_btf(sk);
 	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC, user space's clock for ages. */
 	id->first_seen_ns = bpf_ktime_get_ns();
-}
-
-/* Local side from the socket, remote side from the flow's key: an unconnected UDP socket
- * has one flow per peer, and the unknown-peer flow none. */
-static __always_inline void flow_udp_identity(struct flow_identity *id, const struct sock *sk,
-					      const struct flow_key *key)
-{
-	const struct sock_common *skc = &sk->__sk_common;
-	__u32 *laddr = (__u32 *)id->laddr;
-
-	id->lport = skc->skc_num;
-	id->rport = key->peer_port;
-	__builtin_memcpy(id->raddr, key->peer_addr, sizeof(id->raddr));
-	if (skc->skc_family == TCPTOP_AF_INET) {
-		laddr[0] = skc->skc_rcv_saddr;
-		id->family = TCPTOP_AF_INET;
-		return;
-	}
-	flow_copy_in6(laddr, &skc->skc_v6_rcv_saddr);
-	if (key->peer_family == TCPTOP_AF_INET6 ||
-	    (!key->peer_family && !flow_addr_is_v4mapped(laddr))) {
-		id->family = TCPTOP_AF_INET6;
-		return;
-	}
-	/* A dual-stack socket talking IPv4: its local address is v4-mapped or "::". */
-	flow_addr_to_v4(laddr);
-	id->family = TCPTOP_AF_INET;
-}
-
-static __always_inline void flow_peer_from_sock(struct flow_key *key,
-						const struct sock_common *skc)
-{
-	__u32 *peer = (__u32 *)key->peer_addr;
-
-	key->peer_port = bpf_ntohs(skc->skc_dport);
-	if (skc->skc_family == TCPTOP_AF_INET) {
-		peer[0] = skc->skc_daddr;
-		key->peer_family = TCPTOP_AF_INET;
-		return;
-	}
-	flow_copy_in6(peer, &skc->skc_v6_daddr);
-	if (flow_addr_is_v4mapped(peer)) {
-		flow_addr_to_v4(peer);
-		key->peer_family = TCPTOP_AF_INET;
-	} else {
-		key->peer_family = TCPTOP_AF_INET6;
-	}
 }
 
 /* Which peer this datagram belongs to: the address the cgroup hook stashed for this very
@@ -178,7 +114,7 @@ static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key,
 		return stash;
 	}
 	if (sk->__sk_common.skc_state == TCPTOP_TCP_ESTABLISHED)
-		flow_peer_from_sock(key, &sk->__sk_common);
+		flow_peer_btf(key, &sk->__sk_common);
 	return stash;
 }
 
@@ -276,7 +212,8 @@ static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 	if (!r)
 		return;
 	__builtin_memset(&r->value, 0, sizeof(r->value));
-	flow_udp_identity(&r->value.id, sk, key);
+	flow_udp_peer_side(&r->value.id, flow_udp_local_btf(&r->value.id, &sk->__sk_common),
+			   key->peer_addr, key->peer_port, key->peer_family);
 	flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_UDP);
 	flow_set_owner(&r->value.id, task);
 	flow_udp_add(&r->value, bytes, tx);
@@ -337,7 +274,7 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 		bpf_map_delete_elem(&flows, &key);
 	} else {
 		__builtin_memset(&r->value, 0, sizeof(r->value));
-		flow_read_tuple(&r->value.id, &sk->__sk_common);
+		flow_tuple_btf(&r->value.id, &sk->__sk_common);
 		flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_TCP);
 		flow_tcp_bases(&r->value.counters, sk);
 	}
@@ -535,7 +472,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	}
 	/* connect() enters SYN_SENT before it picks the local port: complete the tuple. */
 	if (!r->value.id.lport && sk->__sk_common.skc_num)
-		flow_read_tuple(&r->value.id, &sk->__sk_common);
+		flow_tuple_btf(&r->value.id, &sk->__sk_common);
 	if (!r->value.id.ifindex)
 		r->value.id.ifindex = flow_ifindex_btf(sk);
 	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
@@ -598,7 +535,7 @@ static __always_inline int flow_stash_peer(struct bpf_sock_addr *ctx, bool v6)
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!stash)
 		return 1;
-	stash->family = flow_sock_addr_peer(ctx, v6, stash->addr, &stash->port);
+	stash->family = flow_peer_ctx(ctx, v6, stash->addr, &stash->port);
 	stash->cookie = flow_stash_cookie(ctx);
 	return 1;
 }
