@@ -7,49 +7,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "columns.h"
 #include "filter.h"
 #include "flow_row.h"
 #include "snapshot.h"
 
 #define UI_FILTER_MAX 64
 
-/* Screen columns, in display order. Each sorts by one key of the column table. */
-enum ui_column {
-	UI_PID,
-	UI_PROCESS,
-	UI_PROTO,
-	UI_LOCAL,
-	UI_REMOTE,
-	UI_STATE,
-	UI_RX_RATE,
-	UI_TX_RATE,
-	UI_RX_BYTES,
-	UI_TX_BYTES,
-	UI_RX_PACKETS,
-	UI_TX_PACKETS,
-	UI_RTT,
-	UI_AGE,
-	UI_NCOLUMNS,
-};
-
-struct ui_column_info {
-	const char *title;
-	int sort_id;   /* enum column_id */
-	int min_width; /* narrower than this, the column is dropped */
-	int want_width;
-	int max_width; /* what spare space may grow it to */
-	int rank;      /* 0 is dropped last */
-	bool right;    /* numbers are right-aligned */
-};
-
-extern const struct ui_column_info ui_columns[UI_NCOLUMNS];
-
-/* Which columns fit in width cells and where: display order, one space between. */
+/* Which of the column table's live-view columns (column_view_order) fit in width cells
+ * and where: in that order, one space between. column[] holds column ids. */
 struct ui_layout {
 	int ncolumns;
-	enum ui_column column[UI_NCOLUMNS];
-	int x[UI_NCOLUMNS];
-	int width[UI_NCOLUMNS];
+	int column[COLUMN_VIEW_COUNT];
+	int x[COLUMN_VIEW_COUNT];
+	int width[COLUMN_VIEW_COUNT];
 };
 
 void ui_layout_compute(int width, struct ui_layout *out);
@@ -78,7 +49,7 @@ bool ui_text_valid(const char *text);
 /* The sort marker is "down" when the first row holds the largest value. */
 bool ui_sort_descending(int sort_id, bool reverse);
 
-/* Human units, right for a column of the given width in ui_columns. */
+/* Human units, right for a column of the width the column table gives it. */
 void ui_format_rate(double bytes_per_s, bool bits, char *out, size_t len);
 void ui_format_size(uint64_t bytes, char *out, size_t len);
 void ui_format_count(uint64_t n, char *out, size_t len);
@@ -95,8 +66,9 @@ struct ui_cell_style {
 	const char *remote_name; /* the peer's DNS name, NULL to show its address */
 };
 
-/* The text of one cell of a row, before it is fitted to its column. */
-void ui_format_cell(const struct flow_row *row, enum ui_column c, const struct ui_cell_style *st,
+/* The text of one cell of a row (column id, one the live view shows), in its column's
+ * unit, before it is fitted to its width. */
+void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_style *st,
 		    char *out, size_t len);
 
 /* Display cells of UTF-8 text (every character is one cell wide here). */

@@ -6,28 +6,7 @@
 #include "addr.h"
 #include "addr_text.h"
 #include "columns.h"
-
-const struct column columns[COL_COUNT] = {
-	[COL_TIME] = { "time", COLUMN_TEXT, 0 },
-	[COL_PID] = { "pid", COLUMN_INTEGER, 0 },
-	[COL_COMM] = { "comm", COLUMN_TEXT, 0 },
-	[COL_PROTO] = { "proto", COLUMN_TEXT, 0, true },
-	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0, true },
-	[COL_LPORT] = { "lport", COLUMN_INTEGER, 0 },
-	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0, true },
-	[COL_RPORT] = { "rport", COLUMN_INTEGER, 0 },
-	[COL_STATE] = { "state", COLUMN_TEXT, 0, true },
-	[COL_TX_BYTES] = { "tx_bytes", COLUMN_INTEGER, 0 },
-	[COL_RX_BYTES] = { "rx_bytes", COLUMN_INTEGER, 0 },
-	[COL_TX_PACKETS] = { "tx_packets", COLUMN_INTEGER, 0 },
-	[COL_RX_PACKETS] = { "rx_packets", COLUMN_INTEGER, 0 },
-	[COL_TX_RATE] = { "tx_rate", COLUMN_REAL, 0 },
-	[COL_RX_RATE] = { "rx_rate", COLUMN_REAL, 0 },
-	[COL_RTT_US] = { "rtt_us", COLUMN_INTEGER, 0 },
-	[COL_RETRANS] = { "retrans", COLUMN_INTEGER, 0 },
-	[COL_AGE_S] = { "age_s", COLUMN_REAL, 3 },
-	[COL_NETNS] = { "netns", COLUMN_INTEGER, 0 },
-};
+#include "numtext.h"
 
 #define RATE_NAME "rate"
 
@@ -36,7 +15,7 @@ int column_lookup(const char *name)
 	if (!name)
 		return -1;
 	for (int id = 0; id < COL_COUNT; id++)
-		if (strcmp(name, columns[id].name) == 0)
+		if (strcmp(name, column_table[id].name) == 0)
 			return id;
 	if (strcmp(name, RATE_NAME) == 0)
 		return COL_RATE;
@@ -47,7 +26,7 @@ int column_lookup(const char *name)
 const char *column_name(int id)
 {
 	if (id >= 0 && id < COL_COUNT)
-		return columns[id].name;
+		return column_table[id].name;
 	if (id == COL_RATE)
 		return RATE_NAME;
 	return NULL;
@@ -56,7 +35,7 @@ const char *column_name(int id)
 static enum column_kind column_kind(int id)
 {
 	if (id >= 0 && id < COL_COUNT)
-		return columns[id].kind;
+		return column_table[id].kind;
 	return id == COL_RATE ? COLUMN_REAL : COLUMN_TEXT;
 }
 
@@ -140,85 +119,174 @@ static bool rtt_is_null(const struct flow_row *row)
 	return row_is_udp(row) || row->state == TCPTOP_TCP_LISTEN || !row->srtt_us;
 }
 
-/* Every field is set, without clearing the whole value: sorting and writing call this once
- * per cell. Inlined with a constant id, the switch folds away (column_values). */
-__attribute__((always_inline))
-static inline void fill_value(const struct flow_row *row, int id, struct column_value *out)
-{
-	char *text = out->text;
+/* ---------------------------------------------------------------- accessors */
 
+static void get_pid(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->id.tgid);
+	out->is_null = row->id.tgid == 0;
+}
+
+static void get_comm(const struct flow_row *row, struct column_value *out)
+{
+	set_comm(out, out->text, row);
+}
+
+static void get_proto(const struct flow_row *row, struct column_value *out)
+{
+	set_proto(out, out->text, row->id.proto);
+}
+
+static void get_laddr(const struct flow_row *row, struct column_value *out)
+{
+	set_addr(out, out->text, row, row->id.laddr);
+}
+
+static void get_lport(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->id.lport);
+}
+
+static void get_raddr(const struct flow_row *row, struct column_value *out)
+{
+	set_addr(out, out->text, row, row->id.raddr);
+	out->is_null = !row_has_peer(row);
+}
+
+static void get_rport(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->id.rport);
+	out->is_null = !row_has_peer(row);
+}
+
+static void get_state(const struct flow_row *row, struct column_value *out)
+{
+	set_state(out, out->text, row);
+}
+
+static void get_tx_bytes(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->tx_bytes);
+}
+
+static void get_rx_bytes(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->rx_bytes);
+}
+
+static void get_tx_packets(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->tx_packets);
+}
+
+static void get_rx_packets(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->rx_packets);
+}
+
+static void get_tx_rate(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->tx_rate);
+}
+
+static void get_rx_rate(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->rx_rate);
+}
+
+static void get_rtt_us(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->srtt_us);
+	out->is_null = rtt_is_null(row);
+}
+
+static void get_retrans(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row_is_udp(row) ? 0 : row->retrans);
+}
+
+static void get_age_s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->age_s);
+}
+
+static void get_netns(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->id.netns);
+}
+
+/* ---------------------------------------------------------------- the table */
+
+/* Longest texts: an IPv6 address (INET6_ADDRSTRLEN - 1), a 64-bit integer, a real. */
+#define ADDR_MAX 45
+#define INTEGER_MAX 20
+
+/* The live view's columns, in the order it shows them. */
+const int column_view_order[COLUMN_VIEW_COUNT] = {
+	COL_PID,      COL_COMM,       COL_PROTO,      COL_LADDR,  COL_RADDR,
+	COL_STATE,    COL_RX_RATE,    COL_TX_RATE,    COL_RX_BYTES, COL_TX_BYTES,
+	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US, COL_AGE_S,
+};
+
+/* view: title, unit, min, want and max width, rank, right-aligned. */
+const struct column column_table[COL_COUNT] = {
+	[COL_TIME] = { "time", COLUMN_TEXT, 0, false, 32, NULL, { NULL } },
+	[COL_PID] = { "pid", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_pid,
+		      { "PID", UNIT_AS_IS, 7, 7, 7, 4, true } },
+	[COL_COMM] = { "comm", COLUMN_TEXT, 0, false, TCPTOP_COMM_LEN, get_comm,
+		       { "PROCESS", UNIT_AS_IS, 8, 12, 15, 0, false } },
+	[COL_PROTO] = { "proto", COLUMN_TEXT, 0, true, 7, get_proto,
+			{ "PROTO", UNIT_AS_IS, 5, 5, 5, 7, false } },
+	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0, true, ADDR_MAX, get_laddr,
+			{ "LOCAL", UNIT_ENDPOINT, 15, 15, 47, 5, false } },
+	[COL_LPORT] = { "lport", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_lport, { NULL } },
+	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0, true, ADDR_MAX, get_raddr,
+			{ "REMOTE", UNIT_ENDPOINT, 9, 21, 40, 3, false } },
+	[COL_RPORT] = { "rport", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rport, { NULL } },
+	[COL_STATE] = { "state", COLUMN_TEXT, 0, true, 12, get_state,
+			{ "STATE", UNIT_AS_IS, 11, 11, 12, 6, false } },
+	[COL_TX_BYTES] = { "tx_bytes", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_tx_bytes,
+			   { "TX TOTAL", UNIT_BYTES, 9, 9, 9, 9, true } },
+	[COL_RX_BYTES] = { "rx_bytes", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rx_bytes,
+			   { "RX TOTAL", UNIT_BYTES, 9, 9, 9, 8, true } },
+	[COL_TX_PACKETS] = { "tx_packets", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_tx_packets,
+			     { "TX PKT", UNIT_COUNT, 7, 7, 7, 12, true } },
+	[COL_RX_PACKETS] = { "rx_packets", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rx_packets,
+			     { "RX PKT", UNIT_COUNT, 7, 7, 7, 11, true } },
+	[COL_TX_RATE] = { "tx_rate", COLUMN_REAL, 0, false, NUMTEXT_MAX, get_tx_rate,
+			  { "TX/s", UNIT_RATE, 10, 10, 10, 2, true } },
+	[COL_RX_RATE] = { "rx_rate", COLUMN_REAL, 0, false, NUMTEXT_MAX, get_rx_rate,
+			  { "RX/s", UNIT_RATE, 10, 10, 10, 1, true } },
+	[COL_RTT_US] = { "rtt_us", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rtt_us,
+			 { "RTT", UNIT_USEC, 7, 7, 7, 10, true } },
+	[COL_RETRANS] = { "retrans", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_retrans,
+			  { NULL } },
+	[COL_AGE_S] = { "age_s", COLUMN_REAL, 3, false, NUMTEXT_MAX, get_age_s,
+			{ "AGE", UNIT_SECONDS, 7, 7, 7, 13, true } },
+	[COL_NETNS] = { "netns", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_netns, { NULL } },
+};
+
+static void get_rate(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->tx_rate + row->rx_rate);
+}
+
+/* Every field is set, without clearing the whole value: sorting and writing call this once
+ * per cell. */
+void column_value(const struct flow_row *row, int id, struct column_value *out)
+{
 	out->kind = column_kind(id);
 	out->is_null = false;
 	out->integer = 0;
 	out->real = 0;
 	out->len = 0;
-	switch (id) {
-	case COL_PID:
-		set_integer(out, row->id.tgid);
-		out->is_null = row->id.tgid == 0;
-		break;
-	case COL_COMM:
-		set_comm(out, text, row);
-		break;
-	case COL_PROTO:
-		set_proto(out, text, row->id.proto);
-		break;
-	case COL_LADDR:
-		set_addr(out, text, row, row->id.laddr);
-		break;
-	case COL_LPORT:
-		set_integer(out, row->id.lport);
-		break;
-	case COL_RADDR:
-		set_addr(out, text, row, row->id.raddr);
-		out->is_null = !row_has_peer(row);
-		break;
-	case COL_RPORT:
-		set_integer(out, row->id.rport);
-		out->is_null = !row_has_peer(row);
-		break;
-	case COL_STATE:
-		set_state(out, text, row);
-		break;
-	case COL_TX_BYTES:
-		set_integer(out, row->tx_bytes);
-		break;
-	case COL_RX_BYTES:
-		set_integer(out, row->rx_bytes);
-		break;
-	case COL_TX_PACKETS:
-		set_integer(out, row->tx_packets);
-		break;
-	case COL_RX_PACKETS:
-		set_integer(out, row->rx_packets);
-		break;
-	case COL_TX_RATE:
-		set_real(out, row->tx_rate);
-		break;
-	case COL_RX_RATE:
-		set_real(out, row->rx_rate);
-		break;
-	case COL_RATE:
-		set_real(out, row->tx_rate + row->rx_rate);
-		break;
-	case COL_RTT_US:
-		set_integer(out, row->srtt_us);
-		out->is_null = rtt_is_null(row);
-		break;
-	case COL_RETRANS:
-		set_integer(out, row_is_udp(row) ? 0 : row->retrans);
-		break;
-	case COL_AGE_S:
-		set_real(out, row->age_s);
-		break;
-	case COL_NETNS:
-		set_integer(out, row->id.netns);
-		break;
-	default:
+	if (id >= 0 && id < COL_COUNT && column_table[id].get)
+		column_table[id].get(row, out);
+	else if (id == COL_RATE)
+		get_rate(row, out);
+	else
 		out->is_null = true; /* COL_TIME comes from the caller */
-		break;
-	}
-	text[out->len] = '\0';
+	out->text[out->len] = '\0';
 }
 
 void column_age_value(double age_s, struct column_value *out)
@@ -230,16 +298,27 @@ void column_age_value(double age_s, struct column_value *out)
 	set_real(out, age_s);
 }
 
-void column_value(const struct flow_row *row, int id, struct column_value *out)
-{
-	fill_value(row, id, out);
-}
-
 void column_values(const struct flow_row *row, struct column_value values[COL_COUNT])
 {
-#pragma GCC unroll 32
 	for (int id = 0; id < COL_COUNT; id++)
-		fill_value(row, id, &values[id]);
+		column_value(row, id, &values[id]);
+}
+
+/* A text cell at worst: every byte a JSON \u00XX escape (six), or doubled in CSV quotes. */
+size_t column_line_max(void)
+{
+	size_t total = 2; /* JSONL's braces, or CSV's newline and slack */
+
+	for (int id = COL_TIME + 1; id < COL_COUNT; id++) {
+		size_t value = (size_t)column_table[id].max_len;
+
+		if (column_table[id].kind == COLUMN_TEXT && !column_table[id].plain)
+			value = 6 * value + 2;
+		else if (column_table[id].kind == COLUMN_TEXT)
+			value += 2;
+		total += value + 4 + strlen(column_table[id].name) + 1; /* ,"name": */
+	}
+	return total + 1;
 }
 
 /* Descending for numbers, without subtracting: unsigned differences do not fit an int. */

@@ -125,11 +125,11 @@ static void draw_choices(const struct ui *ui)
 
 /* ---------------------------------------------------------------- table */
 
-static bool is_sort_column(const struct ui *ui, enum ui_column c)
+static bool is_sort_column(const struct ui *ui, int id)
 {
 	if (ui->view.sort_id == COL_RATE)
-		return c == UI_RX_RATE || c == UI_TX_RATE;
-	return ui_columns[c].sort_id == ui->view.sort_id;
+		return id == COL_RX_RATE || id == COL_TX_RATE;
+	return id == ui->view.sort_id;
 }
 
 static void draw_cell(int y, int x, int width, bool right, attr_t attr, char *text)
@@ -146,12 +146,12 @@ static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
 	attrset(attr);
 	mvhline(TITLE_LINE, 0, ' ', COLS);
 	for (int i = 0; i < lay->ncolumns; i++) {
-		enum ui_column c = lay->column[i];
+		int id = lay->column[i];
 
-		snprintf(title, sizeof(title), "%s%s", ui_columns[c].title,
-			 is_sort_column(ui, c) ? sort_marker(ui) : "");
-		draw_cell(TITLE_LINE, lay->x[i], lay->width[i], ui_columns[c].right,
-			  attr | (is_sort_column(ui, c) ? A_BOLD : 0), title);
+		snprintf(title, sizeof(title), "%s%s", column_table[id].view.title,
+			 is_sort_column(ui, id) ? sort_marker(ui) : "");
+		draw_cell(TITLE_LINE, lay->x[i], lay->width[i], column_table[id].view.right,
+			  attr | (is_sort_column(ui, id) ? A_BOLD : 0), title);
 	}
 	attrset(A_NORMAL);
 }
@@ -167,11 +167,11 @@ static attr_t heat(const struct ui *ui, double rate)
 	return A_NORMAL;
 }
 
-static attr_t cell_look(const struct ui *ui, const struct flow_row *row, enum ui_column c)
+static attr_t cell_look(const struct ui *ui, const struct flow_row *row, int id)
 {
-	if (c == UI_RX_RATE)
+	if (id == COL_RX_RATE)
 		return heat(ui, row->rx_rate);
-	if (c == UI_TX_RATE)
+	if (id == COL_TX_RATE)
 		return heat(ui, row->tx_rate);
 	return A_NORMAL;
 }
@@ -202,13 +202,14 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		attrset(A_NORMAL);
 	}
 	for (int i = 0; i < lay->ncolumns; i++) {
-		enum ui_column c = lay->column[i];
+		int id = lay->column[i];
+		const struct column_view *v = &column_table[id].view;
 
-		ui_format_cell(row, c, &style, text, sizeof(text));
+		ui_format_cell(row, id, &style, text, sizeof(text));
 		/* Addresses keep their end: the port tells more than the first octets. */
-		ui_text_fit(text, lay->width[i], c == UI_LOCAL || c == UI_REMOTE);
-		draw_cell(y, lay->x[i], lay->width[i], ui_columns[c].right,
-			  selected ? bar : cell_look(ui, row, c), text);
+		ui_text_fit(text, lay->width[i], v->unit == UNIT_ENDPOINT);
+		draw_cell(y, lay->x[i], lay->width[i], v->right,
+			  selected ? bar : cell_look(ui, row, id), text);
 	}
 }
 
@@ -238,12 +239,10 @@ static void draw_help(const struct ui *ui)
 
 static void sort_key_label(int sort_id, char *out, size_t len)
 {
-	for (int c = 0; c < UI_NCOLUMNS; c++)
-		if (ui_columns[c].sort_id == sort_id) {
-			snprintf(out, len, "%-10s %s", column_name(sort_id), ui_columns[c].title);
-			return;
-		}
-	snprintf(out, len, "%-10s RX/s + TX/s", column_name(sort_id));
+	if (sort_id >= 0 && sort_id < COL_COUNT && column_table[sort_id].view.title)
+		snprintf(out, len, "%-10s %s", column_name(sort_id), column_table[sort_id].view.title);
+	else
+		snprintf(out, len, "%-10s RX/s + TX/s", column_name(sort_id));
 }
 
 static void draw_sort_list(const struct ui *ui)

@@ -14,14 +14,14 @@ typedef int (*ui_action)(struct ui *ui);
 
 int ui_sort_key_count(void)
 {
-	return 1 + UI_NCOLUMNS;
+	return 1 + COLUMN_VIEW_COUNT;
 }
 
 int ui_sort_key(int index)
 {
-	if (index <= 0 || index > UI_NCOLUMNS)
+	if (index <= 0 || index > COLUMN_VIEW_COUNT)
 		return COL_RATE;
-	return ui_columns[index - 1].sort_id;
+	return column_view_order[index - 1];
 }
 
 int ui_sort_key_index(int sort_id)

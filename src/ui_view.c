@@ -12,31 +12,19 @@
  * shrunk to their minimum, before anything is dropped. */
 #define UI_CORE_COLUMNS 4
 
-const struct ui_column_info ui_columns[UI_NCOLUMNS] = {
-	[UI_PID] = { "PID", COL_PID, 7, 7, 7, 4, true },
-	[UI_PROCESS] = { "PROCESS", COL_COMM, 8, 12, 15, 0, false },
-	[UI_PROTO] = { "PROTO", COL_PROTO, 5, 5, 5, 7, false },
-	[UI_LOCAL] = { "LOCAL", COL_LADDR, 15, 15, 47, 5, false },
-	[UI_REMOTE] = { "REMOTE", COL_RADDR, 9, 21, 40, 3, false },
-	[UI_STATE] = { "STATE", COL_STATE, 11, 11, 12, 6, false },
-	[UI_RX_RATE] = { "RX/s", COL_RX_RATE, 10, 10, 10, 1, true },
-	[UI_TX_RATE] = { "TX/s", COL_TX_RATE, 10, 10, 10, 2, true },
-	[UI_RX_BYTES] = { "RX TOTAL", COL_RX_BYTES, 9, 9, 9, 8, true },
-	[UI_TX_BYTES] = { "TX TOTAL", COL_TX_BYTES, 9, 9, 9, 9, true },
-	[UI_RX_PACKETS] = { "RX PKT", COL_RX_PACKETS, 7, 7, 7, 11, true },
-	[UI_TX_PACKETS] = { "TX PKT", COL_TX_PACKETS, 7, 7, 7, 12, true },
-	[UI_RTT] = { "RTT", COL_RTT_US, 7, 7, 7, 10, true },
-	[UI_AGE] = { "AGE", COL_AGE_S, 7, 7, 7, 13, true },
-};
-
 /* ---------------------------------------------------------------- column layout */
 
-static enum ui_column column_of_rank(int rank)
+static const struct column_view *view_of(int id)
 {
-	for (int c = 0; c < UI_NCOLUMNS; c++)
-		if (ui_columns[c].rank == rank)
-			return c;
-	return UI_PROCESS; /* every rank is in the table */
+	return &column_table[id].view;
+}
+
+static int column_of_rank(int rank)
+{
+	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
+		if (view_of(column_view_order[i])->rank == rank)
+			return column_view_order[i];
+	return COL_COMM; /* every rank is in the table */
 }
 
 /* How many columns, lowest rank first, fit at their minimum or wanted widths. */
@@ -44,10 +32,10 @@ static int columns_fitting(int width, bool at_min)
 {
 	int used = 0, n;
 
-	for (n = 0; n < UI_NCOLUMNS; n++) {
-		const struct ui_column_info *c = &ui_columns[column_of_rank(n)];
+	for (n = 0; n < COLUMN_VIEW_COUNT; n++) {
+		const struct column_view *v = view_of(column_of_rank(n));
 
-		used += (at_min ? c->min_width : c->want_width) + (n > 0);
+		used += (at_min ? v->min_width : v->want_width) + (n > 0);
 		if (used > width)
 			break;
 	}
@@ -58,12 +46,12 @@ static int columns_fitting(int width, bool at_min)
 static int grow_columns(int *w, int n, int spare, bool to_max)
 {
 	for (int r = 0; r < n && spare > 0; r++) {
-		enum ui_column c = column_of_rank(r);
-		int limit = to_max ? ui_columns[c].max_width : ui_columns[c].want_width;
-		int add = limit - w[c] < spare ? limit - w[c] : spare;
+		int id = column_of_rank(r);
+		int limit = to_max ? view_of(id)->max_width : view_of(id)->want_width;
+		int add = limit - w[id] < spare ? limit - w[id] : spare;
 
 		if (add > 0) {
-			w[c] += add;
+			w[id] += add;
 			spare -= add;
 		}
 	}
@@ -75,19 +63,22 @@ static void place_columns(const int *w, struct ui_layout *out)
 	int x = 0;
 
 	out->ncolumns = 0;
-	for (int c = 0; c < UI_NCOLUMNS; c++) {
-		if (!w[c])
+	for (int i = 0; i < COLUMN_VIEW_COUNT; i++) {
+		int id = column_view_order[i];
+
+		if (!w[id])
 			continue;
-		out->column[out->ncolumns] = c;
+		out->column[out->ncolumns] = id;
 		out->x[out->ncolumns] = x;
-		out->width[out->ncolumns++] = w[c];
-		x += w[c] + 1;
+		out->width[out->ncolumns++] = w[id];
+		x += w[id] + 1;
 	}
 }
 
+/* w is indexed by column id. */
 void ui_layout_compute(int width, struct ui_layout *out)
 {
-	int w[UI_NCOLUMNS] = { 0 };
+	int w[COL_COUNT] = { 0 };
 	int n = columns_fitting(width, false), used = 0, r;
 	bool at_min = n < UI_CORE_COLUMNS;
 
@@ -96,10 +87,10 @@ void ui_layout_compute(int width, struct ui_layout *out)
 		n = n < UI_CORE_COLUMNS ? n : UI_CORE_COLUMNS;
 	}
 	for (r = 0; r < n; r++) {
-		enum ui_column c = column_of_rank(r);
+		int id = column_of_rank(r);
 
-		w[c] = at_min ? ui_columns[c].min_width : ui_columns[c].want_width;
-		used += w[c] + (r > 0);
+		w[id] = at_min ? view_of(id)->min_width : view_of(id)->want_width;
+		used += w[id] + (r > 0);
 	}
 	if (n == 0 && width > 0)
 		w[column_of_rank(0)] = width; /* a sliver of a terminal: one cut column */
@@ -248,7 +239,7 @@ const struct flow_row **ui_view_build(const struct snapshot *s,
 
 bool ui_sort_descending(int sort_id, bool reverse)
 {
-	bool text = sort_id >= 0 && sort_id < COL_COUNT && columns[sort_id].kind == COLUMN_TEXT;
+	bool text = sort_id >= 0 && sort_id < COL_COUNT && column_table[sort_id].kind == COLUMN_TEXT;
 
 	return text == reverse;
 }
@@ -396,66 +387,48 @@ void ui_text_fit(char *text, int cells, bool keep_tail)
 
 /* ---------------------------------------------------------------- cells */
 
-static void format_identity(const struct flow_row *row, enum ui_column c, char *out, size_t len)
+static void format_as_is(const struct column_value *v, char *out, size_t len)
 {
-	struct column_value v;
-
-	column_value(row, ui_columns[c].sort_id, &v);
-	if (v.is_null)
-		snprintf(out, len, "-");
-	else if (v.kind == COLUMN_TEXT)
-		snprintf(out, len, "%s", v.text);
+	if (v->kind == COLUMN_TEXT)
+		snprintf(out, len, "%s", v->text);
 	else
-		snprintf(out, len, "%llu", (unsigned long long)v.integer);
+		snprintf(out, len, "%llu", (unsigned long long)v->integer);
 }
 
-static void format_rtt_cell(const struct flow_row *row, bool utf8, char *out, size_t len)
-{
-	struct column_value v;
-
-	column_value(row, COL_RTT_US, &v);
-	if (v.is_null)
-		snprintf(out, len, "-");
-	else
-		ui_format_rtt((uint32_t)v.integer, utf8, out, len);
-}
-
-void ui_format_cell(const struct flow_row *row, enum ui_column c, const struct ui_cell_style *st,
+void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_style *st,
 		    char *out, size_t len)
 {
-	switch (c) {
-	case UI_LOCAL:
-		ui_format_endpoint(row, false, NULL, out, len);
+	enum column_unit unit = column_table[id].view.unit;
+	struct column_value v;
+
+	if (unit == UNIT_ENDPOINT) {
+		ui_format_endpoint(row, id == COL_RADDR, id == COL_RADDR ? st->remote_name : NULL,
+				   out, len);
+		return;
+	}
+	column_value(row, id, &v);
+	if (v.is_null) {
+		snprintf(out, len, "-");
+		return;
+	}
+	switch (unit) {
+	case UNIT_RATE:
+		ui_format_rate(v.real, st->bits, out, len);
 		break;
-	case UI_REMOTE:
-		ui_format_endpoint(row, true, st->remote_name, out, len);
+	case UNIT_BYTES:
+		ui_format_size(v.integer, out, len);
 		break;
-	case UI_RX_RATE:
-		ui_format_rate(row->rx_rate, st->bits, out, len);
+	case UNIT_COUNT:
+		ui_format_count(v.integer, out, len);
 		break;
-	case UI_TX_RATE:
-		ui_format_rate(row->tx_rate, st->bits, out, len);
+	case UNIT_USEC:
+		ui_format_rtt((uint32_t)v.integer, st->utf8, out, len);
 		break;
-	case UI_RX_BYTES:
-		ui_format_size(row->rx_bytes, out, len);
-		break;
-	case UI_TX_BYTES:
-		ui_format_size(row->tx_bytes, out, len);
-		break;
-	case UI_RX_PACKETS:
-		ui_format_count(row->rx_packets, out, len);
-		break;
-	case UI_TX_PACKETS:
-		ui_format_count(row->tx_packets, out, len);
-		break;
-	case UI_AGE:
-		ui_format_age(row->age_s, out, len);
-		break;
-	case UI_RTT:
-		format_rtt_cell(row, st->utf8, out, len);
+	case UNIT_SECONDS:
+		ui_format_age(v.real, out, len);
 		break;
 	default:
-		format_identity(row, c, out, len);
+		format_as_is(&v, out, len);
 		break;
 	}
 }

@@ -69,9 +69,9 @@ Test(view, sorts_by_every_screen_column_both_ways)
 {
 	struct snapshot *s = make_snapshot();
 
-	for (int c = 0; c < UI_NCOLUMNS; c++) {
+	for (int c = 0; c < COLUMN_VIEW_COUNT; c++) {
 		for (int reverse = 0; reverse < 2; reverse++) {
-			struct ui_view_options o = options(ui_columns[c].sort_id);
+			struct ui_view_options o = options(column_view_order[c]);
 			const struct flow_row **rows;
 			size_t n;
 
@@ -209,12 +209,20 @@ Test(view, command_line_filter_still_applies)
 
 /* ---------------------------------------------------------------- layout */
 
-static bool has_column(const struct ui_layout *l, enum ui_column c)
+static bool has_column(const struct ui_layout *l, int c)
 {
 	for (int i = 0; i < l->ncolumns; i++)
 		if (l->column[i] == c)
 			return true;
 	return false;
+}
+
+static int view_position(int id)
+{
+	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
+		if (column_view_order[i] == id)
+			return i;
+	return -1;
 }
 
 static void assert_layout_fits(const struct ui_layout *l, int width)
@@ -226,7 +234,8 @@ static void assert_layout_fits(const struct ui_layout *l, int width)
 		cr_assert_geq(l->width[i], 1);
 		end = l->x[i] + l->width[i] + 1;
 		if (i > 0)
-			cr_assert_gt(l->column[i], l->column[i - 1], "display order kept");
+			cr_assert_gt(view_position(l->column[i]), view_position(l->column[i - 1]),
+				     "display order kept");
 	}
 	cr_assert_leq(end - 1, width, "row is %d cells wide, terminal %d", end - 1, width);
 }
@@ -237,9 +246,9 @@ Test(view, layout_at_40_columns_keeps_process_rates_and_peer)
 
 	ui_layout_compute(40, &l);
 	assert_layout_fits(&l, 40);
-	cr_assert(has_column(&l, UI_PROCESS) && has_column(&l, UI_REMOTE));
-	cr_assert(has_column(&l, UI_RX_RATE) && has_column(&l, UI_TX_RATE));
-	cr_assert(!has_column(&l, UI_AGE));
+	cr_assert(has_column(&l, COL_COMM) && has_column(&l, COL_RADDR));
+	cr_assert(has_column(&l, COL_RX_RATE) && has_column(&l, COL_TX_RATE));
+	cr_assert(!has_column(&l, COL_AGE_S));
 }
 
 Test(view, layout_at_80_columns_adds_pid_and_local_end)
@@ -248,9 +257,9 @@ Test(view, layout_at_80_columns_adds_pid_and_local_end)
 
 	ui_layout_compute(80, &l);
 	assert_layout_fits(&l, 80);
-	cr_assert(has_column(&l, UI_PID) && has_column(&l, UI_LOCAL));
-	cr_assert(has_column(&l, UI_REMOTE) && has_column(&l, UI_RX_RATE));
-	cr_assert(!has_column(&l, UI_AGE), "age goes first");
+	cr_assert(has_column(&l, COL_PID) && has_column(&l, COL_LADDR));
+	cr_assert(has_column(&l, COL_RADDR) && has_column(&l, COL_RX_RATE));
+	cr_assert(!has_column(&l, COL_AGE_S), "age goes first");
 }
 
 Test(view, layout_at_200_columns_shows_every_column)
@@ -259,7 +268,7 @@ Test(view, layout_at_200_columns_shows_every_column)
 
 	ui_layout_compute(200, &l);
 	assert_layout_fits(&l, 200);
-	cr_assert_eq(l.ncolumns, UI_NCOLUMNS);
+	cr_assert_eq(l.ncolumns, COLUMN_VIEW_COUNT);
 }
 
 Test(view, layout_never_exceeds_any_width)
@@ -281,7 +290,7 @@ static void assert_rate(double bytes_per_s, bool bits, const char *want)
 
 	ui_format_rate(bytes_per_s, bits, text, sizeof(text));
 	cr_assert_str_eq(text, want, "%g B/s", bytes_per_s);
-	cr_assert_leq(ui_text_cells(text), ui_columns[UI_RX_RATE].min_width);
+	cr_assert_leq(ui_text_cells(text), column_table[COL_RX_RATE].view.min_width);
 }
 
 Test(view, rates_read_in_binary_byte_units)
