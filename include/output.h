@@ -27,9 +27,5 @@ struct output_args {
 };
 
 void *output_thread(void *args);
-/* Rows of s that pass the filter, in --sort order: an array of pointers into s (free()).
- * Shared by every reader of snapshots. */
-const struct flow_row **output_view(const struct snapshot *s, const struct filter *f,
-				    int sort_column, size_t *count);
 
 #endif

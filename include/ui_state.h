@@ -50,7 +50,8 @@ struct ui {
 	bool utf8;
 	bool colour;
 	struct snapshot *shown; /* a reference held: the rows point into it */
-	const struct flow_row **rows;
+	struct ui_rows kept;    /* the rows of shown, kept in order between snapshots */
+	const struct flow_row **rows; /* kept.rows, or NULL */
 	size_t nrows;
 	double shown_rx_rate, shown_tx_rate;
 	double total_rx, total_tx; /* bytes moved by every flow since start */

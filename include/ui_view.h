@@ -10,6 +10,7 @@
 #include "columns.h"
 #include "filter.h"
 #include "flow_row.h"
+#include "row_view.h"
 #include "snapshot.h"
 
 #define UI_FILTER_MAX 64
@@ -36,10 +37,20 @@ struct ui_view_options {
 	bool hide_time_wait;
 };
 
-/* Rows of s the options let through, in their order: pointers into s (free()); NULL when
- * out of memory. */
-const struct flow_row **ui_view_build(const struct snapshot *s,
-				      const struct ui_view_options *o, size_t *count);
+/* The rows the live view shows of each snapshot, kept from one to the next (row_view.h):
+ * a new snapshot costs what changed in it, a new choice of options a full sort. */
+struct ui_rows {
+	struct row_view *view;
+	struct ui_view_options applied; /* the options the view holds, text in applied_text */
+	char applied_text[UI_FILTER_MAX];
+	const struct flow_row **rows; /* pointers into the snapshot last given */
+	size_t nrows, room;
+};
+
+/* Rows of s the options let through, in their order, into r->rows and r->nrows (a zeroed
+ * r to start with); -1 when out of memory (then no rows). */
+int ui_rows_update(struct ui_rows *r, const struct snapshot *s, const struct ui_view_options *o);
+void ui_rows_free(struct ui_rows *r);
 /* The "/" filter: words that must all match. "port:N" either port, "pid:N", "proc:TEXT"
  * process name; a bare word matches a process name (any case), a pid, a port or part of
  * an address. */

@@ -165,14 +165,12 @@ static int term_resized(struct ui_term *t)
 
 static void ui_rebuild(struct ui *ui)
 {
-	free(ui->rows);
-	ui->rows = NULL;
-	ui->nrows = 0;
 	ui->shown_rx_rate = ui->shown_tx_rate = 0;
-	if (ui->shown)
-		ui->rows = ui_view_build(ui->shown, &ui->view, &ui->nrows);
-	if (!ui->rows)
-		ui->nrows = 0;
+	ui->nrows = 0;
+	if (ui->shown && ui_rows_update(&ui->kept, ui->shown, &ui->view) == 0) {
+		ui->rows = ui->kept.rows;
+		ui->nrows = ui->kept.nrows;
+	}
 	for (size_t i = 0; i < ui->nrows; i++) {
 		ui->shown_rx_rate += ui->rows[i]->rx_rate;
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
@@ -293,7 +291,7 @@ static int names_fd(struct ui *ui)
 
 static void ui_free(struct ui *ui)
 {
-	free(ui->rows);
+	ui_rows_free(&ui->kept);
 	snapshot_release(ui->shown);
 	resolver_free(ui->resolver);
 }

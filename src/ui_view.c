@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
+#include "array_grow.h"
 #include "columns.h"
-#include "output.h"
 #include "ui_view.h"
 
 /* The screen keeps the columns of lowest rank; these are kept even in a narrow terminal,
@@ -220,21 +220,60 @@ static void reverse_rows(const struct flow_row **rows, size_t n)
 	}
 }
 
-const struct flow_row **ui_view_build(const struct snapshot *s,
-				      const struct ui_view_options *o, size_t *count)
+static bool row_shown_by(const struct flow_row *row, const void *arg)
 {
-	const struct flow_row **rows = output_view(s, o->filter, o->sort_id, count);
-	size_t kept = 0;
+	return row_shown(arg, row);
+}
 
-	if (!rows)
-		return NULL;
-	for (size_t i = 0; i < *count; i++)
-		if (row_shown(o, rows[i]))
-			rows[kept++] = rows[i];
-	*count = kept;
+static bool same_choice(const struct ui_rows *r, const struct ui_view_options *o)
+{
+	const struct ui_view_options *a = &r->applied;
+
+	return r->view && a->filter == o->filter && a->sort_id == o->sort_id &&
+	       a->hide_idle == o->hide_idle && a->hide_listen == o->hide_listen &&
+	       a->hide_time_wait == o->hide_time_wait && strcmp(r->applied_text, o->text) == 0;
+}
+
+/* A new choice of what to show or in what order: the view starts afresh. */
+static int choose(struct ui_rows *r, const struct ui_view_options *o)
+{
+	if (!r->view)
+		r->view = row_view_new(o->filter, o->sort_id);
+	if (!r->view)
+		return -1;
+	r->applied = *o;
+	snprintf(r->applied_text, sizeof(r->applied_text), "%s", o->text);
+	r->applied.text = r->applied_text;
+	row_view_choose(r->view, o->sort_id, row_shown_by, &r->applied);
+	return 0;
+}
+
+int ui_rows_update(struct ui_rows *r, const struct snapshot *s, const struct ui_view_options *o)
+{
+	size_t n;
+
+	r->nrows = 0;
+	if ((!same_choice(r, o) && choose(r, o) < 0) || row_view_update(r->view, s) < 0)
+		return -1;
+	n = row_view_count(r->view);
+	if (n > r->room) {
+		if (!array_grow((void **)&r->rows, n, sizeof(*r->rows)))
+			return -1;
+		r->room = n;
+	}
+	for (size_t i = 0; i < n; i++)
+		r->rows[i] = &s->rows[row_view_item(r->view, i)->pos];
+	r->nrows = n;
 	if (o->reverse)
-		reverse_rows(rows, kept);
-	return rows;
+		reverse_rows(r->rows, n);
+	return 0;
+}
+
+void ui_rows_free(struct ui_rows *r)
+{
+	row_view_free(r->view);
+	free(r->rows);
+	memset(r, 0, sizeof(*r));
 }
 
 bool ui_sort_descending(int sort_id, bool reverse)

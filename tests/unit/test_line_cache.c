@@ -1,4 +1,4 @@
-/* The batch writer's line cache against the plain way (output_view + format_line): over a
+/* The batch writer's line cache against the plain way (plain_view + format_line): over a
  * run of snapshots that change as the snapshot builder changes them (changed rows get the
  * new generation, idle ones keep their place and version, closed rows go, new rows come),
  * every snapshot's lines must be byte for byte the same. */
@@ -10,6 +10,7 @@
 #include "format.h"
 #include "line_cache.h"
 #include "output.h"
+#include "plain_view.h"
 
 #define ROOM 400
 #define SECOND 1000000000ULL
@@ -124,7 +125,7 @@ static char *plain_text(const struct snapshot *s, const struct format_snapshot *
 			const struct filter *f, int sort_id, size_t *len)
 {
 	size_t n, i;
-	const struct flow_row **view = output_view(s, f, sort_id, &n);
+	const struct flow_row **view = plain_view(s, f, sort_id, &n);
 	char *text = malloc((n + 1) * FORMAT_LINE_MAX);
 
 	*len = 0;

@@ -8,6 +8,7 @@
 #include "columns.h"
 #include "filter.h"
 #include "pipeline.h"
+#include "plain_view.h"
 
 static char *run_pipeline_expiring(const char *spec, const char *format, const char *count,
 				   const char *udp_timeout, enum pipeline_end *end)
@@ -137,7 +138,7 @@ static void set_row(struct flow_row *row, uint64_t cookie, const char *comm, uin
 	row->tx_bytes = tx;
 }
 
-Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
+Test(plain_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 {
 	struct snapshot *s = snapshot_alloc(4);
 	struct filter f;
@@ -151,7 +152,7 @@ Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 	set_row(&s->rows[3], 1, "delta", 900);
 	filter_init(&f);
 	f.comm_substring = strdup("a"); /* every name has an "a" */
-	view = output_view(s, &f, COL_TX_BYTES, &n);
+	view = plain_view(s, &f, COL_TX_BYTES, &n);
 	cr_assert_eq(n, 4);
 	cr_assert_eq(view[0]->key.cookie, 1, "900 first: numbers descending");
 	cr_assert_eq(view[1]->key.cookie, 3);
@@ -160,7 +161,7 @@ Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 	free(view);
 	free(f.comm_substring);
 	f.comm_substring = strdup("ta"); /* beta, delta */
-	view = output_view(s, &f, COL_COMM, &n);
+	view = plain_view(s, &f, COL_COMM, &n);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(view[0]->id.comm, "beta", "text ascending");
 	cr_assert_str_eq(view[1]->id.comm, "delta");

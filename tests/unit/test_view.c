@@ -48,6 +48,22 @@ static struct snapshot *make_snapshot(void)
 
 static struct filter no_filter;
 
+/* The live view's rows of s for o, from a view that starts afresh: a copy to free(). */
+static const struct flow_row **view_rows(const struct snapshot *s,
+					 const struct ui_view_options *o, size_t *n)
+{
+	struct ui_rows r = { 0 };
+	const struct flow_row **copy;
+
+	cr_assert_eq(ui_rows_update(&r, s, o), 0);
+	*n = r.nrows;
+	copy = malloc((r.nrows ? r.nrows : 1) * sizeof(*copy));
+	cr_assert_not_null(copy);
+	memcpy(copy, r.rows, r.nrows * sizeof(*copy));
+	ui_rows_free(&r);
+	return copy;
+}
+
 static struct ui_view_options options(int sort_id)
 {
 	filter_init(&no_filter);
@@ -76,7 +92,7 @@ Test(view, sorts_by_every_screen_column_both_ways)
 			size_t n;
 
 			o.reverse = reverse;
-			rows = ui_view_build(s, &o, &n);
+			rows = view_rows(s, &o, &n);
 			cr_assert_eq(n, NROWS);
 			assert_sorted(rows, n, o.sort_id, reverse);
 			free(rows);
@@ -92,7 +108,7 @@ Test(view, default_sort_is_total_rate_descending)
 	const struct flow_row **rows;
 	size_t n;
 
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	cr_assert_eq(n, NROWS);
 	for (size_t i = 1; i < n; i++)
 		cr_assert_geq(rows[i - 1]->tx_rate + rows[i - 1]->rx_rate,
@@ -109,14 +125,14 @@ Test(view, equal_values_keep_one_order_whatever_the_input_order)
 	struct flow_row swap;
 	size_t n;
 
-	first = ui_view_build(s, &o, &n);
+	first = view_rows(s, &o, &n);
 	uint64_t cookies[NROWS];
 	for (size_t i = 0; i < n; i++)
 		cookies[i] = first[i]->key.cookie;
 	swap = s->rows[0];
 	s->rows[0] = s->rows[2];
 	s->rows[2] = swap;
-	second = ui_view_build(s, &o, &n);
+	second = view_rows(s, &o, &n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(second[i]->key.cookie, cookies[i], "row %zu moved", i);
 	free(first);
@@ -132,7 +148,7 @@ static size_t count_matching(const char *text)
 	size_t n;
 
 	o.text = text;
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	free(rows);
 	free(s);
 	return n;
@@ -185,10 +201,10 @@ Test(view, hide_keys_drop_idle_listen_and_time_wait_rows)
 	s->rows[1].state = TCPTOP_TCP_LISTEN;
 	s->rows[2].state = 6; /* TIME_WAIT */
 	o.hide_idle = true;
-	free(ui_view_build(s, &o, &n));
+	free(view_rows(s, &o, &n));
 	cr_assert_eq(n, NROWS - 1);
 	o.hide_listen = o.hide_time_wait = true;
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(rows[0]->key.cookie, 103);
 	free(rows);
@@ -202,9 +218,53 @@ Test(view, command_line_filter_still_applies)
 	size_t n;
 
 	no_filter.udp = true;
-	free(ui_view_build(s, &o, &n));
+	free(view_rows(s, &o, &n));
 	cr_assert_eq(n, 1);
 	free(s);
+}
+
+/* s's successor as the snapshot builder makes it: row 1 busier, the rest unchanged. */
+static struct snapshot *next_snapshot(const struct snapshot *s)
+{
+	struct snapshot *t = snapshot_alloc(NROWS);
+
+	cr_assert_not_null(t);
+	memcpy(t->rows, s->rows, NROWS * sizeof(*t->rows));
+	t->nrows = NROWS;
+	t->generation = s->generation + 1;
+	t->changed_since = s->generation;
+	t->rows[1].tx_rate = 1e9;
+	t->rows[1].version = t->generation;
+	t->changed[t->nchanged++] = 1;
+	return t;
+}
+
+Test(view, kept_rows_follow_a_changed_snapshot_as_a_fresh_view_orders_it)
+{
+	struct snapshot *s = make_snapshot(), *t;
+	struct ui_view_options o = options(COL_RATE);
+	struct ui_rows kept = { 0 };
+	const struct flow_row **fresh;
+	size_t n;
+
+	s->generation = 1;
+	cr_assert_eq(ui_rows_update(&kept, s, &o), 0);
+	t = next_snapshot(s);
+	cr_assert_eq(ui_rows_update(&kept, t, &o), 0);
+	fresh = view_rows(t, &o, &n);
+	cr_assert_eq(kept.nrows, n);
+	cr_assert_eq(kept.rows[0], &t->rows[1], "the busier row leads");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(kept.rows[i], fresh[i], "row %zu", i);
+	free(fresh);
+	/* A new choice (a filter typed) is applied to the kept rows at once. */
+	o.text = "curl";
+	cr_assert_eq(ui_rows_update(&kept, t, &o), 0);
+	cr_assert_eq(kept.nrows, 1);
+	cr_assert_eq(kept.rows[0]->key.cookie, 100);
+	ui_rows_free(&kept);
+	free(s);
+	free(t);
 }
 
 /* ---------------------------------------------------------------- layout */

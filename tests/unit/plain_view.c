@@ -1,9 +1,9 @@
-/* The rows a reader shows: a snapshot filtered, then sorted by --sort. */
+/* The plain way to a reader's rows (plain_view.h). */
 #include <stdlib.h>
-#include "output.h"
+#include "plain_view.h"
 #include "row_sort.h"
 
-const struct flow_row **output_view(const struct snapshot *s, const struct filter *f,
+const struct flow_row **plain_view(const struct snapshot *s, const struct filter *f,
 				    int sort_column, size_t *count)
 {
 	struct row_sort rs = { s->rows, sort_column };
