@@ -17,25 +17,28 @@ struct flow_identity_rcu {
 	struct rcu_head rcu;
 };
 
-struct flow_node {
-	struct cds_lfht_node ht_node;
-	struct rcu_head rcu;
-	struct flow_key key;
-	struct flow_identity_rcu *identity; /* rcu_dereference() it */
-	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
-	/* Written by the collector, read by the compute thread: __atomic accessors only. */
+/* A flow's counters as the last drain left them. Written by the collector, read by the
+ * compute thread: __atomic accessors only. */
+struct flow_node_counts {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t last_active_ns;
 	uint32_t srtt_us, retrans;
 	uint8_t state;
-	uint8_t closed;      /* final counts are in; no further merges */
-	uint8_t close_shown; /* set by the compute thread once a snapshot carried the final row */
-	/* Owned by the compute thread alone: counters at the previous snapshot, and the
-	 * flow's row in it (FLOW_NO_ROW until it has one; set so before publication). */
+	uint8_t closed; /* final counts are in; no further merges */
+};
+
+/* The compute thread's own: the counters at the previous snapshot and the flow's row in it
+ * (FLOW_NO_ROW until it has one; set so before publication). close_shown alone is read
+ * by another thread: the collector sweeps a closed flow once it is set (__atomic). */
+struct flow_node_view {
 	uint64_t prev_tx_bytes, prev_rx_bytes;
 	bool prev_valid;
 	size_t row_index;
-	/* Collector-private bookkeeping, never read by other threads. */
+	uint8_t close_shown; /* a snapshot carried the final row */
+};
+
+/* The collector's bookkeeping, never read by another thread. */
+struct flow_node_books {
 	uint64_t changed_batch;                  /* the change list the flow is in... */
 	size_t changed_slot;                     /* ...and where (SIZE_MAX: not stored) */
 	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
@@ -43,6 +46,19 @@ struct flow_node {
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
 	size_t place_plus_one;                   /* its place (flow_table_merge_at), or 0 */
 	bool idle_listed;
+};
+
+/* One flow, its fields grouped by the thread that writes them. The key and first sight
+ * never change; the identity is replaced whole under RCU. */
+struct flow_node {
+	struct cds_lfht_node ht_node;
+	struct rcu_head rcu;
+	struct flow_key key;
+	struct flow_identity_rcu *identity; /* rcu_dereference() it */
+	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
+	struct flow_node_counts counts;     /* collector -> compute */
+	struct flow_node_view view;         /* compute */
+	struct flow_node_books books;       /* collector */
 };
 
 #define FLOW_NO_ROW SIZE_MAX
@@ -118,8 +134,11 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out);
  * until the collector drains again, which it does only after the reader (the compute
  * thread) has signalled that it is done with this drain. */
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out);
-/* Caller holds rcu_read_lock(). */
-struct cds_lfht *flow_table_ht(struct flow_table *table);
+/* Calls fn on every flow, inside one read-side section, until fn returns false; false
+ * when it stopped. For readers registered with RCU; fn may keep a node only until the
+ * next drain's sweep. */
+bool flow_table_each(struct flow_table *table, bool (*fn)(struct flow_node *node, void *arg),
+		     void *arg);
 /* Flows in the table now: O(1), kept by the writer. */
 size_t flow_table_count(struct flow_table *table);
 
