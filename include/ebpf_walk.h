@@ -12,10 +12,6 @@
  * hooks are attached, from a thread registered with RCU. 0, or -errno on failure. */
 int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
 
-/* One socket found by a walk (iterator or sock_diag) into the table. */
-void ebpf_walk_merge_socket(struct flow_table *table, const struct walk_socket_record *r,
-			    uint64_t now_ns);
-
 struct bpf_program;
 /* Runs an iter/task_file program that writes struct walk_owner_record (a hook set's own
  * owner walk) and gives each flow of those sockets without an owner the holder found;

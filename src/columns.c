@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <string.h>
 #include "addr.h"
-#include "addr_text.h"
 #include "columns.h"
 #include "numtext.h"
 

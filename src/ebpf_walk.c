@@ -10,6 +10,7 @@
 #include "ebpf_hooks.h"
 #include "ebpf_walk.h"
 #include "procfs_walk.h"
+#include "walk_record.h"
 #include "report.h"
 #include "walk.skel.h"
 
@@ -59,35 +60,12 @@ static int walk_iterate(struct walk_reader *w, struct bpf_program *prog, size_t 
 	return err;
 }
 
-void ebpf_walk_merge_socket(struct flow_table *table, const struct walk_socket_record *r,
-			    uint64_t now_ns)
-{
-	struct flow_key key = { 0 };
-	struct flow_value value = { 0 };
-
-	key.cookie = r->cookie;
-	value.id = r->id;
-	value.counters.state = r->state;
-	/* A connected UDP socket's traffic is keyed by its peer, as the hooks will key it. */
-	if (r->id.proto == TCPTOP_PROTO_UDP && r->id.rport) {
-		memcpy(key.peer_addr, r->id.raddr, sizeof(key.peer_addr));
-		key.peer_port = r->id.rport;
-		key.peer_family = r->id.family;
-	}
-	/* A TIME_WAIT socket is a finished connection that no hook reports on again: it is
-	 * shown once, as closed, instead of staying in the table for good. */
-	if (r->id.proto == TCPTOP_PROTO_TCP && r->state == TCPTOP_TCP_TIME_WAIT)
-		flow_table_close(table, &key, &value, now_ns);
-	else
-		flow_table_merge(table, &key, &value, now_ns);
-}
-
 static void walk_socket(struct walk_reader *w, const void *record)
 {
 	struct walk_socket_record r;
 
 	memcpy(&r, record, sizeof(r)); /* records sit at any offset in the buffer */
-	ebpf_walk_merge_socket(w->table, &r, w->now_ns);
+	walk_record_merge(w->table, &r, w->now_ns);
 }
 
 static void walk_owner(struct walk_reader *w, const void *record)

@@ -1,6 +1,6 @@
 /* The walks without BPF iterators (kernels before 5.9, or 5.11 for socket files): sockets
  * from sock_diag, owners from /proc/PID/fd, as ss -p finds them. Records go where the
- * iterator walk's go (ebpf_walk_merge_socket, flow_table_set_owner), so the table cannot
+ * iterator walk's go (walk_record_merge, flow_table_set_owner), so the table cannot
  * tell the two apart. */
 #include <dirent.h>
 #include <inttypes.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "addr.h"
-#include "ebpf_walk.h"
+#include "walk_record.h"
 #include "procfs_walk.h"
 #include "sock_diag.h"
 
@@ -129,7 +129,7 @@ static void procfs_socket(const struct sock_diag_entry *e, void *ctx)
 	r.id.netns = w->netns;
 	r.id.ifindex = m->id.idiag_if;
 	r.state = e->proto == TCPTOP_PROTO_TCP ? m->idiag_state : TCPTOP_STATE_NONE;
-	ebpf_walk_merge_socket(w->table, &r, w->now_ns);
+	walk_record_merge(w->table, &r, w->now_ns);
 	/* A live TCP socket is seeded into the flows map, so that its close is reported. */
 	if (e->proto != TCPTOP_PROTO_TCP || r.state == TCPTOP_TCP_TIME_WAIT)
 		return;

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "addr.h"
-#include "addr_text.h"
 #include "columns.h"
 #include "filter.h"
 #include "format.h"
