@@ -72,6 +72,8 @@ int ui_sort_key_index(int sort_id);
 int ui_draw_body_lines(void);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
+/* Whether key does something in the rows mode (the help must name it). */
+bool ui_keys_bound(int key);
 /* After the rows changed: the highlight finds its flow again and stays on screen. */
 void ui_keys_follow(struct ui *ui);
 

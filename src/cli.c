@@ -367,7 +367,6 @@ static int parse_spec_number(const char *text, size_t len, uint64_t *out)
 	return parse_count(number, 0, UINT32_MAX, out, &why);
 }
 
-/* Checks the syntax only; the replay backend reads the numbers itself. */
 static int set_hooks(struct options *opt, const char *arg, const char **why)
 {
 	static const char *const names[] = { [HOOKS_AUTO] = "auto", [HOOKS_MODERN] = "modern",
@@ -382,6 +381,7 @@ static int set_hooks(struct options *opt, const char *arg, const char **why)
 	return fail(why, "must be auto, modern or compat");
 }
 
+/* Checks the syntax only; the replay backend reads the numbers itself. */
 static int set_replay(struct options *opt, const char *spec, const char **why)
 {
 	static const char prefix[] = "synthetic:";

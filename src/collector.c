@@ -1,7 +1,8 @@
 /* The collector thread: one drain at start (the baseline rates are measured from), then
  * one per interval on a CLOCK_MONOTONIC timer. Close records that pile up between drains
  * wake it early through the backend's event fd, so a burst of churn cannot overflow the
- * ring buffer. It is the flow table's only writer. */
+ * ring buffer. Once the threads run it is the flow table's only writer (before, the
+ * start-up walk fills it from the main thread). */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>

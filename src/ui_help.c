@@ -1,4 +1,5 @@
-/* The live view's keys: shown by "?" and printed by --help, so the two cannot differ. */
+/* The live view's keys: shown by "?" and printed by --help, so the two cannot differ; a
+ * unit test checks that every key bound in ui_keys.c is named here, and only those. */
 #include <stddef.h>
 #include "ui_help.h"
 
@@ -7,7 +8,7 @@ const char *const ui_help_keys[] = {
 	"  /, \\, F4          filter: words a row must all match (process name, pid,",
 	"                    port, part of an address); port:N pid:N proc:NAME narrow",
 	"                    a word; Enter applies, Esc cancels, empty clears",
-	"  <, >              sort by the previous / next column",
+	"  < or , and > or .   sort by the previous / next column",
 	"  s, F6             pick the sort column from a list",
 	"  r, I              reverse the sort order",
 	"  p, Z              pause: the screen keeps its rows; scroll and sort still work",
@@ -16,7 +17,8 @@ const char *const ui_help_keys[] = {
 	"                    bytes/s (KiB/s, MiB/s, GiB/s: powers of 1024)",
 	"  i                 hide idle flows (no bytes in the last interval)",
 	"  l, t              hide LISTEN / TIME_WAIT rows",
-	"  Up, Down, PgUp, PgDn, Home, End   move the highlight; it follows its flow",
+	"  Up, k, Down, j    move the highlight; it follows its flow",
+	"  PgUp, PgDn, Space, Home, End   a page up or down, the first or last row",
 	"  Ctrl-L            redraw the screen",
 	"  ?, h, F1          this help",
 	"  Rate cells: green from 1 KiB/s, yellow from 100 KiB/s, red from 10 MiB/s.",

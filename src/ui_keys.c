@@ -1,5 +1,6 @@
-/* What keys do in the live view, through one table per mode (htop's habits). Actions
- * change the UI state and return flags; the loop rebuilds and draws. */
+/* What keys do in the live view (htop's habits): the rows mode through one table of
+ * actions, the filter line and the sort list through a function each. Actions change the
+ * UI state and return flags; the loop rebuilds and draws. */
 #include <string.h>
 #include <ncurses.h>
 #include "columns.h"
@@ -294,6 +295,11 @@ static int sort_list_key(struct ui *ui, int key)
 	} else if (key == KEY_ESC || key == 'q' || key == KEY_F(10))
 		ui->mode = UI_MODE_ROWS;
 	return UI_REDRAW;
+}
+
+bool ui_keys_bound(int key)
+{
+	return key >= 0 && key <= KEY_MAX && row_keys[key];
 }
 
 int ui_keys_handle(struct ui *ui, int key)

@@ -5,6 +5,8 @@
 
 #include "columns.h"
 #include "snapshot.h"
+#include "ui_help.h"
+#include "ui_state.h"
 #include "ui_view.h"
 
 #define NROWS 4
@@ -428,4 +430,41 @@ Test(view, long_text_is_cut_to_its_cells_keeping_the_port)
 	ui_text_fit(u, 4, false);
 	cr_assert_str_eq(u, "250\u00b5");
 	cr_assert_eq(ui_text_cells(u), 4);
+}
+
+/* ---------------------------------------------------------------- help */
+
+/* Whether a help line names key in its key column (up to two spaces in a row), where
+ * names are separated by spaces, commas after them and "or". */
+static bool help_names(const char *name)
+{
+	for (int i = 0; ui_help_keys[i]; i++) {
+		const char *line = ui_help_keys[i] + 2, *end = strstr(line, "  ");
+		char column[64], *save = NULL;
+
+		snprintf(column, sizeof(column), "%.*s", end ? (int)(end - line) : 0, line);
+		for (char *t = strtok_r(column, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			size_t n = strlen(t);
+
+			if (n > 1 && t[n - 1] == ',')
+				t[n - 1] = '\0';
+			if (strcmp(t, name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+Test(help, names_every_printable_key_the_view_binds_and_no_other)
+{
+	for (int key = ' '; key < 127; key++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%c", key);
+		if (key == ' ')
+			snprintf(name, sizeof(name), "Space");
+		cr_assert_eq(help_names(name), ui_keys_bound(key), "key '%s' %s", name,
+			     ui_keys_bound(key) ? "is bound but not in the help"
+						: "is in the help but does nothing");
+	}
 }
