@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "filter.h"
-#include "format.h"
+#include "view/filter.h"
+#include "output/format.h"
 
 #define DEFAULT_INTERVAL_NS 1000000000ULL
 #define MIN_INTERVAL_NS 10000000ULL

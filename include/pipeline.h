@@ -10,9 +10,9 @@
 #include "compute.h"
 #include "flow_table.h"
 #include "options.h"
-#include "output.h"
+#include "output/output.h"
 #include "snapshot.h"
-#include "ui.h"
+#include "ui/ui.h"
 
 enum pipeline_end {
 	PIPELINE_COUNT_REACHED,

@@ -10,11 +10,11 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include "clock.h"
+#include "util/clock.h"
 #include "collector.h"
-#include "report.h"
-#include "stage_time.h"
-#include "wakeup.h"
+#include "util/report.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
 
 struct expiry {
 	struct collector_args *args;

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <time.h>
 #include "compute.h"
-#include "report.h"
+#include "util/report.h"
 #include "snapshot_builder.h"
-#include "stage_time.h"
-#include "wakeup.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
 
 static bool record_counts(struct flow_node *node, void *unused)
 {

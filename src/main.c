@@ -8,11 +8,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "backend.h"
-#include "cli.h"
+#include "cli/cli.h"
 #include "config.h"
 #include "pipeline.h"
-#include "privilege.h"
-#include "report.h"
+#include "util/privilege.h"
+#include "util/report.h"
 
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
  * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE.

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "pipeline.h"
-#include "report.h"
-#include "wakeup.h"
+#include "util/report.h"
+#include "util/wakeup.h"
 
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops)
 {

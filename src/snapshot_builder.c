@@ -13,7 +13,7 @@
  * node of a dropped closed row, which the sweep may already have freed, is never touched. */
 #include <stdlib.h>
 #include <string.h>
-#include "array_grow.h"
+#include "util/array_grow.h"
 #include "snapshot_builder.h"
 
 struct row_source {

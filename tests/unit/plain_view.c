@@ -1,7 +1,7 @@
 /* The plain way to a reader's rows (plain_view.h). */
 #include <stdlib.h>
 #include "plain_view.h"
-#include "row_sort.h"
+#include "view/row_sort.h"
 
 const struct flow_row **plain_view(const struct snapshot *s, const struct filter *f,
 				    int sort_column, size_t *count)

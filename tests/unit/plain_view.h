@@ -4,7 +4,7 @@
 #define TCPTOP_TEST_PLAIN_VIEW_H
 
 #include <stddef.h>
-#include "filter.h"
+#include "view/filter.h"
 #include "snapshot.h"
 
 /* Rows of s that pass f, in sort_column order: pointers into s (free()). */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "cli.h"
-#include "columns.h"
+#include "cli/cli.h"
+#include "view/columns.h"
 
 #define MAX_ARGS 16
 

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "filter.h"
+#include "util/addr.h"
+#include "view/filter.h"
 
 static const uint8_t mapped_192_0_2_7[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
 static const uint8_t v6_2001_db8_1[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };

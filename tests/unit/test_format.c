@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "columns.h"
-#include "filter.h"
-#include "format.h"
-#include "numtext.h"
-#include "output.h"
+#include "util/addr.h"
+#include "view/columns.h"
+#include "view/filter.h"
+#include "output/format.h"
+#include "util/numtext.h"
+#include "output/output.h"
 #include "snapshot.h"
 #include "plain_view.h"
 

@@ -5,11 +5,11 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include "columns.h"
-#include "filter.h"
-#include "format.h"
-#include "line_cache.h"
-#include "output.h"
+#include "view/columns.h"
+#include "view/filter.h"
+#include "output/format.h"
+#include "output/line_cache.h"
+#include "output/output.h"
 #include "plain_view.h"
 
 #define ROOM 400

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "cli/parse.h"
 
 #define MS 1000000ULL
 #define S 1000000000ULL

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "backend.h"
-#include "cli.h"
-#include "columns.h"
-#include "filter.h"
+#include "cli/cli.h"
+#include "view/columns.h"
+#include "view/filter.h"
 #include "pipeline.h"
 #include "plain_view.h"
 

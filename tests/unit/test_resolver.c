@@ -3,7 +3,7 @@
 #include <poll.h>
 #include <string.h>
 
-#include "resolver.h"
+#include "ui/resolver.h"
 #include "tcptop_shared.h"
 
 static const uint8_t loopback_v4[16] = { 127, 0, 0, 1 };

@@ -3,11 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "columns.h"
+#include "view/columns.h"
 #include "snapshot.h"
-#include "ui_help.h"
-#include "ui_state.h"
-#include "ui_view.h"
+#include "ui/ui_help.h"
+#include "ui/ui_state.h"
+#include "ui/ui_view.h"
 
 #define NROWS 4
 

@@ -1,0 +1,177 @@
+/* The output thread. It holds a reference on the snapshot it writes, never an RCU
+ * read-side section, so a blocked pipe cannot stall the grace periods of the others. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "view/columns.h"
+#include "output/format.h"
+#include "output/line_cache.h"
+#include "output/output.h"
+#include "util/report.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
+
+static void report_drops(const struct snapshot *s, uint64_t *reported)
+{
+	if (s->flows_dropped <= *reported)
+		return;
+	/* The kernel counts refused inserts: an untracked socket retries on each event. */
+	report_error("flow map full: %llu flow updates refused so far; raise --max-flows",
+		     (unsigned long long)s->flows_dropped);
+	*reported = s->flows_dropped;
+}
+
+/* Lines are formatted once into blocks of this size, each written to every sink. */
+#define OUTPUT_BLOCK_SIZE (256 * 1024)
+
+static enum output_status log_failure(struct output_args *args)
+{
+	report_error("cannot write to log %s: %s", args->opt->log_path, strerror(errno));
+	return OUTPUT_FAILED;
+}
+
+static enum output_status stdout_failure(void)
+{
+	if (errno == EPIPE)
+		return OUTPUT_STDOUT_GONE;
+	report_error("cannot write to standard output: %s", strerror(errno));
+	return OUTPUT_FAILED;
+}
+
+static enum output_status write_block(struct output_args *args, const char *block, size_t len)
+{
+	if (args->log_sink && format_write(args->log_sink, block, len) < 0)
+		return log_failure(args);
+	if (args->stdout_sink && format_write(args->stdout_sink, block, len) < 0)
+		return stdout_failure();
+	return OUTPUT_RUNNING;
+}
+
+static enum output_status flush_sinks(struct output_args *args)
+{
+	if (args->log_sink && fflush(args->log_sink) != 0)
+		return log_failure(args);
+	if (args->stdout_sink && fflush(args->stdout_sink) != 0)
+		return stdout_failure();
+	return OUTPUT_RUNNING;
+}
+
+/* The rows cache has shown, as lines, in blocks of whole lines. */
+static enum output_status write_lines(struct output_args *args, const struct snapshot *s,
+				      struct line_cache *cache, char *block)
+{
+	enum output_status status = OUTPUT_RUNNING;
+	size_t i = 0, len, n = line_cache_count(cache);
+	struct format_snapshot fs;
+	char time_text[32];
+
+	format_time_iso8601(&s->time, time_text, sizeof(time_text));
+	if (format_snapshot_init(&fs, args->opt->format, time_text) < 0)
+		return OUTPUT_FAILED;
+	while (i < n && status == OUTPUT_RUNNING) {
+		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
+			len += line_cache_line(cache, &fs, s, i, block + len);
+		status = write_block(args, block, len);
+	}
+	return status == OUTPUT_RUNNING ? flush_sinks(args) : status;
+}
+
+/* Write one snapshot to every sink; the status to stop with, or OUTPUT_RUNNING. */
+static enum output_status write_all(struct output_args *args, const struct snapshot *s,
+				    struct line_cache *cache, char *block)
+{
+	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
+	if (!args->log_sink && !args->stdout_sink)
+		return OUTPUT_RUNNING;
+	if (line_cache_update(cache, s) < 0) {
+		report_error("out of memory sorting a snapshot's rows");
+		return OUTPUT_FAILED;
+	}
+	return write_lines(args, s, cache, block);
+}
+
+/* Flushed at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
+ * without waiting an interval for the first snapshot. */
+static int write_headers(struct output_args *args)
+{
+	if (args->log_sink && (format_header(args->log_sink, args->opt->format) < 0 ||
+			       fflush(args->log_sink) != 0))
+		return -1;
+	if (args->stdout_sink && (format_header(args->stdout_sink, args->opt->format) < 0 ||
+				  fflush(args->stdout_sink) != 0))
+		return -1;
+	return 0;
+}
+
+static enum output_status header_failure(struct output_args *args)
+{
+	if (errno == EPIPE)
+		return OUTPUT_STDOUT_GONE;
+	report_error("cannot write the header to %s: %s",
+		     args->log_sink ? args->opt->log_path : "standard output", strerror(errno));
+	return OUTPUT_FAILED;
+}
+
+/* OUTPUT_RUNNING when a snapshot was published; OUTPUT_STOPPED when the program stops. */
+static enum output_status wait_for_snapshot(struct output_args *args)
+{
+	int watched = args->stdout_sink ? fileno(args->stdout_sink) : -1;
+
+	switch (wakeup_wait(args->stop_fd, args->notify_fd, watched)) {
+	case WAKEUP_SIGNALLED:
+		return OUTPUT_RUNNING;
+	case WAKEUP_HANGUP:
+		return OUTPUT_STDOUT_GONE; /* the reader left: no need to wait for a write */
+	default:
+		return OUTPUT_STOPPED;
+	}
+}
+
+void *output_thread(void *arg)
+{
+	struct output_args *args = arg;
+	uint64_t last_generation = 0, written = 0, drops_reported = 0;
+	struct stage_time timing = { 0 };
+	struct steady_cpu cpu = { 0 };
+	enum output_status status;
+	struct snapshot *s;
+	uint64_t start_ns;
+	char *block = malloc(OUTPUT_BLOCK_SIZE);
+	struct line_cache *cache = line_cache_new(args->opt->format, &args->opt->filter,
+						  args->opt->sort_column);
+
+	urcu_memb_register_thread();
+	if (!block || !cache) {
+		report_error("cannot allocate the output buffer: %s", strerror(errno));
+		status = OUTPUT_FAILED;
+	} else {
+		status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
+	}
+	while (status == OUTPUT_RUNNING && (status = wait_for_snapshot(args)) == OUTPUT_RUNNING) {
+		s = snapshot_acquire(args->feed);
+		if (!s || s->generation == last_generation) {
+			snapshot_release(s);
+			continue;
+		}
+		last_generation = s->generation;
+		report_drops(s, &drops_reported);
+		start_ns = stage_time_start();
+		status = write_all(args, s, cache, block);
+		stage_time_add(&timing, start_ns);
+		steady_cpu_mark(&cpu);
+		snapshot_release(s);
+		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
+			status = OUTPUT_DONE;
+	}
+	stage_time_report(&timing, "output write");
+	steady_cpu_report(&cpu);
+	line_cache_free(cache);
+	free(block);
+	urcu_memb_unregister_thread();
+	/* Published before done_fd: main reads it after seeing done_fd. */
+	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
+	if (status != OUTPUT_STOPPED && wakeup_signal(args->done_fd) < 0)
+		report_error("cannot signal the end of output: %s", strerror(errno));
+	return NULL;
+}
