@@ -17,18 +17,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The peer of the datagram the current thread is sending or receiving, in flow_key form.
- *
- * Why this scheme: sock_send_length/sock_recv_length see the length but not the address;
- * the cgroup sendmsg/recvmsg hooks see the address but not the length. Both run in the
- * calling thread, hook first, tracepoint right after, with nothing of the same thread in
- * between, so a per-thread stash joins them exactly for every call that carries an address,
- * including sendmmsg/recvmmsg (one hook call per message) and many threads on one socket.
- * Task storage costs ~100 ns less per side than a hash keyed by thread id. The cookie
- * check makes a stale stash (a send that failed after its hook ran) harmless for other
- * sockets. Measured here (BPF stats, 64-byte datagrams, bench/loadgen udp): ~100 ns per
- * hook run and ~100-105 ns per tracepoint run (~140-155 without last_slot, below), ~200-215
- * ns per datagram per side. */
+/* The peer of the datagram the current thread is sending or receiving, stashed by the
+ * cgroup hook for the tracepoint that follows it in the same thread (doc/design.md, "UDP
+ * peers"); costs in bench/README. */
 struct udp_peer {
 	__u64 cookie; /* 0 once consumed */
 	__u32 addr[4];
