@@ -1,5 +1,5 @@
 /* A socket a start-up walk found, into the flow table: the one merge both walks share (the
- * BPF iterators', ebpf_walk.c, and sock_diag's, procfs_walk.c). */
+ * BPF iterators', ebpf/walk.c, and sock_diag's, ebpf/walk_procfs.c). */
 #ifndef TCPTOP_WALK_RECORD_H
 #define TCPTOP_WALK_RECORD_H
 

@@ -1,4 +1,4 @@
-/* The eBPF backend: picks the hook set (include/ebpf_hooks.h) that loads, walks what
+/* The eBPF backend: picks the hook set (include/ebpf/hooks.h) that loads, walks what
  * existed before start, and turns the flows map and the close ring into flow table
  * merges. Every hook set keeps its counters cumulative, so a drain only ever copies;
  * nothing is read-then-reset. */
