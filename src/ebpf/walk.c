@@ -124,7 +124,9 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
 	return procfs_walk_run(table, flows_fd, now_ns);
 }
 
-int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
+/* One iterator program, read with a reader of its own (too big for a stack). */
+static int walk_program(struct flow_table *table, struct bpf_program *prog, size_t record_size,
+			void (*fn)(struct walk_reader *w, const void *record))
 {
 	struct walk_reader *reader = malloc(sizeof(*reader));
 	int err;
@@ -133,12 +135,20 @@ int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
 		return -ENOMEM;
 	reader->table = table;
 	reader->now_ns = 0;
+	err = walk_iterate(reader, prog, record_size, fn);
+	free(reader);
+	return err;
+}
+
+int ebpf_walk_owners(struct flow_table *table, struct bpf_program *owners_prog)
+{
+	int err;
+
 	if (table)
 		flow_table_begin_owner_walk(table);
-	err = walk_iterate(reader, owners_prog, sizeof(struct walk_owner_record), walk_owner);
+	err = walk_program(table, owners_prog, sizeof(struct walk_owner_record), walk_owner);
 	if (table)
 		flow_table_end_owner_walk(table);
-	free(reader);
 	return err;
 }
 
@@ -149,14 +159,5 @@ static void walk_ignore(struct walk_reader *w, const void *record)
 
 int ebpf_walk_silently(struct bpf_program *prog)
 {
-	struct walk_reader *reader = malloc(sizeof(*reader));
-	int err;
-
-	if (!reader)
-		return -ENOMEM;
-	reader->table = NULL;
-	reader->now_ns = 0;
-	err = walk_iterate(reader, prog, 1, walk_ignore);
-	free(reader);
-	return err;
+	return walk_program(NULL, prog, 1, walk_ignore);
 }
