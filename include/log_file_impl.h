@@ -3,6 +3,7 @@
 #ifndef TCPTOP_LOG_FILE_IMPL_H
 #define TCPTOP_LOG_FILE_IMPL_H
 
+#include <sys/types.h>
 #include <zlib.h>
 #include "log_file.h"
 
@@ -33,6 +34,9 @@ struct log_file {
 /* Opens lf->path into lf->fd with every check; on a refusal, -1 with lf->why and
  * lf->detail set (and lf->failed). */
 int log_open_path(struct log_file *lf);
+/* Cuts off what a killed run left unfinished at the end of an existing log of size bytes:
+ * half a row, or a gzip member cut short. rfd reads it, wfd is the log's. */
+void log_repair_tail(struct log_file *lf, int rfd, int wfd, off_t size);
 /* Sets why and detail (printf-like) and failed; returns -1. */
 int log_refuse(struct log_file *lf, const char *why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

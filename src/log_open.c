@@ -1,7 +1,7 @@
 /* Opening the --log path as root in a directory others may write to: no symbolic link is
  * followed, only a regular file is written (a FIFO cannot hang the open), a new file is
  * 0600, an existing one is appended to only if its first line is this version's header
- * (no mixed schemas), and a partial last row left by a killed run is cut off. */
+ * (no mixed schemas), after what a killed run left unfinished is cut off (log_repair.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -179,26 +179,6 @@ static int check_header(struct log_file *lf, const char *line)
 	return strcmp(header, line) == 0 ? 0 : csv_header_differs(lf, header, line);
 }
 
-/* ---------------------------------------------------------------- the last line */
-
-/* A run killed in the middle of a write may have left half a row: appending to it would
- * glue the next row to it. The last whole line stays; what follows goes. */
-static void cut_partial_last_line(struct log_file *lf, int rfd, int wfd, off_t size)
-{
-	char tail[2 * FORMAT_LINE_MAX];
-	off_t from = size > (off_t)sizeof(tail) ? size - (off_t)sizeof(tail) : 0;
-	ssize_t n = pread(rfd, tail, (size_t)(size - from), from);
-	char *last = n > 0 ? memrchr(tail, '\n', (size_t)n) : NULL;
-	off_t keep;
-
-	if (n <= 0 || tail[n - 1] == '\n' || !last)
-		return;
-	keep = from + (last - tail) + 1;
-	if (ftruncate(wfd, keep) == 0)
-		report_error("log '%s' ended in half a row (%lld bytes) left by a run that was "
-			     "killed; cut it off", lf->path, (long long)(size - keep));
-}
-
 /* The file is not empty: read its first line through a read-only open of the same file
  * (the log's own descriptor is write-only). */
 static int check_existing(struct log_file *lf, int wfd, const struct stat *written)
@@ -218,8 +198,8 @@ static int check_existing(struct log_file *lf, int wfd, const struct stat *writt
 		status = lf->gzip ? gzip_first_line(lf, rfd, line) : plain_first_line(lf, rfd, line);
 	if (status == 0)
 		status = check_header(lf, line);
-	if (status == 0 && !lf->gzip)
-		cut_partial_last_line(lf, rfd, wfd, st.st_size);
+	if (status == 0)
+		log_repair_tail(lf, rfd, wfd, st.st_size);
 	close(rfd);
 	return status;
 }

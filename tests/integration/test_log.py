@@ -233,6 +233,29 @@ def test_gzip_log_after_sigkill_reads_every_whole_snapshot(tcptop, scratch_dir):
     status, err = gzip_test(path)
     assert status == 0 or set(err.strip().splitlines()) <= {
         "gzip: %s: unexpected end of file" % path}, err
+    # A run appending to it first cuts off a member cut short, else zcat would read the
+    # new members as its continuation.
+    result = replay_run(path)
+    assert result.returncode == 0, result
+    assert gzip_test(path) == (0, "")
+
+
+@pytest.mark.parametrize("cut", [5, 170], ids=["in-its-header", "in-its-data"])
+def test_gzip_member_cut_short_is_cut_off_before_appending(scratch_dir, cut):
+    path = scratch_dir / "flows.csv.gz"
+    first = replay_run(path)
+    assert first.returncode == 0, first
+    whole = path.read_bytes()
+    deflate = zlib.compressobj(1, zlib.DEFLATED, 31)
+    member = deflate.compress(bytes(range(256)) * 20) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    assert len(member) > cut
+    path.write_bytes(whole + member[:cut])
+    second = replay_run(path)
+    assert second.returncode == 0, second
+    assert "cut it off" in second.stderr, second
+    assert path.read_bytes().startswith(whole)
+    assert gzip_test(path) == (0, "")
+    assert zcat(path)[1] == first.stdout + second.stdout[len(HEADER) + 1:]
 
 
 # ----------------------------------------------------------------------------- rotation
