@@ -179,16 +179,22 @@ void log_file_begin(struct log_file *lf)
 {
 	unsigned asked = atomic_load_explicit(&lf->reopen_requests, memory_order_acquire);
 
+	bool reopen = asked != lf->reopens_done;
+
 	lf->failed = false;
-	if (asked != lf->reopens_done) {
+	if (reopen) {
 		lf->reopens_done = asked;
 		if (lf->fd >= 0)
 			close(lf->fd);
 		lf->fd = -1;
 	}
 	/* A failed open is retried at every snapshot. */
-	if (lf->fd < 0 && log_open_path(lf) < 0)
-		return;
+	if (lf->fd < 0) {
+		if (log_open_path(lf) < 0)
+			return;
+		if (reopen)
+			report_verbose("log '%s' reopened (SIGHUP)", lf->path);
+	}
 	lf->member_len = 0;
 	if (lf->gzip && deflateReset(&lf->z) != Z_OK) {
 		log_refuse(lf, "zlib failed", "zlib failed to start a member");

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include "backend.h"
 #include "cli.h"
-#include "log_file.h"
 #include "config.h"
+#include "log_file.h"
 #include "pipeline.h"
 #include "privilege.h"
 #include "report.h"
