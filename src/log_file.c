@@ -114,11 +114,11 @@ static int member_make_room(struct log_file *lf)
 /* Compresses text into the snapshot's member; flush Z_FINISH ends the member. */
 static void member_add(struct log_file *lf, const char *text, size_t len, int flush)
 {
-	int rc;
-
 	lf->z.next_in = (Bytef *)text;
 	lf->z.avail_in = (uInt)len;
 	for (;;) {
+		int rc;
+
 		if (member_make_room(lf) < 0) {
 			fail_errno(lf, ENOMEM);
 			return;

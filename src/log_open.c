@@ -55,8 +55,8 @@ static int open_failed(struct log_file *lf, int err)
 	if (lstat(lf->path, &st) == 0 && !S_ISREG(st.st_mode))
 		status = refuse_type(lf, st.st_mode);
 	else if (err == ENOENT && copy)
-		status = log_refuse(lf, "its directory does not exist",
-				    "directory '%s' does not exist; create it first", dirname(copy));
+		status = log_refuse(lf, "its directory does not exist", "directory '%s' does not "
+				    "exist; create it first", dirname(copy));
 	else
 		status = log_refuse(lf, log_error_text(err), "%s", log_error_text(err));
 	free(copy);
@@ -130,11 +130,13 @@ static int csv_header_differs(struct log_file *lf, const char *ours, const char 
 	for (size_t column = 1;; column++) {
 		size_t a = strcspn(ours, ","), b = strcspn(theirs, ",");
 
+		int shown = (int)(b < FIELD_SHOWN_MAX ? b : FIELD_SHOWN_MAX);
+
 		if (a != b || memcmp(ours, theirs, a) != 0)
 			return log_refuse(lf, "its header differs from this version's",
-					  "column %zu is '%.*s' in this version, '%.*s' in the file; "
-					  NEW_SCHEMA_TODO, column, (int)a, ours,
-					  (int)(b < FIELD_SHOWN_MAX ? b : FIELD_SHOWN_MAX), theirs);
+					  "column %zu is '%.*s' in this version, '%.*s' in the "
+					  "file; " NEW_SCHEMA_TODO, column, (int)a, ours, shown,
+					  theirs);
 		if (!ours[a] || !theirs[b])
 			break;
 		ours += a + 1;
@@ -194,8 +196,10 @@ static int check_existing(struct log_file *lf, int wfd, const struct stat *writt
 	if (fstat(rfd, &st) < 0 || st.st_dev != written->st_dev || st.st_ino != written->st_ino)
 		status = log_refuse(lf, "was replaced while being opened",
 				    "was replaced while tcptop opened it; try again");
+	else if (lf->gzip)
+		status = gzip_first_line(lf, rfd, line);
 	else
-		status = lf->gzip ? gzip_first_line(lf, rfd, line) : plain_first_line(lf, rfd, line);
+		status = plain_first_line(lf, rfd, line);
 	if (status == 0)
 		status = check_header(lf, line);
 	if (status == 0)

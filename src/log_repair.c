@@ -41,7 +41,7 @@ static void plain_repair(struct log_file *lf, int rfd, int wfd, off_t size)
  * start); -1 when it is not one. */
 static int member_from(int rfd, off_t start, off_t size, off_t *keep)
 {
-	unsigned char *in = malloc(2 * INFLATE_CHUNK), *out = in + INFLATE_CHUNK;
+	unsigned char *in = malloc(2 * INFLATE_CHUNK), *out;
 	z_stream z = { 0 };
 	off_t at = start;
 	int rc = Z_OK;
@@ -50,6 +50,7 @@ static int member_from(int rfd, off_t start, off_t size, off_t *keep)
 		free(in);
 		return -1;
 	}
+	out = in + INFLATE_CHUNK;
 	while (rc == Z_OK && (z.avail_in > 0 || at < size)) {
 		if (z.avail_in == 0) {
 			ssize_t n = pread(rfd, in, size - at < INFLATE_CHUNK ? (size_t)(size - at)
