@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "compute.h"
 #include "flow_table.h"
+#include "output/log_file.h"
 #include "options.h"
 #include "output/output.h"
 #include "snapshot.h"
@@ -28,6 +29,7 @@ struct pipeline {
 	bool backend_open;
 	struct flow_table *table;
 	struct snapshot_feed feed;
+	struct log_file *log; /* NULL without --log; main opens and closes it */
 	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;
@@ -41,11 +43,12 @@ struct pipeline {
 /* Open the backend, attach it and walk what exists into a new flow table. The calling
  * thread must be registered with RCU. On failure a line has been reported. */
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops);
-int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink);
+int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log);
 /* The same with the live view on the terminal instead of snapshots on stdout. */
-int pipeline_start_ui(struct pipeline *p, FILE *log_sink);
+int pipeline_start_ui(struct pipeline *p, struct log_file *log);
 /* Block until the output is done, a thread fails, the user quits the live view, or
- * signal_fd (a signalfd, or -1) fires. */
+ * signal_fd (a signalfd, or -1) gives a signal other than SIGHUP. SIGHUP asks the log to
+ * reopen before the next snapshot (logrotate), and the wait goes on. */
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd);
 /* With -v: how many rows of the last snapshot, and how many flows that ended, named no
  * process (man tcptop, PROCESSES). */

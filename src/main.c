@@ -1,5 +1,6 @@
 /* tcptop: top for network connections. main() checks the command line and privileges,
- * then runs the pipeline until the count is reached, stdout goes away, or a signal. */
+ * then runs the pipeline until the count is reached, stdout goes away, or a signal
+ * (SIGHUP only reopens the log). */
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -10,12 +11,14 @@
 #include "backend.h"
 #include "cli/cli.h"
 #include "config.h"
+#include "output/log_file.h"
 #include "pipeline.h"
 #include "util/privilege.h"
 #include "util/report.h"
 
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
- * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE.
+ * (or, for SIGHUP, a reopened log) instead of being interrupted; SIGPIPE is ignored so a
+ * closed stdout shows up as EPIPE.
  * SIGWINCH is blocked too, in every thread: the live view reads it from its own signalfd. */
 static int block_signals(void)
 {
@@ -40,7 +43,7 @@ static bool want_live_view(const struct options *opt)
 	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 }
 
-static int start(struct pipeline *p, const struct options *opt, FILE *log)
+static int start(struct pipeline *p, const struct options *opt, struct log_file *log)
 {
 	if (!want_live_view(opt))
 		return pipeline_start(p, stdout, log);
@@ -49,24 +52,18 @@ static int start(struct pipeline *p, const struct options *opt, FILE *log)
 	return pipeline_start_ui(p, log);
 }
 
-static FILE *open_log(const char *path)
-{
-	FILE *log = fopen(path, "w");
-
-	if (!log)
-		report_error("-l/--log '%s': %s", path, strerror(errno));
-	return log;
-}
-
 static int exit_status(enum pipeline_end end)
 {
 	return end == PIPELINE_FAILED ? 1 : 0;
 }
 
-static int run(const struct options *opt, FILE *log)
+/* The log is opened once the BPF programs are loaded and attached: a run that cannot
+ * start leaves no file behind, and an existing one untouched. */
+static int run(const struct options *opt)
 {
 	const struct backend_ops *ops = opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
 	struct pipeline p;
+	struct log_file *log = NULL;
 	enum pipeline_end end = PIPELINE_FAILED;
 	int signal_fd = block_signals();
 
@@ -74,13 +71,15 @@ static int run(const struct options *opt, FILE *log)
 		report_error("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	if (pipeline_open(&p, opt, ops) == 0) {
+	if (pipeline_open(&p, opt, ops) == 0 &&
+	    (!opt->log_path || (log = log_file_open(opt->log_path, opt->format)))) {
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
 		pipeline_report_owners(&p);
 	}
 	pipeline_close(&p);
+	log_file_close(log);
 	close(signal_fd);
 	return exit_status(end);
 }
@@ -113,7 +112,6 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	char message[512];
-	FILE *log = NULL;
 	int status;
 
 	switch (cli_parse(argc, argv, &opt, message, sizeof(message))) {
@@ -137,17 +135,9 @@ int main(int argc, char **argv)
 		cli_free(&opt);
 		return 1;
 	}
-	if (opt.log_path && !(log = open_log(opt.log_path))) {
-		cli_free(&opt);
-		return EXIT_USAGE;
-	}
 	urcu_memb_register_thread();
-	status = run(&opt, log);
+	status = run(&opt);
 	urcu_memb_unregister_thread();
-	if (log && fclose(log) != 0) {
-		report_error("cannot write to log %s: %s", opt.log_path, strerror(errno));
-		status = 1;
-	}
 	cli_free(&opt);
 	return status;
 }

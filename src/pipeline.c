@@ -4,7 +4,9 @@
  * read, so every thread sees it) and "done" / "failed" / "quit" (threads → main). */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include "pipeline.h"
 #include "util/report.h"
@@ -47,8 +49,13 @@ static int start_ui(struct pipeline *p)
 
 	p->quit_fd = wakeup_new();
 	p->ui = (struct ui_args){
-		.opt = p->opt, .feed = &p->feed, .notify_fd = snapshot_feed_subscribe(&p->feed),
-		.stop_fd = p->stop_fd, .quit_fd = p->quit_fd, .failed_fd = p->failed_fd,
+		.opt = p->opt,
+		.feed = &p->feed,
+		.notify_fd = snapshot_feed_subscribe(&p->feed),
+		.stop_fd = p->stop_fd,
+		.quit_fd = p->quit_fd,
+		.failed_fd = p->failed_fd,
+		.log_health = p->log ? log_file_health(p->log) : NULL,
 	};
 	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -71,21 +78,23 @@ static int wakeup_once(int *fd)
 	return *fd;
 }
 
-int pipeline_start_ui(struct pipeline *p, FILE *log_sink)
+int pipeline_start_ui(struct pipeline *p, struct log_file *log)
 {
+	p->log = log;
 	if (wakeup_once(&p->stop_fd) < 0 || wakeup_once(&p->failed_fd) < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
 	if (start_ui(p) < 0)
 		return -1;
-	return pipeline_start(p, NULL, log_sink);
+	return pipeline_start(p, NULL, log);
 }
 
-int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
+int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 {
 	int notify_fd = snapshot_feed_subscribe(&p->feed);
 
+	p->log = log;
 	wakeup_once(&p->stop_fd);
 	p->drained_fd = wakeup_new();
 	p->built_fd = wakeup_new();
@@ -106,8 +115,13 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 		.built_fd = p->built_fd, .stop_fd = p->stop_fd,
 	};
 	p->output = (struct output_args){
-		.opt = p->opt, .feed = &p->feed, .stdout_sink = stdout_sink, .log_sink = log_sink,
-		.notify_fd = notify_fd, .stop_fd = p->stop_fd, .done_fd = p->done_fd,
+		.opt = p->opt,
+		.feed = &p->feed,
+		.stdout_sink = stdout_sink,
+		.log = log,
+		.notify_fd = notify_fd,
+		.stop_fd = p->stop_fd,
+		.done_fd = p->done_fd,
 	};
 	/* Readers first, so that no snapshot is published before they listen. */
 	if (start_thread(p, &p->output_tid, output_thread, &p->output) < 0 ||
@@ -115,6 +129,22 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, FILE *log_sink)
 	    start_thread(p, &p->collector_tid, collector_thread, &p->collector) < 0)
 		return -1;
 	return 0;
+}
+
+/* SIGHUP asks for the log to be reopened (logrotate), or nothing without one: true when
+ * only hang-ups came. Any other signal ends the run. */
+static bool only_hangups(struct pipeline *p, int signal_fd)
+{
+	struct signalfd_siginfo info;
+	bool hangups_only = true;
+
+	while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+		if (info.ssi_signo != SIGHUP)
+			hangups_only = false;
+		else if (p->log)
+			log_file_request_reopen(p->log);
+	}
+	return hangups_only;
 }
 
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
@@ -127,9 +157,12 @@ enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 		{ .fd = p->quit_fd, .events = POLLIN },
 	};
 
-	while (poll(fds, 4, -1) < 0)
-		if (errno != EINTR)
-			return PIPELINE_FAILED;
+	do {
+		while (poll(fds, 4, -1) < 0)
+			if (errno != EINTR)
+				return PIPELINE_FAILED;
+	} while (fds[2].revents && !fds[0].revents && !fds[1].revents && !fds[3].revents &&
+		 only_hangups(p, signal_fd));
 	if (fds[1].revents)
 		return PIPELINE_FAILED;
 	if (fds[3].revents)

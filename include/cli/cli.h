@@ -13,8 +13,8 @@ enum cli_result {
 };
 
 /* Parses argv into *opt (defaults first) and checks what can be checked without side
- * effects beyond lookups: the interface exists, the log path's directory exists and the
- * path is not a directory. Help/version go to stdout. */
+ * effects beyond lookups: the interface exists; the log path is not empty (the log file
+ * checks the rest when it is opened). Help/version go to stdout. */
 enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *message,
 			  size_t message_len);
 void cli_free(struct options *opt);

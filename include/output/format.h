@@ -55,6 +55,9 @@ char *format_age_between(const struct format_snapshot *fs, uint64_t now_ns,
 			 uint64_t first_seen_ns, char *out);
 /* Writes whole lines with one fwrite. Returns <0 on write error. */
 int format_write(FILE *out, const char *text, size_t len);
+/* The CSV header line, newline included, at out (FORMAT_LINE_MAX of room); its length,
+ * 0 for JSONL, which has none. */
+size_t format_header_text(enum output_format fmt, char *out);
 /* CSV header line (with newline); nothing for JSONL. Returns <0 on write error. */
 int format_header(FILE *out, enum output_format fmt);
 /* One row with the snapshot's time text, with one fwrite. Returns <0 on error. */

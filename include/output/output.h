@@ -4,6 +4,7 @@
 #define TCPTOP_OUTPUT_H
 
 #include <stdio.h>
+#include "output/log_file.h"
 #include "options.h"
 #include "snapshot.h"
 
@@ -19,7 +20,7 @@ struct output_args {
 	const struct options *opt;
 	struct snapshot_feed *feed;
 	FILE *stdout_sink; /* NULL when the TUI owns the terminal */
-	FILE *log_sink;    /* NULL without --log */
+	struct log_file *log; /* NULL without --log */
 	int notify_fd;     /* from snapshot_feed_subscribe() */
 	int stop_fd;       /* readable when the program stops (never read) */
 	int done_fd;       /* written when the thread ends by itself */

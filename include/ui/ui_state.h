@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "output/log_file.h"
 #include "options.h"
 #include "ui/resolver.h"
 #include "snapshot.h"
@@ -61,6 +62,7 @@ struct ui {
 	size_t selected; /* index of the highlighted row */
 	bool following;  /* the highlight follows its flow across snapshots, as in htop */
 	struct flow_key selected_key;
+	const struct log_health *log_health; /* NULL without --log; written by the output thread */
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */

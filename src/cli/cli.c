@@ -5,14 +5,12 @@
  * (and -N and count) the later one on the command line wins. */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "config.h"
 #include "cli/cli.h"
@@ -78,7 +76,8 @@ static const char usage_head[] =
 	"  -N, --count N           stop after N snapshots (default: run until interrupted)\n"
 	"  -b, --batch             no screen UI: write snapshots to stdout\n"
 	"      --format FMT        snapshot format: csv or jsonl (default csv)\n"
-	"  -l, --log PATH          also write snapshots to file PATH (overwritten)\n"
+	"  -l, --log PATH          also append snapshots to file PATH (created 0600; gzip\n"
+	"                          if PATH ends in .gz; SIGHUP reopens it, for logrotate)\n"
 	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
 	"Filters (a flow is shown only if it matches all of them):\n"
 	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
@@ -233,40 +232,13 @@ static int set_format(struct options *opt, const char *arg, const char **why)
 	return 0;
 }
 
-static int check_parent_directory(const char *path, const char **why)
-{
-	char *copy = strdup(path);
-	struct stat st;
-	int ok;
-
-	if (!copy)
-		return fail(why, "cannot be checked (out of memory)");
-	ok = stat(dirname(copy), &st) == 0 && S_ISDIR(st.st_mode);
-	free(copy);
-	return ok ? 0 : fail(why, "directory does not exist");
-}
-
-/* Only looks: main() creates the file once parsing succeeded, so a usage error leaves no
- * trace. */
+/* Only an empty path is a bad value: what the path is (a directory, a missing one, a
+ * link) is found when the log is opened, once the BPF programs are loaded, and refused
+ * then with exit status 1 like any other failure to open it. */
 static int set_log_path(struct options *opt, const char *path, const char **why)
 {
-	size_t len = strlen(path);
-	struct stat st;
-
-	if (len == 0)
+	if (*path == '\0')
 		return fail(why, "must not be empty");
-	if (stat(path, &st) == 0) {
-		if (S_ISDIR(st.st_mode))
-			return fail(why, "is a directory");
-	} else if (errno == ENOTDIR) {
-		return fail(why, "directory does not exist");
-	} else if (errno != ENOENT) {
-		return fail(why, strerror(errno));
-	} else if (check_parent_directory(path, why) < 0) {
-		return -1;
-	} else if (path[len - 1] == '/') {
-		return fail(why, "must name a file, not a directory");
-	}
 	opt->log_path = path;
 	return 0;
 }

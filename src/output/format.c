@@ -302,10 +302,9 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 	return 0;
 }
 
-int format_header(FILE *out, enum output_format fmt)
+size_t format_header_text(enum output_format fmt, char *out)
 {
-	char line[FORMAT_LINE_MAX];
-	char *p = line;
+	char *p = out;
 
 	if (fmt != FORMAT_CSV)
 		return 0;
@@ -315,7 +314,15 @@ int format_header(FILE *out, enum output_format fmt)
 		p = put(p, column_table[id].name, strlen(column_table[id].name));
 	}
 	*p++ = '\n';
-	return format_write(out, line, (size_t)(p - line));
+	return (size_t)(p - out);
+}
+
+int format_header(FILE *out, enum output_format fmt)
+{
+	char line[FORMAT_LINE_MAX];
+	size_t len = format_header_text(fmt, line);
+
+	return len ? format_write(out, line, len) : 0;
 }
 
 int format_write(FILE *out, const char *text, size_t len)

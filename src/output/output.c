@@ -7,6 +7,7 @@
 #include "view/columns.h"
 #include "output/format.h"
 #include "output/line_cache.h"
+#include "output/log_file.h"
 #include "output/output.h"
 #include "util/report.h"
 #include "util/stage_time.h"
@@ -22,14 +23,9 @@ static void report_drops(const struct snapshot *s, uint64_t *reported)
 	*reported = s->flows_dropped;
 }
 
-/* Lines are formatted once into blocks of this size, each written to every sink. */
+/* Lines are formatted once into blocks of this size, each written to every sink. The log
+ * never stops the output: it says itself when it fails, and retries. */
 #define OUTPUT_BLOCK_SIZE (256 * 1024)
-
-static enum output_status log_failure(struct output_args *args)
-{
-	report_error("cannot write to log %s: %s", args->opt->log_path, strerror(errno));
-	return OUTPUT_FAILED;
-}
 
 static enum output_status stdout_failure(void)
 {
@@ -41,17 +37,15 @@ static enum output_status stdout_failure(void)
 
 static enum output_status write_block(struct output_args *args, const char *block, size_t len)
 {
-	if (args->log_sink && format_write(args->log_sink, block, len) < 0)
-		return log_failure(args);
+	if (args->log)
+		log_file_append(args->log, block, len);
 	if (args->stdout_sink && format_write(args->stdout_sink, block, len) < 0)
 		return stdout_failure();
 	return OUTPUT_RUNNING;
 }
 
-static enum output_status flush_sinks(struct output_args *args)
+static enum output_status flush_stdout(struct output_args *args)
 {
-	if (args->log_sink && fflush(args->log_sink) != 0)
-		return log_failure(args);
 	if (args->stdout_sink && fflush(args->stdout_sink) != 0)
 		return stdout_failure();
 	return OUTPUT_RUNNING;
@@ -69,12 +63,16 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 	format_time_iso8601(&s->time, time_text, sizeof(time_text));
 	if (format_snapshot_init(&fs, args->opt->format, time_text) < 0)
 		return OUTPUT_FAILED;
+	if (args->log)
+		log_file_begin(args->log);
 	while (i < n && status == OUTPUT_RUNNING) {
 		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
 			len += line_cache_line(cache, &fs, s, i, block + len);
 		status = write_block(args, block, len);
 	}
-	return status == OUTPUT_RUNNING ? flush_sinks(args) : status;
+	if (args->log)
+		log_file_end(args->log, status == OUTPUT_RUNNING);
+	return status == OUTPUT_RUNNING ? flush_stdout(args) : status;
 }
 
 /* Write one snapshot to every sink; the status to stop with, or OUTPUT_RUNNING. */
@@ -82,7 +80,7 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 				    struct line_cache *cache, char *block)
 {
 	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
-	if (!args->log_sink && !args->stdout_sink)
+	if (!args->log && !args->stdout_sink)
 		return OUTPUT_RUNNING;
 	if (line_cache_update(cache, s) < 0) {
 		report_error("out of memory sorting a snapshot's rows");
@@ -92,24 +90,16 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 }
 
 /* Flushed at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
- * without waiting an interval for the first snapshot. */
-static int write_headers(struct output_args *args)
+ * without waiting an interval for the first snapshot. The log writes its own, when the
+ * file is empty. */
+static enum output_status write_header(struct output_args *args)
 {
-	if (args->log_sink && (format_header(args->log_sink, args->opt->format) < 0 ||
-			       fflush(args->log_sink) != 0))
-		return -1;
-	if (args->stdout_sink && (format_header(args->stdout_sink, args->opt->format) < 0 ||
-				  fflush(args->stdout_sink) != 0))
-		return -1;
-	return 0;
-}
-
-static enum output_status header_failure(struct output_args *args)
-{
+	if (!args->stdout_sink || (format_header(args->stdout_sink, args->opt->format) == 0 &&
+				   fflush(args->stdout_sink) == 0))
+		return OUTPUT_RUNNING;
 	if (errno == EPIPE)
 		return OUTPUT_STDOUT_GONE;
-	report_error("cannot write the header to %s: %s",
-		     args->log_sink ? args->opt->log_path : "standard output", strerror(errno));
+	report_error("cannot write the header to standard output: %s", strerror(errno));
 	return OUTPUT_FAILED;
 }
 
@@ -146,7 +136,7 @@ void *output_thread(void *arg)
 		report_error("cannot allocate the output buffer: %s", strerror(errno));
 		status = OUTPUT_FAILED;
 	} else {
-		status = write_headers(args) < 0 ? header_failure(args) : OUTPUT_RUNNING;
+		status = write_header(args);
 	}
 	while (status == OUTPUT_RUNNING && (status = wait_for_snapshot(args)) == OUTPUT_RUNNING) {
 		s = snapshot_acquire(args->feed);

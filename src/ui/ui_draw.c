@@ -62,6 +62,22 @@ static void format_interval(uint64_t ns, char *out, size_t len)
 		snprintf(out, len, "%llums", (unsigned long long)(ns / 1000000ULL));
 }
 
+/* While the --log file fails to take snapshots (the output thread says so). */
+static void draw_log_health(const struct ui *ui, int x)
+{
+	const char *failing;
+	uint64_t lost;
+
+	if (!ui->log_health)
+		return;
+	failing = atomic_load_explicit(&ui->log_health->failing, memory_order_acquire);
+	lost = atomic_load_explicit(&ui->log_health->lost, memory_order_relaxed);
+	if (failing)
+		put(0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+		    "log failing: %s (%llu snapshot%s lost)", failing, (unsigned long long)lost,
+		    lost == 1 ? "" : "s");
+}
+
 static void draw_counts(const struct ui *ui)
 {
 	const struct snapshot *s = ui->shown;
@@ -83,7 +99,8 @@ static void draw_counts(const struct ui *ui)
 	if (s->totals.unowned_flows)
 		x = put(0, x, A_NORMAL, false, ", %zu with no process", s->totals.unowned_flows);
 	if (ui->paused)
-		put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+		x = put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+	draw_log_health(ui, x + 2);
 }
 
 static void draw_rates(const struct ui *ui)

@@ -36,8 +36,7 @@ BAD_ARGS = [
     (["--format=yaml"], r"--format"),
     (["-s", "nosuchcolumn"], r"-s\b|--sort"),
     (["--sort", "bogus"], r"-s\b|--sort"),
-    (["-l", MISSING_DIR + "/flows.csv"], r"-l\b|--log"),
-    (["--log", "/tmp"], r"-l\b|--log"),
+    (["-l", ""], r"-l\b|--log"),
     (["-i", "tt_noif0"], r"-i\b|--interface"),
     (["--interface", "tt_noif0"], r"-i\b|--interface"),
 ]

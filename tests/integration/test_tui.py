@@ -6,6 +6,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -271,6 +272,40 @@ def test_log_keeps_writing_while_live_view_runs(tui, pair, scratch_dir):
     lines = log.read_text().splitlines()
     assert lines[0].startswith("time,pid,comm,"), lines[:2]
     assert any(pair.client.comm in line for line in lines[1:]), lines[:5]
+
+
+def tcptop_pid(run):
+    """The pid of tcptop in run's pane (env execs it, a child of the pane's shell)."""
+    shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
+    return int(subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+                              text=True, check=True).stdout.split()[0])
+
+
+def test_header_shows_a_failing_log_and_sighup_reopens_it(tui, small_disk):
+    """The disk under the log fills: the header says so (and how many snapshots were lost)
+    until it is emptied. SIGHUP (logrotate's) reopens the log and the view goes on: only
+    the terminal's own hangup ends it."""
+    mount, fill = small_disk
+    log = mount / "flows.csv"
+    run = tui("-d", "100ms", "--replay", "synthetic:5", "-l", str(log), width=140)
+    run.wait_text("PROCESS")
+    empty = fill()
+    screen = run.wait_text("log failing: No space left on device")
+    assert re.search(r"log failing: No space left on device \(\d+ snapshots? lost\)", screen)
+    empty()
+    run.wait(lambda s: "log failing" not in s, "the failure gone from the header")
+    log.rename(mount / "flows.csv.1")
+    os.kill(tcptop_pid(run), signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while not (log.exists() and len(log.read_text().splitlines()) > 5):
+        assert time.monotonic() < deadline, "no new log after SIGHUP: " + run.screen()
+        time.sleep(0.1)
+    assert log.read_text().startswith("time,pid,comm,")
+    run.keys("q")
+    run.wait_exit()
+    err = run.stderr()
+    assert err.count("is failing: No space left on device") == 1, err
+    assert "works again" in err, err
 
 
 def client_row(screen, pair):
