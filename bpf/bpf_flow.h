@@ -40,6 +40,15 @@ static __always_inline bool flow_state_change_by_user(int oldstate, int newstate
 	return newstate == TCPTOP_TCP_FIN_WAIT1 || newstate == TCPTOP_TCP_LAST_ACK;
 }
 
+/* A TCP connection's end, as its final record says it (the closed-connection log). */
+static __always_inline void flow_tcp_ended(struct flow_counters *c, const struct sock *sk,
+					   int oldstate)
+{
+	c->end_state = oldstate;
+	c->end_errno = (__u8)sk->sk_err;
+	c->ended_ns = bpf_ktime_get_ns();
+}
+
 /* TCPTOP_PROTO_* for the sockets tcptop follows, 0 for the rest. The type check matters:
  * a raw socket carries the protocol number it was opened with. */
 static __always_inline __u8 flow_proto(const struct sock *sk)

@@ -589,6 +589,7 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);
+		flow_tcp_ended(&v->counters, sk, oldstate);
 		flow_emit_close(&key, v);
 		return 0;
 	}

@@ -399,7 +399,8 @@ int BPF_PROG(tcptop_recv, struct sock *sk, int ret, int flags)
 
 /* A socket the hooks have not seen closes: only the start-up walk can have recorded it
  * (in the flows map), and its record goes out from there. */
-static __always_inline void tcp_close_unseen(const struct sock *sk, const struct flow_key *key)
+static __always_inline void tcp_close_unseen(const struct sock *sk, const struct flow_key *key,
+					     int oldstate)
 {
 	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 
@@ -407,6 +408,7 @@ static __always_inline void tcp_close_unseen(const struct sock *sk, const struct
 		return;
 	flow_tcp_sample(&v->counters, sk);
 	v->counters.state = TCPTOP_TCP_CLOSE;
+	flow_tcp_ended(&v->counters, sk, oldstate);
 	flow_emit_close(key, v);
 }
 
@@ -437,7 +439,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		__builtin_memset(&key, 0, sizeof(key));
 		key.cookie = flow_cookie(&sk->__sk_common);
 		if (newstate == TCPTOP_TCP_CLOSE) {
-			tcp_close_unseen(sk, &key);
+			tcp_close_unseen(sk, &key, oldstate);
 			return 0;
 		}
 		if (flow_state_change_by_user(oldstate, newstate))
@@ -458,6 +460,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	    r->value.id.tgid != owner->tgid)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
+		flow_tcp_ended(&r->value.counters, sk, oldstate);
 		tcp_slot_close(ref, r, slot);
 		return 0;
 	}

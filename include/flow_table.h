@@ -37,6 +37,14 @@ struct flow_node_view {
 	uint8_t close_shown; /* a snapshot carried the final row */
 };
 
+/* How a flow left the table (the closed-connection log). */
+enum flow_end {
+	FLOW_END_CLOSED,       /* the kernel's final record: TCP (its end_state, end_errno) */
+	FLOW_END_TIMEOUT,      /* UDP, idle for --udp-timeout */
+	FLOW_END_EVICTED,      /* UDP, let go to make room when the flow store was full */
+	FLOW_END_BEFORE_START, /* over before tcptop started (TIME_WAIT at start) */
+};
+
 /* The collector's bookkeeping, never read by another thread. */
 struct flow_node_books {
 	uint64_t changed_batch;                  /* the change list the flow is in... */
@@ -46,6 +54,10 @@ struct flow_node_books {
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
 	size_t place_plus_one;                   /* its place (flow_table_merge_at), or 0 */
 	bool idle_listed;
+	/* Once closed: how, and the end the kernel's final record gave (CLOCK_MONOTONIC). */
+	uint8_t end_how; /* enum flow_end */
+	uint8_t end_state, end_errno;
+	uint64_t ended_ns;
 };
 
 /* One flow, its fields grouped by the thread that writes them. The key and first sight
@@ -105,9 +117,13 @@ void flow_table_merge(struct flow_table *table, const struct flow_key *key,
  * place may hold another flow later; the key decides. */
 void flow_table_merge_at(struct flow_table *table, size_t place, const struct flow_key *key,
 			 const struct flow_value *value, uint64_t now_ns);
-/* The flow's final record: merge it and mark the flow closed. */
+/* The flow's final record from the kernel: merge it and mark the flow closed. */
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
+/* The flow ends for another reason (how): its final record merged when there is one
+ * (final may be NULL: the counters it has are final), then marked closed. */
+void flow_table_end(struct flow_table *table, const struct flow_key *key,
+		    const struct flow_value *final, uint64_t now_ns, enum flow_end how);
 /* Mark a flow closed with the counters it has (its backend record is already gone). */
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key);
 /* An owner walk: begin, set_owner for each socket held, end. Flows without an owner get
@@ -117,8 +133,10 @@ void flow_table_end_owner_walk(struct flow_table *table);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);
-/* Remove flows whose final row a snapshot has already carried: O(closed flows). */
-void flow_table_sweep_closed(struct flow_table *table);
+/* Remove flows whose final row a snapshot has already carried (all closed flows with
+ * all, at the end): O(closed flows). gone, when not NULL, sees each one first. */
+typedef void (*flow_table_gone)(const struct flow_node *node, void *arg);
+void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg);
 /* Calls fn for each open UDP flow idle since before idle_since_ns, the longest idle
  * about first: O(idle flows), plus one move for each flow active since it was last
  * looked at. fn may close the flow it is given and nothing else. */

@@ -24,7 +24,8 @@ struct options {
 	uint64_t count; /* snapshots to print, 0 = until interrupted */
 	bool batch;
 	enum output_format format;
-	const char *log_path; /* NULL = none */
+	const char *log_path;    /* NULL = none */
+	const char *closed_path; /* --closed, NULL = none */
 	struct filter filter;
 	const char *interface_name; /* -i, resolved into filter.ifindex */
 	int sort_column;            /* enum column_id, COL_RATE by default */

@@ -9,6 +9,7 @@
 #include "collector.h"
 #include "compute.h"
 #include "flow_table.h"
+#include "output/closed_log.h"
 #include "output/log_file.h"
 #include "options.h"
 #include "output/output.h"
@@ -30,6 +31,11 @@ struct pipeline {
 	struct flow_table *table;
 	struct snapshot_feed feed;
 	struct log_file *log; /* NULL without --log; main opens and closes it */
+	/* --closed: set by main before the threads start, or NULL; main frees them. */
+	struct log_file *closed_file;
+	struct closed_log *closed;
+	pthread_t closed_tid;
+	bool closed_started;
 	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;

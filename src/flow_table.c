@@ -42,7 +42,7 @@ struct flow_table {
 	uint64_t batch;
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
-	struct flow_node *closed_head;
+	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use; each walk starts them
 	 * anew, so they stay as many as the sockets it found). */
@@ -98,6 +98,7 @@ struct flow_table *flow_table_new(void)
 		return NULL;
 	}
 	table->buckets = MIN_BUCKETS;
+	table->closed_tail = &table->closed_head;
 	table->batch = 1;
 	table->lists[1].complete = true;
 	return table;
@@ -522,27 +523,47 @@ void flow_table_merge_at(struct flow_table *table, size_t place, const struct fl
 	fit_buckets(table);
 }
 
+static void end_locked(struct flow_table *table, const struct flow_key *key,
+		       const struct flow_value *final, uint64_t now_ns, enum flow_end how)
+{
+	struct flow_node *node = lookup(table, key);
+
+	if (!node || __atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED))
+		return;
+	node->books.end_how = how;
+	node->books.ended_ns = __atomic_load_n(&node->counts.last_active_ns, __ATOMIC_RELAXED);
+	if (how == FLOW_END_CLOSED && final) {
+		node->books.end_state = final->counters.end_state;
+		node->books.end_errno = final->counters.end_errno;
+		node->books.ended_ns = final->counters.ended_ns ? final->counters.ended_ns : now_ns;
+	}
+	__atomic_store_n(&node->counts.closed, 1, __ATOMIC_RELEASE);
+	note_changed(table, node);
+	idle_unlink(table, node);
+	node->books.closed_next = NULL;
+	*table->closed_tail = node;
+	table->closed_tail = &node->books.closed_next;
+}
+
+void flow_table_end(struct flow_table *table, const struct flow_key *key,
+		    const struct flow_value *final, uint64_t now_ns, enum flow_end how)
+{
+	if (final)
+		flow_table_merge(table, key, final, now_ns);
+	urcu_memb_read_lock();
+	end_locked(table, key, final, now_ns, how);
+	urcu_memb_read_unlock();
+}
+
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns)
 {
-	flow_table_merge(table, key, value, now_ns);
-	flow_table_mark_closed(table, key);
+	flow_table_end(table, key, value, now_ns, FLOW_END_CLOSED);
 }
 
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key)
 {
-	struct flow_node *node;
-
-	urcu_memb_read_lock();
-	node = lookup(table, key);
-	if (node && !__atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED)) {
-		__atomic_store_n(&node->counts.closed, 1, __ATOMIC_RELEASE);
-		note_changed(table, node);
-		idle_unlink(table, node);
-		node->books.closed_next = table->closed_head;
-		table->closed_head = node;
-	}
-	urcu_memb_read_unlock();
+	flow_table_end(table, key, NULL, 0, FLOW_END_CLOSED);
 }
 
 static void set_owner_locked(struct flow_table *table, const struct flow_key *key, uint32_t tgid,
@@ -619,17 +640,21 @@ void flow_table_end_owner_walk(struct flow_table *table)
 	urcu_memb_read_unlock();
 }
 
-void flow_table_sweep_closed(struct flow_table *table)
+void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg)
 {
 	struct flow_node **link = &table->closed_head, *node;
 
 	urcu_memb_read_lock();
 	while ((node = *link)) {
-		if (!__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
+		if (!all && !__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
 			link = &node->books.closed_next;
 			continue;
 		}
 		*link = node->books.closed_next;
+		if (!*link)
+			table->closed_tail = link;
+		if (gone)
+			gone(node, arg);
 		if (!rcu_dereference(node->identity)->id.tgid)
 			table->ended_unowned++;
 		forget_changed(table, node);

@@ -57,7 +57,21 @@ static int exit_status(enum pipeline_end end)
 	return end == PIPELINE_FAILED ? 1 : 0;
 }
 
-/* The log is opened once the BPF programs are loaded and attached: a run that cannot
+/* --closed: its file and writer, set on the pipeline before the threads start. */
+static int open_closed_log(struct pipeline *p, const struct options *opt)
+{
+	enum output_format fmt;
+
+	if (!opt->closed_path)
+		return 0;
+	fmt = closed_log_format(opt->closed_path, opt->format);
+	p->closed_file = log_file_open(opt->closed_path, fmt, closed_log_kind());
+	if (p->closed_file)
+		p->closed = closed_log_new(p->closed_file, fmt, &opt->filter);
+	return p->closed ? 0 : -1;
+}
+
+/* The logs are opened once the BPF programs are loaded and attached: a run that cannot
  * start leaves no file behind, and an existing one untouched. */
 static int run(const struct options *opt)
 {
@@ -72,13 +86,17 @@ static int run(const struct options *opt)
 		return 1;
 	}
 	if (pipeline_open(&p, opt, ops) == 0 &&
-	    (!opt->log_path || (log = log_file_open(opt->log_path, opt->format)))) {
+	    (!opt->log_path ||
+	     (log = log_file_open(opt->log_path, opt->format, output_log_kind()))) &&
+	    open_closed_log(&p, opt) == 0) {
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
 		pipeline_report_owners(&p);
 	}
 	pipeline_close(&p);
+	closed_log_free(p.closed);
+	log_file_close(p.closed_file);
 	log_file_close(log);
 	close(signal_fd);
 	return exit_status(end);

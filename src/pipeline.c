@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "pipeline.h"
+#include "util/clock.h"
 #include "util/report.h"
 #include "util/wakeup.h"
 
@@ -56,6 +57,7 @@ static int start_ui(struct pipeline *p)
 		.quit_fd = p->quit_fd,
 		.failed_fd = p->failed_fd,
 		.log_health = p->log ? log_file_health(p->log) : NULL,
+		.closed_health = p->closed ? closed_log_health(p->closed) : NULL,
 	};
 	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -90,6 +92,20 @@ int pipeline_start_ui(struct pipeline *p, struct log_file *log)
 	return pipeline_start(p, NULL, log);
 }
 
+/* The closed log's writer runs apart from the others: it ends only once main has handed
+ * it the last flows, after the collector has ended (pipeline_close). */
+static int start_closed_writer(struct pipeline *p)
+{
+	int err = pthread_create(&p->closed_tid, NULL, closed_log_thread, p->closed);
+
+	if (err) {
+		report_error("cannot start a thread: %s", strerror(err));
+		return -1;
+	}
+	p->closed_started = true;
+	return 0;
+}
+
 int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 {
 	int notify_fd = snapshot_feed_subscribe(&p->feed);
@@ -106,9 +122,15 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 		return -1;
 	}
 	p->collector = (struct collector_args){
-		.backend = &p->backend, .table = p->table, .interval_ns = p->opt->interval_ns,
-		.udp_timeout_ns = p->opt->udp_timeout_ns, .drained_fd = p->drained_fd,
-		.built_fd = p->built_fd, .stop_fd = p->stop_fd, .failed_fd = p->failed_fd,
+		.backend = &p->backend,
+		.table = p->table,
+		.interval_ns = p->opt->interval_ns,
+		.udp_timeout_ns = p->opt->udp_timeout_ns,
+		.drained_fd = p->drained_fd,
+		.built_fd = p->built_fd,
+		.stop_fd = p->stop_fd,
+		.failed_fd = p->failed_fd,
+		.closed = p->closed,
 	};
 	p->compute = (struct compute_args){
 		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
@@ -123,12 +145,22 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 		.stop_fd = p->stop_fd,
 		.done_fd = p->done_fd,
 	};
+	if (p->closed && start_closed_writer(p) < 0)
+		return -1;
 	/* Readers first, so that no snapshot is published before they listen. */
 	if (start_thread(p, &p->output_tid, output_thread, &p->output) < 0 ||
 	    start_thread(p, &p->compute_tid, compute_thread, &p->compute) < 0 ||
 	    start_thread(p, &p->collector_tid, collector_thread, &p->collector) < 0)
 		return -1;
 	return 0;
+}
+
+static void reopen_logs(struct pipeline *p)
+{
+	if (p->log)
+		log_file_request_reopen(p->log);
+	if (p->closed_file)
+		log_file_request_reopen(p->closed_file);
 }
 
 /* SIGHUP asks for the log to be reopened (logrotate), or nothing without one: true when
@@ -141,8 +173,8 @@ static bool only_hangups(struct pipeline *p, int signal_fd)
 	while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
 		if (info.ssi_signo != SIGHUP)
 			hangups_only = false;
-		else if (p->log)
-			log_file_request_reopen(p->log);
+		else if (p->log || p->closed_file)
+			reopen_logs(p);
 	}
 	return hangups_only;
 }
@@ -200,6 +232,23 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* The connections that ended since the last drain, and those ended but not shown yet, go
+ * to the closed log before its writer ends: main drains once more (the collector has
+ * ended, so main is the table's only writer now). */
+static void finish_closed_log(struct pipeline *p)
+{
+	if (!p->closed_started)
+		return;
+	if (p->backend_open && p->table &&
+	    p->backend.ops->drain(&p->backend, p->table, clock_now_ns(CLOCK_MONOTONIC)) < 0)
+		report_error("--closed: the last flows could not be read; some may be missing");
+	if (p->table)
+		collector_sweep(&p->collector, true);
+	closed_log_flush(p->closed, true);
+	pthread_join(p->closed_tid, NULL);
+	p->closed_started = false;
+}
+
 void pipeline_close(struct pipeline *p)
 {
 	if ((p->nthreads || p->ui_started) && wakeup_signal(p->stop_fd) < 0)
@@ -216,6 +265,7 @@ void pipeline_close(struct pipeline *p)
 	if (p->nthreads >= 1)
 		pthread_join(p->output_tid, NULL);
 	p->nthreads = 0;
+	finish_closed_log(p);
 	/* Every snapshot and node released with call_rcu is freed before we go on. */
 	urcu_memb_barrier();
 	snapshot_feed_destroy(&p->feed);

@@ -53,6 +53,12 @@ char *format_age(const struct format_snapshot *fs, double age_s, char *out);
 /* format_age() of flow_age_s(now_ns, first_seen_ns), the same bytes, faster. */
 char *format_age_between(const struct format_snapshot *fs, uint64_t now_ns,
 			 uint64_t first_seen_ns, char *out);
+/* One cell as format_line() writes it, at p; the end of what it wrote. A column's value
+ * (CSV: nothing for null; JSONL: null), or text (quoted, escaped as needed). For writers
+ * of other lines (the closed-connection log). */
+struct column_value;
+char *format_value(char *p, enum output_format fmt, int id, const struct column_value *v);
+char *format_text(char *p, enum output_format fmt, const char *text, size_t len);
 /* Writes whole lines with one fwrite. Returns <0 on write error. */
 int format_write(FILE *out, const char *text, size_t len);
 /* The CSV header line, newline included, at out (FORMAT_LINE_MAX of room); its length,

@@ -22,9 +22,22 @@ struct log_health {
 
 struct log_file;
 
+/* What a log holds, and how its messages name it. */
+struct log_kind {
+	const char *option;       /* "-l/--log": opening errors start with it */
+	const char *noun;         /* "log": "log 'PATH' is failing..." */
+	const char *unit;         /* "snapshot": what one begin..end writes */
+	const char *const *names; /* its columns, in order: the CSV header, the JSONL keys */
+	size_t count;
+};
+
 /* Opens or creates path for appending. Refusals (not a regular file, a symbolic link, a
- * header of another schema, any error) are reported in one line; NULL then. */
-struct log_file *log_file_open(const char *path, enum output_format format);
+ * header of another schema, any error) are reported in one line; NULL then. kind must
+ * outlive the log. */
+struct log_file *log_file_open(const char *path, enum output_format format,
+			       const struct log_kind *kind);
+/* The CSV header of kind's lines, newline included, at out (FORMAT_LINE_MAX of room). */
+size_t log_kind_header(const struct log_kind *kind, char *out);
 /* Ends the log; says how many snapshots were not logged, if any. NULL is fine. */
 void log_file_close(struct log_file *lf);
 /* Any thread: close and reopen the path before the next snapshot (logrotate's SIGHUP). */

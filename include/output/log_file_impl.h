@@ -12,6 +12,7 @@
 struct log_file {
 	const char *path;
 	enum output_format format;
+	const struct log_kind *kind;
 	bool gzip;                   /* the path ends in ".gz" */
 	int fd;                      /* -1 while the path cannot be opened */
 	atomic_uint reopen_requests; /* asked by any thread */

@@ -28,5 +28,7 @@ struct output_args {
 };
 
 void *output_thread(void *args);
+/* What --log holds: the snapshots' rows. Call before the threads start. */
+const struct log_kind *output_log_kind(void);
 
 #endif

@@ -3,6 +3,7 @@
 #ifndef TCPTOP_UI_H
 #define TCPTOP_UI_H
 
+#include "output/closed_log.h"
 #include "output/log_file.h"
 #include "options.h"
 #include "snapshot.h"
@@ -14,7 +15,8 @@ struct ui_args {
 	int stop_fd;   /* readable when the program stops (never read) */
 	int quit_fd;   /* written when the user quits */
 	int failed_fd; /* written when the screen cannot be used; a line has been reported */
-	const struct log_health *log_health; /* NULL without --log */
+	const struct log_health *log_health;           /* NULL without --log */
+	const struct closed_log_health *closed_health; /* NULL without --closed */
 };
 
 void *ui_thread(void *args);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "output/log_file.h"
 #include "options.h"
+#include "output/closed_log.h"
 #include "ui/resolver.h"
 #include "snapshot.h"
 #include "ui/ui_view.h"
@@ -63,6 +64,7 @@ struct ui {
 	bool following;  /* the highlight follows its flow across snapshots, as in htop */
 	struct flow_key selected_key;
 	const struct log_health *log_health; /* NULL without --log; written by the output thread */
+	const struct closed_log_health *closed_health; /* NULL without --closed */
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */

@@ -34,6 +34,7 @@ enum {
 	OPT_UDP_TIMEOUT,
 	OPT_REPLAY,
 	OPT_HOOKS,
+	OPT_CLOSED,
 };
 
 /* '-': non-options in order; ':': report a missing value as ':' instead of printing. */
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
 	{ "batch", no_argument, NULL, 'b' },
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "log", required_argument, NULL, 'l' },
+	{ "closed", required_argument, NULL, OPT_CLOSED },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "process", required_argument, NULL, 'c' },
 	{ "port", required_argument, NULL, OPT_PORT },
@@ -78,6 +80,9 @@ static const char usage_head[] =
 	"      --format FMT        snapshot format: csv or jsonl (default csv)\n"
 	"  -l, --log PATH          also append snapshots to file PATH (created 0600; gzip\n"
 	"                          if PATH ends in .gz; SIGHUP reopens it, for logrotate)\n"
+	"      --closed PATH       append a line to file PATH for each connection or UDP\n"
+	"                          flow that ends, with its final counts (CSV or JSONL by\n"
+	"                          its name, .csv or .jsonl, else --format; rules as -l)\n"
 	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
 	"Filters (a flow is shown only if it matches all of them):\n"
 	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
@@ -235,11 +240,11 @@ static int set_format(struct options *opt, const char *arg, const char **why)
 /* Only an empty path is a bad value: what the path is (a directory, a missing one, a
  * link) is found when the log is opened, once the BPF programs are loaded, and refused
  * then with exit status 1 like any other failure to open it. */
-static int set_log_path(struct options *opt, const char *path, const char **why)
+static int set_log_path(const char **to, const char *path, const char **why)
 {
 	if (*path == '\0')
 		return fail(why, "must not be empty");
-	opt->log_path = path;
+	*to = path;
 	return 0;
 }
 
@@ -392,7 +397,9 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 	case OPT_FORMAT:
 		return set_format(opt, arg, why);
 	case 'l':
-		return set_log_path(opt, arg, why);
+		return set_log_path(&opt->log_path, arg, why);
+	case OPT_CLOSED:
+		return set_log_path(&opt->closed_path, arg, why);
 	case 'p':
 		return add_pids(&opt->filter, arg, why);
 	case 'c':

@@ -21,7 +21,7 @@ void walk_record_merge(struct flow_table *table, const struct walk_socket_record
 	/* A TIME_WAIT socket is a finished connection that no hook reports on again: it is
 	 * shown once, as closed, instead of staying in the table for good. */
 	if (r->id.proto == TCPTOP_PROTO_TCP && r->state == TCPTOP_TCP_TIME_WAIT)
-		flow_table_close(table, &key, &value, now_ns);
+		flow_table_end(table, &key, &value, now_ns, FLOW_END_BEFORE_START);
 	else
 		flow_table_merge(table, &key, &value, now_ns);
 }

@@ -185,6 +185,16 @@ static char *put_value(char *p, bool json, int id, const struct column_value *v)
 	return numtext_u64(p, v->integer);
 }
 
+char *format_value(char *p, enum output_format fmt, int id, const struct column_value *v)
+{
+	return put_value(p, fmt == FORMAT_JSONL, id, v);
+}
+
+char *format_text(char *p, enum output_format fmt, const char *text, size_t len)
+{
+	return fmt == FORMAT_JSONL ? json_text(p, text, len) : csv_text(p, text, len);
+}
+
 size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
 			 struct format_split *split)
 {

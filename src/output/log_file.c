@@ -166,7 +166,7 @@ static void add_text(struct log_file *lf, const char *text, size_t len)
 static void add_header_if_empty(struct log_file *lf)
 {
 	char header[FORMAT_LINE_MAX];
-	size_t len = format_header_text(lf->format, header);
+	size_t len = lf->format == FORMAT_CSV ? log_kind_header(lf->kind, header) : 0;
 	struct stat st;
 
 	if (fstat(lf->fd, &st) < 0)
@@ -193,7 +193,7 @@ void log_file_begin(struct log_file *lf)
 		if (log_open_path(lf) < 0)
 			return;
 		if (reopen)
-			report_verbose("log '%s' reopened (SIGHUP)", lf->path);
+			report_verbose("%s '%s' reopened (SIGHUP)", lf->kind->noun, lf->path);
 	}
 	lf->member_len = 0;
 	if (lf->gzip && deflateReset(&lf->z) != Z_OK) {
@@ -224,14 +224,16 @@ static void update_health(struct log_file *lf)
 			return;
 		lf->failing = true;
 		atomic_store_explicit(&lf->health.failing, lf->why, memory_order_release);
-		report_error("log '%s' is failing: %s; %llu snapshot%s not logged so far, retrying "
-			     "each interval",
-			     lf->path, lf->detail, (unsigned long long)lf->lost, plural(lf->lost));
+		report_error("%s '%s' is failing: %s; %llu %s%s not logged so far, retrying each "
+			     "interval",
+			     lf->kind->noun, lf->path, lf->detail, (unsigned long long)lf->lost,
+			     lf->kind->unit, plural(lf->lost));
 	} else if (lf->failing) {
 		lf->failing = false;
 		atomic_store_explicit(&lf->health.failing, NULL, memory_order_release);
-		report_error("log '%s' works again; %llu snapshot%s could not be logged", lf->path,
-			     (unsigned long long)lf->lost, plural(lf->lost));
+		report_error("%s '%s' works again; %llu %s%s could not be logged", lf->kind->noun,
+			     lf->path, (unsigned long long)lf->lost, lf->kind->unit,
+			     plural(lf->lost));
 	}
 }
 
@@ -246,29 +248,47 @@ void log_file_end(struct log_file *lf, bool whole)
 
 /* ---------------------------------------------------------------- the file */
 
-struct log_file *log_file_open(const char *path, enum output_format format)
+size_t log_kind_header(const struct log_kind *kind, char *out)
+{
+	char *p = out;
+
+	for (size_t i = 0; i < kind->count; i++) {
+		size_t n = strlen(kind->names[i]);
+
+		if (i > 0)
+			*p++ = ',';
+		memcpy(p, kind->names[i], n);
+		p += n;
+	}
+	*p++ = '\n';
+	return (size_t)(p - out);
+}
+
+struct log_file *log_file_open(const char *path, enum output_format format,
+			       const struct log_kind *kind)
 {
 	struct log_file *lf = calloc(1, sizeof(*lf));
 	size_t len = strlen(path);
 
 	if (!lf) {
-		report_error("-l/--log '%s': out of memory", path);
+		report_error("%s '%s': out of memory", kind->option, path);
 		return NULL;
 	}
 	lf->path = path;
 	lf->format = format;
+	lf->kind = kind;
 	lf->fd = -1;
 	lf->gzip = len > 3 && strcmp(path + len - 3, ".gz") == 0;
 	/* windowBits 15 + 16: a gzip wrapper around the deflate stream. */
 	if (lf->gzip && deflateInit2(&lf->z, LOG_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
 				     Z_DEFAULT_STRATEGY) != Z_OK) {
-		report_error("-l/--log '%s': zlib cannot start (out of memory?)", path);
+		report_error("%s '%s': zlib cannot start (out of memory?)", kind->option, path);
 		free(lf);
 		return NULL;
 	}
 	lf->z_ready = lf->gzip;
 	if (log_open_path(lf) < 0) {
-		report_error("-l/--log '%s': %s", path, lf->detail);
+		report_error("%s '%s': %s", kind->option, path, lf->detail);
 		log_file_close(lf);
 		return NULL;
 	}
@@ -280,8 +300,9 @@ void log_file_close(struct log_file *lf)
 	if (!lf)
 		return;
 	if (lf->lost)
-		report_error("log '%s': %llu snapshot%s of this run could not be logged", lf->path,
-			     (unsigned long long)lf->lost, plural(lf->lost));
+		report_error("%s '%s': %llu %s%s of this run could not be logged", lf->kind->noun,
+			     lf->path, (unsigned long long)lf->lost, lf->kind->unit,
+			     plural(lf->lost));
 	if (lf->fd >= 0)
 		close(lf->fd);
 	if (lf->z_ready)

@@ -162,14 +162,14 @@ static int jsonl_header_differs(struct log_file *lf, const char *line)
 		return log_refuse(
 			lf, "its first line is not a JSON object",
 			"its first line is not a JSON object (a CSV log?); " NEW_SCHEMA_TODO);
-	for (int id = 0; id < COL_COUNT; id++) {
-		snprintf(key, sizeof(key), "\"%s\":", column_name(id));
+	for (size_t i = 0; i < lf->kind->count; i++) {
+		snprintf(key, sizeof(key), "\"%s\":", lf->kind->names[i]);
 		at = strstr(at, key);
 		if (!at)
 			return log_refuse(lf, "its keys differ from this version's",
 					  "its first row has no key '%s' where this version writes "
 					  "one; " NEW_SCHEMA_TODO,
-					  column_name(id));
+					  lf->kind->names[i]);
 		at += strlen(key);
 	}
 	return 0;
@@ -182,7 +182,7 @@ static int check_header(struct log_file *lf, const char *line)
 
 	if (lf->format == FORMAT_JSONL)
 		return jsonl_header_differs(lf, line);
-	len = format_header_text(lf->format, header);
+	len = log_kind_header(lf->kind, header);
 	header[len - 1] = '\0'; /* its newline */
 	return strcmp(header, line) == 0 ? 0 : csv_header_differs(lf, header, line);
 }

@@ -13,6 +13,18 @@
 #include "util/stage_time.h"
 #include "util/wakeup.h"
 
+static const char *snapshot_columns[COL_COUNT];
+static const struct log_kind snapshot_log = {
+	"-l/--log", "log", "snapshot", snapshot_columns, COL_COUNT,
+};
+
+const struct log_kind *output_log_kind(void)
+{
+	for (int id = 0; id < COL_COUNT; id++)
+		snapshot_columns[id] = column_name(id);
+	return &snapshot_log;
+}
+
 static void report_drops(const struct snapshot *s, uint64_t *reported)
 {
 	if (s->flows_dropped <= *reported)

@@ -327,6 +327,7 @@ void *ui_thread(void *arg)
 	urcu_memb_register_thread();
 	ui_init(&ui, args->opt);
 	ui.log_health = args->log_health;
+	ui.closed_health = args->closed_health;
 	if (term_start(&term, &ui) == 0)
 		ui_run(&ui, args, &term);
 	else

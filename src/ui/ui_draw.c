@@ -78,6 +78,26 @@ static void draw_log_health(const struct ui *ui, int x)
 		    lost == 1 ? "" : "s");
 }
 
+/* While the --closed file fails, or ended flows found its writer behind. */
+static void draw_closed_health(const struct ui *ui, int x)
+{
+	const struct closed_log_health *h = ui->closed_health;
+	const char *failing;
+	uint64_t dropped;
+
+	if (!h)
+		return;
+	failing = atomic_load_explicit(&h->file->failing, memory_order_acquire);
+	dropped = atomic_load_explicit(&h->dropped, memory_order_relaxed);
+	if (failing)
+		x = put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
+			failing) +
+		    2;
+	if (dropped)
+		put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log: %llu flows lost",
+		    (unsigned long long)dropped);
+}
+
 static void draw_counts(const struct ui *ui)
 {
 	const struct snapshot *s = ui->shown;
@@ -135,9 +155,10 @@ static void draw_choices(const struct ui *ui)
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		v->hide_time_wait ? "  -TIME_WAIT" : "");
 	if (ui->shown && ui->shown->flows_dropped)
-		put(2, x + 2, look(ui, UI_PAIR_ALERT, A_BOLD), false,
-		    "flow map full: %llu updates refused (raise --max-flows)",
-		    (unsigned long long)ui->shown->flows_dropped);
+		x = put(2, x + 2, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+			"flow map full: %llu updates refused (raise --max-flows)",
+			(unsigned long long)ui->shown->flows_dropped);
+	draw_closed_health(ui, x + 2);
 }
 
 /* ---------------------------------------------------------------- table */

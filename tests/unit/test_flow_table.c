@@ -225,7 +225,7 @@ Test(flow_table, sweep_removes_closed_flows_once_shown)
 	flow_table_close(table, &a, &v, 1);
 	flow_table_close(table, &b, &v, 1);
 	find(1)->view.close_shown = 1;
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(flow_table_count(table), 1);
 	cr_assert_null(find(1));
 	cr_assert_not_null(find(2), "a closed flow stays until a snapshot has carried it");
@@ -250,7 +250,7 @@ Test(flow_table, a_place_found_by_key_whichever_flow_it_holds)
 	cr_assert_eq(find(2)->counts.tx_bytes, 10);
 	flow_table_close(table, &a, &v2, 5);
 	find(1)->view.close_shown = 1;
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	flow_table_merge_at(table, 3, &b, &v2, 6);
 	cr_assert_eq(find(2)->counts.tx_bytes, 20);
 	flow_table_merge_at(table, 3, &a, &v2, 7);
@@ -386,7 +386,7 @@ Test(flow_table, swept_flow_leaves_a_hole_in_the_pending_changes)
 
 	flow_table_close(table, &key, &v, 1);
 	find(1)->view.close_shown = 1;
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(published_changes(1, &changes), 1);
 	cr_assert_null(changes.nodes[0], "no pointer to a freed flow");
 }
@@ -445,7 +445,7 @@ Test(flow_table, closed_flow_appears_in_one_snapshot_then_is_swept)
 	cr_assert(snap->rows[0].closed);
 	cr_assert_eq(snap->rows[0].tx_bytes, 1000, "final counts are shown");
 	snapshot_release(snap);
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(flow_table_count(table), 0);
 }
 

@@ -233,7 +233,7 @@ static struct snapshot *drain_and_build(void)
 	drains++;
 	s = snapshot_builder_build(&builder, table, &now, &prev);
 	cr_assert_not_null(s);
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	return s;
 }
 
