@@ -7,6 +7,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import time
 from collections import Counter
 
@@ -94,6 +95,47 @@ def test_every_connection_of_a_churn_once_with_exact_bytes_both_ends(server, tag
         assert (r["tx_bytes"], r["rx_bytes"]) == (REQUEST, ANSWER), r
         assert (r["pid"], r["comm"], r["reason"]) == (cli["pid"], cli["name"], "close"), r
         check_times(r)
+
+
+CHURN = os.environ.get("TCPTOP_CHURN", "")
+
+
+def test_ten_thousand_connections_a_second_each_once_with_exact_bytes(scratch_dir):
+    """20000 connections at the rate a C client and server reach here (about 10k a second,
+    both ends on this host): every one is in the closed log once per end, 64 bytes each
+    way, or the log says how many it lost (it must lose none at these numbers)."""
+    assert os.access(CHURN, os.X_OK), "set TCPTOP_CHURN to tests/integration/churn (make check)"
+    path = scratch_dir / "closed.csv.gz"
+    holder = {}
+
+    def churn():
+        out = subprocess.run([CHURN, "20000"], stdout=subprocess.PIPE, check=True,
+                             timeout=60).stdout
+        holder.update(json.loads(out))
+        return holder
+
+    run = Tcptop(["-d", "250ms", "-v", "--closed", str(path), "-t"])
+    try:
+        deadline = time.monotonic() + 20
+        while "hook set:" not in run.stderr:
+            assert time.monotonic() < deadline and run.proc.poll() is None, run.stderr
+            time.sleep(0.05)
+        churn()
+        time.sleep(0.3)
+        run.stop()
+    finally:
+        run.kill()
+    assert "could not be logged" not in run.stderr, run.stderr
+    port = holder["port"]
+    rows = read_closed(path)
+    server_side = [r for r in rows if r["lport"] == port and r["rport"] is not None]
+    client_side = [r for r in rows if r["rport"] == port]
+    assert len(server_side) == holder["count"] == len(client_side), \
+        (len(server_side), len(client_side), holder)
+    assert Counter(r["rport"] for r in server_side) == Counter(r["lport"] for r in client_side)
+    wrong = [r for r in server_side + client_side
+             if (r["tx_bytes"], r["rx_bytes"], r["pid"]) != (64, 64, holder["pid"])]
+    assert not wrong, "%d rows without exact bytes or process, e.g. %r" % (len(wrong), wrong[:3])
 
 
 def test_reset_connections_say_reset_on_both_ends(agents, scratch_dir):
