@@ -67,7 +67,7 @@ static int open_closed_log(struct pipeline *p, const struct options *opt)
 	fmt = closed_log_format(opt->closed_path, opt->format);
 	p->closed_file = log_file_open(opt->closed_path, fmt, closed_log_kind());
 	if (p->closed_file)
-		p->closed = closed_log_new(p->closed_file, fmt, &opt->filter);
+		p->closed = closed_log_new(p->closed_file, fmt, &opt->filter, opt->max_flows);
 	return p->closed ? 0 : -1;
 }
 

@@ -43,10 +43,11 @@ struct closed_log_health {
 };
 
 /* A closed log writing the flows that pass filter (the command line's, which must outlive
- * it) to file (opened by the caller, which closes it after the thread ended) in format;
+ * it) to file (opened by the caller, which closes it after the thread ended) in format,
+ * with room for about room flows between the collector and its writer (--max-flows);
  * NULL when out of memory (reported). */
 struct closed_log *closed_log_new(struct log_file *file, enum output_format format,
-				  const struct filter *filter);
+				  const struct filter *filter, size_t room);
 void closed_log_free(struct closed_log *c);
 const struct closed_log_health *closed_log_health(const struct closed_log *c);
 /* What --closed holds, for log_file_open(). */

@@ -11,9 +11,10 @@
 #include "util/report.h"
 #include "view/columns.h"
 
-/* Flows the ring holds between two wake-ups of the writer: at 10k connections/s, both
- * ends on this host, a second's worth (a line takes the writer about a microsecond). */
-#define CLOSED_RING 65536
+/* The ring holds as many flows as --max-flows (at least this many): the writer is woken
+ * when it is half full, and a line takes it about a microsecond, so at the default it
+ * keeps up with tens of thousands of ends a second. */
+#define CLOSED_RING_LEAST 1024
 /* Lines are made into blocks of this size, each handed to the log file whole. */
 #define CLOSED_BLOCK (256 * 1024)
 
@@ -44,6 +45,7 @@ struct closed_log {
 	enum output_format format;
 	const struct filter *filter;
 	struct closed_flow *ring;
+	size_t room; /* a power of two */
 	_Atomic size_t head; /* pushed so far: written by the producer */
 	_Atomic size_t tail; /* taken so far: written by the writer */
 	_Atomic bool last;   /* nothing more will be pushed */
@@ -77,12 +79,15 @@ enum output_format closed_log_format(const char *path, enum output_format fmt)
 }
 
 struct closed_log *closed_log_new(struct log_file *file, enum output_format format,
-				  const struct filter *filter)
+				  const struct filter *filter, size_t room)
 {
 	struct closed_log *c = calloc(1, sizeof(*c));
 
 	if (c) {
-		c->ring = malloc(CLOSED_RING * sizeof(*c->ring));
+		c->room = CLOSED_RING_LEAST;
+		while (c->room < room)
+			c->room <<= 1;
+		c->ring = malloc(c->room * sizeof(*c->ring));
 		c->block = malloc(CLOSED_BLOCK);
 		c->wake_fd = eventfd(0, EFD_CLOEXEC);
 	}
@@ -160,17 +165,20 @@ static enum closed_reason reason_of(const struct flow_node *node, const struct f
 void closed_log_push(struct closed_log *c, const struct flow_node *node, int64_t real_minus_mono)
 {
 	const struct flow_identity *id = &rcu_dereference(node->identity)->id;
-	size_t head = atomic_load_explicit(&c->head, memory_order_relaxed);
+	size_t head = atomic_load_explicit(&c->head, memory_order_relaxed), used;
 	struct closed_flow *f;
 	uint64_t ended = node->books.ended_ns;
 
 	if (!needs_line(node, id))
 		return;
-	if (head - atomic_load_explicit(&c->tail, memory_order_acquire) >= CLOSED_RING) {
+	used = head - atomic_load_explicit(&c->tail, memory_order_acquire);
+	if (used >= c->room) {
 		atomic_fetch_add_explicit(&c->health.dropped, 1, memory_order_relaxed);
 		return;
 	}
-	f = &c->ring[head % CLOSED_RING];
+	if (used == c->room / 2)
+		closed_log_flush(c, false); /* a burst: the writer starts on it now */
+	f = &c->ring[head & (c->room - 1)];
 	f->id = *id;
 	if (ended < node->first_seen_ns)
 		ended = node->first_seen_ns;
@@ -275,7 +283,7 @@ static void write_pushed(struct closed_log *c)
 		return;
 	log_file_begin(c->file);
 	for (; tail != head; tail++) {
-		const struct closed_flow *f = &c->ring[tail % CLOSED_RING];
+		const struct closed_flow *f = &c->ring[tail & (c->room - 1)];
 		struct flow_row row;
 
 		if (len + FORMAT_LINE_MAX > CLOSED_BLOCK) {

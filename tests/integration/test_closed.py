@@ -138,6 +138,31 @@ def test_ten_thousand_connections_a_second_each_once_with_exact_bytes(scratch_di
     assert not wrong, "%d rows without exact bytes or process, e.g. %r" % (len(wrong), wrong[:3])
 
 
+def test_flows_the_writer_cannot_take_are_counted_and_said(scratch_dir):
+    """A burst of 40000 ends in one sweep (a 2 s interval) into the smallest ring (1024, at
+    --max-flows 64): what does not fit is counted and said on stderr, and no more of the
+    test's connections are missing from the log than that count."""
+    assert os.access(CHURN, os.X_OK), "set TCPTOP_CHURN to tests/integration/churn (make check)"
+    path = scratch_dir / "closed.csv"
+    run = Tcptop(["-d", "2s", "-v", "--max-flows", "64", "--closed", str(path), "-t"])
+    try:
+        deadline = time.monotonic() + 20
+        while "hook set:" not in run.stderr:
+            assert time.monotonic() < deadline and run.proc.poll() is None, run.stderr
+            time.sleep(0.05)
+        done = json.loads(subprocess.run([CHURN, "20000"], stdout=subprocess.PIPE, check=True,
+                                         timeout=60).stdout)
+        time.sleep(2.5)
+        run.stop()
+    finally:
+        run.kill()
+    said = [line for line in run.stderr.splitlines() if "ended flows could not be logged" in line]
+    assert said, run.stderr
+    lost = int(said[-1].split("closed log: ")[1].split()[0])
+    mine = [r for r in read_closed(path) if done["port"] in (r["lport"], r["rport"])]
+    assert 0 < 2 * done["count"] - len(mine) <= lost, (len(mine), lost)
+
+
 def test_reset_connections_say_reset_on_both_ends(agents, scratch_dir):
     """A client that closes with SO_LINGER 0 resets the connection: both ends say reset,
     with the bytes they moved."""
