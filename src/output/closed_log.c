@@ -45,7 +45,7 @@ struct closed_log {
 	enum output_format format;
 	const struct filter *filter;
 	struct closed_flow *ring;
-	size_t room; /* a power of two */
+	size_t room;         /* a power of two */
 	_Atomic size_t head; /* pushed so far: written by the producer */
 	_Atomic size_t tail; /* taken so far: written by the writer */
 	_Atomic bool last;   /* nothing more will be pushed */
