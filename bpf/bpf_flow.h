@@ -29,15 +29,28 @@ static __always_inline const struct tcp_sock *flow_tcp_sk(const void *sk)
 	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 }
 
+/* Whether the task running now holds the socket's lock as its user: a system call on the
+ * socket (lock_sock), or the backlog that call processes at its release. Softirq, where
+ * the current task is unrelated, runs under the spinlock only (sk_lock.owned 0). */
+static __always_inline bool flow_socket_user_runs(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_lock.owned) != 0;
+}
+
 /* Whether a TCP state change is made by the socket's user itself, in a system call:
  * listen() and connect() leave CLOSE; close() and shutdown() of a connection enter
- * FIN_WAIT1 or LAST_ACK (tcp_close_state, and nothing else, makes those two). Every
- * other change may run in softirq, where the current task is unrelated. */
-static __always_inline bool flow_state_change_by_user(int oldstate, int newstate)
+ * FIN_WAIT1 or LAST_ACK (tcp_close_state, and nothing else, makes those two); each with
+ * the socket locked. Every other change may run in softirq. */
+static __always_inline bool flow_state_change_by_user(const struct sock *sk, int oldstate,
+						      int newstate)
 {
-	if (oldstate == TCPTOP_TCP_CLOSE)
-		return newstate == TCPTOP_TCP_LISTEN || newstate == TCPTOP_TCP_SYN_SENT;
-	return newstate == TCPTOP_TCP_FIN_WAIT1 || newstate == TCPTOP_TCP_LAST_ACK;
+	if (oldstate == TCPTOP_TCP_CLOSE) {
+		if (newstate != TCPTOP_TCP_LISTEN && newstate != TCPTOP_TCP_SYN_SENT)
+			return false;
+	} else if (newstate != TCPTOP_TCP_FIN_WAIT1 && newstate != TCPTOP_TCP_LAST_ACK) {
+		return false;
+	}
+	return flow_socket_user_runs(sk);
 }
 
 /* A TCP connection's end, as its final record says it (the closed-connection log). */

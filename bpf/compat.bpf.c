@@ -516,7 +516,7 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	if (newstate == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.state = newstate;
-	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner))
+	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner))
 		compat_apply_owner(&v.id, &owner);
 	compat_insert(key, &v);
 }
@@ -532,6 +532,9 @@ int BPF_PROG(compat_tcp_read, struct sock *sk)
 	struct flow_value *v;
 	struct flow_key key;
 
+	/* On newer kernels it also runs in softirq, where the current task is unrelated. */
+	if (!flow_socket_user_runs(sk))
+		return 0;
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o || o->tgid == bpf_get_current_pid_tgid() >> 32 || !compat_owner_current(o))
 		return 0;
@@ -584,7 +587,7 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	v->counters.state = newstate;
 	/* The process that closes an accepted connection: it may have done no more. */
-	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner) &&
+	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
 	    owner.tgid != v->id.tgid)
 		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {

@@ -412,6 +412,33 @@ static __always_inline void tcp_close_unseen(const struct sock *sk, const struct
 	flow_emit_close(key, v);
 }
 
+/* A socket closes without a slot (the store was full, or it is older than tcptop): its
+ * storage says so, so that a send or receive being counted on another CPU right now, which
+ * saw the socket open, cannot take a slot no close would ever give back. Should one have
+ * taken it first, giving it back is this close's job. */
+static __always_inline void tcp_slot_seal(struct sock *sk, struct tcp_slot_ref *ref, int oldstate)
+{
+	struct flow_record *r;
+	__u64 was;
+	__u32 slot;
+
+	if (!ref)
+		ref = bpf_sk_storage_get(&tcp_slot_of, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ref)
+		return;
+	was = __sync_val_compare_and_swap(&ref->slot_plus_one, TCP_SLOT_NONE, TCP_SLOT_CLOSED);
+	if (was == TCP_SLOT_NONE || was == TCP_SLOT_CLOSED)
+		return;
+	slot = was - 1;
+	r = bpf_map_lookup_elem(&flow_slots, &slot);
+	if (!r)
+		return;
+	flow_tcp_sample(&r->value.counters, sk);
+	r->value.counters.state = TCPTOP_TCP_CLOSE;
+	flow_tcp_ended(&r->value.counters, sk, oldstate);
+	tcp_slot_close(ref, r, slot);
+}
+
 /* The process making a state change that flow_state_change_by_user says is its own; NULL
  * for a kernel thread (an MPTCP subflow's worker, say), which owns nothing. */
 static __always_inline const struct task_struct *tcp_state_user(void)
@@ -440,9 +467,10 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		key.cookie = flow_cookie(&sk->__sk_common);
 		if (newstate == TCPTOP_TCP_CLOSE) {
 			tcp_close_unseen(sk, &key, oldstate);
+			tcp_slot_seal(sk, ref, oldstate);
 			return 0;
 		}
-		if (flow_state_change_by_user(oldstate, newstate))
+		if (flow_state_change_by_user(sk, oldstate, newstate))
 			owner = tcp_state_user();
 		/* connect() and listen() leave CLOSE, a passive open's child its listener's
 		 * LISTEN: a socket born after the start-up walk. */
@@ -456,7 +484,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	/* sk_state still holds the old state while this tracepoint runs. */
 	r->value.counters.state = newstate;
 	/* The process that closes an accepted connection it never read or wrote. */
-	if (flow_state_change_by_user(oldstate, newstate) && (owner = tcp_state_user()) &&
+	if (flow_state_change_by_user(sk, oldstate, newstate) && (owner = tcp_state_user()) &&
 	    r->value.id.tgid != owner->tgid)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
