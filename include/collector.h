@@ -18,6 +18,7 @@ struct collector_args {
 	int failed_fd;  /* eventfd: written if draining fails for good */
 	struct closed_log *closed; /* --closed: where ended flows go, or NULL */
 	uint64_t dropped_seen;     /* the backend's flows_dropped at the last eviction */
+	size_t closed_bound;       /* closed flows waiting to be shown, at most (--max-flows) */
 };
 
 /* Hands every closed flow the table still holds to the closed log (all: even one whose

@@ -94,7 +94,9 @@ struct drain_stamp {
 	uint64_t mono_ns;
 	uint64_t real_ns;
 	uint64_t flows_dropped; /* entries the backend could not store, cumulative */
+	uint64_t close_records_lost; /* the backend's, cumulative */
 	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
+	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
 };
 
 struct flow_table;
@@ -137,6 +139,11 @@ void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tg
  * all, at the end): O(closed flows). gone, when not NULL, sees each one first. */
 typedef void (*flow_table_gone)(const struct flow_node *node, void *arg);
 void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg);
+/* Closed flows waiting to be shown are at most keep: beyond, those that have no row yet
+ * (opened and closed within an interval) go unshown, oldest first; gone sees each. The
+ * number let go. Only while the compute thread is not building (it owns row_index). */
+size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_gone gone,
+			      void *arg);
 /* Calls fn for each open UDP flow idle since before idle_since_ns, the longest idle
  * about first: O(idle flows), plus one move for each flow active since it was last
  * looked at. fn may close the flow it is given and nothing else. */

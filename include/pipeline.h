@@ -40,6 +40,7 @@ struct pipeline {
 	struct collector_args collector;
 	struct compute_args compute;
 	struct output_args output;
+	uint64_t output_skipped; /* __atomic: written by the output thread, read by the UI */
 	struct ui_args ui;
 	pthread_t collector_tid, compute_tid, output_tid, ui_tid;
 	int nthreads;

@@ -43,6 +43,8 @@ struct flow_table {
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
+	size_t nclosed;                               /* in that list */
+	uint64_t closed_trimmed; /* closed flows let go unshown (flow_table_trim_closed) */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use; each walk starts them
 	 * anew, so they stay as many as the sockets it found). */
@@ -543,6 +545,7 @@ static void end_locked(struct flow_table *table, const struct flow_key *key,
 	node->books.closed_next = NULL;
 	*table->closed_tail = node;
 	table->closed_tail = &node->books.closed_next;
+	table->nclosed++;
 }
 
 void flow_table_end(struct flow_table *table, const struct flow_key *key,
@@ -640,32 +643,64 @@ void flow_table_end_owner_walk(struct flow_table *table)
 	urcu_memb_read_unlock();
 }
 
+/* Takes node, which *link points to, out of the closed list and the table. */
+static void let_go(struct flow_table *table, struct flow_node **link, struct flow_node *node,
+		   flow_table_gone gone, void *arg)
+{
+	*link = node->books.closed_next;
+	if (!*link)
+		table->closed_tail = link;
+	table->nclosed--;
+	if (gone)
+		gone(node, arg);
+	if (!rcu_dereference(node->identity)->id.tgid)
+		table->ended_unowned++;
+	forget_changed(table, node);
+	forget_place(table, node);
+	if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
+		__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
+		urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
+	}
+}
+
 void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg)
 {
 	struct flow_node **link = &table->closed_head, *node;
 
 	urcu_memb_read_lock();
 	while ((node = *link)) {
-		if (!all && !__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
+		if (all || __atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE))
+			let_go(table, link, node, gone, arg);
+		else
 			link = &node->books.closed_next;
-			continue;
-		}
-		*link = node->books.closed_next;
-		if (!*link)
-			table->closed_tail = link;
-		if (gone)
-			gone(node, arg);
-		if (!rcu_dereference(node->identity)->id.tgid)
-			table->ended_unowned++;
-		forget_changed(table, node);
-		forget_place(table, node);
-		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
-			__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
-			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
-		}
 	}
 	urcu_memb_read_unlock();
 	fit_buckets(table);
+}
+
+size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_gone gone,
+			      void *arg)
+{
+	struct flow_node **link = &table->closed_head, *node;
+	size_t trimmed = 0;
+
+	urcu_memb_read_lock();
+	while (table->nclosed > keep && (node = *link)) {
+		/* Sockets already over at start (TIME_WAIT) are as many as the host has, and
+		 * shown once: they do not pile up. */
+		if (node->view.row_index == FLOW_NO_ROW &&
+		    node->books.end_how != FLOW_END_BEFORE_START &&
+		    !__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
+			let_go(table, link, node, gone, arg);
+			trimmed++;
+		} else {
+			link = &node->books.closed_next;
+		}
+	}
+	urcu_memb_read_unlock();
+	table->closed_trimmed += trimmed;
+	fit_buckets(table);
+	return trimmed;
 }
 
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
@@ -705,7 +740,10 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.mono_ns, stamp->mono_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.real_ns, stamp->real_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.close_records_lost, stamp->close_records_lost,
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
 	 * and every counter the drain stored. */
 	__atomic_store_n(&table->stamp.generation, stamp->generation, __ATOMIC_RELEASE);
@@ -717,7 +755,10 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->mono_ns = __atomic_load_n(&table->stamp.mono_ns, __ATOMIC_RELAXED);
 	out->real_ns = __atomic_load_n(&table->stamp.real_ns, __ATOMIC_RELAXED);
 	out->flows_dropped = __atomic_load_n(&table->stamp.flows_dropped, __ATOMIC_RELAXED);
+	out->close_records_lost = __atomic_load_n(&table->stamp.close_records_lost,
+						  __ATOMIC_RELAXED);
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
+	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
 }
 
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)

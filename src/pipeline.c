@@ -58,6 +58,7 @@ static int start_ui(struct pipeline *p)
 		.failed_fd = p->failed_fd,
 		.log_health = p->log ? log_file_health(p->log) : NULL,
 		.closed_health = p->closed ? closed_log_health(p->closed) : NULL,
+		.output_skipped = &p->output_skipped,
 	};
 	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -131,6 +132,7 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 		.stop_fd = p->stop_fd,
 		.failed_fd = p->failed_fd,
 		.closed = p->closed,
+		.closed_bound = p->opt->max_flows,
 	};
 	p->compute = (struct compute_args){
 		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
@@ -144,7 +146,11 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 		.notify_fd = notify_fd,
 		.stop_fd = p->stop_fd,
 		.done_fd = p->done_fd,
+		.loss_sources = { log ? log_file_health(log) : NULL,
+				  p->closed ? closed_log_health(p->closed) : NULL, NULL },
 	};
+	p->output.skipped = &p->output_skipped;
+	p->output.loss_sources.skipped = &p->output_skipped;
 	if (p->closed && start_closed_writer(p) < 0)
 		return -1;
 	/* Readers first, so that no snapshot is published before they listen. */
@@ -249,6 +255,25 @@ static void finish_closed_log(struct pipeline *p)
 	p->closed_started = false;
 }
 
+/* Losses that grew after the output thread last said them (the final drain's, or after its
+ * last snapshot) are said once more at the end. */
+static void say_last_losses(struct pipeline *p)
+{
+	struct snapshot *s;
+	struct losses now;
+	char text[512];
+
+	if (!p->output.opt)
+		return; /* never started */
+	s = snapshot_acquire(&p->feed);
+	losses_read(&now, s, &p->output.loss_sources);
+	snapshot_release(s);
+	if (!losses_grew(&now, &p->output.losses_said))
+		return;
+	losses_text(&now, text, sizeof(text));
+	report_error("lost so far: %s", text);
+}
+
 void pipeline_close(struct pipeline *p)
 {
 	if ((p->nthreads || p->ui_started) && wakeup_signal(p->stop_fd) < 0)
@@ -266,6 +291,7 @@ void pipeline_close(struct pipeline *p)
 		pthread_join(p->output_tid, NULL);
 	p->nthreads = 0;
 	finish_closed_log(p);
+	say_last_losses(p);
 	/* Every snapshot and node released with call_rcu is freed before we go on. */
 	urcu_memb_barrier();
 	snapshot_feed_destroy(&p->feed);

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include "output/log_file.h"
+#include "output/losses.h"
 #include "options.h"
 #include "snapshot.h"
 
@@ -25,6 +26,10 @@ struct output_args {
 	int stop_fd;       /* readable when the program stops (never read) */
 	int done_fd;       /* written when the thread ends by itself */
 	enum output_status status;
+	/* Loss counters: where the others come from, and this thread's own. */
+	struct loss_sources loss_sources;
+	struct losses losses_said;
+	uint64_t *skipped; /* __atomic: snapshots it was too slow to write (the pipeline's) */
 };
 
 void *output_thread(void *args);

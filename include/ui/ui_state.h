@@ -65,6 +65,7 @@ struct ui {
 	struct flow_key selected_key;
 	const struct log_health *log_health; /* NULL without --log; written by the output thread */
 	const struct closed_log_health *closed_health; /* NULL without --closed */
+	const uint64_t *output_skipped; /* snapshots the --log writer skipped, __atomic */
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */

@@ -326,6 +326,13 @@ static uint64_t ebpf_flows_dropped(struct backend *b)
 	return __atomic_load_n(st->hooks.flows_dropped, __ATOMIC_RELAXED);
 }
 
+static uint64_t ebpf_close_records_lost(struct backend *b)
+{
+	struct ebpf_state *st = b->state;
+
+	return __atomic_load_n(st->hooks.close_events_lost, __ATOMIC_RELAXED);
+}
+
 static const char *ebpf_describe(struct backend *b)
 {
 	struct ebpf_state *st = b->state;
@@ -357,6 +364,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.drain_events = ebpf_drain_events,
 	.expire = ebpf_expire,
 	.flows_dropped = ebpf_flows_dropped,
+	.close_records_lost = ebpf_close_records_lost,
 	.describe = ebpf_describe,
 	.close = ebpf_close,
 };

@@ -52,7 +52,6 @@ struct closed_log {
 	int wake_fd;
 	char *block;
 	struct closed_log_health health;
-	uint64_t dropped_said;
 };
 
 const struct log_kind *closed_log_kind(void)
@@ -300,19 +299,6 @@ static void write_pushed(struct closed_log *c)
 	atomic_fetch_add_explicit(&c->health.written, n, memory_order_relaxed);
 }
 
-/* The ring's losses, said once per batch in which they grew. */
-static void say_dropped(struct closed_log *c)
-{
-	uint64_t dropped = atomic_load_explicit(&c->health.dropped, memory_order_relaxed);
-
-	if (dropped <= c->dropped_said)
-		return;
-	report_error("closed log: %llu ended flows could not be logged so far (its writer fell "
-		     "behind the connections closing)",
-		     (unsigned long long)dropped);
-	c->dropped_said = dropped;
-}
-
 void *closed_log_thread(void *arg)
 {
 	struct closed_log *c = arg;
@@ -330,7 +316,6 @@ void *closed_log_thread(void *arg)
 			break;
 		last = atomic_load_explicit(&c->last, memory_order_acquire);
 		write_pushed(c);
-		say_dropped(c);
 	}
 	return NULL;
 }

@@ -8,6 +8,7 @@
 #include "output/format.h"
 #include "output/line_cache.h"
 #include "output/log_file.h"
+#include "output/losses.h"
 #include "output/output.h"
 #include "util/report.h"
 #include "util/stage_time.h"
@@ -25,19 +26,28 @@ const struct log_kind *output_log_kind(void)
 	return &snapshot_log;
 }
 
-static void report_drops(const struct snapshot *s, uint64_t *reported)
-{
-	if (s->flows_dropped <= *reported)
-		return;
-	/* The kernel counts refused inserts: an untracked socket retries on each event. */
-	report_error("flow map full: %llu flow updates refused so far; raise --max-flows",
-		     (unsigned long long)s->flows_dropped);
-	*reported = s->flows_dropped;
-}
-
 /* Lines are formatted once into blocks of this size, each written to every sink. The log
  * never stops the output: it says itself when it fails, and retries. */
 #define OUTPUT_BLOCK_SIZE (256 * 1024)
+
+/* Once per snapshot in which a loss counter grew: a line on stderr, and in JSONL a line of
+ * its own after the snapshot's rows (in the log too). */
+static void say_losses(struct output_args *args, const struct snapshot *s, char *block, size_t *len,
+		       const char *time_text)
+{
+	struct losses now;
+	char text[512];
+
+	losses_read(&now, s, &args->loss_sources);
+	if (!losses_grew(&now, &args->losses_said))
+		return;
+	args->losses_said = now;
+	losses_text(&now, text, sizeof(text));
+	report_error("lost so far: %s", text);
+	if (block && args->opt->format == FORMAT_JSONL &&
+	    *len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE)
+		*len += losses_json_line(&now, time_text, block + *len);
+}
 
 static enum output_status stdout_failure(void)
 {
@@ -77,11 +87,13 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 		return OUTPUT_FAILED;
 	if (args->log)
 		log_file_begin(args->log);
-	while (i < n && status == OUTPUT_RUNNING) {
+	do {
 		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
 			len += line_cache_line(cache, &fs, s, i, block + len);
+		if (i == n)
+			say_losses(args, s, block, &len, time_text);
 		status = write_block(args, block, len);
-	}
+	} while (i < n && status == OUTPUT_RUNNING);
 	if (args->log)
 		log_file_end(args->log, status == OUTPUT_RUNNING);
 	return status == OUTPUT_RUNNING ? flush_stdout(args) : status;
@@ -92,8 +104,10 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 				    struct line_cache *cache, char *block)
 {
 	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
-	if (!args->log && !args->stdout_sink)
+	if (!args->log && !args->stdout_sink) {
+		say_losses(args, s, NULL, NULL, NULL);
 		return OUTPUT_RUNNING;
+	}
 	if (line_cache_update(cache, s) < 0) {
 		report_error("out of memory sorting a snapshot's rows");
 		return OUTPUT_FAILED;
@@ -133,7 +147,7 @@ static enum output_status wait_for_snapshot(struct output_args *args)
 void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
-	uint64_t last_generation = 0, written = 0, drops_reported = 0;
+	uint64_t last_generation = 0, written = 0;
 	struct stage_time timing = { 0 };
 	struct steady_cpu cpu = { 0 };
 	enum output_status status;
@@ -156,8 +170,10 @@ void *output_thread(void *arg)
 			snapshot_release(s);
 			continue;
 		}
+		if (last_generation && s->generation > last_generation + 1)
+			__atomic_add_fetch(args->skipped, s->generation - last_generation - 1,
+					   __ATOMIC_RELAXED);
 		last_generation = s->generation;
-		report_drops(s, &drops_reported);
 		start_ns = stage_time_start();
 		status = write_all(args, s, cache, block);
 		stage_time_add(&timing, start_ns);

@@ -170,6 +170,7 @@ const struct backend_ops backend_replay_ops = {
 	.drain_events = replay_drain_events,
 	.expire = replay_expire,
 	.flows_dropped = replay_flows_dropped,
+	.close_records_lost = replay_flows_dropped, /* none either */
 	.describe = replay_describe,
 	.close = replay_close,
 };

@@ -328,6 +328,7 @@ void *ui_thread(void *arg)
 	ui_init(&ui, args->opt);
 	ui.log_health = args->log_health;
 	ui.closed_health = args->closed_health;
+	ui.output_skipped = args->output_skipped;
 	if (term_start(&term, &ui) == 0)
 		ui_run(&ui, args, &term);
 	else

@@ -8,6 +8,7 @@
 #include <ncurses.h>
 #include "view/columns.h"
 #include "ui/ui_help.h"
+#include "output/losses.h"
 #include "ui/ui_state.h"
 
 #define HEADER_LINES 3
@@ -78,24 +79,32 @@ static void draw_log_health(const struct ui *ui, int x)
 		    lost == 1 ? "" : "s");
 }
 
-/* While the --closed file fails, or ended flows found its writer behind. */
-static void draw_closed_health(const struct ui *ui, int x)
+/* While the --closed file fails to take ended flows. */
+static int draw_closed_health(const struct ui *ui, int x)
 {
-	const struct closed_log_health *h = ui->closed_health;
 	const char *failing;
-	uint64_t dropped;
 
-	if (!h)
-		return;
-	failing = atomic_load_explicit(&h->file->failing, memory_order_acquire);
-	dropped = atomic_load_explicit(&h->dropped, memory_order_relaxed);
-	if (failing)
-		x = put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
-			failing) +
-		    2;
-	if (dropped)
-		put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log: %llu flows lost",
-		    (unsigned long long)dropped);
+	if (!ui->closed_health)
+		return x;
+	failing = atomic_load_explicit(&ui->closed_health->file->failing, memory_order_acquire);
+	if (!failing)
+		return x;
+	return put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
+		   failing) +
+	       2;
+}
+
+/* Every loss counter that is not zero (output/losses.h), highlighted. */
+static void draw_losses(const struct ui *ui, int x)
+{
+	struct loss_sources src = { ui->log_health, ui->closed_health, ui->output_skipped };
+	struct losses l;
+	char text[512];
+
+	losses_read(&l, ui->shown, &src);
+	losses_text(&l, text, sizeof(text));
+	if (text[0])
+		put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
 }
 
 static void draw_counts(const struct ui *ui)
@@ -154,11 +163,7 @@ static void draw_choices(const struct ui *ui)
 		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		v->hide_time_wait ? "  -TIME_WAIT" : "");
-	if (ui->shown && ui->shown->flows_dropped)
-		x = put(2, x + 2, look(ui, UI_PAIR_ALERT, A_BOLD), false,
-			"flow map full: %llu updates refused (raise --max-flows)",
-			(unsigned long long)ui->shown->flows_dropped);
-	draw_closed_health(ui, x + 2);
+	draw_losses(ui, draw_closed_health(ui, x + 2));
 }
 
 /* ---------------------------------------------------------------- table */
