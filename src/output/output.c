@@ -31,16 +31,6 @@ const struct log_kind *output_log_kind(void)
  * stops its writer: it says itself when it fails, and retries. */
 #define OUTPUT_BLOCK_SIZE (256 * 1024)
 
-/* Whether only the log's count grew: the log says its own failure and recovery on
- * stderr, so a full disk does not also print a line every interval. */
-static bool said_elsewhere_only(const struct losses *now, const struct losses *last)
-{
-	struct losses a = *now, b = *last;
-
-	a.n[LOSS_LOG_SNAPSHOTS] = b.n[LOSS_LOG_SNAPSHOTS] = 0;
-	return !losses_grew(&a, &b);
-}
-
 /* Once per snapshot in which a loss counter grew: in JSONL a line of its own after the
  * snapshot's rows, in each stream; on stderr, by the writer chosen to say it. */
 static void say_losses(struct output_args *args, const struct snapshot *s, char *block, size_t *len,
@@ -52,7 +42,7 @@ static void say_losses(struct output_args *args, const struct snapshot *s, char 
 	losses_read(&now, s, &args->loss_sources);
 	if (!losses_grew(&now, &args->losses_said))
 		return;
-	if (args->says_losses && !said_elsewhere_only(&now, &args->losses_said)) {
+	if (args->says_losses) {
 		losses_text(&now, text, sizeof(text));
 		report_error("lost so far: %s", text);
 	}
