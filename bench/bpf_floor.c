@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "cgroup_mount.h"
+#include "ebpf/cgroup_mount.h"
 #include "floor.skel.h"
 
 static volatile sig_atomic_t stop;

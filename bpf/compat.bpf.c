@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "flow_identity.h"
 #include "flow_close.h"
 #include "compat_flow.h"
 
@@ -28,6 +29,7 @@ struct sock_owner {
 	__u32 tgid;
 	__u32 netns;
 	char comm[TCPTOP_COMM_LEN];
+	__u64 closed; /* set by the close, before its flow goes: see compat_tcp_first_sight */
 };
 
 /* BPF_F_CLONE: an accepted socket starts with its listener's owner, so a server's
@@ -127,7 +129,7 @@ static __always_inline int compat_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 		return 1;
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = bpf_get_socket_cookie(ctx);
-	key.peer_family = flow_sock_addr_peer(ctx, v6, (__u32 *)key.peer_addr, &key.peer_port);
+	key.peer_family = flow_peer_ctx(ctx, v6, (__u32 *)key.peer_addr, &key.peer_port);
 	v = bpf_map_lookup_elem(&flows, &key);
 	if (v && v->id.tgid != o->tgid)
 		compat_apply_owner(&v->id, o);
@@ -202,7 +204,7 @@ int compat_walk_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	__builtin_memset(&o, 0, sizeof(o));
 	o.tgid = r.tgid;
-	o.netns = sk->__sk_common.skc_net.net->ns.inum;
+	o.netns = flow_netns_btf(&sk->__sk_common);
 	__builtin_memcpy(o.comm, r.comm, sizeof(o.comm));
 	if (walk_records_listeners && sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN) {
 		where = (__u64)sk;
@@ -275,41 +277,6 @@ static __always_inline void compat_tcp_bases(struct flow_counters *c,
 	c->srtt_us = s->srtt_us;
 }
 
-/* Local and remote address of a socket seen from cgroup_skb, normalised like the modern
- * set's (v4-mapped to IPv4). */
-static __always_inline void compat_sock_tuple(struct flow_identity *id,
-					      const struct bpf_sock *sk)
-{
-	__u32 *laddr = (__u32 *)id->laddr, *raddr = (__u32 *)id->raddr;
-
-	id->lport = sk->src_port;
-	id->rport = bpf_ntohs(sk->dst_port);
-	if (sk->family == TCPTOP_AF_INET) {
-		laddr[0] = sk->src_ip4;
-		raddr[0] = sk->dst_ip4;
-		id->family = TCPTOP_AF_INET;
-		return;
-	}
-	laddr[0] = sk->src_ip6[0];
-	laddr[1] = sk->src_ip6[1];
-	laddr[2] = sk->src_ip6[2];
-	laddr[3] = sk->src_ip6[3];
-	raddr[0] = sk->dst_ip6[0];
-	raddr[1] = sk->dst_ip6[1];
-	raddr[2] = sk->dst_ip6[2];
-	raddr[3] = sk->dst_ip6[3];
-	id->family = flow_normalise_pair(laddr, raddr);
-}
-
-/* The bound device, else the one this packet uses. */
-static __always_inline __u32 compat_ifindex_of(struct __sk_buff *skb, const struct bpf_sock *sk)
-{
-	__u32 bound = sk->bound_dev_if;
-
-	barrier_var(bound);
-	return bound ? bound : skb->ifindex;
-}
-
 static __always_inline void compat_identity_common(struct flow_identity *id,
 						   struct __sk_buff *skb, struct bpf_sock *sk,
 						   __u8 proto)
@@ -317,10 +284,17 @@ static __always_inline void compat_identity_common(struct flow_identity *id,
 	struct sock_owner *o = bpf_sk_storage_get(&owners, sk, 0, 0);
 
 	id->proto = proto;
-	id->ifindex = compat_ifindex_of(skb, sk);
+	id->ifindex = flow_ifindex_ctx(skb, sk);
 	id->first_seen_ns = bpf_ktime_get_ns();
 	if (o)
 		compat_apply_owner(id, o);
+}
+
+/* Another CPU inserted it first, or the map is full (counted). */
+static __always_inline void compat_insert_failed(const struct flow_key *key)
+{
+	if (!bpf_map_lookup_elem(&flows, key))
+		__sync_fetch_and_add(&flows_dropped, 1);
 }
 
 static __always_inline void compat_insert(const struct flow_key *key,
@@ -338,14 +312,25 @@ static __always_inline void compat_tcp_first_sight(struct __sk_buff *skb, struct
 						   const struct flow_key *key,
 						   const struct compat_tcp_sample *s)
 {
+	struct sock_owner *o;
 	struct flow_value v;
 
 	__builtin_memset(&v, 0, sizeof(v));
-	compat_sock_tuple(&v.id, sk);
+	flow_tuple_ctx(&v.id, sk);
 	compat_identity_common(&v.id, skb, sk, TCPTOP_PROTO_TCP);
 	compat_tcp_bases(&v.counters, s);
 	v.counters.state = s->state;
-	compat_insert(key, &v);
+	if (bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST)) {
+		compat_insert_failed(key);
+		return;
+	}
+	/* A packet sent as the connection closed on another CPU: its close may have ended
+	 * the flow between this program's state check and its insert, which would then
+	 * never go. The close marks the socket first; the atomic read orders it after the
+	 * insert (and the close's own atomic mark before its lookup). */
+	o = bpf_sk_storage_get(&owners, sk, 0, 0);
+	if (o && __sync_fetch_and_or(&o->closed, 0))
+		bpf_map_delete_elem(&flows, key);
 }
 
 static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_sock *sk,
@@ -378,7 +363,7 @@ static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_
 	if ((h.flags & COMPAT_TCP_FLAG_FIN) && compat_fin_in_order(&h, tp->rcv_nxt))
 		v->counters.compat_flags |= TCPTOP_COMPAT_FIN_IN;
 	if (!v->id.ifindex)
-		v->id.ifindex = compat_ifindex_of(skb, sk);
+		v->id.ifindex = flow_ifindex_ctx(skb, sk);
 }
 
 /* ------------------------------------------------------------------ UDP */
@@ -424,33 +409,6 @@ static __always_inline bool compat_read_udp(struct __sk_buff *skb, bool ingress,
 	return true;
 }
 
-/* Local side from the socket, remote side from the packet (as flow_udp_identity). */
-static __always_inline void compat_udp_identity(struct flow_identity *id,
-						const struct bpf_sock *sk,
-						const struct compat_udp_packet *p)
-{
-	__u32 *laddr = (__u32 *)id->laddr;
-
-	id->lport = sk->src_port;
-	id->rport = p->peer_port;
-	__builtin_memcpy(id->raddr, p->peer, sizeof(id->raddr));
-	if (sk->family == TCPTOP_AF_INET) {
-		laddr[0] = sk->src_ip4;
-		id->family = TCPTOP_AF_INET;
-		return;
-	}
-	laddr[0] = sk->src_ip6[0];
-	laddr[1] = sk->src_ip6[1];
-	laddr[2] = sk->src_ip6[2];
-	laddr[3] = sk->src_ip6[3];
-	if (p->family == TCPTOP_AF_INET6) {
-		id->family = TCPTOP_AF_INET6;
-		return;
-	}
-	flow_addr_to_v4(laddr);
-	id->family = TCPTOP_AF_INET;
-}
-
 static __always_inline void compat_udp_count(struct flow_value *v, bool ingress,
 					     __u64 bytes, __u64 datagrams)
 {
@@ -486,7 +444,8 @@ static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct b
 		return;
 	}
 	__builtin_memset(&nv, 0, sizeof(nv));
-	compat_udp_identity(&nv.id, sk, &p);
+	flow_udp_peer_side(&nv.id, flow_udp_local_ctx(&nv.id, sk), (const __u8 *)p.peer,
+			   p.peer_port, p.family);
 	compat_identity_common(&nv.id, skb, sk, TCPTOP_PROTO_UDP);
 	if (ingress) {
 		nv.counters.rx_bytes = p.payload;
@@ -556,18 +515,6 @@ static __always_inline void compat_sample_sk(struct compat_tcp_sample *s, const 
 	s->state = state;
 }
 
-/* Like flow_ifindex without sk_rx_dst_ifindex, whose place moved between kernels. */
-static __always_inline __u32 compat_ifindex(const struct sock *sk)
-{
-	struct dst_entry *dst;
-	int ifindex = sk->__sk_common.skc_bound_dev_if;
-
-	if (ifindex)
-		return ifindex;
-	dst = sk->sk_dst_cache;
-	return dst ? BPF_CORE_READ(dst, dev, ifindex) : 0;
-}
-
 static __always_inline void compat_state_first_sight(const struct flow_key *key,
 						     const struct sock *sk, int oldstate,
 						     int newstate)
@@ -577,10 +524,10 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	struct flow_value v;
 
 	__builtin_memset(&v, 0, sizeof(v));
-	flow_read_tuple(&v.id, &sk->__sk_common);
+	flow_tuple_btf(&v.id, &sk->__sk_common);
 	v.id.proto = TCPTOP_PROTO_TCP;
-	v.id.netns = flow_netns(&sk->__sk_common);
-	v.id.ifindex = compat_ifindex(sk);
+	v.id.netns = flow_netns_btf(&sk->__sk_common);
+	v.id.ifindex = flow_ifindex_core(sk);
 	v.id.first_seen_ns = bpf_ktime_get_ns();
 	compat_sample_sk(&s, sk, newstate);
 	compat_tcp_bases(&v.counters, &s);
@@ -588,7 +535,7 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	if (newstate == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.state = newstate;
-	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner))
+	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner))
 		compat_apply_owner(&v.id, &owner);
 	compat_insert(key, &v);
 }
@@ -604,6 +551,9 @@ int BPF_PROG(compat_tcp_read, struct sock *sk)
 	struct flow_value *v;
 	struct flow_key key;
 
+	/* On newer kernels it also runs in softirq, where the current task is unrelated. */
+	if (!flow_socket_user_runs(sk))
+		return 0;
 	o = bpf_sk_storage_get(&owners, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!o || o->tgid == bpf_get_current_pid_tgid() >> 32 || !compat_owner_current(o))
 		return 0;
@@ -624,6 +574,9 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 
 	compat_sample_sk(&s, sk, oldstate);
 	compat_tcp_counts(&s, &v->counters, &tx, &rx);
+	/* A reset's ACK, counted at ingress, never reaches the socket's own bytes_acked. */
+	if (tx < v->counters.tx_bytes)
+		tx = v->counters.tx_bytes;
 	/* A FIN taken in FIN_WAIT1/2 ends the socket (TIME_WAIT) without passing a state
 	 * that says so; ingress saw it arrive. */
 	if (!compat_fin_received(oldstate) && (v->counters.compat_flags & TCPTOP_COMPAT_FIN_IN) &&
@@ -640,12 +593,17 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 {
-	struct sock_owner owner;
+	struct sock_owner owner, *o;
 	struct flow_value *v;
 	struct flow_key key;
 
 	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
 		return 0;
+	if (newstate == TCPTOP_TCP_CLOSE) {
+		o = bpf_sk_storage_get(&owners, (struct sock *)sk, 0, 0);
+		if (o)
+			__sync_fetch_and_add(&o->closed, 1);
+	}
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
 	v = bpf_map_lookup_elem(&flows, &key);
@@ -656,17 +614,18 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	v->counters.state = newstate;
 	/* The process that closes an accepted connection: it may have done no more. */
-	if (flow_state_change_by_user(oldstate, newstate) && compat_owner_current(&owner) &&
+	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
 	    owner.tgid != v->id.tgid)
 		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);
+		flow_tcp_ended(&v->counters, sk, oldstate);
 		flow_emit_close(&key, v);
 		return 0;
 	}
 	if (!v->id.lport && sk->__sk_common.skc_num)
-		flow_read_tuple(&v->id, &sk->__sk_common);
+		flow_tuple_btf(&v->id, &sk->__sk_common);
 	if (!v->id.ifindex)
-		v->id.ifindex = compat_ifindex(sk);
+		v->id.ifindex = flow_ifindex_core(sk);
 	return 0;
 }

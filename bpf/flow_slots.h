@@ -1,29 +1,7 @@
-/* The modern set's store for flows: a slot array user space maps into memory.
- *
- * Why not the flows hash: its lookup, keyed by the 32-byte flow_key, was ~70-90 ns of the
- * ~165-190 ns each send/recv event cost (bench/README), and user space had to read the
- * whole map every interval (~45 ms per 100k entries). Here each socket's own storage holds
- * the index of its slot: one helper call that hits the socket's storage cache, then an
- * array index the verifier inlines. User space reads the slots where they lie, and only
- * those whose dirty word is set: a drain costs what changed, not the number of flows.
- *
- * A UDP flow is a socket and a peer, so it has no storage of its own to hold the index:
- * udp_slot_of, a hash keyed by flow_key, does. Its lookup costs what the flows map's did,
- * but the counters still sit in a slot, so that the drain stays O(changed).
- *
- * A slot's life: taken from the free queue (or, while it is empty, from the never-used
- * tail) at a flow's first event; filled; made the flow's (the socket storage or
- * udp_slot_of points at it); only then its key written, cookie last, so that user space,
- * which skips a slot whose cookie is 0, never reads one half filled or given back after
- * another CPU won the flow. A TCP slot returns to the free queue once its close
- * record is in the ring (key.cookie 0 again). When the ring is full the record stays,
- * state CLOSE and dirty, and user space closes the flow and frees the slot. A socket keeps
- * TCP_SLOT_CLOSED in its storage after its close, so a late read on it cannot take a slot
- * no close would free. (A send on another CPU that found the slot just before the close
- * can still add to it after it went back: a window of a few instructions, which at worst
- * adds one event to the flow that takes the slot next.) A UDP slot is freed by user space
- * when the flow expires: it deletes the udp_slot_of entry and returns the slot one
- * interval later, when no program can still be writing to it.
+/* The modern set's store for flows: a slot array user space maps into memory and reads
+ * only where the dirty words say a slot changed. A TCP socket finds its slot through its
+ * own storage, a UDP flow (a socket and a peer) through udp_slot_of. How a slot is taken,
+ * published and given back, and why: doc/design.md, "The slot array".
  * Include after bpf_flow.h and flow_close.h. */
 #ifndef TCPTOP_BPF_FLOW_SLOTS_H
 #define TCPTOP_BPF_FLOW_SLOTS_H

@@ -11,23 +11,15 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "flow_identity.h"
 #include "flow_close.h"
 #include "flow_slots.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The peer of the datagram the current thread is sending or receiving, in flow_key form.
- *
- * Why this scheme: sock_send_length/sock_recv_length see the length but not the address;
- * the cgroup sendmsg/recvmsg hooks see the address but not the length. Both run in the
- * calling thread, hook first, tracepoint right after, with nothing of the same thread in
- * between, so a per-thread stash joins them exactly for every call that carries an address,
- * including sendmmsg/recvmmsg (one hook call per message) and many threads on one socket.
- * Task storage costs ~100 ns less per side than a hash keyed by thread id. The cookie
- * check makes a stale stash (a send that failed after its hook ran) harmless for other
- * sockets. Measured here (BPF stats, 64-byte datagrams, bench/loadgen udp): ~100 ns per
- * hook run and ~100-105 ns per tracepoint run (~140-155 without last_slot, below), ~200-215
- * ns per datagram per side. */
+/* The peer of the datagram the current thread is sending or receiving, stashed by the
+ * cgroup hook for the tracepoint that follows it in the same thread (doc/design.md, "UDP
+ * peers"); costs in bench/README. */
 struct udp_peer {
 	__u64 cookie; /* 0 once consumed */
 	__u32 addr[4];
@@ -85,79 +77,14 @@ static __always_inline void flow_tcp_sample(struct flow_counters *c, const struc
 	c->srtt_us = tp->srtt_us >> 3;
 }
 
-/* flow_ifindex and flow_netns without their probe reads: every hook here gets its sk as a
- * trusted BTF pointer, so the pointers behind it can be followed with plain loads. */
-static __always_inline __u32 flow_ifindex_btf(const struct sock *sk)
-{
-	struct dst_entry *dst;
-	int ifindex = sk->__sk_common.skc_bound_dev_if;
-
-	if (ifindex)
-		return ifindex;
-	dst = sk->sk_dst_cache;
-	if (dst && dst->dev) {
-		ifindex = dst->dev->ifindex;
-		if (ifindex)
-			return ifindex;
-	}
-	return sk->sk_rx_dst_ifindex;
-}
-
 static __always_inline void flow_common_identity(struct flow_identity *id,
 						 const struct sock *sk, __u8 proto)
 {
 	id->proto = proto;
-	id->netns = sk->__sk_common.skc_net.net->ns.inum;
+	id->netns = flow_netns_btf(&sk->__sk_common);
 	id->ifindex = flow_ifindex_btf(sk);
 	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC, user space's clock for ages. */
 	id->first_seen_ns = bpf_ktime_get_ns();
-}
-
-/* Local side from the socket, remote side from the flow's key: an unconnected UDP socket
- * has one flow per peer, and the unknown-peer flow none. */
-static __always_inline void flow_udp_identity(struct flow_identity *id, const struct sock *sk,
-					      const struct flow_key *key)
-{
-	const struct sock_common *skc = &sk->__sk_common;
-	__u32 *laddr = (__u32 *)id->laddr;
-
-	id->lport = skc->skc_num;
-	id->rport = key->peer_port;
-	__builtin_memcpy(id->raddr, key->peer_addr, sizeof(id->raddr));
-	if (skc->skc_family == TCPTOP_AF_INET) {
-		laddr[0] = skc->skc_rcv_saddr;
-		id->family = TCPTOP_AF_INET;
-		return;
-	}
-	flow_copy_in6(laddr, &skc->skc_v6_rcv_saddr);
-	if (key->peer_family == TCPTOP_AF_INET6 ||
-	    (!key->peer_family && !flow_addr_is_v4mapped(laddr))) {
-		id->family = TCPTOP_AF_INET6;
-		return;
-	}
-	/* A dual-stack socket talking IPv4: its local address is v4-mapped or "::". */
-	flow_addr_to_v4(laddr);
-	id->family = TCPTOP_AF_INET;
-}
-
-static __always_inline void flow_peer_from_sock(struct flow_key *key,
-						const struct sock_common *skc)
-{
-	__u32 *peer = (__u32 *)key->peer_addr;
-
-	key->peer_port = bpf_ntohs(skc->skc_dport);
-	if (skc->skc_family == TCPTOP_AF_INET) {
-		peer[0] = skc->skc_daddr;
-		key->peer_family = TCPTOP_AF_INET;
-		return;
-	}
-	flow_copy_in6(peer, &skc->skc_v6_daddr);
-	if (flow_addr_is_v4mapped(peer)) {
-		flow_addr_to_v4(peer);
-		key->peer_family = TCPTOP_AF_INET;
-	} else {
-		key->peer_family = TCPTOP_AF_INET6;
-	}
 }
 
 /* Which peer this datagram belongs to: the address the cgroup hook stashed for this very
@@ -178,7 +105,7 @@ static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key,
 		return stash;
 	}
 	if (sk->__sk_common.skc_state == TCPTOP_TCP_ESTABLISHED)
-		flow_peer_from_sock(key, &sk->__sk_common);
+		flow_peer_btf(key, &sk->__sk_common);
 	return stash;
 }
 
@@ -276,7 +203,8 @@ static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 	if (!r)
 		return;
 	__builtin_memset(&r->value, 0, sizeof(r->value));
-	flow_udp_identity(&r->value.id, sk, key);
+	flow_udp_peer_side(&r->value.id, flow_udp_local_btf(&r->value.id, &sk->__sk_common),
+			   key->peer_addr, key->peer_port, key->peer_family);
 	flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_UDP);
 	flow_set_owner(&r->value.id, task);
 	flow_udp_add(&r->value, bytes, tx);
@@ -337,7 +265,7 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 		bpf_map_delete_elem(&flows, &key);
 	} else {
 		__builtin_memset(&r->value, 0, sizeof(r->value));
-		flow_read_tuple(&r->value.id, &sk->__sk_common);
+		flow_tuple_btf(&r->value.id, &sk->__sk_common);
 		flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_TCP);
 		flow_tcp_bases(&r->value.counters, sk);
 	}
@@ -471,7 +399,8 @@ int BPF_PROG(tcptop_recv, struct sock *sk, int ret, int flags)
 
 /* A socket the hooks have not seen closes: only the start-up walk can have recorded it
  * (in the flows map), and its record goes out from there. */
-static __always_inline void tcp_close_unseen(const struct sock *sk, const struct flow_key *key)
+static __always_inline void tcp_close_unseen(const struct sock *sk, const struct flow_key *key,
+					     int oldstate)
 {
 	struct flow_value *v = bpf_map_lookup_elem(&flows, key);
 
@@ -479,7 +408,35 @@ static __always_inline void tcp_close_unseen(const struct sock *sk, const struct
 		return;
 	flow_tcp_sample(&v->counters, sk);
 	v->counters.state = TCPTOP_TCP_CLOSE;
+	flow_tcp_ended(&v->counters, sk, oldstate);
 	flow_emit_close(key, v);
+}
+
+/* A socket closes without a slot (the store was full, or it is older than tcptop): its
+ * storage says so, so that a send or receive being counted on another CPU right now, which
+ * saw the socket open, cannot take a slot no close would ever give back. Should one have
+ * taken it first, giving it back is this close's job. */
+static __always_inline void tcp_slot_seal(struct sock *sk, struct tcp_slot_ref *ref, int oldstate)
+{
+	struct flow_record *r;
+	__u64 was;
+	__u32 slot;
+
+	if (!ref)
+		ref = bpf_sk_storage_get(&tcp_slot_of, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!ref)
+		return;
+	was = __sync_val_compare_and_swap(&ref->slot_plus_one, TCP_SLOT_NONE, TCP_SLOT_CLOSED);
+	if (was == TCP_SLOT_NONE || was == TCP_SLOT_CLOSED)
+		return;
+	slot = was - 1;
+	r = bpf_map_lookup_elem(&flow_slots, &slot);
+	if (!r)
+		return;
+	flow_tcp_sample(&r->value.counters, sk);
+	r->value.counters.state = TCPTOP_TCP_CLOSE;
+	flow_tcp_ended(&r->value.counters, sk, oldstate);
+	tcp_slot_close(ref, r, slot);
 }
 
 /* The process making a state change that flow_state_change_by_user says is its own; NULL
@@ -509,10 +466,11 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		__builtin_memset(&key, 0, sizeof(key));
 		key.cookie = flow_cookie(&sk->__sk_common);
 		if (newstate == TCPTOP_TCP_CLOSE) {
-			tcp_close_unseen(sk, &key);
+			tcp_close_unseen(sk, &key, oldstate);
+			tcp_slot_seal(sk, ref, oldstate);
 			return 0;
 		}
-		if (flow_state_change_by_user(oldstate, newstate))
+		if (flow_state_change_by_user(sk, oldstate, newstate))
 			owner = tcp_state_user();
 		/* connect() and listen() leave CLOSE, a passive open's child its listener's
 		 * LISTEN: a socket born after the start-up walk. */
@@ -526,16 +484,17 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	/* sk_state still holds the old state while this tracepoint runs. */
 	r->value.counters.state = newstate;
 	/* The process that closes an accepted connection it never read or wrote. */
-	if (flow_state_change_by_user(oldstate, newstate) && (owner = tcp_state_user()) &&
+	if (flow_state_change_by_user(sk, oldstate, newstate) && (owner = tcp_state_user()) &&
 	    r->value.id.tgid != owner->tgid)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
+		flow_tcp_ended(&r->value.counters, sk, oldstate);
 		tcp_slot_close(ref, r, slot);
 		return 0;
 	}
 	/* connect() enters SYN_SENT before it picks the local port: complete the tuple. */
 	if (!r->value.id.lport && sk->__sk_common.skc_num)
-		flow_read_tuple(&r->value.id, &sk->__sk_common);
+		flow_tuple_btf(&r->value.id, &sk->__sk_common);
 	if (!r->value.id.ifindex)
 		r->value.id.ifindex = flow_ifindex_btf(sk);
 	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
@@ -598,7 +557,7 @@ static __always_inline int flow_stash_peer(struct bpf_sock_addr *ctx, bool v6)
 				     BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!stash)
 		return 1;
-	stash->family = flow_sock_addr_peer(ctx, v6, stash->addr, &stash->port);
+	stash->family = flow_peer_ctx(ctx, v6, stash->addr, &stash->port);
 	stash->cookie = flow_stash_cookie(ctx);
 	return 1;
 }

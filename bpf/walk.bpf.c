@@ -8,6 +8,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcptop_shared.h"
 #include "bpf_flow.h"
+#include "flow_identity.h"
 #include "compat_flow.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -17,9 +18,9 @@ static __always_inline void walk_fill(struct walk_socket_record *r,
 {
 	__builtin_memset(r, 0, sizeof(*r));
 	r->cookie = flow_cookie(skc);
-	flow_read_tuple(&r->id, skc);
+	flow_tuple_btf(&r->id, skc);
 	r->id.proto = proto;
-	r->id.netns = flow_netns(skc);
+	r->id.netns = flow_netns_btf(skc);
 	r->id.ifindex = skc->skc_bound_dev_if;
 }
 
@@ -62,19 +63,6 @@ static __always_inline void walk_seed_tcp(const struct walk_socket_record *r,
 	bpf_map_update_elem(&flows, &key, &v, BPF_NOEXIST);
 }
 
-/* Like flow_ifindex, with probe reads: iter/tcp hands out a sock_common. */
-static __always_inline __u32 walk_ifindex(const struct sock *sk)
-{
-	struct dst_entry *dst = BPF_CORE_READ(sk, sk_dst_cache);
-	__u32 ifindex = 0;
-
-	if (dst)
-		ifindex = BPF_CORE_READ(dst, dev, ifindex);
-	if (!ifindex && bpf_core_field_exists(sk->sk_rx_dst_ifindex))
-		ifindex = BPF_CORE_READ(sk, sk_rx_dst_ifindex);
-	return ifindex;
-}
-
 SEC("iter/tcp")
 int walk_tcp(struct bpf_iter__tcp *ctx)
 {
@@ -95,7 +83,7 @@ int walk_tcp(struct bpf_iter__tcp *ctx)
 	if (state != TCPTOP_TCP_TIME_WAIT) {
 		sk = (const struct sock *)skc;
 		if (!r.id.ifindex)
-			r.id.ifindex = walk_ifindex(sk);
+			r.id.ifindex = flow_ifindex_core(sk);
 		walk_seed_tcp(&r, sk);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
@@ -114,7 +102,7 @@ int walk_udp(struct bpf_iter__udp *ctx)
 	sk = &udp->inet.sk;
 	walk_fill(&r, &sk->__sk_common, TCPTOP_PROTO_UDP);
 	if (!r.id.ifindex)
-		r.id.ifindex = flow_ifindex(sk);
+		r.id.ifindex = flow_ifindex_core(sk);
 	r.state = TCPTOP_STATE_NONE;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

@@ -29,6 +29,9 @@ struct backend_ops {
 	int (*expire)(struct backend *b, const struct flow_key *key, struct flow_value *final);
 	/* Flows that could not be stored since start (map full). */
 	uint64_t (*flows_dropped)(struct backend *b);
+	/* Close records that found the kernel's ring full since start (their flows' final
+	 * counts were read from where they were kept instead). */
+	uint64_t (*close_records_lost)(struct backend *b);
 	/* One line for -v: which hook set is active and why. */
 	const char *(*describe)(struct backend *b);
 	void (*close)(struct backend *b);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include "backend.h"
 #include "flow_table.h"
+#include "output/closed_log.h"
 
 struct collector_args {
 	struct backend *backend;
@@ -15,7 +16,15 @@ struct collector_args {
 	int built_fd;   /* eventfd: written by the compute thread when it has used a drain */
 	int stop_fd;    /* eventfd: readable when the program stops (never read) */
 	int failed_fd;  /* eventfd: written if draining fails for good */
+	struct closed_log *closed; /* --closed: where ended flows go, or NULL */
+	uint64_t dropped_seen;     /* the backend's flows_dropped at the last eviction */
+	size_t closed_bound;       /* closed flows waiting to be shown, at most (--max-flows) */
 };
+
+/* Hands every closed flow the table still holds to the closed log (all: even one whose
+ * final row no snapshot carried yet, at the end); the collector's sweep, also run by main
+ * once the collector has ended. */
+void collector_sweep(struct collector_args *args, bool all);
 
 void *collector_thread(void *args);
 

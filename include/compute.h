@@ -1,4 +1,5 @@
-/* The compute thread: turns each drain into an immutable snapshot with rates. */
+/* The compute thread: turns each drain into an immutable snapshot with rates
+ * (snapshot_builder.h), published for every reader. */
 #ifndef TCPTOP_COMPUTE_H
 #define TCPTOP_COMPUTE_H
 
@@ -13,13 +14,7 @@ struct compute_args {
 	int stop_fd;    /* readable when the program stops (never read) */
 };
 
+/* Once per drain the collector signals, the next snapshot, published to the feed. */
 void *compute_thread(void *args);
-
-/* bytes/s between two cumulative counts over elapsed_ns; 0 for no time or no growth. */
-double compute_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns);
-/* One snapshot of the table's flows with rates over [prev, now]; NULL when out of memory.
- * Exposed for the unit tests. */
-struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_stamp *now,
-				  const struct drain_stamp *prev);
 
 #endif

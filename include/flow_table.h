@@ -17,25 +17,36 @@ struct flow_identity_rcu {
 	struct rcu_head rcu;
 };
 
-struct flow_node {
-	struct cds_lfht_node ht_node;
-	struct rcu_head rcu;
-	struct flow_key key;
-	struct flow_identity_rcu *identity; /* rcu_dereference() it */
-	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
-	/* Written by the collector, read by the compute thread: __atomic accessors only. */
+/* A flow's counters as the last drain left them. Written by the collector, read by the
+ * compute thread: __atomic accessors only. */
+struct flow_node_counts {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets;
 	uint64_t last_active_ns;
 	uint32_t srtt_us, retrans;
 	uint8_t state;
-	uint8_t closed;      /* final counts are in; no further merges */
-	uint8_t close_shown; /* set by the compute thread once a snapshot carried the final row */
-	/* Owned by the compute thread alone: counters at the previous snapshot, and the
-	 * flow's row in it (FLOW_NO_ROW until it has one; set so before publication). */
+	uint8_t closed; /* final counts are in; no further merges */
+};
+
+/* The compute thread's own: the counters at the previous snapshot and the flow's row in it
+ * (FLOW_NO_ROW until it has one; set so before publication). close_shown alone is read
+ * by another thread: the collector sweeps a closed flow once it is set (__atomic). */
+struct flow_node_view {
 	uint64_t prev_tx_bytes, prev_rx_bytes;
 	bool prev_valid;
 	size_t row_index;
-	/* Collector-private bookkeeping, never read by other threads. */
+	uint8_t close_shown; /* a snapshot carried the final row */
+};
+
+/* How a flow left the table (the closed-connection log). */
+enum flow_end {
+	FLOW_END_CLOSED,       /* the kernel's final record: TCP (its end_state, end_errno) */
+	FLOW_END_TIMEOUT,      /* UDP, idle for --udp-timeout */
+	FLOW_END_EVICTED,      /* UDP, let go to make room when the flow store was full */
+	FLOW_END_BEFORE_START, /* over before tcptop started (TIME_WAIT at start) */
+};
+
+/* The collector's bookkeeping, never read by another thread. */
+struct flow_node_books {
 	uint64_t changed_batch;                  /* the change list the flow is in... */
 	size_t changed_slot;                     /* ...and where (SIZE_MAX: not stored) */
 	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
@@ -43,6 +54,23 @@ struct flow_node {
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
 	size_t place_plus_one;                   /* its place (flow_table_merge_at), or 0 */
 	bool idle_listed;
+	/* Once closed: how, and the end the kernel's final record gave (CLOCK_MONOTONIC). */
+	uint8_t end_how; /* enum flow_end */
+	uint8_t end_state, end_errno;
+	uint64_t ended_ns;
+};
+
+/* One flow, its fields grouped by the thread that writes them. The key and first sight
+ * never change; the identity is replaced whole under RCU. */
+struct flow_node {
+	struct cds_lfht_node ht_node;
+	struct rcu_head rcu;
+	struct flow_key key;
+	struct flow_identity_rcu *identity; /* rcu_dereference() it */
+	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
+	struct flow_node_counts counts;     /* collector -> compute */
+	struct flow_node_view view;         /* compute */
+	struct flow_node_books books;       /* collector */
 };
 
 #define FLOW_NO_ROW SIZE_MAX
@@ -66,7 +94,9 @@ struct drain_stamp {
 	uint64_t mono_ns;
 	uint64_t real_ns;
 	uint64_t flows_dropped; /* entries the backend could not store, cumulative */
+	uint64_t close_records_lost; /* the backend's, cumulative */
 	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
+	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
 };
 
 struct flow_table;
@@ -89,9 +119,13 @@ void flow_table_merge(struct flow_table *table, const struct flow_key *key,
  * place may hold another flow later; the key decides. */
 void flow_table_merge_at(struct flow_table *table, size_t place, const struct flow_key *key,
 			 const struct flow_value *value, uint64_t now_ns);
-/* The flow's final record: merge it and mark the flow closed. */
+/* The flow's final record from the kernel: merge it and mark the flow closed. */
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
+/* The flow ends for another reason (how): its final record merged when there is one
+ * (final may be NULL: the counters it has are final), then marked closed. */
+void flow_table_end(struct flow_table *table, const struct flow_key *key,
+		    const struct flow_value *final, uint64_t now_ns, enum flow_end how);
 /* Mark a flow closed with the counters it has (its backend record is already gone). */
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key);
 /* An owner walk: begin, set_owner for each socket held, end. Flows without an owner get
@@ -101,8 +135,15 @@ void flow_table_end_owner_walk(struct flow_table *table);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);
-/* Remove flows whose final row a snapshot has already carried: O(closed flows). */
-void flow_table_sweep_closed(struct flow_table *table);
+/* Remove flows whose final row a snapshot has already carried (all closed flows with
+ * all, at the end): O(closed flows). gone, when not NULL, sees each one first. */
+typedef void (*flow_table_gone)(const struct flow_node *node, void *arg);
+void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg);
+/* Closed flows waiting to be shown are at most keep: beyond, those that have no row yet
+ * (opened and closed within an interval) go unshown, oldest first; gone sees each. The
+ * number let go. Only while the compute thread is not building (it owns row_index). */
+size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_gone gone,
+			      void *arg);
 /* Calls fn for each open UDP flow idle since before idle_since_ns, the longest idle
  * about first: O(idle flows), plus one move for each flow active since it was last
  * looked at. fn may close the flow it is given and nothing else. */
@@ -118,8 +159,11 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out);
  * until the collector drains again, which it does only after the reader (the compute
  * thread) has signalled that it is done with this drain. */
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out);
-/* Caller holds rcu_read_lock(). */
-struct cds_lfht *flow_table_ht(struct flow_table *table);
+/* Calls fn on every flow, inside one read-side section, until fn returns false; false
+ * when it stopped. For readers registered with RCU; fn may keep a node only until the
+ * next drain's sweep. */
+bool flow_table_each(struct flow_table *table, bool (*fn)(struct flow_node *node, void *arg),
+		     void *arg);
 /* Flows in the table now: O(1), kept by the writer. */
 size_t flow_table_count(struct flow_table *table);
 

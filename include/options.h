@@ -4,8 +4,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "filter.h"
-#include "format.h"
+#include "view/filter.h"
+#include "output/format.h"
 
 #define DEFAULT_INTERVAL_NS 1000000000ULL
 #define MIN_INTERVAL_NS 10000000ULL
@@ -24,7 +24,8 @@ struct options {
 	uint64_t count; /* snapshots to print, 0 = until interrupted */
 	bool batch;
 	enum output_format format;
-	const char *log_path; /* NULL = none */
+	const char *log_path;    /* NULL = none */
+	const char *closed_path; /* --closed, NULL = none */
 	struct filter filter;
 	const char *interface_name; /* -i, resolved into filter.ifindex */
 	int sort_column;            /* enum column_id, COL_RATE by default */

@@ -24,7 +24,10 @@ struct snapshot {
 	struct timespec time;  /* CLOCK_REALTIME of the drain the rows come from */
 	uint64_t mono_ns;      /* the same drain's CLOCK_MONOTONIC: the ages are as of it */
 	double interval_s;     /* measured time since the previous snapshot's drain */
+	/* Losses since start, as the drain saw them (output/losses.h shows them). */
 	uint64_t flows_dropped;
+	uint64_t close_records_lost;
+	uint64_t closed_trimmed;
 	/* Flows that ended, their final row shown, without a known process (cumulative). */
 	uint64_t ended_unowned;
 	struct snapshot_totals totals;

@@ -34,5 +34,13 @@ void snapshot_builder_free(struct snapshot_builder *b);
 struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_table *table,
 					const struct drain_stamp *now,
 					const struct drain_stamp *prev);
+/* One snapshot of the table's flows with rates over [prev, now], from a builder of its
+ * own (tests); NULL when out of memory. */
+struct snapshot *snapshot_build_once(struct flow_table *table, const struct drain_stamp *now,
+				     const struct drain_stamp *prev);
+/* bytes/s between two cumulative counts over elapsed_ns; 0 for no time or no growth.
+ * Rates come from the measured time between two drains (CLOCK_MONOTONIC), never the
+ * nominal interval: a late timer must not inflate them. */
+double snapshot_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns);
 
 #endif

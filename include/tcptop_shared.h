@@ -77,7 +77,12 @@ struct flow_counters {
 	__u32 retrans_base;
 	__u8 state;      /* kernel TCP state, TCPTOP_STATE_NONE for UDP */
 	__u8 compat_flags; /* compat set, TCP: TCPTOP_COMPAT_FIN_IN */
-	__u8 pad[2];
+	/* How a TCP connection ended (the closed-connection log): the state it left for
+	 * CLOSE, the kernel's error on it then (ETIMEDOUT, ECONNRESET...; 0: none), and when
+	 * (CLOCK_MONOTONIC; 0 while open). */
+	__u8 end_state;
+	__u8 end_errno;
+	__u64 ended_ns;
 };
 
 /* compat_flags: the peer's FIN arrived in order (bytes_received counts it as one byte). */

@@ -1,7 +1,8 @@
 /* The collector thread: one drain at start (the baseline rates are measured from), then
  * one per interval on a CLOCK_MONOTONIC timer. Close records that pile up between drains
  * wake it early through the backend's event fd, so a burst of churn cannot overflow the
- * ring buffer. It is the flow table's only writer. */
+ * ring buffer. Once the threads run it is the flow table's only writer (before, the
+ * start-up walk fills it from the main thread). */
 #include <errno.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -9,15 +10,17 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#include "clock.h"
+#include "util/clock.h"
 #include "collector.h"
-#include "report.h"
-#include "stage_time.h"
-#include "wakeup.h"
+#include "util/report.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
 
 struct expiry {
 	struct collector_args *args;
 	uint64_t now_ns;
+	enum flow_end how;
+	uint64_t budget; /* flows it may still end */
 };
 
 static void expire_idle_flow(const struct flow_key *key, void *ctx)
@@ -26,11 +29,73 @@ static void expire_idle_flow(const struct flow_key *key, void *ctx)
 	struct backend *b = e->args->backend;
 	struct flow_value final;
 
+	if (e->budget == 0)
+		return;
+	e->budget--;
 	/* A final read as the entry goes, so the last datagrams still count. */
 	if (b->ops->expire(b, key, &final) == 0)
-		flow_table_close(e->args->table, key, &final, e->now_ns);
+		flow_table_end(e->args->table, key, &final, e->now_ns, e->how);
 	else
-		flow_table_mark_closed(e->args->table, key);
+		flow_table_end(e->args->table, key, NULL, e->now_ns, e->how);
+}
+
+/* When the backend had to refuse new flows (its store full), the UDP flows idle the
+ * longest make room: each interval as many as were refused (at least a few dozen) of
+ * those idle for a whole interval, which new peers then take. */
+#define EVICT_AT_LEAST 64
+
+static void evict_for_room(struct collector_args *args, uint64_t dropped, uint64_t now_ns)
+{
+	struct expiry e = { args, now_ns, FLOW_END_EVICTED, 0 };
+
+	if (dropped <= args->dropped_seen || now_ns < args->interval_ns)
+		return;
+	e.budget = dropped - args->dropped_seen;
+	if (e.budget < EVICT_AT_LEAST)
+		e.budget = EVICT_AT_LEAST;
+	args->dropped_seen = dropped;
+	flow_table_for_each_idle_udp(args->table, now_ns - args->interval_ns, expire_idle_flow, &e);
+}
+
+struct sweep {
+	struct closed_log *closed;
+	int64_t real_minus_mono;
+};
+
+static void hand_over(const struct flow_node *node, void *arg)
+{
+	struct sweep *s = arg;
+
+	closed_log_push(s->closed, node, s->real_minus_mono);
+}
+
+void collector_sweep(struct collector_args *args, bool all)
+{
+	struct sweep s = { args->closed, 0 };
+
+	if (!args->closed) {
+		flow_table_sweep_closed(args->table, all, NULL, NULL);
+		return;
+	}
+	s.real_minus_mono = (int64_t)(clock_now_ns(CLOCK_REALTIME) - clock_now_ns(CLOCK_MONOTONIC));
+	flow_table_sweep_closed(args->table, all, hand_over, &s);
+	closed_log_flush(args->closed, false);
+}
+
+/* Closed flows wait for the next snapshot to be shown once; under churn with a long
+ * interval they would pile up without bound (14k connections/s at -d 60s: 840k). Beyond
+ * the bound, those never shown go unshown (counted), still to the closed log. */
+static void trim_closed(struct collector_args *args)
+{
+	struct sweep s = { args->closed, 0 };
+
+	if (!args->closed) {
+		flow_table_trim_closed(args->table, args->closed_bound, NULL, NULL);
+		return;
+	}
+	s.real_minus_mono = (int64_t)(clock_now_ns(CLOCK_REALTIME) - clock_now_ns(CLOCK_MONOTONIC));
+	if (flow_table_trim_closed(args->table, args->closed_bound, hand_over, &s))
+		closed_log_flush(args->closed, false);
 }
 
 static int drain_once(struct collector_args *args, uint64_t generation,
@@ -39,24 +104,26 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 	uint64_t start_ns = stage_time_start();
 	struct backend *b = args->backend;
 	struct drain_stamp stamp;
-	struct expiry e;
+	struct expiry e = { args, 0, FLOW_END_TIMEOUT, UINT64_MAX };
 
 	/* Flows whose final row the last snapshot carried go before the new drain. */
-	flow_table_sweep_closed(args->table);
+	collector_sweep(args, false);
 	stamp.mono_ns = clock_now_ns(CLOCK_MONOTONIC);
 	stamp.real_ns = clock_now_ns(CLOCK_REALTIME);
 	if (b->ops->drain(b, args->table, stamp.mono_ns) < 0)
 		return -1;
 	if (stamp.mono_ns > args->udp_timeout_ns) {
-		e.args = args;
 		e.now_ns = stamp.mono_ns;
 		flow_table_for_each_idle_udp(args->table, stamp.mono_ns - args->udp_timeout_ns,
 					     expire_idle_flow, &e);
 	}
+	stamp.flows_dropped = b->ops->flows_dropped(b);
+	stamp.close_records_lost = b->ops->close_records_lost(b);
+	evict_for_room(args, stamp.flows_dropped, stamp.mono_ns);
+	trim_closed(args);
 	if (generation > 1) /* the first drain loads every flow: start-up, not an interval */
 		stage_time_add(timing, start_ns);
 	stamp.generation = generation;
-	stamp.flows_dropped = b->ops->flows_dropped(b);
 	flow_table_publish_stamp(args->table, &stamp);
 	return wakeup_signal(args->drained_fd);
 }

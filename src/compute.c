@@ -1,45 +1,27 @@
-/* The compute thread. Rates come from the measured time between two drains
- * (CLOCK_MONOTONIC), never the nominal interval: a late timer must not inflate them. */
+/* The compute thread: waits for each drain, has the snapshot builder make its snapshot,
+ * publishes it, and tells the collector it may merge the next drain. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "compute.h"
-#include "report.h"
+#include "util/report.h"
 #include "snapshot_builder.h"
-#include "stage_time.h"
-#include "wakeup.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
 
-double compute_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns)
+static bool record_counts(struct flow_node *node, void *unused)
 {
-	if (!elapsed_ns || now_count <= prev_count)
-		return 0.0;
-	return (double)(now_count - prev_count) * 1e9 / (double)elapsed_ns;
+	(void)unused;
+	node->view.prev_tx_bytes = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED);
+	node->view.prev_rx_bytes = __atomic_load_n(&node->counts.rx_bytes, __ATOMIC_RELAXED);
+	node->view.prev_valid = true;
+	return true;
 }
 
+/* Rates need two samples: the first drain's counters are where they start from. */
 static void record_baseline(struct flow_table *table)
 {
-	struct cds_lfht_iter iter;
-	struct flow_node *node;
-
-	urcu_memb_read_lock();
-	cds_lfht_for_each_entry(flow_table_ht(table), &iter, node, ht_node) {
-		node->prev_tx_bytes = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED);
-		node->prev_rx_bytes = __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED);
-		node->prev_valid = true;
-	}
-	urcu_memb_read_unlock();
-}
-
-struct snapshot *compute_snapshot(struct flow_table *table, const struct drain_stamp *now,
-				  const struct drain_stamp *prev)
-{
-	struct snapshot_builder builder;
-	struct snapshot *s;
-
-	snapshot_builder_init(&builder, NULL);
-	s = snapshot_builder_build(&builder, table, now, prev);
-	snapshot_builder_free(&builder);
-	return s;
+	flow_table_each(table, record_counts, NULL);
 }
 
 static void use_drain(struct compute_args *args, struct snapshot_builder *builder,

@@ -42,7 +42,9 @@ struct flow_table {
 	uint64_t batch;
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
-	struct flow_node *closed_head;
+	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
+	size_t nclosed;                               /* in that list */
+	uint64_t closed_trimmed; /* closed flows let go unshown (flow_table_trim_closed) */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use; each walk starts them
 	 * anew, so they stay as many as the sockets it found). */
@@ -98,6 +100,7 @@ struct flow_table *flow_table_new(void)
 		return NULL;
 	}
 	table->buckets = MIN_BUCKETS;
+	table->closed_tail = &table->closed_head;
 	table->batch = 1;
 	table->lists[1].complete = true;
 	return table;
@@ -164,10 +167,10 @@ static void note_changed(struct flow_table *table, struct flow_node *node)
 	struct flow_node **grown;
 	size_t cap;
 
-	if (node->changed_batch == table->batch)
+	if (node->books.changed_batch == table->batch)
 		return;
-	node->changed_batch = table->batch;
-	node->changed_slot = SIZE_MAX;
+	node->books.changed_batch = table->batch;
+	node->books.changed_slot = SIZE_MAX;
 	if (list->count == list->cap) {
 		cap = list->cap ? list->cap * 2 : 1024;
 		grown = realloc(list->nodes, cap * sizeof(*grown));
@@ -178,31 +181,31 @@ static void note_changed(struct flow_table *table, struct flow_node *node)
 		list->nodes = grown;
 		list->cap = cap;
 	}
-	node->changed_slot = list->count;
+	node->books.changed_slot = list->count;
 	list->nodes[list->count++] = node;
 }
 
 /* A node leaving the table leaves a hole in the pending list, never a dangling pointer. */
 static void forget_changed(struct flow_table *table, struct flow_node *node)
 {
-	if (node->changed_batch == table->batch && node->changed_slot != SIZE_MAX)
-		pending_changes(table)->nodes[node->changed_slot] = NULL;
+	if (node->books.changed_batch == table->batch && node->books.changed_slot != SIZE_MAX)
+		pending_changes(table)->nodes[node->books.changed_slot] = NULL;
 }
 
 static void idle_unlink(struct flow_table *table, struct flow_node *node)
 {
-	if (!node->idle_listed)
+	if (!node->books.idle_listed)
 		return;
-	if (node->idle_prev)
-		node->idle_prev->idle_next = node->idle_next;
+	if (node->books.idle_prev)
+		node->books.idle_prev->books.idle_next = node->books.idle_next;
 	else
-		table->idle_head = node->idle_next;
-	if (node->idle_next)
-		node->idle_next->idle_prev = node->idle_prev;
+		table->idle_head = node->books.idle_next;
+	if (node->books.idle_next)
+		node->books.idle_next->books.idle_prev = node->books.idle_prev;
 	else
-		table->idle_tail = node->idle_prev;
-	node->idle_prev = node->idle_next = NULL;
-	node->idle_listed = false;
+		table->idle_tail = node->books.idle_prev;
+	node->books.idle_prev = node->books.idle_next = NULL;
+	node->books.idle_listed = false;
 }
 
 /* (Re)place an open UDP flow in the idle list by its last activity: at the tail, unless a
@@ -211,34 +214,34 @@ static void idle_unlink(struct flow_table *table, struct flow_node *node)
  * again when expiry comes to it, so a busy flow costs one move per --udp-timeout. */
 static void idle_place(struct flow_table *table, struct flow_node *node)
 {
-	uint64_t active_ns = __atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED);
+	uint64_t active_ns = __atomic_load_n(&node->counts.last_active_ns, __ATOMIC_RELAXED);
 	struct flow_node *after;
 
 	idle_unlink(table, node);
-	node->idle_placed_ns = active_ns;
+	node->books.idle_placed_ns = active_ns;
 	after = table->idle_tail;
-	while (after && after->idle_placed_ns > active_ns)
-		after = after->idle_prev;
-	node->idle_prev = after;
-	node->idle_next = after ? after->idle_next : table->idle_head;
-	if (node->idle_next)
-		node->idle_next->idle_prev = node;
+	while (after && after->books.idle_placed_ns > active_ns)
+		after = after->books.idle_prev;
+	node->books.idle_prev = after;
+	node->books.idle_next = after ? after->books.idle_next : table->idle_head;
+	if (node->books.idle_next)
+		node->books.idle_next->books.idle_prev = node;
 	else
 		table->idle_tail = node;
 	if (after)
-		after->idle_next = node;
+		after->books.idle_next = node;
 	else
 		table->idle_head = node;
-	node->idle_listed = true;
+	node->books.idle_listed = true;
 }
 
 /* Only open UDP flows expire. */
 static void idle_follow_identity(struct flow_table *table, struct flow_node *node, uint8_t proto)
 {
 	bool expires = proto == TCPTOP_PROTO_UDP &&
-		       !__atomic_load_n(&node->closed, __ATOMIC_RELAXED);
+		       !__atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED);
 
-	if (expires && !node->idle_listed)
+	if (expires && !node->books.idle_listed)
 		idle_place(table, node);
 	else if (!expires)
 		idle_unlink(table, node);
@@ -342,26 +345,26 @@ enum counters_change {
 static enum counters_change store_counters(struct flow_node *node, const struct flow_counters *c,
 					   uint64_t now_ns)
 {
-	bool moved = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
-		     __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
-		     __atomic_load_n(&node->tx_packets, __ATOMIC_RELAXED) != c->tx_packets ||
-		     __atomic_load_n(&node->rx_packets, __ATOMIC_RELAXED) != c->rx_packets;
-	bool changed = moved || __atomic_load_n(&node->srtt_us, __ATOMIC_RELAXED) != c->srtt_us ||
-		       __atomic_load_n(&node->retrans, __ATOMIC_RELAXED) != c->retrans ||
-		       __atomic_load_n(&node->state, __ATOMIC_RELAXED) != c->state;
+	bool moved = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
+		     __atomic_load_n(&node->counts.rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
+		     __atomic_load_n(&node->counts.tx_packets, __ATOMIC_RELAXED) != c->tx_packets ||
+		     __atomic_load_n(&node->counts.rx_packets, __ATOMIC_RELAXED) != c->rx_packets;
+	bool changed = moved || __atomic_load_n(&node->counts.srtt_us, __ATOMIC_RELAXED) != c->srtt_us ||
+		       __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED) != c->retrans ||
+		       __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED) != c->state;
 
 	if (!changed)
 		return COUNTERS_SAME;
-	__atomic_store_n(&node->tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->rx_bytes, c->rx_bytes, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->tx_packets, c->tx_packets, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->rx_packets, c->rx_packets, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->srtt_us, c->srtt_us, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->retrans, c->retrans, __ATOMIC_RELAXED);
-	__atomic_store_n(&node->state, c->state, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.rx_bytes, c->rx_bytes, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.tx_packets, c->tx_packets, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.rx_packets, c->rx_packets, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.srtt_us, c->srtt_us, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.retrans, c->retrans, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.state, c->state, __ATOMIC_RELAXED);
 	if (!moved)
 		return COUNTERS_CHANGED;
-	__atomic_store_n(&node->last_active_ns, now_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->counts.last_active_ns, now_ns, __ATOMIC_RELAXED);
 	return COUNTERS_MOVED;
 }
 
@@ -389,8 +392,8 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
 									      now_ns;
 	store_counters(node, &value->counters, now_ns);
-	node->last_active_ns = now_ns;
-	node->row_index = FLOW_NO_ROW;
+	node->counts.last_active_ns = now_ns;
+	node->view.row_index = FLOW_NO_ROW;
 	return node;
 }
 
@@ -421,9 +424,9 @@ static struct flow_node *insert(struct flow_table *table, const struct flow_key 
 
 static void forget_place(struct flow_table *table, struct flow_node *node)
 {
-	if (node->place_plus_one)
-		table->by_place[node->place_plus_one - 1] = NULL;
-	node->place_plus_one = 0;
+	if (node->books.place_plus_one)
+		table->by_place[node->books.place_plus_one - 1] = NULL;
+	node->books.place_plus_one = 0;
 }
 
 /* node is the flow at place now (when there is room to remember it). */
@@ -443,10 +446,10 @@ static void remember_place(struct flow_table *table, struct flow_node *node, siz
 	}
 	before = table->by_place[place];
 	if (before)
-		before->place_plus_one = 0;
+		before->books.place_plus_one = 0;
 	forget_place(table, node);
 	table->by_place[place] = node;
-	node->place_plus_one = place + 1;
+	node->books.place_plus_one = place + 1;
 }
 
 /* The flow of key, first looked for at place (SIZE_MAX: none). */
@@ -479,7 +482,7 @@ static void merge_locked(struct flow_table *table, size_t place, const struct fl
 		return;
 	/* A closed flow's final record is in: later copies of the same cumulative counters
 	 * (a drain racing the close) add nothing. */
-	if (__atomic_load_n(&node->closed, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE))
 		return;
 	change = store_counters(node, &value->counters, now_ns);
 	if (identity_update(table, node, &value->id) || change != COUNTERS_SAME)
@@ -522,27 +525,48 @@ void flow_table_merge_at(struct flow_table *table, size_t place, const struct fl
 	fit_buckets(table);
 }
 
+static void end_locked(struct flow_table *table, const struct flow_key *key,
+		       const struct flow_value *final, uint64_t now_ns, enum flow_end how)
+{
+	struct flow_node *node = lookup(table, key);
+
+	if (!node || __atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED))
+		return;
+	node->books.end_how = how;
+	node->books.ended_ns = __atomic_load_n(&node->counts.last_active_ns, __ATOMIC_RELAXED);
+	if (how == FLOW_END_CLOSED && final) {
+		node->books.end_state = final->counters.end_state;
+		node->books.end_errno = final->counters.end_errno;
+		node->books.ended_ns = final->counters.ended_ns ? final->counters.ended_ns : now_ns;
+	}
+	__atomic_store_n(&node->counts.closed, 1, __ATOMIC_RELEASE);
+	note_changed(table, node);
+	idle_unlink(table, node);
+	node->books.closed_next = NULL;
+	*table->closed_tail = node;
+	table->closed_tail = &node->books.closed_next;
+	table->nclosed++;
+}
+
+void flow_table_end(struct flow_table *table, const struct flow_key *key,
+		    const struct flow_value *final, uint64_t now_ns, enum flow_end how)
+{
+	if (final)
+		flow_table_merge(table, key, final, now_ns);
+	urcu_memb_read_lock();
+	end_locked(table, key, final, now_ns, how);
+	urcu_memb_read_unlock();
+}
+
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns)
 {
-	flow_table_merge(table, key, value, now_ns);
-	flow_table_mark_closed(table, key);
+	flow_table_end(table, key, value, now_ns, FLOW_END_CLOSED);
 }
 
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key)
 {
-	struct flow_node *node;
-
-	urcu_memb_read_lock();
-	node = lookup(table, key);
-	if (node && !__atomic_load_n(&node->closed, __ATOMIC_RELAXED)) {
-		__atomic_store_n(&node->closed, 1, __ATOMIC_RELEASE);
-		note_changed(table, node);
-		idle_unlink(table, node);
-		node->closed_next = table->closed_head;
-		table->closed_head = node;
-	}
-	urcu_memb_read_unlock();
+	flow_table_end(table, key, NULL, 0, FLOW_END_CLOSED);
 }
 
 static void set_owner_locked(struct flow_table *table, const struct flow_key *key, uint32_t tgid,
@@ -619,28 +643,64 @@ void flow_table_end_owner_walk(struct flow_table *table)
 	urcu_memb_read_unlock();
 }
 
-void flow_table_sweep_closed(struct flow_table *table)
+/* Takes node, which *link points to, out of the closed list and the table. */
+static void let_go(struct flow_table *table, struct flow_node **link, struct flow_node *node,
+		   flow_table_gone gone, void *arg)
+{
+	*link = node->books.closed_next;
+	if (!*link)
+		table->closed_tail = link;
+	table->nclosed--;
+	if (gone)
+		gone(node, arg);
+	if (!rcu_dereference(node->identity)->id.tgid)
+		table->ended_unowned++;
+	forget_changed(table, node);
+	forget_place(table, node);
+	if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
+		__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
+		urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
+	}
+}
+
+void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg)
 {
 	struct flow_node **link = &table->closed_head, *node;
 
 	urcu_memb_read_lock();
 	while ((node = *link)) {
-		if (!__atomic_load_n(&node->close_shown, __ATOMIC_ACQUIRE)) {
-			link = &node->closed_next;
-			continue;
-		}
-		*link = node->closed_next;
-		if (!rcu_dereference(node->identity)->id.tgid)
-			table->ended_unowned++;
-		forget_changed(table, node);
-		forget_place(table, node);
-		if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
-			__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
-			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
-		}
+		if (all || __atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE))
+			let_go(table, link, node, gone, arg);
+		else
+			link = &node->books.closed_next;
 	}
 	urcu_memb_read_unlock();
 	fit_buckets(table);
+}
+
+size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_gone gone,
+			      void *arg)
+{
+	struct flow_node **link = &table->closed_head, *node;
+	size_t trimmed = 0;
+
+	urcu_memb_read_lock();
+	while (table->nclosed > keep && (node = *link)) {
+		/* Sockets already over at start (TIME_WAIT) are as many as the host has, and
+		 * shown once: they do not pile up. */
+		if (node->view.row_index == FLOW_NO_ROW &&
+		    node->books.end_how != FLOW_END_BEFORE_START &&
+		    !__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
+			let_go(table, link, node, gone, arg);
+			trimmed++;
+		} else {
+			link = &node->books.closed_next;
+		}
+	}
+	urcu_memb_read_unlock();
+	table->closed_trimmed += trimmed;
+	fit_buckets(table);
+	return trimmed;
 }
 
 void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_ns,
@@ -649,9 +709,9 @@ void flow_table_for_each_idle_udp(struct flow_table *table, uint64_t idle_since_
 	struct flow_node *node, *next;
 
 	urcu_memb_read_lock();
-	for (node = table->idle_head; node && node->idle_placed_ns < idle_since_ns; node = next) {
-		next = node->idle_next; /* fn may close node, which unlinks it */
-		if (__atomic_load_n(&node->last_active_ns, __ATOMIC_RELAXED) >= idle_since_ns)
+	for (node = table->idle_head; node && node->books.idle_placed_ns < idle_since_ns; node = next) {
+		next = node->books.idle_next; /* fn may close node, which unlinks it */
+		if (__atomic_load_n(&node->counts.last_active_ns, __ATOMIC_RELAXED) >= idle_since_ns)
 			idle_place(table, node); /* active since it was placed */
 		else
 			fn(&node->key, ctx);
@@ -680,7 +740,10 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.mono_ns, stamp->mono_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.real_ns, stamp->real_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.close_records_lost, stamp->close_records_lost,
+			 __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
 	 * and every counter the drain stored. */
 	__atomic_store_n(&table->stamp.generation, stamp->generation, __ATOMIC_RELEASE);
@@ -692,7 +755,10 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->mono_ns = __atomic_load_n(&table->stamp.mono_ns, __ATOMIC_RELAXED);
 	out->real_ns = __atomic_load_n(&table->stamp.real_ns, __ATOMIC_RELAXED);
 	out->flows_dropped = __atomic_load_n(&table->stamp.flows_dropped, __ATOMIC_RELAXED);
+	out->close_records_lost = __atomic_load_n(&table->stamp.close_records_lost,
+						  __ATOMIC_RELAXED);
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
+	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
 }
 
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)
@@ -708,9 +774,22 @@ void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)
 	out->complete = published->complete;
 }
 
-struct cds_lfht *flow_table_ht(struct flow_table *table)
+bool flow_table_each(struct flow_table *table, bool (*fn)(struct flow_node *node, void *arg),
+		     void *arg)
 {
-	return table->ht;
+	struct cds_lfht_iter iter;
+	struct flow_node *node;
+	bool whole = true;
+
+	urcu_memb_read_lock();
+	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
+		if (!fn(node, arg)) {
+			whole = false;
+			break;
+		}
+	}
+	urcu_memb_read_unlock();
+	return whole;
 }
 
 size_t flow_table_count(struct flow_table *table)

@@ -1,5 +1,6 @@
 /* tcptop: top for network connections. main() checks the command line and privileges,
- * then runs the pipeline until the count is reached, stdout goes away, or a signal. */
+ * then runs the pipeline until the count is reached, stdout goes away, or a signal
+ * (SIGHUP only reopens the log). */
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -8,16 +9,25 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "backend.h"
-#include "cli.h"
+#include "cli/cli.h"
 #include "config.h"
+#include "output/log_file.h"
 #include "pipeline.h"
-#include "privilege.h"
-#include "report.h"
+#include "util/privilege.h"
+#include "util/report.h"
+
+/* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
+ * number of snapshots, which is batch output. */
+static bool want_live_view(const struct options *opt)
+{
+	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
 
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
- * instead of being interrupted; SIGPIPE is ignored so a closed stdout shows up as EPIPE.
- * SIGWINCH is blocked too, in every thread: the live view reads it from its own signalfd. */
-static int block_signals(void)
+ * (or, for SIGHUP, a reopened log) instead of being interrupted; SIGPIPE is ignored so a
+ * closed stdout shows up as EPIPE. Blocked too, in every thread, for the live view to
+ * read from its own signalfd: SIGWINCH, and SIGTSTP/SIGCONT (Ctrl-Z, fg). */
+static int block_signals(bool live)
 {
 	sigset_t set, blocked;
 
@@ -28,34 +38,36 @@ static int block_signals(void)
 	sigaddset(&set, SIGHUP);
 	blocked = set;
 	sigaddset(&blocked, SIGWINCH);
+	if (live) {
+		sigaddset(&blocked, SIGTSTP);
+		sigaddset(&blocked, SIGCONT);
+	}
 	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
- * number of snapshots, which is batch output. */
-static bool want_live_view(const struct options *opt)
+/* Once the stop has begun (and the terminal is restored), a second SIGINT or SIGTERM
+ * ends tcptop at once, by the signal's own default action, wherever it waits. */
+static void make_stop_signals_fatal(void)
 {
-	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	sigset_t set;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
-static int start(struct pipeline *p, const struct options *opt, FILE *log)
+static int start(struct pipeline *p, const struct options *opt, struct log_file *log)
 {
 	if (!want_live_view(opt))
-		return pipeline_start(p, stdout, log);
+		return pipeline_start(p, STDOUT_FILENO, log);
 	/* Only the character set: numbers in --log must keep their '.' whatever LC_NUMERIC. */
 	setlocale(LC_CTYPE, "");
 	return pipeline_start_ui(p, log);
-}
-
-static FILE *open_log(const char *path)
-{
-	FILE *log = fopen(path, "w");
-
-	if (!log)
-		report_error("-l/--log '%s': %s", path, strerror(errno));
-	return log;
 }
 
 static int exit_status(enum pipeline_end end)
@@ -63,24 +75,49 @@ static int exit_status(enum pipeline_end end)
 	return end == PIPELINE_FAILED ? 1 : 0;
 }
 
-static int run(const struct options *opt, FILE *log)
+/* --closed: its file and writer, set on the pipeline before the threads start. */
+static int open_closed_log(struct pipeline *p, const struct options *opt)
+{
+	enum output_format fmt;
+
+	if (!opt->closed_path)
+		return 0;
+	fmt = closed_log_format(opt->closed_path, opt->format);
+	p->closed_file = log_file_open(opt->closed_path, fmt, closed_log_kind());
+	if (p->closed_file)
+		p->closed = closed_log_new(p->closed_file, fmt, &opt->filter, opt->max_flows);
+	return p->closed ? 0 : -1;
+}
+
+/* The logs are opened once the BPF programs are loaded and attached: a run that cannot
+ * start leaves no file behind, and an existing one untouched. */
+static int run(const struct options *opt)
 {
 	const struct backend_ops *ops = opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
 	struct pipeline p;
+	struct log_file *log = NULL;
 	enum pipeline_end end = PIPELINE_FAILED;
-	int signal_fd = block_signals();
+	int signal_fd = block_signals(want_live_view(opt));
 
 	if (signal_fd < 0) {
 		report_error("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	if (pipeline_open(&p, opt, ops) == 0) {
+	if (pipeline_open(&p, opt, ops) == 0 &&
+	    (!opt->log_path ||
+	     (log = log_file_open(opt->log_path, opt->format, output_log_kind()))) &&
+	    open_closed_log(&p, opt) == 0) {
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
+		pipeline_stop(&p);
+		make_stop_signals_fatal();
 		pipeline_report_owners(&p);
 	}
 	pipeline_close(&p);
+	closed_log_free(p.closed);
+	log_file_close(p.closed_file);
+	log_file_close(log);
 	close(signal_fd);
 	return exit_status(end);
 }
@@ -113,7 +150,6 @@ int main(int argc, char **argv)
 {
 	struct options opt;
 	char message[512];
-	FILE *log = NULL;
 	int status;
 
 	switch (cli_parse(argc, argv, &opt, message, sizeof(message))) {
@@ -137,17 +173,9 @@ int main(int argc, char **argv)
 		cli_free(&opt);
 		return 1;
 	}
-	if (opt.log_path && !(log = open_log(opt.log_path))) {
-		cli_free(&opt);
-		return EXIT_USAGE;
-	}
 	urcu_memb_register_thread();
-	status = run(&opt, log);
+	status = run(&opt);
 	urcu_memb_unregister_thread();
-	if (log && fclose(log) != 0) {
-		report_error("cannot write to log %s: %s", opt.log_path, strerror(errno));
-		status = 1;
-	}
 	cli_free(&opt);
 	return status;
 }

@@ -10,7 +10,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 #include "snapshot.h"
-#include "wakeup.h"
+#include "util/wakeup.h"
 
 /* The header, room for capacity rows, and as many places of changed rows after them. */
 static size_t snapshot_size(size_t capacity)
@@ -25,12 +25,10 @@ static void set_capacity(struct snapshot *s, size_t capacity)
 	s->changed = (uint32_t *)(s->rows + capacity);
 }
 
-/* A snapshot in which every row changed is written whole, and at 1M rows it is 200 MB:
- * in huge pages it takes 512 times fewer page faults and TLB misses (1M-row build 106/89
- * -> 80/66 ms in paired runs; at 100k rows, 20 MB, no difference beyond the noise). Hosts with transparent huge pages set to
- * "madvise", Debian's default, give them only on request; the kernel ignores the request
- * where they are off, and backs only the huge-page-aligned parts of the range: a block
- * under two 2 MiB pages may hold none, and is left alone. */
+/* A snapshot of 1M changed rows is 200 MB: in huge pages it takes 512 times fewer page
+ * faults and TLB misses (bench/README). Hosts with transparent huge pages on "madvise"
+ * give them on request only; the kernel backs only the huge-page-aligned parts of the
+ * range, so a block under two 2 MiB pages is left alone. */
 #define HUGE_PAGES_WORTH_ASKING (4UL << 20)
 
 static void *with_huge_pages(void *block, size_t size)

@@ -13,8 +13,7 @@
  * node of a dropped closed row, which the sweep may already have freed, is never touched. */
 #include <stdlib.h>
 #include <string.h>
-#include "array_grow.h"
-#include "compute.h"
+#include "util/array_grow.h"
 #include "snapshot_builder.h"
 
 struct row_source {
@@ -81,30 +80,30 @@ static bool room_for_row(struct snapshot_builder *b, struct snapshot **s, size_t
 static void fill_row(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now,
 		     uint64_t elapsed_ns)
 {
-	uint64_t prev_tx = node->prev_valid ? node->prev_tx_bytes : 0;
-	uint64_t prev_rx = node->prev_valid ? node->prev_rx_bytes : 0;
+	uint64_t prev_tx = node->view.prev_valid ? node->view.prev_tx_bytes : 0;
+	uint64_t prev_rx = node->view.prev_valid ? node->view.prev_rx_bytes : 0;
 
 	row->key = node->key;
 	row->id = rcu_dereference(node->identity)->id;
-	row->closed = __atomic_load_n(&node->closed, __ATOMIC_ACQUIRE);
-	row->state = __atomic_load_n(&node->state, __ATOMIC_RELAXED);
-	row->tx_bytes = __atomic_load_n(&node->tx_bytes, __ATOMIC_RELAXED);
-	row->rx_bytes = __atomic_load_n(&node->rx_bytes, __ATOMIC_RELAXED);
-	row->tx_packets = __atomic_load_n(&node->tx_packets, __ATOMIC_RELAXED);
-	row->rx_packets = __atomic_load_n(&node->rx_packets, __ATOMIC_RELAXED);
-	row->srtt_us = __atomic_load_n(&node->srtt_us, __ATOMIC_RELAXED);
-	row->retrans = __atomic_load_n(&node->retrans, __ATOMIC_RELAXED);
-	row->tx_rate = compute_rate(row->tx_bytes, prev_tx, elapsed_ns);
-	row->rx_rate = compute_rate(row->rx_bytes, prev_rx, elapsed_ns);
+	row->closed = __atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE);
+	row->state = __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED);
+	row->tx_bytes = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED);
+	row->rx_bytes = __atomic_load_n(&node->counts.rx_bytes, __ATOMIC_RELAXED);
+	row->tx_packets = __atomic_load_n(&node->counts.tx_packets, __ATOMIC_RELAXED);
+	row->rx_packets = __atomic_load_n(&node->counts.rx_packets, __ATOMIC_RELAXED);
+	row->srtt_us = __atomic_load_n(&node->counts.srtt_us, __ATOMIC_RELAXED);
+	row->retrans = __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED);
+	row->tx_rate = snapshot_rate(row->tx_bytes, prev_tx, elapsed_ns);
+	row->rx_rate = snapshot_rate(row->rx_bytes, prev_rx, elapsed_ns);
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
-	node->prev_tx_bytes = row->tx_bytes;
-	node->prev_rx_bytes = row->rx_bytes;
-	node->prev_valid = true;
+	node->view.prev_tx_bytes = row->tx_bytes;
+	node->view.prev_rx_bytes = row->rx_bytes;
+	node->view.prev_valid = true;
 	if (row->closed)
-		__atomic_store_n(&node->close_shown, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&node->view.close_shown, 1, __ATOMIC_RELEASE);
 }
 
 /* An unchanged flow's row as the last snapshot had it, idle since. */
@@ -154,41 +153,51 @@ static void append_row(struct snapshot *s, struct row_source *sources, struct fl
 	memset(row, 0, sizeof(*row));
 	fill_row(row, node, now, elapsed_ns);
 	sources[s->nrows] = (struct row_source){ node };
-	node->row_index = s->nrows++;
+	node->view.row_index = s->nrows++;
 	totals_add(&s->totals, row);
 }
 
 /* A changed flow to show: not a hole (a flow swept since), nor a final row already shown. */
 static bool shows(const struct flow_node *node)
 {
-	return node && !__atomic_load_n(&node->close_shown, __ATOMIC_RELAXED);
+	return node && !__atomic_load_n(&node->view.close_shown, __ATOMIC_RELAXED);
+}
+
+struct table_build {
+	struct snapshot_builder *b;
+	struct snapshot *s;
+	size_t capacity;
+	const struct drain_stamp *now;
+	uint64_t elapsed_ns;
+};
+
+static bool add_table_row(struct flow_node *node, void *arg)
+{
+	struct table_build *t = arg;
+
+	if (!shows(node))
+		return true;
+	if (!room_for_row(t->b, &t->s, &t->capacity))
+		return false;
+	append_row(t->s, t->b->sources, node, t->now, t->elapsed_ns);
+	return true;
 }
 
 /* Every flow of the table; a closed flow whose final row was shown is left out. */
 static struct snapshot *build_from_table(struct snapshot_builder *b, struct flow_table *table,
 					 const struct drain_stamp *now, uint64_t elapsed_ns)
 {
-	size_t capacity = flow_table_count(table) + 64;
 	uint64_t rows_of;
-	struct snapshot *s = start(b, capacity, &rows_of);
-	struct cds_lfht_iter iter;
-	struct flow_node *node;
+	struct table_build t = { b, NULL, flow_table_count(table) + 64, now, elapsed_ns };
 
-	if (!s)
+	t.s = start(b, t.capacity, &rows_of);
+	if (!t.s)
 		return NULL;
-	urcu_memb_read_lock();
-	cds_lfht_for_each_entry(flow_table_ht(table), &iter, node, ht_node) {
-		if (!shows(node))
-			continue;
-		if (!room_for_row(b, &s, &capacity)) {
-			urcu_memb_read_unlock();
-			snapshot_release(s);
-			return NULL;
-		}
-		append_row(s, b->sources, node, now, elapsed_ns);
+	if (!flow_table_each(table, add_table_row, &t)) {
+		snapshot_release(t.s);
+		return NULL;
 	}
-	urcu_memb_read_unlock();
-	return s;
+	return t.s;
 }
 
 /* s holds the rows of last: copied only where builds wrote since the snapshot whose rows
@@ -264,7 +273,7 @@ static void drop_closed(struct snapshot_builder *b, struct snapshot *s, const st
 			continue;
 		s->rows[place] = s->rows[end];
 		b->sources[place] = b->sources[end];
-		b->sources[place].node->row_index = place;
+		b->sources[place].node->view.row_index = place;
 		touched_rows_add(&b->touched, place);
 	}
 }
@@ -327,9 +336,9 @@ static void prefetch_change(const struct flow_changes *changes, size_t i, const 
 	if (!node)
 		return;
 	__builtin_prefetch(rcu_dereference(node->identity));
-	if (node->row_index < s->nrows) {
-		__builtin_prefetch(&s->rows[node->row_index]);
-		__builtin_prefetch((const char *)&s->rows[node->row_index] + 128);
+	if (node->view.row_index < s->nrows) {
+		__builtin_prefetch(&s->rows[node->view.row_index]);
+		__builtin_prefetch((const char *)&s->rows[node->view.row_index] + 128);
 	}
 }
 
@@ -346,12 +355,12 @@ static bool apply_changes(struct snapshot_builder *b, struct snapshot **s, size_
 		node = changes->nodes[i];
 		if (!shows(node))
 			continue;
-		if (node->row_index != FLOW_NO_ROW) {
-			row = &(*s)->rows[node->row_index];
+		if (node->view.row_index != FLOW_NO_ROW) {
+			row = &(*s)->rows[node->view.row_index];
 			totals_remove(&(*s)->totals, row);
 			fill_row(row, node, now, elapsed_ns);
 			totals_add(&(*s)->totals, row);
-			touched_rows_add(&b->touched, node->row_index);
+			touched_rows_add(&b->touched, node->view.row_index);
 		} else if (room_for_row(b, s, capacity)) {
 			touched_rows_add(&b->touched, (*s)->nrows);
 			append_row(*s, b->sources, node, now, elapsed_ns);
@@ -409,7 +418,7 @@ static bool append_unchanged(struct snapshot_builder *b, struct snapshot **s, si
 		idle_row(row, now);
 		totals_add(&(*s)->totals, row);
 		b->spare[(*s)->nrows] = b->sources[i];
-		b->sources[i].node->row_index = (*s)->nrows++;
+		b->sources[i].node->view.row_index = (*s)->nrows++;
 	}
 	return true;
 }
@@ -434,8 +443,8 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 		node = changes->nodes[i];
 		if (!shows(node))
 			continue;
-		if (node->row_index != FLOW_NO_ROW)
-			b->taken[node->row_index] = true;
+		if (node->view.row_index != FLOW_NO_ROW)
+			b->taken[node->view.row_index] = true;
 		ok = room_for_row(b, &s, &capacity);
 		if (ok)
 			append_row(s, b->spare, node, now, elapsed_ns);
@@ -488,7 +497,28 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	s->mono_ns = now->mono_ns;
 	s->interval_s = (double)elapsed_ns / 1e9;
 	s->flows_dropped = now->flows_dropped;
+	s->close_records_lost = now->close_records_lost;
+	s->closed_trimmed = now->closed_trimmed;
 	s->ended_unowned = now->ended_unowned;
 	b->last = snapshot_hold(s);
+	return s;
+}
+
+double snapshot_rate(uint64_t now_count, uint64_t prev_count, uint64_t elapsed_ns)
+{
+	if (!elapsed_ns || now_count <= prev_count)
+		return 0.0;
+	return (double)(now_count - prev_count) * 1e9 / (double)elapsed_ns;
+}
+
+struct snapshot *snapshot_build_once(struct flow_table *table, const struct drain_stamp *now,
+				     const struct drain_stamp *prev)
+{
+	struct snapshot_builder builder;
+	struct snapshot *s;
+
+	snapshot_builder_init(&builder, NULL);
+	s = snapshot_builder_build(&builder, table, now, prev);
+	snapshot_builder_free(&builder);
 	return s;
 }

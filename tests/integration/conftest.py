@@ -1,9 +1,11 @@
 """Fixtures for the tcptop integration tests (run as root by run-integration.sh)."""
 
+import errno
 import itertools
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 import tempfile
 
@@ -130,6 +132,33 @@ def scratch_dir():
     """A temporary directory, removed after the test (pytest's tmp_path keeps old ones)."""
     with tempfile.TemporaryDirectory(prefix="tcptop-it-") as path:
         yield pathlib.Path(path)
+
+
+@pytest.fixture
+def small_disk(scratch_dir):
+    """A 1 MiB tmpfs of the test's own, and a function that fills it (returning a function
+    that empties it again)."""
+    mount = scratch_dir / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tcptop-test", str(mount)],
+                   check=True)
+
+    def fill():
+        filler = mount / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        finally:
+            os.close(fd)
+        return filler.unlink
+
+    try:
+        yield mount, fill
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
 @pytest.fixture(scope="session")

@@ -73,8 +73,23 @@ def parse_csv_rows(lines):
     return rows
 
 
+LOSS_KEYS = ["flow_map_full", "close_records_lost", "closed_unshown", "log_snapshots_lost",
+             "snapshots_skipped", "closed_log_lost"]
+
+
+def is_loss_line(obj):
+    """The line JSONL output adds after a snapshot in which a loss counter grew."""
+    if list(obj.keys()) != ["time", "dropped"]:
+        return False
+    assert list(obj["dropped"].keys()) == LOSS_KEYS, obj
+    return True
+
+
 def parse_jsonl_row(line):
+    """A row, or None for a loss line."""
     obj = json.loads(line)
+    if is_loss_line(obj):
+        return None
     assert list(obj.keys()) == COLUMNS, "JSONL keys %r" % list(obj.keys())
     return obj
 
@@ -124,7 +139,7 @@ def parse_output(text, fmt="csv"):
         assert HEADER not in lines[1:], "CSV header repeated"
         rows = parse_csv_rows(lines[1:])
     else:
-        rows = [parse_jsonl_row(line) for line in lines]
+        rows = [r for r in map(parse_jsonl_row, lines) if r is not None]
     return rows, group_snapshots(rows)
 
 
@@ -276,6 +291,8 @@ class Tcptop:
             row = parse_csv_rows([line])[0]
         else:
             row = parse_jsonl_row(line)
+            if row is None:
+                return
         if self._open is not None and self._open.time_text == row["time"]:
             self._open.rows.append(row)
             return

@@ -12,8 +12,6 @@ import pytest
 import tcptop_run
 from tcptop_run import COLUMNS, parse_output, run_tcptop
 
-MISSING_DIR = "/nonexistent-tcptop-test-dir"
-
 INTERVAL = r"-d|--interval|interval"
 BAD_ARGS = [
     # (arguments, pattern the one stderr line must contain to name the option)
@@ -38,8 +36,7 @@ BAD_ARGS = [
     (["--format=yaml"], r"--format"),
     (["-s", "nosuchcolumn"], r"-s\b|--sort"),
     (["--sort", "bogus"], r"-s\b|--sort"),
-    (["-l", MISSING_DIR + "/flows.csv"], r"-l\b|--log"),
-    (["--log", "/tmp"], r"-l\b|--log"),
+    (["-l", ""], r"-l\b|--log"),
     (["-i", "tt_noif0"], r"-i\b|--interface"),
     (["--interface", "tt_noif0"], r"-i\b|--interface"),
 ]
@@ -55,7 +52,6 @@ def test_bad_argument_is_usage_error_naming_option(args, names):
     assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
     assert re.search(names, lines[0]), "stderr %r does not name the option (%s)" % (
         lines[0], names)
-    assert not os.path.exists(MISSING_DIR)
 
 
 @pytest.mark.hooks_independent

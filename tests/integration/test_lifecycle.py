@@ -157,6 +157,10 @@ def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(
     run.stop()
     lost = [line for line in run.stderr.splitlines() if "found the ring full" in line]
     assert lost and int(lost[0].split()[1]) >= 500, run.stderr
+    # Without -v too: the interval's line of losses counts them.
+    said = [line for line in run.stderr.splitlines()
+            if line.startswith("tcptop: lost so far: ") and "close records over the ring" in line]
+    assert said, run.stderr
 
 
 def test_udp_flow_idle_longer_than_udp_timeout_is_forgotten(tcptop, agents):

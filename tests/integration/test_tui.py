@@ -4,6 +4,7 @@ the screen with capture-pane while agents make loopback traffic."""
 
 import os
 import re
+import signal
 import subprocess
 import time
 
@@ -106,6 +107,45 @@ def test_sigterm_exits_0_and_restores_terminal(tui, pair):
     assert "PROCESS" not in after, after
 
 
+def tcptop_in_pane(run):
+    """The pid of tcptop in run's pane (env execs it, a child of the pane's shell)."""
+    return int(subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", "tcptop"],
+                              capture_output=True, text=True, check=True).stdout.split()[0])
+
+
+def process_state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+@pytest.mark.hooks_independent
+def test_ctrl_z_suspends_with_the_terminal_restored_and_fg_redraws_at_once(tui):
+    """At a shell with job control: Ctrl-Z stops tcptop with the shell's screen back, and
+    fg shows the whole view again at once, not at the next snapshot (5 s away)."""
+    run = tui("-d", "5s", "-n", "--replay", "synthetic:5", shell=True)
+    run.wait_text("replay4", timeout=20)
+    pid = tcptop_in_pane(run)
+    run.keys("C-z")
+    screen = run.wait_text("Stopped")
+    assert "PROCESS" not in screen, "the live view is still on screen:\n" + screen
+    assert process_state(pid) == "T"
+    run.type("clear")
+    run.keys("Enter")
+    run.wait(lambda s: "Stopped" not in s, "a cleared screen")
+    run.type("fg")
+    run.keys("Enter")
+    screen = run.wait(lambda s: "PROCESS" in s and "replay4" in s and "Sort:" in s,
+                      "the whole view redrawn", timeout=1.0)
+    assert process_state(pid) in "SR"
+    run.keys("q")
+    # The stop ended the command line's list: fg's status is tcptop's.
+    run.wait(lambda s: s.rstrip().endswith("$"), "the prompt")
+    run.type("echo EXIT=$?")
+    run.keys("Enter")
+    after = run.wait_exit()
+    assert "PROCESS" not in after, after
+
+
 def test_sort_keys_change_column_and_direction(tui, pair):
     run = tui(*own_args(pair), "-s", "comm")
     screen = run.wait_text(pair.server.comm)
@@ -204,6 +244,34 @@ def test_log_keeps_writing_while_live_view_runs(tui, pair, scratch_dir):
     lines = log.read_text().splitlines()
     assert lines[0].startswith("time,pid,comm,"), lines[:2]
     assert any(pair.client.comm in line for line in lines[1:]), lines[:5]
+
+
+@pytest.mark.hooks_independent
+def test_header_shows_a_failing_log_and_sighup_reopens_it(tui, small_disk):
+    """The disk under the log fills: the header says so (and how many snapshots were lost)
+    until it is emptied. SIGHUP (logrotate's) reopens the log and the view goes on: only
+    the terminal's own hangup ends it."""
+    mount, fill = small_disk
+    log = mount / "flows.csv"
+    run = tui("-d", "100ms", "-n", "--replay", "synthetic:5", "-l", str(log), width=140)
+    run.wait_text("PROCESS")
+    empty = fill()
+    screen = run.wait_text("log failing: No space left on device")
+    assert re.search(r"log failing: No space left on device \(\d+ snapshots? lost\)", screen)
+    empty()
+    run.wait(lambda s: "log failing" not in s, "the failure gone from the header")
+    log.rename(mount / "flows.csv.1")
+    os.kill(tcptop_in_pane(run), signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while not (log.exists() and len(log.read_text().splitlines()) > 5):
+        assert time.monotonic() < deadline, "no new log after SIGHUP: " + run.screen()
+        time.sleep(0.1)
+    assert log.read_text().startswith("time,pid,comm,")
+    run.keys("q")
+    run.check_ended(stderr_empty=False)
+    err = run.stderr()
+    assert err.count("is failing: No space left on device") == 1, err
+    assert "works again" in err, err
 
 
 def client_row(screen, pair):
@@ -336,8 +404,8 @@ def test_arrows_pages_home_and_end_move_the_highlight_and_the_page(tui):
 
 
 def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
-    """Reports from other threads must not write over the screen: the output thread's
-    "flow map full" line appears on the terminal only after the view is gone."""
+    """Reports from other threads must not write over the screen: the "lost so far" line
+    for the full flow map appears on the terminal only after the view is gone."""
     sender = agents.new("snd")
     sink = sender.call("udp_socket", family=4, host="0.0.0.0")
     sock = sender.call("udp_socket", family=4, host="127.0.0.1")
@@ -347,10 +415,10 @@ def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
     sender.call("udp_sendto_many", sid=sock["sid"], port=sink["port"], count=100)
     screen = run.wait_text("flow map full")
     time.sleep(0.5)
-    assert "tcptop: flow map full" not in run.screen(), screen
+    assert "tcptop: " not in run.screen(), screen
     run.keys("q")
     after = run.wait_exit()
-    assert "tcptop: flow map full" in after, after
+    assert re.search(r"tcptop: lost so far: .*flow map full", after), after
     assert "PROCESS" not in after, after
 
 

@@ -74,10 +74,12 @@ class FileOpens:
 class Tui:
     """tcptop ARGS in its own tmux server, run as ``tcptop ARGS 2>ERRFILE; echo EXIT=$?;
     sleep`` so that the exit status and what the terminal shows after exit can be read
-    from the pane. lookups: whether the run may look names up (default: unless -n)."""
+    from the pane. lookups: whether the run may look names up (default: unless -n).
+    shell: the command is typed at an interactive bash instead, which does job control
+    (Ctrl-Z, fg); the test then echoes EXIT=$? itself."""
 
     def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False,
-                 lookups=None):
+                 lookups=None, shell=False):
         self.args = list(args)
         self.lookups = ("-n" not in self.args) if lookups is None else lookups
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
@@ -94,14 +96,19 @@ class Tui:
         with open(os.path.join(self.dir, "nsswitch.conf"), "w") as f:
             f.write("hosts: files\n")
         self.hosts_opens = FileOpens(hosts)
-        command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
+        command = "env %s %s %s %s; echo EXIT=$?" % (
             " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
             " ".join(shlex.quote(a) for a in HOOK_ARGS + self.args),
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
+        # shell: typed at an interactive bash, which does job control (Ctrl-Z, fg).
         subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", SANDBOX,
                         "sandbox", self.dir, "tmux", "-S", self.socket, "new-session", "-d",
-                        "-s", self.name, "-x", str(width), "-y", str(height), command],
+                        "-s", self.name, "-x", str(width), "-y", str(height),
+                        "bash --norc --noprofile -i" if shell else command + "; sleep 120"],
                        check=True, capture_output=True, text=True)
+        if shell:
+            self.type("PS1='$ '; " + command)
+            self.keys("Enter")
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-S", self.socket] + list(args), check=True,
@@ -156,7 +163,7 @@ class Tui:
 
     def check_ended(self, status="0", stderr_empty=True):
         """What every run must leave: the exit status, a clean stderr, no lookups if -n."""
-        screen = self.wait(lambda s: "EXIT=" in s, "exit")
+        screen = self.wait(lambda s: re.search(r"EXIT=\d", s), "exit")
         self.finished = True  # checked now, whatever the outcome: not again at teardown
         err = self.stderr()
         check_no_sanitizer_report(err, "tcptop (live view)")
@@ -169,7 +176,7 @@ class Tui:
     def wait_exit(self, timeout=15):
         """Waits for EXIT=N in the pane; checks the status is 0, stderr empty and, with
         -n, that no name was looked up. Returns the screen after exit."""
-        self.wait(lambda s: "EXIT=" in s, "exit", timeout)
+        self.wait(lambda s: re.search(r"EXIT=\d", s), "exit", timeout)
         return self.check_ended()
 
     def close(self):

@@ -38,5 +38,24 @@ if wait "$pid"; then passed=$((passed + 1)); else
 	echo "check-pipeline: FAILED: SIGTERM run exited $?" >&2
 	failed=$((failed + 1))
 fi
+# A gzip log, reopened on SIGHUP (from main's signalfd to the output thread) while it
+# writes, once after a rotation by hand.
+log_dir=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-tsan.XXXXXX")
+"$tcptop" -b -d 10ms --replay synthetic:5000:500 -l "$log_dir/flows.csv.gz" >/dev/null &
+pid=$!
+sleep 0.5
+kill -HUP "$pid"
+sleep 0.3
+mv "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"
+kill -HUP "$pid"
+sleep 0.3
+kill -TERM "$pid"
+if wait "$pid" && gzip -t "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"; then
+	passed=$((passed + 1))
+else
+	echo "check-pipeline: FAILED: the SIGHUP run with a gzip log" >&2
+	failed=$((failed + 1))
+fi
+rm -rf "$log_dir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

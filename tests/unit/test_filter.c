@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "filter.h"
+#include "util/addr.h"
+#include "view/filter.h"
 #include "time_limit.h"
 
 TestSuite(addr, .timeout = UNIT_TIME_LIMIT_S);

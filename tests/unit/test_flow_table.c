@@ -1,7 +1,7 @@
 /* Flow table merge rules and rate math. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include "compute.h"
+#include "snapshot_builder.h"
 #include "flow_table.h"
 #include "time_limit.h"
 
@@ -47,17 +47,26 @@ static struct flow_value udp_value(void)
 	return v;
 }
 
+struct search {
+	uint64_t cookie;
+	struct flow_node *found;
+};
+
+static bool look_for(struct flow_node *node, void *arg)
+{
+	struct search *s = arg;
+
+	if (node->key.cookie == s->cookie)
+		s->found = node;
+	return !s->found;
+}
+
 static struct flow_node *find(uint64_t cookie)
 {
-	struct cds_lfht_iter iter;
-	struct flow_node *node, *found = NULL;
+	struct search s = { cookie, NULL };
 
-	urcu_memb_read_lock();
-	cds_lfht_for_each_entry(flow_table_ht(table), &iter, node, ht_node)
-		if (node->key.cookie == cookie)
-			found = node;
-	urcu_memb_read_unlock();
-	return found;
+	flow_table_each(table, look_for, &s);
+	return s.found;
 }
 
 TestSuite(flow_table, .init = setup, .fini = teardown, .timeout = UNIT_TIME_LIMIT_S);
@@ -69,8 +78,8 @@ Test(flow_table, merge_inserts_flow_on_first_sight)
 
 	flow_table_merge(table, &key, &v, 1000);
 	cr_assert_eq(flow_table_count(table), 1);
-	cr_assert_eq(find(7)->tx_bytes, 100);
-	cr_assert_eq(find(7)->rx_bytes, 50);
+	cr_assert_eq(find(7)->counts.tx_bytes, 100);
+	cr_assert_eq(find(7)->counts.rx_bytes, 50);
 	cr_assert_eq(find(7)->first_seen_ns, 1000);
 	cr_assert_str_eq(find(7)->identity->id.comm, "curl");
 }
@@ -83,8 +92,8 @@ Test(flow_table, merge_replaces_counters_with_cumulative_values)
 	flow_table_merge(table, &key, &v, 1000);
 	v.counters.tx_bytes = 300;
 	flow_table_merge(table, &key, &v, 2000);
-	cr_assert_eq(find(7)->tx_bytes, 300, "cumulative counters must not be added twice");
-	cr_assert_eq(find(7)->last_active_ns, 2000);
+	cr_assert_eq(find(7)->counts.tx_bytes, 300, "cumulative counters must not be added twice");
+	cr_assert_eq(find(7)->counts.last_active_ns, 2000);
 	cr_assert_eq(find(7)->first_seen_ns, 1000);
 }
 
@@ -95,7 +104,7 @@ Test(flow_table, unchanged_counters_do_not_refresh_activity)
 
 	flow_table_merge(table, &key, &v, 1000);
 	flow_table_merge(table, &key, &v, 5000);
-	cr_assert_eq(find(7)->last_active_ns, 1000);
+	cr_assert_eq(find(7)->counts.last_active_ns, 1000);
 }
 
 Test(flow_table, peers_of_one_socket_are_separate_flows)
@@ -120,9 +129,9 @@ Test(flow_table, closed_flow_ignores_later_merges)
 	v.counters.tx_bytes = 90; /* a stale drain racing the close */
 	v.counters.state = TCPTOP_TCP_ESTABLISHED;
 	flow_table_merge(table, &key, &v, 2000);
-	cr_assert_eq(find(7)->tx_bytes, 100);
-	cr_assert_eq(find(7)->state, TCPTOP_TCP_CLOSE);
-	cr_assert(find(7)->closed);
+	cr_assert_eq(find(7)->counts.tx_bytes, 100);
+	cr_assert_eq(find(7)->counts.state, TCPTOP_TCP_CLOSE);
+	cr_assert(find(7)->counts.closed);
 }
 
 Test(flow_table, record_without_owner_keeps_known_owner)
@@ -135,7 +144,7 @@ Test(flow_table, record_without_owner_keeps_known_owner)
 	flow_table_merge(table, &key, &v, 2000);
 	cr_assert_eq(find(7)->identity->id.tgid, 42);
 	cr_assert_str_eq(find(7)->identity->id.comm, "nginx");
-	cr_assert_eq(find(7)->tx_bytes, 200);
+	cr_assert_eq(find(7)->counts.tx_bytes, 200);
 }
 
 Test(flow_table, new_owner_replaces_identity)
@@ -218,8 +227,8 @@ Test(flow_table, sweep_removes_closed_flows_once_shown)
 
 	flow_table_close(table, &a, &v, 1);
 	flow_table_close(table, &b, &v, 1);
-	find(1)->close_shown = 1;
-	flow_table_sweep_closed(table);
+	find(1)->view.close_shown = 1;
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(flow_table_count(table), 1);
 	cr_assert_null(find(1));
 	cr_assert_not_null(find(2), "a closed flow stays until a snapshot has carried it");
@@ -235,25 +244,25 @@ Test(flow_table, a_place_found_by_key_whichever_flow_it_holds)
 	flow_table_merge_at(table, 3, &a, &v1, 1);
 	flow_table_merge_at(table, 3, &a, &v2, 2);
 	cr_assert_eq(flow_table_count(table), 1);
-	cr_assert_eq(find(1)->tx_bytes, 20);
+	cr_assert_eq(find(1)->counts.tx_bytes, 20);
 	flow_table_merge_at(table, 3, &b, &v1, 3);
 	cr_assert_eq(flow_table_count(table), 2, "another flow at the same place");
 	flow_table_merge_at(table, 3, &a, &v1, 4);
 	cr_assert_eq(flow_table_count(table), 2);
-	cr_assert_eq(find(1)->tx_bytes, 10, "found by its key");
-	cr_assert_eq(find(2)->tx_bytes, 10);
+	cr_assert_eq(find(1)->counts.tx_bytes, 10, "found by its key");
+	cr_assert_eq(find(2)->counts.tx_bytes, 10);
 	flow_table_close(table, &a, &v2, 5);
-	find(1)->close_shown = 1;
-	flow_table_sweep_closed(table);
+	find(1)->view.close_shown = 1;
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	flow_table_merge_at(table, 3, &b, &v2, 6);
-	cr_assert_eq(find(2)->tx_bytes, 20);
+	cr_assert_eq(find(2)->counts.tx_bytes, 20);
 	flow_table_merge_at(table, 3, &a, &v2, 7);
 	cr_assert_eq(flow_table_count(table), 2, "a swept flow seen again is a new one");
 	cr_assert_eq(find(1)->first_seen_ns, 7);
 	flow_table_merge_at(table, 100000, &b, &v1, 8);
-	cr_assert_eq(find(2)->tx_bytes, 10, "a flow that moved to another place");
+	cr_assert_eq(find(2)->counts.tx_bytes, 10, "a flow that moved to another place");
 	flow_table_merge_at(table, 3, &b, &v2, 9);
-	cr_assert_eq(find(2)->tx_bytes, 20);
+	cr_assert_eq(find(2)->counts.tx_bytes, 20);
 }
 
 static void count_key(const struct flow_key *key, void *ctx)
@@ -379,25 +388,25 @@ Test(flow_table, swept_flow_leaves_a_hole_in_the_pending_changes)
 	struct flow_changes changes;
 
 	flow_table_close(table, &key, &v, 1);
-	find(1)->close_shown = 1;
-	flow_table_sweep_closed(table);
+	find(1)->view.close_shown = 1;
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(published_changes(1, &changes), 1);
 	cr_assert_null(changes.nodes[0], "no pointer to a freed flow");
 }
 
 Test(rate, is_bytes_per_second_over_measured_time)
 {
-	cr_assert_float_eq(compute_rate(3000, 1000, 500000000ULL), 4000.0, 1e-9);
+	cr_assert_float_eq(snapshot_rate(3000, 1000, 500000000ULL), 4000.0, 1e-9);
 }
 
 Test(rate, is_zero_for_idle_flow)
 {
-	cr_assert_float_eq(compute_rate(1000, 1000, 1000000000ULL), 0.0, 1e-12);
+	cr_assert_float_eq(snapshot_rate(1000, 1000, 1000000000ULL), 0.0, 1e-12);
 }
 
 Test(rate, is_zero_without_elapsed_time)
 {
-	cr_assert_float_eq(compute_rate(5000, 1000, 0), 0.0, 1e-12);
+	cr_assert_float_eq(snapshot_rate(5000, 1000, 0), 0.0, 1e-12);
 }
 
 Test(flow_table, snapshot_rates_use_previous_counts_and_measured_interval)
@@ -410,13 +419,13 @@ Test(flow_table, snapshot_rates_use_previous_counts_and_measured_interval)
 	struct snapshot *snap;
 
 	flow_table_merge(table, &key, &v, s1.mono_ns);
-	snap = compute_snapshot(table, &s2, &s1);
+	snap = snapshot_build_once(table, &s2, &s1);
 	cr_assert_eq(snap->nrows, 1);
 	cr_assert_float_eq(snap->rows[0].tx_rate, 4000.0, 1e-6, "first sight: all bytes are new");
 	snapshot_release(snap);
 	v.counters.tx_bytes = 3000;
 	flow_table_merge(table, &key, &v, s3.mono_ns);
-	snap = compute_snapshot(table, &s3, &s2);
+	snap = snapshot_build_once(table, &s3, &s2);
 	cr_assert_float_eq(snap->rows[0].tx_rate, 4000.0, 1e-6, "2000 bytes in 0.5 s");
 	cr_assert_float_eq(snap->rows[0].age_s, 0.75, 1e-9);
 	cr_assert_float_eq(snap->interval_s, 0.5, 1e-9);
@@ -434,12 +443,12 @@ Test(flow_table, closed_flow_appears_in_one_snapshot_then_is_swept)
 
 	v.counters.state = TCPTOP_TCP_CLOSE;
 	flow_table_close(table, &key, &v, 1);
-	snap = compute_snapshot(table, &s2, &s1);
+	snap = snapshot_build_once(table, &s2, &s1);
 	cr_assert_eq(snap->nrows, 1);
 	cr_assert(snap->rows[0].closed);
 	cr_assert_eq(snap->rows[0].tx_bytes, 1000, "final counts are shown");
 	snapshot_release(snap);
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	cr_assert_eq(flow_table_count(table), 0);
 }
 
@@ -453,7 +462,7 @@ Test(flow_table, age_counts_from_the_kernels_first_sight)
 
 	v.id.first_seen_ns = 1500000000ULL; /* seen by the kernel 0.5 s before the drain */
 	flow_table_merge(table, &key, &v, s2.mono_ns);
-	snap = compute_snapshot(table, &s2, &s1);
+	snap = snapshot_build_once(table, &s2, &s1);
 	cr_assert_float_eq(snap->rows[0].age_s, 0.5, 1e-9);
 	snapshot_release(snap);
 }

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "addr_text.h"
-#include "columns.h"
-#include "filter.h"
-#include "format.h"
-#include "numtext.h"
-#include "output.h"
+#include "util/addr.h"
+#include "view/columns.h"
+#include "view/filter.h"
+#include "output/format.h"
+#include "util/numtext.h"
+#include "output/output.h"
 #include "snapshot.h"
+#include "plain_view.h"
 #include "time_limit.h"
 
 TestSuite(addr_text, .timeout = UNIT_TIME_LIMIT_S);
@@ -24,7 +24,7 @@ TestSuite(csv, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(format, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(jsonl, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(numtext, .timeout = UNIT_TIME_LIMIT_S);
-TestSuite(output_view, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(plain_view, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(sort, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(time, .timeout = UNIT_TIME_LIMIT_S);
 
@@ -199,7 +199,7 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
-		cr_assert_str_eq(columns[id].name, names[id]);
+		cr_assert_str_eq(column_table[id].name, names[id]);
 		cr_assert_eq(column_lookup(names[id]), id, "%s", names[id]);
 		cr_assert_str_eq(column_name(id), names[id]);
 	}
@@ -227,10 +227,64 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
-		cr_assert_eq(columns[id].kind, kinds[id], "%s", columns[id].name);
-	cr_assert_eq(columns[COL_TX_RATE].decimals, 0);
-	cr_assert_eq(columns[COL_RX_RATE].decimals, 0);
-	cr_assert_eq(columns[COL_AGE_S].decimals, 3);
+		cr_assert_eq(column_table[id].kind, kinds[id], "%s", column_table[id].name);
+	cr_assert_eq(column_table[COL_TX_RATE].decimals, 0);
+	cr_assert_eq(column_table[COL_RX_RATE].decimals, 0);
+	cr_assert_eq(column_table[COL_AGE_S].decimals, 3);
+}
+
+/* The names on the .B/.BR line after each .TP of the man page's OUTPUT section, in order. */
+static size_t man_page_columns(char names[][32], size_t room)
+{
+	const char *srcdir = getenv("TCPTOP_SRCDIR");
+	char path[4096], line[512], previous[512] = "";
+	bool in_output = false;
+	size_t n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/doc/tcptop.8", srcdir ? srcdir : "..");
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "cannot read %s (set TCPTOP_SRCDIR)", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, ".SH ", 4) == 0)
+			in_output = strcmp(line, ".SH OUTPUT\n") == 0;
+		else if (in_output && strcmp(previous, ".TP\n") == 0 &&
+			 (strncmp(line, ".B ", 3) == 0 || strncmp(line, ".BR ", 4) == 0))
+			/* Words outside quotes: ".BR laddr \", \" lport" names two. */
+			for (char *p = strchr(line, ' '), *end; p && *p; p = end) {
+				p += strspn(p, " \n");
+				if (*p == '"') {
+					end = strchr(p + 1, '"');
+					end = end ? end + 1 : p + strlen(p);
+					continue;
+				}
+				end = p + strcspn(p, " \n");
+				if (end > p && n < room)
+					snprintf(names[n++], 32, "%.*s", (int)(end - p), p);
+			}
+		snprintf(previous, sizeof(previous), "%s", line);
+	}
+	fclose(f);
+	return n;
+}
+
+Test(columns, man_page_lists_every_column_in_table_order)
+{
+	char names[2 * COL_COUNT][32];
+	size_t n = man_page_columns(names, 2 * COL_COUNT);
+
+	cr_assert_eq(n, COL_COUNT, "the man page's OUTPUT lists %zu columns, the table %d", n,
+		     COL_COUNT);
+	for (int id = 0; id < COL_COUNT; id++)
+		cr_assert_str_eq(names[id], column_table[id].name, "column %d", id);
+}
+
+Test(columns, line_room_holds_the_longest_line)
+{
+	struct format_snapshot fs;
+
+	cr_assert_leq(FORMAT_TIME_CELL_SIZE + column_line_max(), FORMAT_LINE_MAX);
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, TIME_TEXT), 0);
 }
 
 Test(columns, leaves_time_null_for_the_caller)
@@ -601,7 +655,7 @@ static bool json_line_is_row_object(const char *line)
 	for (int id = 0; id < COL_COUNT; id++) {
 		if (id > 0 && *c.p++ != ',')
 			return false;
-		if (!json_string(&c, key, sizeof(key)) || strcmp(key, columns[id].name) != 0)
+		if (!json_string(&c, key, sizeof(key)) || strcmp(key, column_table[id].name) != 0)
 			return false;
 		if (*c.p++ != ':' || !json_value(&c))
 			return false;
@@ -773,7 +827,7 @@ static void set_rank(struct flow_row *row, int id, int rank)
 
 static int expected_first_rank(int id)
 {
-	return id != COL_RATE && columns[id].kind == COLUMN_TEXT ? 0 : 1;
+	return id != COL_RATE && column_table[id].kind == COLUMN_TEXT ? 0 : 1;
 }
 
 Test(sort, orders_by_every_column_in_its_direction)
@@ -1096,7 +1150,7 @@ Test(sort, keys_agree_with_column_compare)
 	}
 }
 
-Test(output_view, sorts_every_column_as_column_compare_does)
+Test(plain_view, sorts_every_column_as_column_compare_does)
 {
 	enum { ROWS = 3000 };
 	struct snapshot *s = snapshot_alloc(ROWS);
@@ -1108,7 +1162,7 @@ Test(output_view, sorts_every_column_as_column_compare_does)
 		random_row(&s->rows[i]);
 	for (int id = 0; id <= COL_RATE; id++) {
 		size_t n;
-		const struct flow_row **view = output_view(s, &f, id, &n);
+		const struct flow_row **view = plain_view(s, &f, id, &n);
 
 		cr_assert_eq(n, ROWS);
 		for (size_t i = 1; i < n; i++)

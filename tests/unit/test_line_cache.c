@@ -1,15 +1,16 @@
-/* The batch writer's line cache against the plain way (output_view + format_line): over a
+/* The batch writer's line cache against the plain way (plain_view + format_line): over a
  * run of snapshots that change as the snapshot builder changes them (changed rows get the
  * new generation, idle ones keep their place and version, closed rows go, new rows come),
  * every snapshot's lines must be byte for byte the same. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
-#include "columns.h"
-#include "filter.h"
-#include "format.h"
-#include "line_cache.h"
-#include "output.h"
+#include "view/columns.h"
+#include "view/filter.h"
+#include "output/format.h"
+#include "output/line_cache.h"
+#include "output/output.h"
+#include "plain_view.h"
 #include "time_limit.h"
 
 TestSuite(line_cache, .timeout = UNIT_TIME_LIMIT_S);
@@ -127,7 +128,7 @@ static char *plain_text(const struct snapshot *s, const struct format_snapshot *
 			const struct filter *f, int sort_id, size_t *len)
 {
 	size_t n, i;
-	const struct flow_row **view = output_view(s, f, sort_id, &n);
+	const struct flow_row **view = plain_view(s, f, sort_id, &n);
 	char *text = malloc((n + 1) * FORMAT_LINE_MAX);
 
 	*len = 0;

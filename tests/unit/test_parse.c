@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parse.h"
+#include "cli/parse.h"
 #include "time_limit.h"
 
 TestSuite(count, .timeout = UNIT_TIME_LIMIT_S);

@@ -1,34 +1,55 @@
 /* The whole pipeline (collector, compute and output threads) on the replay backend. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 #include "backend.h"
-#include "cli.h"
-#include "columns.h"
-#include "filter.h"
+#include "cli/cli.h"
+#include "view/columns.h"
+#include "view/filter.h"
 #include "pipeline.h"
+#include "plain_view.h"
 #include "time_limit.h"
 
-TestSuite(output_view, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(plain_view, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(pipeline, .timeout = UNIT_TIME_LIMIT_S);
 
 /* How long a run of a few 20ms snapshots may take before the test gives up on it. */
 #define PIPELINE_RUN_LIMIT_S 10
 
-/* A timer in place of the signalfd pipeline_wait() also watches: if the run has not ended
- * by then, pipeline_wait() returns PIPELINE_SIGNALLED and the test fails, instead of
- * waiting for ever. */
+/* A signalfd for SIGALRM, in place of the one pipeline_wait() watches for SIGINT: the
+ * alarm goes off if the run has not ended by then, pipeline_wait() returns
+ * PIPELINE_SIGNALLED and the test fails, instead of waiting for ever. SIGALRM is blocked
+ * before pipeline_start(), so the pipeline's threads block it too. */
 static int run_limit_fd(void)
 {
-	struct itimerspec limit = { .it_value = { .tv_sec = PIPELINE_RUN_LIMIT_S } };
-	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	sigset_t alarm_set;
+	int fd;
 
+	sigemptyset(&alarm_set);
+	sigaddset(&alarm_set, SIGALRM);
+	cr_assert_eq(pthread_sigmask(SIG_BLOCK, &alarm_set, NULL), 0);
+	fd = signalfd(-1, &alarm_set, SFD_CLOEXEC | SFD_NONBLOCK);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(timerfd_settime(fd, 0, &limit, NULL), 0);
+	alarm(PIPELINE_RUN_LIMIT_S);
 	return fd;
+}
+
+/* What the pipeline wrote to fd (a memfd), as a string; fd is closed. */
+static char *read_all(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *text = malloc((size_t)len + 1);
+
+	cr_assert_not_null(text);
+	cr_assert_eq(pread(fd, text, (size_t)len, 0), len);
+	text[len] = '\0';
+	close(fd);
+	return text;
 }
 
 static char *run_pipeline_expiring(const char *spec, const char *format, const char *count,
@@ -39,24 +60,24 @@ static char *run_pipeline_expiring(const char *spec, const char *format, const c
 			 (char *)udp_timeout, NULL };
 	struct options opt;
 	struct pipeline p;
-	char message[256], *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	char message[256];
+	int out = memfd_create("tcptop-test-stdout", MFD_CLOEXEC);
 	int limit_fd = run_limit_fd();
 
 	cr_assert_eq(cli_parse(12, argv, &opt, message, sizeof(message)), CLI_RUN, "%s", message);
 	urcu_memb_register_thread();
 	cr_assert_eq(pipeline_open(&p, &opt, &backend_replay_ops), 0);
+	cr_assert_geq(out, 0);
 	cr_assert_eq(pipeline_start(&p, out, NULL), 0);
 	*end = pipeline_wait(&p, limit_fd);
+	alarm(0);
 	pipeline_close(&p);
 	close(limit_fd);
 	urcu_memb_unregister_thread();
 	cli_free(&opt);
-	fclose(out);
 	cr_assert_neq(*end, PIPELINE_SIGNALLED, "the pipeline did not end within %ds",
 		      PIPELINE_RUN_LIMIT_S);
-	return text;
+	return read_all(out);
 }
 
 static char *run_pipeline(const char *spec, const char *format, const char *count,
@@ -194,7 +215,7 @@ static void set_row(struct flow_row *row, uint64_t cookie, const char *comm, uin
 	row->tx_bytes = tx;
 }
 
-Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
+Test(plain_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 {
 	struct snapshot *s = snapshot_alloc(4);
 	struct filter f;
@@ -208,7 +229,7 @@ Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 	set_row(&s->rows[3], 1, "delta", 900);
 	filter_init(&f);
 	f.comm_substring = strdup("a"); /* every name has an "a" */
-	view = output_view(s, &f, COL_TX_BYTES, &n);
+	view = plain_view(s, &f, COL_TX_BYTES, &n);
 	cr_assert_eq(n, 4);
 	cr_assert_eq(view[0]->key.cookie, 1, "900 first: numbers descending");
 	cr_assert_eq(view[1]->key.cookie, 3);
@@ -217,7 +238,7 @@ Test(output_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 	free(view);
 	free(f.comm_substring);
 	f.comm_substring = strdup("ta"); /* beta, delta */
-	view = output_view(s, &f, COL_COMM, &n);
+	view = plain_view(s, &f, COL_COMM, &n);
 	cr_assert_eq(n, 2);
 	cr_assert_str_eq(view[0]->id.comm, "beta", "text ascending");
 	cr_assert_str_eq(view[1]->id.comm, "delta");

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "resolver.h"
+#include "ui/resolver.h"
 #include "tcptop_shared.h"
 #include "time_limit.h"
 
@@ -156,8 +156,7 @@ Test(resolver, first_lookup_queues_and_name_arrives_later)
 	cr_assert(wait_names(r, WAIT_MS), "no name for 2001:db8::7 within %d ms", WAIT_MS);
 	cr_assert(resolver_lookup(r, TCPTOP_AF_INET6, named_v6, name, sizeof(name)));
 	cr_assert_str_eq(name, "six.example");
-	cr_assert_eq(fake_calls(), 2, "each address is looked up once: %d lookups",
-		     fake_calls());
+	cr_assert_eq(fake_calls(), 2, "each address is looked up once: %d lookups", fake_calls());
 	resolver_free(r);
 }
 
@@ -215,8 +214,8 @@ Test(resolver, free_returns_while_lookups_are_pending)
 		addr[3] = (uint8_t)(100 + i);
 		cr_assert(!resolver_lookup(r, TCPTOP_AF_INET, addr, name, sizeof(name)));
 	}
-	cr_assert(fake_wait(LOOKUP_THREADS, 0, WAIT_MS), "%d of %d lookups started",
-		  fake_calls(), LOOKUP_THREADS);
+	cr_assert(fake_wait(LOOKUP_THREADS, 0, WAIT_MS), "%d of %d lookups started", fake_calls(),
+		  LOOKUP_THREADS);
 	cr_assert_eq(pthread_create(&freer, NULL, free_resolver, r), 0);
 	deadline = deadline_in(5000);
 	cr_assert_eq(pthread_timedjoin_np(freer, NULL, &deadline), 0,

@@ -198,7 +198,8 @@ static void builder_teardown(void)
 	urcu_memb_unregister_thread();
 }
 
-TestSuite(snapshot_builder, .init = builder_setup, .fini = builder_teardown, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(snapshot_builder, .init = builder_setup, .fini = builder_teardown,
+	  .timeout = UNIT_TIME_LIMIT_S);
 
 static void merge(uint64_t cookie, uint64_t tx)
 {
@@ -234,7 +235,7 @@ static struct snapshot *drain_and_build(void)
 	drains++;
 	s = snapshot_builder_build(&builder, table, &now, &prev);
 	cr_assert_not_null(s);
-	flow_table_sweep_closed(table);
+	flow_table_sweep_closed(table, false, NULL, NULL);
 	return s;
 }
 

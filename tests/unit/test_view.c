@@ -3,11 +3,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "columns.h"
+#include "view/columns.h"
 #include "snapshot.h"
-#include "ui_view.h"
+#include "ui/ui_help.h"
+#include "ui/ui_state.h"
+#include "ui/ui_view.h"
 #include "time_limit.h"
 
+TestSuite(help, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(view, .timeout = UNIT_TIME_LIMIT_S);
 
 #define NROWS 4
@@ -51,6 +54,23 @@ static struct snapshot *make_snapshot(void)
 
 static struct filter no_filter;
 
+/* The live view's rows of s for o, from a view that starts afresh: a copy to free(). */
+static const struct flow_row **view_rows(const struct snapshot *s,
+					 const struct ui_view_options *o, size_t *n)
+{
+	struct ui_rows r = { 0 };
+	const struct flow_row **copy;
+
+	cr_assert_eq(ui_rows_update(&r, s, o), 0);
+	*n = r.nrows;
+	copy = malloc((r.nrows ? r.nrows : 1) * sizeof(*copy));
+	cr_assert_not_null(copy);
+	if (r.nrows)
+		memcpy(copy, r.rows, r.nrows * sizeof(*copy));
+	ui_rows_free(&r);
+	return copy;
+}
+
 static struct ui_view_options options(int sort_id)
 {
 	filter_init(&no_filter);
@@ -72,14 +92,14 @@ Test(view, sorts_by_every_screen_column_both_ways)
 {
 	struct snapshot *s = make_snapshot();
 
-	for (int c = 0; c < UI_NCOLUMNS; c++) {
+	for (int c = 0; c < COLUMN_VIEW_COUNT; c++) {
 		for (int reverse = 0; reverse < 2; reverse++) {
-			struct ui_view_options o = options(ui_columns[c].sort_id);
+			struct ui_view_options o = options(column_view_order[c]);
 			const struct flow_row **rows;
 			size_t n;
 
 			o.reverse = reverse;
-			rows = ui_view_build(s, &o, &n);
+			rows = view_rows(s, &o, &n);
 			cr_assert_eq(n, NROWS);
 			assert_sorted(rows, n, o.sort_id, reverse);
 			free(rows);
@@ -95,7 +115,7 @@ Test(view, default_sort_is_total_rate_descending)
 	const struct flow_row **rows;
 	size_t n;
 
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	cr_assert_eq(n, NROWS);
 	for (size_t i = 1; i < n; i++)
 		cr_assert_geq(rows[i - 1]->tx_rate + rows[i - 1]->rx_rate,
@@ -112,14 +132,14 @@ Test(view, equal_values_keep_one_order_whatever_the_input_order)
 	struct flow_row swap;
 	size_t n;
 
-	first = ui_view_build(s, &o, &n);
+	first = view_rows(s, &o, &n);
 	uint64_t cookies[NROWS];
 	for (size_t i = 0; i < n; i++)
 		cookies[i] = first[i]->key.cookie;
 	swap = s->rows[0];
 	s->rows[0] = s->rows[2];
 	s->rows[2] = swap;
-	second = ui_view_build(s, &o, &n);
+	second = view_rows(s, &o, &n);
 	for (size_t i = 0; i < n; i++)
 		cr_assert_eq(second[i]->key.cookie, cookies[i], "row %zu moved", i);
 	free(first);
@@ -135,7 +155,7 @@ static size_t count_matching(const char *text)
 	size_t n;
 
 	o.text = text;
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	free(rows);
 	free(s);
 	return n;
@@ -188,10 +208,10 @@ Test(view, hide_keys_drop_idle_listen_and_time_wait_rows)
 	s->rows[1].state = TCPTOP_TCP_LISTEN;
 	s->rows[2].state = 6; /* TIME_WAIT */
 	o.hide_idle = true;
-	free(ui_view_build(s, &o, &n));
+	free(view_rows(s, &o, &n));
 	cr_assert_eq(n, NROWS - 1);
 	o.hide_listen = o.hide_time_wait = true;
-	rows = ui_view_build(s, &o, &n);
+	rows = view_rows(s, &o, &n);
 	cr_assert_eq(n, 1);
 	cr_assert_eq(rows[0]->key.cookie, 103);
 	free(rows);
@@ -205,19 +225,71 @@ Test(view, command_line_filter_still_applies)
 	size_t n;
 
 	no_filter.udp = true;
-	free(ui_view_build(s, &o, &n));
+	free(view_rows(s, &o, &n));
 	cr_assert_eq(n, 1);
 	free(s);
 }
 
+/* s's successor as the snapshot builder makes it: row 1 busier, the rest unchanged. */
+static struct snapshot *next_snapshot(const struct snapshot *s)
+{
+	struct snapshot *t = snapshot_alloc(NROWS);
+
+	cr_assert_not_null(t);
+	memcpy(t->rows, s->rows, NROWS * sizeof(*t->rows));
+	t->nrows = NROWS;
+	t->generation = s->generation + 1;
+	t->changed_since = s->generation;
+	t->rows[1].tx_rate = 1e9;
+	t->rows[1].version = t->generation;
+	t->changed[t->nchanged++] = 1;
+	return t;
+}
+
+Test(view, kept_rows_follow_a_changed_snapshot_as_a_fresh_view_orders_it)
+{
+	struct snapshot *s = make_snapshot(), *t;
+	struct ui_view_options o = options(COL_RATE);
+	struct ui_rows kept = { 0 };
+	const struct flow_row **fresh;
+	size_t n;
+
+	s->generation = 1;
+	cr_assert_eq(ui_rows_update(&kept, s, &o), 0);
+	t = next_snapshot(s);
+	cr_assert_eq(ui_rows_update(&kept, t, &o), 0);
+	fresh = view_rows(t, &o, &n);
+	cr_assert_eq(kept.nrows, n);
+	cr_assert_eq(kept.rows[0], &t->rows[1], "the busier row leads");
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(kept.rows[i], fresh[i], "row %zu", i);
+	free(fresh);
+	/* A new choice (a filter typed) is applied to the kept rows at once. */
+	o.text = "curl";
+	cr_assert_eq(ui_rows_update(&kept, t, &o), 0);
+	cr_assert_eq(kept.nrows, 1);
+	cr_assert_eq(kept.rows[0]->key.cookie, 100);
+	ui_rows_free(&kept);
+	free(s);
+	free(t);
+}
+
 /* ---------------------------------------------------------------- layout */
 
-static bool has_column(const struct ui_layout *l, enum ui_column c)
+static bool has_column(const struct ui_layout *l, int c)
 {
 	for (int i = 0; i < l->ncolumns; i++)
 		if (l->column[i] == c)
 			return true;
 	return false;
+}
+
+static int view_position(int id)
+{
+	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
+		if (column_view_order[i] == id)
+			return i;
+	return -1;
 }
 
 static void assert_layout_fits(const struct ui_layout *l, int width)
@@ -229,7 +301,8 @@ static void assert_layout_fits(const struct ui_layout *l, int width)
 		cr_assert_geq(l->width[i], 1);
 		end = l->x[i] + l->width[i] + 1;
 		if (i > 0)
-			cr_assert_gt(l->column[i], l->column[i - 1], "display order kept");
+			cr_assert_gt(view_position(l->column[i]), view_position(l->column[i - 1]),
+				     "display order kept");
 	}
 	cr_assert_leq(end - 1, width, "row is %d cells wide, terminal %d", end - 1, width);
 }
@@ -240,9 +313,9 @@ Test(view, layout_at_40_columns_keeps_process_rates_and_peer)
 
 	ui_layout_compute(40, &l);
 	assert_layout_fits(&l, 40);
-	cr_assert(has_column(&l, UI_PROCESS) && has_column(&l, UI_REMOTE));
-	cr_assert(has_column(&l, UI_RX_RATE) && has_column(&l, UI_TX_RATE));
-	cr_assert(!has_column(&l, UI_AGE));
+	cr_assert(has_column(&l, COL_COMM) && has_column(&l, COL_RADDR));
+	cr_assert(has_column(&l, COL_RX_RATE) && has_column(&l, COL_TX_RATE));
+	cr_assert(!has_column(&l, COL_AGE_S));
 }
 
 Test(view, layout_at_80_columns_adds_pid_and_local_end)
@@ -251,9 +324,9 @@ Test(view, layout_at_80_columns_adds_pid_and_local_end)
 
 	ui_layout_compute(80, &l);
 	assert_layout_fits(&l, 80);
-	cr_assert(has_column(&l, UI_PID) && has_column(&l, UI_LOCAL));
-	cr_assert(has_column(&l, UI_REMOTE) && has_column(&l, UI_RX_RATE));
-	cr_assert(!has_column(&l, UI_AGE), "age goes first");
+	cr_assert(has_column(&l, COL_PID) && has_column(&l, COL_LADDR));
+	cr_assert(has_column(&l, COL_RADDR) && has_column(&l, COL_RX_RATE));
+	cr_assert(!has_column(&l, COL_AGE_S), "age goes first");
 }
 
 Test(view, layout_at_200_columns_shows_every_column)
@@ -262,7 +335,7 @@ Test(view, layout_at_200_columns_shows_every_column)
 
 	ui_layout_compute(200, &l);
 	assert_layout_fits(&l, 200);
-	cr_assert_eq(l.ncolumns, UI_NCOLUMNS);
+	cr_assert_eq(l.ncolumns, COLUMN_VIEW_COUNT);
 }
 
 Test(view, layout_never_exceeds_any_width)
@@ -284,7 +357,7 @@ static void assert_rate(double bytes_per_s, bool bits, const char *want)
 
 	ui_format_rate(bytes_per_s, bits, text, sizeof(text));
 	cr_assert_str_eq(text, want, "%g B/s", bytes_per_s);
-	cr_assert_leq(ui_text_cells(text), ui_columns[UI_RX_RATE].min_width);
+	cr_assert_leq(ui_text_cells(text), column_table[COL_RX_RATE].view.min_width);
 }
 
 Test(view, rates_read_in_binary_byte_units)
@@ -362,4 +435,41 @@ Test(view, long_text_is_cut_to_its_cells_keeping_the_port)
 	ui_text_fit(u, 4, false);
 	cr_assert_str_eq(u, "250\u00b5");
 	cr_assert_eq(ui_text_cells(u), 4);
+}
+
+/* ---------------------------------------------------------------- help */
+
+/* Whether a help line names key in its key column (up to two spaces in a row), where
+ * names are separated by spaces, commas after them and "or". */
+static bool help_names(const char *name)
+{
+	for (int i = 0; ui_help_keys[i]; i++) {
+		const char *line = ui_help_keys[i] + 2, *end = strstr(line, "  ");
+		char column[64], *save = NULL;
+
+		snprintf(column, sizeof(column), "%.*s", end ? (int)(end - line) : 0, line);
+		for (char *t = strtok_r(column, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+			size_t n = strlen(t);
+
+			if (n > 1 && t[n - 1] == ',')
+				t[n - 1] = '\0';
+			if (strcmp(t, name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+Test(help, names_every_printable_key_the_view_binds_and_no_other)
+{
+	for (int key = ' '; key < 127; key++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "%c", key);
+		if (key == ' ')
+			snprintf(name, sizeof(name), "Space");
+		cr_assert_eq(help_names(name), ui_keys_bound(key), "key '%s' %s", name,
+			     ui_keys_bound(key) ? "is bound but not in the help"
+						: "is in the help but does nothing");
+	}
 }

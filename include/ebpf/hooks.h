@@ -1,0 +1,70 @@
+/* The hook sets the eBPF backend can load. Each hands over the same records
+ * (include/tcptop_shared.h): flows in the flows map (the compat set) or in a slot array
+ * (the modern set, which uses the map only for the start-up walk), closes through the
+ * close ring; the backend drains them alike. They differ in which kernel hooks produce the
+ * counts:
+ *   modern  tp_btf sock_send_length/sock_recv_length (kernel >= 6.3): application bytes
+ *   compat  cgroup_skb + bpf_tcp_sock (kernels from 5.8): bytes acknowledged / arrived */
+#ifndef TCPTOP_EBPF_HOOKS_H
+#define TCPTOP_EBPF_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "ebpf/cgroup_mount.h"
+#include "flow_table.h"
+#include "options.h"
+#include "ebpf/slot_array.h"
+#include "tcptop_shared.h"
+
+/* One loaded hook set, as the backend sees it. */
+struct ebpf_hooks {
+	const struct ebpf_hook_set *set;
+	void *skel;
+	int flows_fd;
+	int close_ring_fd;
+	/* The object's own counters (bss), only ever incremented by the programs. */
+	const __u64 *flows_dropped;
+	const __u64 *close_events_lost;
+	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
+	struct slot_array slots;
+	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
+	char describe[512];          /* the -v line: which set, on which hooks */
+	char refused[320];           /* why the set did not load or attach, for messages */
+	/* Private to the set. */
+	bool sock_addr_hooks;
+	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */
+	uint64_t last_owner_walk_ns;
+};
+
+struct ebpf_hook_set {
+	const char *name;
+	/* Opens and loads the programs; <0 (-errno) with h->refused saying why. */
+	int (*load)(struct ebpf_hooks *h, const struct options *opt);
+	/* Attaches them; <0 with h->refused saying why. */
+	int (*attach)(struct ebpf_hooks *h);
+	/* After the start-up walk, before the first drain; NULL when there is nothing to do. */
+	void (*after_walk)(struct ebpf_hooks *h);
+	/* After each drain: unowned_since_ns is the first-seen time of the newest flow
+	 * without an owner that the drain met (0 if none), for sets that look owners up. */
+	void (*after_drain)(struct ebpf_hooks *h, struct flow_table *table,
+			    uint64_t unowned_since_ns, uint64_t now_ns);
+	void (*destroy)(struct ebpf_hooks *h);
+};
+
+extern const struct ebpf_hook_set ebpf_hooks_modern;
+extern const struct ebpf_hook_set ebpf_hooks_compat;
+
+/* TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a comma-separated list) makes that
+ * part fail to load for real, to test the fallbacks: ebpf_hooks_break_program makes one
+ * of its programs look for an attach target the kernel does not have, so the load fails
+ * as on a kernel that lacks the hook. */
+bool ebpf_hooks_broken_on_purpose(const char *set_name);
+struct bpf_program;
+void ebpf_hooks_break_program(struct bpf_program *prog);
+/* Attaches prog to the cgroup cgroup_fd, or where its section says when cgroup_fd < 0;
+ * 0 or -errno. */
+struct bpf_link;
+int ebpf_hooks_attach(struct bpf_program *prog, struct bpf_link **link, int cgroup_fd);
+
+#endif

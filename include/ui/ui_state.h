@@ -1,0 +1,85 @@
+/* What the UI thread knows between two frames, shared by its parts: ui.c (the loop and
+ * the terminal), ui_keys.c (what keys do) and ui_draw.c (what the screen shows). */
+#ifndef TCPTOP_UI_STATE_H
+#define TCPTOP_UI_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "output/log_file.h"
+#include "options.h"
+#include "output/closed_log.h"
+#include "ui/resolver.h"
+#include "snapshot.h"
+#include "ui/ui_view.h"
+
+enum ui_mode {
+	UI_MODE_ROWS,
+	UI_MODE_HELP,
+	UI_MODE_FILTER, /* typing a "/" filter */
+	UI_MODE_SORT,   /* picking a sort key from a list */
+};
+
+/* What a key or an event asks of the loop; actions never draw themselves. */
+enum ui_flags {
+	UI_REDRAW = 1,  /* the screen changed */
+	UI_REBUILD = 2, /* the rows to show changed (filter, sort, snapshot) */
+	UI_QUIT = 4,
+	UI_REFRESH = 8, /* show the newest snapshot now (paused no more) */
+};
+
+/* Colour pairs; each also has a look for terminals without colour. */
+enum ui_pair {
+	UI_PAIR_TITLE = 1, /* the column titles */
+	UI_PAIR_COOL,      /* rate cells by bandwidth, see ui_draw.c */
+	UI_PAIR_WARM,
+	UI_PAIR_HOT,
+	UI_PAIR_ALERT,  /* PAUSED, dropped flows, a bad filter */
+	UI_PAIR_SELECT, /* the highlighted row */
+};
+
+struct ui {
+	const struct options *opt;
+	enum ui_mode mode;
+	struct ui_view_options view; /* view.text is filter_text */
+	char filter_text[UI_FILTER_MAX];
+	char edit_text[UI_FILTER_MAX];
+	bool edit_invalid;
+	int sort_pick; /* index into the sort list while picking */
+	bool paused;
+	bool bits;
+	bool resolve;               /* peer names instead of addresses */
+	struct resolver *resolver; /* started the first time names are wanted */
+	bool utf8;
+	bool colour;
+	struct snapshot *shown; /* a reference held: the rows point into it */
+	struct ui_rows kept;    /* the rows of shown, kept in order between snapshots */
+	const struct flow_row **rows; /* kept.rows, or NULL */
+	size_t nrows;
+	double shown_rx_rate, shown_tx_rate;
+	double total_rx, total_tx; /* bytes moved by every flow since start */
+	bool totals_estimated;     /* a snapshot went by unseen: its bytes are estimated */
+	uint64_t last_generation;
+	size_t scroll;   /* index of the first row on screen */
+	size_t selected; /* index of the highlighted row */
+	bool following;  /* the highlight follows its flow across snapshots, as in htop */
+	struct flow_key selected_key;
+	const struct log_health *log_health; /* NULL without --log; written by the log's writer */
+	const struct closed_log_health *closed_health; /* NULL without --closed */
+	const uint64_t *output_skipped; /* snapshots the --log writer skipped, __atomic */
+};
+
+/* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */
+int ui_sort_key_count(void);
+int ui_sort_key(int index);
+int ui_sort_key_index(int sort_id);
+
+/* Rows of the screen the table may use (between the headers and the key bar). */
+int ui_draw_body_lines(void);
+void ui_draw(const struct ui *ui);
+int ui_keys_handle(struct ui *ui, int key);
+/* Whether key does something in the rows mode (the help must name it). */
+bool ui_keys_bound(int key);
+/* After the rows changed: the highlight finds its flow again and stays on screen. */
+void ui_keys_follow(struct ui *ui);
+
+#endif

@@ -1,0 +1,123 @@
+/* The column table: the one description of a row's fields. CSV, JSONL, --sort, --help, the
+ * live view and the man page's list all come from it; adding a column is one entry and its
+ * value accessor. Column order here is the output order. */
+#ifndef TCPTOP_COLUMNS_H
+#define TCPTOP_COLUMNS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flow_row.h"
+
+enum column_id {
+	COL_TIME,
+	COL_PID,
+	COL_COMM,
+	COL_PROTO,
+	COL_LADDR,
+	COL_LPORT,
+	COL_RADDR,
+	COL_RPORT,
+	COL_STATE,
+	COL_TX_BYTES,
+	COL_RX_BYTES,
+	COL_TX_PACKETS,
+	COL_RX_PACKETS,
+	COL_TX_RATE,
+	COL_RX_RATE,
+	COL_RTT_US,
+	COL_RETRANS,
+	COL_AGE_S,
+	COL_NETNS,
+	COL_COUNT,
+	/* Sort keys that are not output columns. */
+	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */
+};
+
+enum column_kind {
+	COLUMN_TEXT,    /* sorts ascending */
+	COLUMN_INTEGER, /* sorts descending */
+	COLUMN_REAL,    /* sorts descending; printed with the column's decimals */
+};
+
+struct column_value {
+	enum column_kind kind;
+	bool is_null; /* CSV: empty field; JSONL: null */
+	uint64_t integer;
+	double real;
+	char text[64]; /* addresses, comm, state, proto; always a string */
+	size_t len;    /* of text */
+};
+
+/* How the live view writes a value, in units a person reads at a glance. */
+enum column_unit {
+	UNIT_AS_IS,    /* text, or an integer in full (a pid, a namespace) */
+	UNIT_ENDPOINT, /* an address with its port: "10.0.0.1:443", "[::1]:22", a name */
+	UNIT_RATE,     /* bytes/s: "1.21 MiB/s", or bits/s */
+	UNIT_BYTES,    /* "1.21 MiB" */
+	UNIT_COUNT,    /* "1.21k" */
+	UNIT_USEC,     /* "250µs", "1.2ms" */
+	UNIT_SECONDS,  /* "59s", "5m02s" */
+};
+
+/* Where a column shows in the live view; title NULL for a column it does not show. */
+struct column_view {
+	const char *title;
+	enum column_unit unit;
+	int min_width; /* narrower than this, the column is dropped */
+	int want_width;
+	int max_width; /* what spare room may grow it to */
+	int rank;      /* the order in which columns give way to a narrow terminal: 0 last */
+	bool right;    /* numbers are right-aligned */
+};
+
+struct column {
+	const char *name; /* CSV header, JSONL key, --sort */
+	enum column_kind kind;
+	int decimals; /* COLUMN_REAL only */
+	bool plain;   /* COLUMN_TEXT that never needs CSV quotes or JSON escapes */
+	/* The most bytes its value takes as text (before CSV quoting or JSON escapes). */
+	int max_len;
+	/* Its value in a row: sets what differs from a null-free zero (column_value()). */
+	void (*get)(const struct flow_row *row, struct column_value *out);
+	struct column_view view;
+};
+
+extern const struct column column_table[COL_COUNT];
+
+/* The columns the live view shows, in its order (endpoints: laddr and raddr with ports). */
+#define COLUMN_VIEW_COUNT 14
+extern const int column_view_order[COLUMN_VIEW_COUNT];
+
+/* A row's place in the --sort order of one column as two integers: rows whose keys differ
+ * are in the order of their keys (lower first). Equal exact keys mean equal values, so
+ * column_compare_flows() decides; equal inexact keys (long text) need column_compare(). */
+struct column_sort_key {
+	uint64_t hi, lo;
+	bool exact;
+};
+
+/* Column (or sort key) by name, e.g. "tx_rate", "rate"; -1 when unknown. */
+int column_lookup(const char *name);
+/* Name of a column or sort key. */
+const char *column_name(int id);
+/* The value of one field of a row (or of the COL_RATE sort key). COL_TIME is per snapshot
+ * and comes from the caller: column_value() leaves it null. */
+void column_value(const struct flow_row *row, int id, struct column_value *out);
+/* The age_s column's value for an age: what column_value() gives for a row of that age. */
+void column_age_value(double age_s, struct column_value *out);
+/* column_value() of every column (values[COL_TIME] null) in one call: for writers of whole
+ * lines, to whom a call per cell would cost more than the values. */
+void column_values(const struct flow_row *row, struct column_value values[COL_COUNT]);
+/* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
+ * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
+int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);
+/* Its tie break: the flow key, an order that never changes. */
+int column_compare_flows(const struct flow_row *a, const struct flow_row *b);
+/* The longest a CSV or JSONL line of every column can be, escapes, separators and JSON
+ * keys included, but for the time cell: format.c checks it against its room. */
+size_t column_line_max(void);
+/* The sort key of a row for sort_id, for sorting many rows with integer comparisons. */
+void column_sort_key(const struct flow_row *row, int sort_id, struct column_sort_key *key);
+
+#endif

@@ -1,0 +1,576 @@
+/* Command-line parsing: tcptop [options] [interval [count]].
+ *
+ * getopt_long runs in "return in order" mode (optstring starts with '-') so that
+ * positional arguments arrive where they were written: for -d and the positional interval
+ * (and -N and count) the later one on the command line wins. */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "cli/cli.h"
+#include "view/columns.h"
+#include "cli/parse.h"
+#include "ui/ui_help.h"
+
+#define MAX_FLOWS_MIN 64
+#define MAX_FLOWS_MAX 16777216
+#define COMM_MAX (TCPTOP_COMM_LEN - 1)
+#define SEE_HELP "(see tcptop --help)"
+
+/* Values getopt_long returns for options without a short form. */
+enum {
+	OPT_POSITIONAL = 1, /* what getopt returns for a non-option in '-' mode */
+	OPT_FORMAT = 256,
+	OPT_PORT,
+	OPT_SPORT,
+	OPT_DPORT,
+	OPT_MAX_FLOWS,
+	OPT_UDP_TIMEOUT,
+	OPT_REPLAY,
+	OPT_HOOKS,
+	OPT_CLOSED,
+};
+
+/* '-': non-options in order; ':': report a missing value as ':' instead of printing. */
+static const char short_options[] = "-:d:N:bl:p:c:tu46i:s:nvhV";
+
+static const struct option long_options[] = {
+	{ "interval", required_argument, NULL, 'd' },
+	{ "count", required_argument, NULL, 'N' },
+	{ "batch", no_argument, NULL, 'b' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "log", required_argument, NULL, 'l' },
+	{ "closed", required_argument, NULL, OPT_CLOSED },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "process", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "sport", required_argument, NULL, OPT_SPORT },
+	{ "dport", required_argument, NULL, OPT_DPORT },
+	{ "tcp", no_argument, NULL, 't' },
+	{ "udp", no_argument, NULL, 'u' },
+	{ "interface", required_argument, NULL, 'i' },
+	{ "sort", required_argument, NULL, 's' },
+	{ "no-resolve", no_argument, NULL, 'n' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_head[] =
+	"Usage: tcptop [options] [interval [count]]\n"
+	"Show network connections and their traffic live, like top (eBPF; needs root).\n"
+	"interval and count mean the same as -d and -N; if both forms are given, the later\n"
+	"one wins.\n"
+	"\n"
+	"Output:\n"
+	"  -d, --interval DUR      time between snapshots (default 1s, at least 10ms)\n"
+	"  -N, --count N           stop after N snapshots (default: run until interrupted)\n"
+	"  -b, --batch             no screen UI: write snapshots to stdout\n"
+	"      --format FMT        snapshot format: csv or jsonl (default csv)\n"
+	"  -l, --log PATH          also append snapshots to file PATH (created 0600; gzip\n"
+	"                          if PATH ends in .gz; SIGHUP reopens it, for logrotate)\n"
+	"      --closed PATH       append a line to file PATH for each connection or UDP\n"
+	"                          flow that ends, with its final counts (CSV or JSONL by\n"
+	"                          its name, .csv or .jsonl, else --format; rules as -l)\n"
+	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
+	"Filters (a flow is shown only if it matches all of them):\n"
+	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
+	"  -c, --process NAME      only processes whose name (comm) contains NAME\n"
+	"      --port N            only flows with local or remote port N\n"
+	"      --sport N           only flows with local port N\n"
+	"      --dport N           only flows with remote port N\n"
+	"  -t, --tcp               only TCP (-t with -u: both)\n"
+	"  -u, --udp               only UDP\n"
+	"  -4                      only IPv4\n"
+	"  -6                      only IPv6\n"
+	"  -i, --interface IF      only flows on network interface IF\n"
+	"Sorting:\n"
+	"  -s, --sort COL          sort by column COL, or by rate (tx_rate + rx_rate, the\n"
+	"                          default); numbers sort high to low, text A to Z\n"
+	"Other:\n"
+	"  -v, --verbose           more detail on stderr (repeat for more)\n"
+	"      --max-flows N       track at most N flows (64 to 16777216, default 65536)\n"
+	"      --udp-timeout DUR   forget UDP flows idle for DUR (default 30s)\n"
+	"      --hooks SET         kernel hooks: auto (default: the best set that loads),\n"
+	"                          modern (kernel 6.3+) or compat (older kernels)\n"
+	"      --replay SPEC       synthetic flows instead of eBPF (tests, benchmarks):\n"
+	"                          synthetic:N[:ACTIVE] (N flows, ACTIVE of them busy)\n"
+	"  -h, --help              show this help and exit\n"
+	"  -V, --version           show the version and the hook set this kernel takes,\n"
+	"                          then exit\n"
+	"\n"
+	"DUR is a number with a unit: us, ms, s or m (minutes); no unit means seconds,\n"
+	"e.g. 250ms, 0.5s, 2, 1m.\n"
+	"\n"
+	"Columns (the CSV header and JSONL keys, in this order):\n";
+
+static const char usage_columns_note[] =
+	"Rates are bytes/s over the last interval; tcptop(8) describes every column.\n"
+	"\n"
+	"The live view runs when standard input and output are a terminal and neither -b nor\n"
+	"-N is given. Its keys (? shows them there too):\n";
+
+static const char usage_tail[] =
+	"\n"
+	"EXAMPLES:\n"
+	"  sudo tcptop                        live view, refreshed every second\n"
+	"  sudo tcptop -b -d 250ms -N 4       four CSV snapshots, 250ms apart\n"
+	"  sudo tcptop -b --format jsonl -l /var/log/tcptop.jsonl\n"
+	"                                     JSON lines to stdout and to a log file\n"
+	"  sudo tcptop -p 1234 --port 443     process 1234's traffic on port 443\n";
+
+struct cli_state {
+	struct options *opt;
+	char *message;
+	size_t message_len;
+	int npositional;
+};
+
+static enum cli_result usage_error(struct cli_state *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static enum cli_result usage_error(struct cli_state *st, const char *fmt, ...)
+{
+	if (st->message_len > 0) {
+		va_list ap;
+
+		va_start(ap, fmt);
+		vsnprintf(st->message, st->message_len, fmt, ap);
+		va_end(ap);
+	}
+	return CLI_USAGE_ERROR;
+}
+
+static int fail(const char **why, const char *reason)
+{
+	*why = reason;
+	return -1;
+}
+
+/* The column names come from the column table, so the help cannot drift from the output. */
+static void print_columns(FILE *out)
+{
+	int width = 2;
+
+	fputs("  ", out);
+	for (int id = 0; id < COL_COUNT; id++) {
+		const char *name = column_name(id);
+		int len = (int)strlen(name) + (id + 1 < COL_COUNT);
+
+		if (width + len > 80) {
+			fputs("\n  ", out);
+			width = 2;
+		}
+		fprintf(out, "%s%s", name, id + 1 < COL_COUNT ? "," : "\n");
+		width += len;
+	}
+}
+
+static void print_usage(FILE *out)
+{
+	fputs(usage_head, out);
+	print_columns(out);
+	fputs(usage_columns_note, out);
+	for (int i = 0; ui_help_keys[i]; i++)
+		fprintf(out, "%s\n", ui_help_keys[i]);
+	fputs(usage_tail, out);
+}
+
+/* "-d/--interval", "--port" or "-4": how the user may have written the option. */
+static void option_label(int val, char *out, size_t len)
+{
+	const char *long_name = NULL;
+
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == val)
+			long_name = o->name;
+	if (val < 256 && long_name)
+		snprintf(out, len, "-%c/--%s", val, long_name);
+	else if (long_name)
+		snprintf(out, len, "--%s", long_name);
+	else
+		snprintf(out, len, "-%c", val);
+}
+
+static void set_defaults(struct options *opt)
+{
+	memset(opt, 0, sizeof(*opt));
+	filter_init(&opt->filter);
+	opt->interval_ns = DEFAULT_INTERVAL_NS;
+	opt->format = FORMAT_CSV;
+	opt->sort_column = COL_RATE;
+	opt->max_flows = DEFAULT_MAX_FLOWS;
+	opt->udp_timeout_ns = DEFAULT_UDP_TIMEOUT_NS;
+}
+
+static int set_interval(struct options *opt, const char *arg, const char **why)
+{
+	uint64_t ns;
+
+	if (parse_duration_ns(arg, &ns, why) < 0)
+		return -1;
+	if (ns < MIN_INTERVAL_NS)
+		return fail(why, "must be at least 10ms");
+	opt->interval_ns = ns;
+	return 0;
+}
+
+static int set_format(struct options *opt, const char *arg, const char **why)
+{
+	if (strcmp(arg, "csv") == 0)
+		opt->format = FORMAT_CSV;
+	else if (strcmp(arg, "jsonl") == 0)
+		opt->format = FORMAT_JSONL;
+	else
+		return fail(why, "must be csv or jsonl");
+	return 0;
+}
+
+/* Only an empty path is a bad value: what the path is (a directory, a missing one, a
+ * link) is found when the log is opened, once the BPF programs are loaded, and refused
+ * then with exit status 1 like any other failure to open it. */
+static int set_log_path(const char **to, const char *path, const char **why)
+{
+	if (*path == '\0')
+		return fail(why, "must not be empty");
+	*to = path;
+	return 0;
+}
+
+/* Repeated -p options add up: "-p 1 -p 2" means either process. */
+static int add_pids(struct filter *f, const char *arg, const char **why)
+{
+	pid_t *pids, *all;
+	size_t count;
+
+	if (parse_pid_list(arg, &pids, &count, why) < 0)
+		return -1;
+	all = realloc(f->pids, (f->npids + count) * sizeof(*all));
+	if (!all) {
+		free(pids);
+		return fail(why, "is too long (out of memory)");
+	}
+	memcpy(all + f->npids, pids, count * sizeof(*all));
+	free(pids);
+	f->pids = all;
+	f->npids += count;
+	return 0;
+}
+
+static int set_comm(struct filter *f, const char *arg, const char **why)
+{
+	char *copy;
+
+	if (*arg == '\0')
+		return fail(why, "must not be empty");
+	/* The kernel keeps only 15 characters of a process name: a longer one never matches. */
+	if (strlen(arg) > COMM_MAX)
+		return fail(why, "is longer than the 15 characters the kernel keeps");
+	copy = strdup(arg);
+	if (!copy)
+		return fail(why, "cannot be stored (out of memory)");
+	free(f->comm_substring);
+	f->comm_substring = copy;
+	return 0;
+}
+
+static int set_port(int *port, const char *arg, const char **why)
+{
+	uint16_t value;
+
+	if (parse_port(arg, &value, why) < 0)
+		return -1;
+	*port = value;
+	return 0;
+}
+
+static int set_interface(struct options *opt, const char *arg, const char **why)
+{
+	unsigned int index = if_nametoindex(arg);
+
+	if (index == 0)
+		return fail(why, "no such network interface");
+	opt->interface_name = arg;
+	opt->filter.ifindex = index;
+	return 0;
+}
+
+static int set_sort(struct options *opt, const char *arg, const char **why)
+{
+	int id = column_lookup(arg);
+
+	if (id < 0)
+		return fail(why, "unknown column (try rate, tx_rate, pid, comm, ...)");
+	opt->sort_column = id;
+	return 0;
+}
+
+static int set_max_flows(struct options *opt, const char *arg, const char **why)
+{
+	uint64_t value;
+
+	if (parse_count(arg, MAX_FLOWS_MIN, MAX_FLOWS_MAX, &value, why) < 0)
+		return -1;
+	opt->max_flows = (uint32_t)value;
+	return 0;
+}
+
+static int set_udp_timeout(struct options *opt, const char *arg, const char **why)
+{
+	return parse_duration_ns(arg, &opt->udp_timeout_ns, why);
+}
+
+/* A number inside a replay spec: text[0..len), decimal, at most UINT32_MAX. */
+static int parse_spec_number(const char *text, size_t len, uint64_t *out)
+{
+	char number[16];
+	const char *why;
+
+	if (len == 0 || len >= sizeof(number))
+		return -1;
+	memcpy(number, text, len);
+	number[len] = '\0';
+	return parse_count(number, 0, UINT32_MAX, out, &why);
+}
+
+static int set_hooks(struct options *opt, const char *arg, const char **why)
+{
+	static const char *const names[] = { [HOOKS_AUTO] = "auto", [HOOKS_MODERN] = "modern",
+					     [HOOKS_COMPAT] = "compat" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			opt->hooks = (enum hook_choice)i;
+			return 0;
+		}
+	}
+	return fail(why, "must be auto, modern or compat");
+}
+
+/* Checks the syntax only; the replay backend reads the numbers itself. */
+static int set_replay(struct options *opt, const char *spec, const char **why)
+{
+	static const char prefix[] = "synthetic:";
+	const char *syntax = "must be synthetic:N or synthetic:N:ACTIVE";
+	const char *flows_text, *colon;
+	uint64_t flows, active = 0;
+
+	if (strncmp(spec, prefix, strlen(prefix)) != 0)
+		return fail(why, syntax);
+	flows_text = spec + strlen(prefix);
+	colon = strchrnul(flows_text, ':');
+	if (parse_spec_number(flows_text, (size_t)(colon - flows_text), &flows) < 0 ||
+	    (*colon && parse_spec_number(colon + 1, strlen(colon + 1), &active) < 0))
+		return fail(why, syntax);
+	if (flows < 1)
+		return fail(why, "N must be at least 1");
+	if (active > flows)
+		return fail(why, "ACTIVE must not be more than N");
+	opt->replay_spec = spec;
+	return 0;
+}
+
+static int set_count(struct options *opt, const char *arg, const char **why)
+{
+	return parse_count(arg, 1, UINT64_MAX, &opt->count, why);
+}
+
+/* Options that take a value: checks it and stores it in opt. */
+static int apply_option(struct options *opt, int val, const char *arg, const char **why)
+{
+	switch (val) {
+	case 'd':
+		return set_interval(opt, arg, why);
+	case 'N':
+		return set_count(opt, arg, why);
+	case OPT_FORMAT:
+		return set_format(opt, arg, why);
+	case 'l':
+		return set_log_path(&opt->log_path, arg, why);
+	case OPT_CLOSED:
+		return set_log_path(&opt->closed_path, arg, why);
+	case 'p':
+		return add_pids(&opt->filter, arg, why);
+	case 'c':
+		return set_comm(&opt->filter, arg, why);
+	case OPT_PORT:
+		return set_port(&opt->filter.port, arg, why);
+	case OPT_SPORT:
+		return set_port(&opt->filter.sport, arg, why);
+	case OPT_DPORT:
+		return set_port(&opt->filter.dport, arg, why);
+	case 'i':
+		return set_interface(opt, arg, why);
+	case 's':
+		return set_sort(opt, arg, why);
+	case OPT_MAX_FLOWS:
+		return set_max_flows(opt, arg, why);
+	case OPT_UDP_TIMEOUT:
+		return set_udp_timeout(opt, arg, why);
+	case OPT_REPLAY:
+		return set_replay(opt, arg, why);
+	case OPT_HOOKS:
+		return set_hooks(opt, arg, why);
+	}
+	return fail(why, "is not handled (a tcptop bug)");
+}
+
+/* Options that are switches: returns false for those that take a value. */
+static bool apply_flag(struct options *opt, int val)
+{
+	switch (val) {
+	case 'b':
+		opt->batch = true;
+		return true;
+	case 't':
+		opt->filter.tcp = true;
+		return true;
+	case 'u':
+		opt->filter.udp = true;
+		return true;
+	case '4':
+		opt->filter.ipv4 = true;
+		return true;
+	case '6':
+		opt->filter.ipv6 = true;
+		return true;
+	case 'n':
+		opt->no_resolve = true;
+		return true;
+	case 'v':
+		opt->verbose++;
+		return true;
+	}
+	return false;
+}
+
+static enum cli_result apply_positional(struct cli_state *st, const char *arg)
+{
+	const char *why;
+
+	switch (st->npositional++) {
+	case 0:
+		if (set_interval(st->opt, arg, &why) < 0)
+			return usage_error(st, "interval '%s': %s", arg, why);
+		return CLI_RUN;
+	case 1:
+		if (set_count(st->opt, arg, &why) < 0)
+			return usage_error(st, "count '%s': %s", arg, why);
+		return CLI_RUN;
+	}
+	return usage_error(st, "'%s': too many arguments (usage: tcptop [options] "
+			   "[interval [count]])", arg);
+}
+
+/* How many long options start with name (up to any "=value"). */
+static int long_option_matches(const char *name)
+{
+	size_t len = strcspn(name, "=");
+	int matches = 0;
+
+	for (const struct option *o = long_options; o->name; o++)
+		matches += strncmp(o->name, name, len) == 0;
+	return matches;
+}
+
+static bool is_long_option_val(int val)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == val)
+			return true;
+	return false;
+}
+
+/* getopt_long returned '?': a value given to a switch (optopt is its val), an unknown short
+ * option (optopt holds it) or an unknown or ambiguous long option (optopt is 0). */
+static enum cli_result unknown_option(struct cli_state *st, char **argv)
+{
+	const char *arg;
+	char label[32];
+	int name_len;
+
+	if (optopt != 0 && is_long_option_val(optopt)) {
+		option_label(optopt, label, sizeof(label));
+		return usage_error(st, "%s: does not take a value", label);
+	}
+	if (optopt != 0)
+		return usage_error(st, "-%c: unknown option " SEE_HELP, optopt);
+	arg = argv[optind - 1]; /* getopt has stepped past the long option */
+	name_len = (int)strcspn(arg, "=");
+	if (strncmp(arg, "--", 2) == 0 && long_option_matches(arg + 2) > 1)
+		return usage_error(st, "%.*s: ambiguous option " SEE_HELP, name_len, arg);
+	return usage_error(st, "%.*s: unknown option " SEE_HELP, name_len, arg);
+}
+
+static enum cli_result handle_option(struct cli_state *st, int val, char **argv)
+{
+	char label[32];
+	const char *why;
+
+	switch (val) {
+	case 'h':
+		print_usage(stdout);
+		return CLI_EXIT_OK;
+	case 'V':
+		st->opt->show_version = true;
+		return CLI_RUN;
+	case '?':
+		return unknown_option(st, argv);
+	case ':':
+		option_label(optopt, label, sizeof(label));
+		return usage_error(st, "%s: missing value " SEE_HELP, label);
+	case OPT_POSITIONAL:
+		return apply_positional(st, optarg);
+	}
+	if (apply_flag(st->opt, val) || apply_option(st->opt, val, optarg, &why) == 0)
+		return CLI_RUN;
+	option_label(val, label, sizeof(label));
+	return usage_error(st, "%s '%s': %s", label, optarg, why);
+}
+
+/* Anything but CLI_RUN frees what was allocated, so callers need not call cli_free()
+ * (calling it anyway is harmless). */
+enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *message,
+			  size_t message_len)
+{
+	struct cli_state st = { opt, message, message_len, 0 };
+	enum cli_result result = CLI_RUN;
+	int val;
+
+	set_defaults(opt);
+	if (message_len > 0)
+		message[0] = '\0';
+	optind = 0; /* 0, not 1: makes glibc forget the previous argv entirely */
+	opterr = 0;
+	while (result == CLI_RUN &&
+	       (val = getopt_long(argc, argv, short_options, long_options, NULL)) != -1)
+		result = handle_option(&st, val, argv);
+	/* Whatever follows "--" is positional. */
+	for (; result == CLI_RUN && optind < argc; optind++)
+		result = apply_positional(&st, argv[optind]);
+	if (result == CLI_RUN && opt->show_version)
+		result = CLI_VERSION;
+	if (result != CLI_RUN && result != CLI_VERSION)
+		cli_free(opt);
+	return result;
+}
+
+void cli_free(struct options *opt)
+{
+	filter_free(&opt->filter);
+	/* Leave nothing dangling, whatever filter_free() resets, so a second call is safe. */
+	opt->filter.pids = NULL;
+	opt->filter.npids = 0;
+	opt->filter.comm_substring = NULL;
+}

@@ -1,0 +1,230 @@
+/* An output thread. It holds a reference on the snapshot it writes, never an RCU
+ * read-side section, so a blocked pipe cannot stall the grace periods of the others. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "view/columns.h"
+#include "output/format.h"
+#include "output/line_cache.h"
+#include "output/log_file.h"
+#include "output/losses.h"
+#include "output/output.h"
+#include "output/stdout_sink.h"
+#include "util/report.h"
+#include "util/stage_time.h"
+#include "util/wakeup.h"
+
+static const char *snapshot_columns[COL_COUNT];
+static const struct log_kind snapshot_log = {
+	"-l/--log", "log", "snapshot", snapshot_columns, COL_COUNT,
+};
+
+const struct log_kind *output_log_kind(void)
+{
+	for (int id = 0; id < COL_COUNT; id++)
+		snapshot_columns[id] = column_name(id);
+	return &snapshot_log;
+}
+
+/* Lines are formatted into blocks of this size, each written as a whole. The log never
+ * stops its writer: it says itself when it fails, and retries. */
+#define OUTPUT_BLOCK_SIZE (256 * 1024)
+
+/* Once per snapshot in which a loss counter grew: in JSONL a line of its own after the
+ * snapshot's rows, in each stream; on stderr, by the writer chosen to say it. */
+static void say_losses(struct output_args *args, const struct snapshot *s, char *block, size_t *len,
+		       const char *time_text)
+{
+	struct losses now;
+	char text[512];
+
+	losses_read(&now, s, &args->loss_sources);
+	if (!losses_grew(&now, &args->losses_said))
+		return;
+	if (args->says_losses) {
+		losses_text(&now, text, sizeof(text));
+		report_error("lost so far: %s", text);
+	}
+	args->losses_said = now;
+	if (args->opt->format == FORMAT_JSONL && *len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE)
+		*len += losses_json_line(&now, time_text, block + *len);
+}
+
+static enum output_status stdout_failure(struct output_args *args, enum sink_result result)
+{
+	if (result == SINK_STOPPED)
+		return OUTPUT_STOPPED;
+	if (errno == EPIPE)
+		return OUTPUT_STDOUT_GONE;
+	report_error("cannot write to standard output: %s", strerror(errno));
+	(void)args;
+	return OUTPUT_FAILED;
+}
+
+static enum output_status write_block(struct output_args *args, const char *block, size_t len)
+{
+	enum sink_result result;
+
+	if (args->log) {
+		log_file_append(args->log, block, len);
+		return OUTPUT_RUNNING;
+	}
+	result = stdout_sink_write(&args->sink, block, len);
+	return result == SINK_WRITTEN ? OUTPUT_RUNNING : stdout_failure(args, result);
+}
+
+/* The rows the cache has shown, as lines, in blocks of whole lines. */
+static enum output_status write_lines(struct output_args *args, const struct snapshot *s,
+				      struct line_cache *cache, char *block)
+{
+	enum output_status status = OUTPUT_RUNNING;
+	size_t i = 0, len, n = line_cache_count(cache);
+	struct format_snapshot fs;
+	char time_text[32];
+
+	format_time_iso8601(&s->time, time_text, sizeof(time_text));
+	if (format_snapshot_init(&fs, args->opt->format, time_text) < 0)
+		return OUTPUT_FAILED;
+	if (args->log)
+		log_file_begin(args->log);
+	do {
+		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
+			len += line_cache_line(cache, &fs, s, i, block + len);
+		if (i == n)
+			say_losses(args, s, block, &len, time_text);
+		status = write_block(args, block, len);
+	} while (i < n && status == OUTPUT_RUNNING);
+	if (args->log)
+		log_file_end(args->log, status == OUTPUT_RUNNING);
+	return status;
+}
+
+/* Write one snapshot; the status to stop with, or OUTPUT_RUNNING. */
+static enum output_status write_snapshot(struct output_args *args, const struct snapshot *s,
+					 struct line_cache *cache, char *block)
+{
+	if (line_cache_update(cache, s) < 0) {
+		report_error("out of memory sorting a snapshot's rows");
+		return OUTPUT_FAILED;
+	}
+	return write_lines(args, s, cache, block);
+}
+
+/* Written at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
+ * without waiting an interval for the first snapshot. The log writes its own, when the
+ * file is empty. */
+static enum output_status write_header(struct output_args *args, char *block)
+{
+	enum sink_result result;
+
+	if (args->log || args->opt->format != FORMAT_CSV)
+		return OUTPUT_RUNNING;
+	result = stdout_sink_write(&args->sink, block, format_header_text(FORMAT_CSV, block));
+	if (result == SINK_WRITTEN)
+		return OUTPUT_RUNNING;
+	if (result == SINK_FAILED && errno != EPIPE) {
+		report_error("cannot write the header to standard output: %s", strerror(errno));
+		return OUTPUT_FAILED;
+	}
+	return stdout_failure(args, result);
+}
+
+/* OUTPUT_RUNNING when a snapshot was published; OUTPUT_STOPPED when the program stops. */
+static enum output_status wait_for_snapshot(struct output_args *args)
+{
+	int watched = args->log ? -1 : args->sink.fd;
+
+	switch (wakeup_wait(args->stop_fd, args->notify_fd, watched)) {
+	case WAKEUP_SIGNALLED:
+		return OUTPUT_RUNNING;
+	case WAKEUP_HANGUP:
+		return OUTPUT_STDOUT_GONE; /* the reader left: no need to wait for a write */
+	default:
+		return OUTPUT_STOPPED;
+	}
+}
+
+/* Snapshots published while the last was written are skipped: the newest is what a top
+ * shows. Each skip is counted where the losses say it (output/losses.h). */
+static void count_skipped(struct output_args *args, uint64_t n)
+{
+	if (args->log)
+		log_file_skipped(args->log, n);
+	else
+		__atomic_add_fetch(args->skipped, n, __ATOMIC_RELAXED);
+}
+
+/* At the stop. The log gets the newest snapshot if it raced with the stop; stdout's
+ * writer, when a stalled reader held it up, counts the snapshot cut short and those
+ * published after it. */
+static void finish(struct output_args *args, uint64_t last_generation, bool cut_short,
+		   struct line_cache *cache, char *block)
+{
+	struct snapshot *s = snapshot_acquire(args->feed);
+	uint64_t newer = s && s->generation > last_generation ? s->generation - last_generation : 0;
+
+	if (args->log && newer) {
+		if (last_generation && newer > 1)
+			count_skipped(args, newer - 1);
+		write_snapshot(args, s, cache, block);
+	} else if (cut_short) {
+		count_skipped(args, 1 + newer);
+	}
+	snapshot_release(s);
+}
+
+void *output_thread(void *arg)
+{
+	struct output_args *args = arg;
+	uint64_t last_generation = 0, written = 0;
+	bool cut_short = false;
+	struct stage_time timing = { 0 };
+	struct steady_cpu cpu = { 0 };
+	enum output_status status;
+	struct snapshot *s;
+	uint64_t start_ns;
+	char *block = malloc(OUTPUT_BLOCK_SIZE);
+	struct line_cache *cache = line_cache_new(args->opt->format, &args->opt->filter,
+						  args->opt->sort_column);
+
+	urcu_memb_register_thread();
+	if (!block || !cache) {
+		report_error("cannot allocate the output buffer: %s", strerror(errno));
+		status = OUTPUT_FAILED;
+	} else {
+		status = write_header(args, block);
+	}
+	while (status == OUTPUT_RUNNING && (status = wait_for_snapshot(args)) == OUTPUT_RUNNING) {
+		cut_short = false;
+		s = snapshot_acquire(args->feed);
+		if (!s || s->generation == last_generation) {
+			snapshot_release(s);
+			continue;
+		}
+		if (last_generation && s->generation > last_generation + 1)
+			count_skipped(args, s->generation - last_generation - 1);
+		last_generation = s->generation;
+		start_ns = stage_time_start();
+		status = write_snapshot(args, s, cache, block);
+		cut_short = status == OUTPUT_STOPPED;
+		stage_time_add(&timing, start_ns);
+		steady_cpu_mark(&cpu);
+		snapshot_release(s);
+		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
+			status = OUTPUT_DONE;
+	}
+	stage_time_report(&timing, args->log ? "log write" : "output write");
+	if (args->reports_cpu)
+		steady_cpu_report(&cpu);
+	if (status == OUTPUT_STOPPED && block && cache)
+		finish(args, last_generation, cut_short, cache, block);
+	line_cache_free(cache);
+	free(block);
+	urcu_memb_unregister_thread();
+	/* Published before done_fd: main reads it after seeing done_fd. */
+	__atomic_store_n(&args->status, status, __ATOMIC_RELEASE);
+	if (status != OUTPUT_STOPPED && wakeup_signal(args->done_fd) < 0)
+		report_error("cannot signal the end of output: %s", strerror(errno));
+	return NULL;
+}

@@ -1,0 +1,356 @@
+/* The UI thread: owns the terminal while the live view runs. It waits in poll() for a key,
+ * a new snapshot, a resize or the stop signal; keeps a reference on the snapshot it shows
+ * (never an RCU read-side section while it draws); and restores the terminal on every way
+ * out, then prints what the other threads reported meanwhile. */
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <ncurses.h>
+#include <term.h>
+#include "util/report.h"
+#include "ui/ui.h"
+#include "ui/ui_state.h"
+#include "util/wakeup.h"
+
+enum ui_ready {
+	READY_STOP = 1,
+	READY_KEYS = 2,
+	READY_SNAPSHOT = 4,
+	READY_SIGNAL = 8, /* a resize, Ctrl-Z or fg */
+	READY_NAMES = 16,
+	READY_GONE = 32, /* the terminal hung up, or poll failed: nothing left to show on */
+};
+
+/* The terminal and what was moved aside while curses owns it. */
+struct ui_term {
+	SCREEN *screen;
+	int saved_stderr; /* the real stderr; fd 2 is a memfd meanwhile */
+	int captured;     /* the memfd */
+	int signal_fd;    /* SIGWINCH, SIGTSTP, SIGCONT: main blocks them in every thread */
+};
+
+/* ---------------------------------------------------------------- stderr while curses is up */
+
+/* report_error() from any thread would write over the screen: fd 2 goes to a memfd until
+ * the terminal is restored, and what it got is printed then, as htop does. */
+static void stderr_capture(struct ui_term *t)
+{
+	fflush(stderr);
+	t->captured = memfd_create("tcptop-stderr", MFD_CLOEXEC);
+	t->saved_stderr = t->captured >= 0 ? fcntl(2, F_DUPFD_CLOEXEC, 3) : -1;
+	if (t->saved_stderr < 0 || dup2(t->captured, 2) < 0) {
+		if (t->captured >= 0)
+			close(t->captured);
+		if (t->saved_stderr >= 0)
+			close(t->saved_stderr);
+		t->captured = t->saved_stderr = -1;
+	}
+}
+
+static void stderr_release(struct ui_term *t)
+{
+	char buf[4096];
+	ssize_t n;
+
+	if (t->captured < 0)
+		return;
+	fflush(stderr);
+	dup2(t->saved_stderr, 2);
+	close(t->saved_stderr);
+	lseek(t->captured, 0, SEEK_SET);
+	while ((n = read(t->captured, buf, sizeof(buf))) > 0)
+		if (write(2, buf, (size_t)n) != n)
+			break;
+	close(t->captured);
+	t->captured = t->saved_stderr = -1;
+}
+
+/* ---------------------------------------------------------------- terminal */
+
+static void colours_start(struct ui *ui)
+{
+	const char *no_color = getenv("NO_COLOR");
+
+	ui->colour = has_colors() && !(no_color && no_color[0]);
+	if (!ui->colour)
+		return;
+	start_color();
+	use_default_colors();
+	init_pair(UI_PAIR_TITLE, COLOR_BLACK, COLOR_GREEN);
+	init_pair(UI_PAIR_COOL, COLOR_GREEN, -1);
+	init_pair(UI_PAIR_WARM, COLOR_YELLOW, -1);
+	init_pair(UI_PAIR_HOT, COLOR_RED, -1);
+	init_pair(UI_PAIR_ALERT, COLOR_WHITE, COLOR_RED);
+	init_pair(UI_PAIR_SELECT, COLOR_BLACK, COLOR_CYAN);
+}
+
+static int signal_fd_open(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGCONT);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* newterm() leaks what it allocated when TERM names no known terminal; setupterm() fails
+ * cleanly, so it is asked first. */
+static bool term_known(void)
+{
+	int err;
+
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return false;
+	del_curterm(cur_term);
+	return true;
+}
+
+static int term_start(struct ui_term *t, struct ui *ui)
+{
+	t->signal_fd = signal_fd_open();
+	t->screen = term_known() ? newterm(NULL, stdout, stdin) : NULL;
+	if (!t->screen) {
+		report_error("cannot use the terminal (TERM=%s); try -b",
+			     getenv("TERM") ? getenv("TERM") : "");
+		return -1;
+	}
+	stderr_capture(t);
+	ui->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+	cbreak(); /* Ctrl-C stays a signal: main stops the pipeline, and we restore */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	colours_start(ui);
+	return 0;
+}
+
+static void term_stop(struct ui_term *t)
+{
+	if (t->screen) {
+		endwin();
+		delscreen(t->screen);
+		t->screen = NULL;
+	}
+	stderr_release(t);
+	if (t->signal_fd >= 0)
+		close(t->signal_fd);
+	t->signal_fd = -1;
+}
+
+/* Ctrl-Z: the terminal as the shell left it, then the whole process stops (SIGSTOP:
+ * SIGTSTP is blocked, and this thread is the one that knows the terminal is restored). */
+static void term_suspend(void)
+{
+	endwin();
+	kill(getpid(), SIGSTOP);
+}
+
+/* SIGWINCH, SIGTSTP and SIGCONT come through signal_fd: curses learns the new size from
+ * us, and after fg (or any SIGCONT) the whole screen is drawn again at once, in case the
+ * terminal was used meanwhile. */
+static int term_signalled(struct ui_term *t)
+{
+	struct signalfd_siginfo info;
+	struct winsize ws;
+
+	while (read(t->signal_fd, &info, sizeof(info)) > 0) {
+		if (info.ssi_signo == SIGTSTP)
+			term_suspend();
+		else if (info.ssi_signo == SIGCONT)
+			clearok(curscr, TRUE);
+	}
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+		resizeterm(ws.ws_row, ws.ws_col);
+	return UI_REBUILD;
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+static void ui_rebuild(struct ui *ui)
+{
+	ui->shown_rx_rate = ui->shown_tx_rate = 0;
+	ui->nrows = 0;
+	if (ui->shown && ui_rows_update(&ui->kept, ui->shown, &ui->view) == 0) {
+		ui->rows = ui->kept.rows;
+		ui->nrows = ui->kept.nrows;
+	}
+	for (size_t i = 0; i < ui->nrows; i++) {
+		ui->shown_rx_rate += ui->rows[i]->rx_rate;
+		ui->shown_tx_rate += ui->rows[i]->tx_rate;
+	}
+	ui_keys_follow(ui);
+}
+
+/* A snapshot the UI was too slow to see counts at the rates of the next one, and the
+ * header says the totals are estimated from then on. */
+static void add_to_totals(struct ui *ui, const struct snapshot *s)
+{
+	uint64_t intervals = ui->last_generation ? s->generation - ui->last_generation : 1;
+
+	ui->totals_estimated |= intervals > 1;
+	ui->total_rx += s->totals.rx_rate * s->interval_s * (double)intervals;
+	ui->total_tx += s->totals.tx_rate * s->interval_s * (double)intervals;
+	ui->last_generation = s->generation;
+}
+
+/* Totals since start add up each interval's bytes, so flows that closed still count.
+ * Paused, the screen stays as it is; totals go on counting. The rows point into the
+ * snapshot shown: they are rebuilt before the old one is released, never after. */
+static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool force)
+{
+	struct snapshot *s = snapshot_acquire(feed), *old;
+
+	if (!s || (s->generation == ui->last_generation && !force)) {
+		snapshot_release(s);
+		return 0;
+	}
+	if (s->generation != ui->last_generation)
+		add_to_totals(ui, s);
+	if (ui->paused) {
+		snapshot_release(s);
+		return 0;
+	}
+	old = ui->shown;
+	ui->shown = s;
+	ui_rebuild(ui);
+	snapshot_release(old);
+	return UI_REDRAW;
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+static int read_keys(struct ui *ui)
+{
+	int key, flags = 0;
+
+	while (!(flags & UI_QUIT) && (key = getch()) != ERR)
+		flags |= ui_keys_handle(ui, key);
+	return flags;
+}
+
+static int wait_ready(const struct ui_args *args, const struct ui_term *t, int names_fd)
+{
+	struct pollfd fds[5] = {
+		{ .fd = args->stop_fd, .events = POLLIN },
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = args->notify_fd, .events = POLLIN },
+		{ .fd = t->signal_fd, .events = POLLIN },
+		{ .fd = names_fd, .events = POLLIN }, /* -1, and skipped, without names */
+	};
+	uint64_t count;
+
+	while (poll(fds, 5, -1) < 0)
+		if (errno != EINTR)
+			return READY_GONE;
+	if (fds[0].revents)
+		return READY_STOP;
+	/* Without SIGHUP reaching main, the pipeline would go on without a screen. */
+	if (fds[1].revents & (POLLHUP | POLLERR | POLLNVAL))
+		return READY_GONE;
+	if (fds[2].revents && read(args->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+		return READY_GONE;
+	return (fds[1].revents ? READY_KEYS : 0) | (fds[2].revents ? READY_SNAPSHOT : 0) |
+	       (fds[3].revents ? READY_SIGNAL : 0) | (fds[4].revents ? READY_NAMES : 0);
+}
+
+static int handle_ready(struct ui *ui, const struct ui_args *args, struct ui_term *t, int ready)
+{
+	int flags = 0;
+
+	if (ready & READY_SIGNAL)
+		flags |= term_signalled(t);
+	if (ready & READY_SNAPSHOT)
+		flags |= ui_take_snapshot(ui, args->feed, false);
+	if (ready & READY_KEYS)
+		flags |= read_keys(ui);
+	if (ready & READY_NAMES) {
+		resolver_drain(ui->resolver);
+		flags |= ui->resolve ? UI_REDRAW : 0;
+	}
+	if (flags & UI_REFRESH)
+		flags |= ui_take_snapshot(ui, args->feed, true);
+	return flags;
+}
+
+static void ui_init(struct ui *ui, const struct options *opt)
+{
+	memset(ui, 0, sizeof(*ui));
+	ui->opt = opt;
+	ui->view.filter = &opt->filter;
+	ui->view.text = ui->filter_text;
+	ui->view.sort_id = opt->sort_column;
+	ui->resolve = !opt->no_resolve;
+}
+
+/* The resolver's threads start the first time names are wanted (at once without -n). */
+static int names_fd(struct ui *ui)
+{
+	if (ui->resolve && !ui->resolver)
+		ui->resolver = resolver_new();
+	if (!ui->resolver)
+		ui->resolve = false;
+	return ui->resolver ? resolver_fd(ui->resolver) : -1;
+}
+
+static void ui_free(struct ui *ui)
+{
+	ui_rows_free(&ui->kept);
+	snapshot_release(ui->shown);
+	resolver_free(ui->resolver);
+}
+
+static void ui_run(struct ui *ui, const struct ui_args *args, struct ui_term *t)
+{
+	int ready, flags = UI_REBUILD;
+
+	for (;;) {
+		int fd = names_fd(ui);
+
+		if (flags & UI_REBUILD)
+			ui_rebuild(ui);
+		if (flags & (UI_REBUILD | UI_REDRAW))
+			ui_draw(ui);
+		ready = wait_ready(args, t, fd);
+		if (ready & READY_STOP)
+			return;
+		flags = ready & READY_GONE ? UI_QUIT : handle_ready(ui, args, t, ready);
+		if (flags & UI_QUIT) {
+			wakeup_signal(args->quit_fd);
+			return;
+		}
+	}
+}
+
+void *ui_thread(void *arg)
+{
+	struct ui_args *args = arg;
+	struct ui_term term = { .captured = -1, .saved_stderr = -1, .signal_fd = -1 };
+	struct ui ui;
+
+	urcu_memb_register_thread();
+	ui_init(&ui, args->opt);
+	ui.log_health = args->log_health;
+	ui.closed_health = args->closed_health;
+	ui.output_skipped = args->output_skipped;
+	if (term_start(&term, &ui) == 0)
+		ui_run(&ui, args, &term);
+	else
+		wakeup_signal(args->failed_fd);
+	term_stop(&term);
+	ui_free(&ui);
+	urcu_memb_unregister_thread();
+	return NULL;
+}

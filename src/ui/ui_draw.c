@@ -1,0 +1,335 @@
+/* What the live view's screen shows: three header lines, the column titles, the rows and
+ * a key bar, or the help or the sort list in place of the rows. Every frame is drawn into
+ * stdscr after erase() and sent with one doupdate(), so only changed cells reach the tty. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <ncurses.h>
+#include "view/columns.h"
+#include "ui/ui_help.h"
+#include "output/losses.h"
+#include "ui/ui_state.h"
+
+#define HEADER_LINES 3
+#define TITLE_LINE HEADER_LINES
+#define FIRST_ROW_LINE (TITLE_LINE + 1)
+#define LINE_MAX_BYTES 512
+
+/* Fixed thresholds rather than a share of the busiest flow: on an idle host the busiest
+ * flow at 2 KiB/s would glow red, and colours would change meaning from frame to frame. */
+#define HEAT_COOL 1024.0
+#define HEAT_WARM (100 * 1024.0)
+#define HEAT_HOT (10 * 1024.0 * 1024.0)
+
+int ui_draw_body_lines(void)
+{
+	int n = LINES - FIRST_ROW_LINE - 1;
+
+	return n > 0 ? n : 0;
+}
+
+static attr_t look(const struct ui *ui, enum ui_pair pair, attr_t mono)
+{
+	return ui->colour ? COLOR_PAIR(pair) : mono;
+}
+
+/* Text at (y, x) cut to the screen's width: nothing wraps. */
+__attribute__((format(printf, 5, 6)))
+static int put(int y, int x, attr_t attr, bool keep_tail, const char *fmt, ...)
+{
+	char text[LINE_MAX_BYTES];
+	va_list ap;
+
+	if (y < 0 || y >= LINES || x >= COLS)
+		return x;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	ui_text_fit(text, COLS - x, keep_tail);
+	attrset(attr);
+	mvaddstr(y, x, text);
+	attrset(A_NORMAL);
+	return x + ui_text_cells(text);
+}
+
+/* ---------------------------------------------------------------- header */
+
+static void format_interval(uint64_t ns, char *out, size_t len)
+{
+	if (ns % 1000000000ULL == 0)
+		snprintf(out, len, "%llus", (unsigned long long)(ns / 1000000000ULL));
+	else
+		snprintf(out, len, "%llums", (unsigned long long)(ns / 1000000ULL));
+}
+
+/* While the --log file fails to take snapshots (the log's writer says so). */
+static void draw_log_health(const struct ui *ui, int x)
+{
+	const char *failing;
+	uint64_t lost;
+
+	if (!ui->log_health)
+		return;
+	failing = atomic_load_explicit(&ui->log_health->failing, memory_order_acquire);
+	lost = atomic_load_explicit(&ui->log_health->lost, memory_order_relaxed);
+	if (failing)
+		put(0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+		    "log failing: %s (%llu snapshot%s lost)", failing, (unsigned long long)lost,
+		    lost == 1 ? "" : "s");
+}
+
+/* While the --closed file fails to take ended flows. */
+static int draw_closed_health(const struct ui *ui, int x)
+{
+	const char *failing;
+
+	if (!ui->closed_health)
+		return x;
+	failing = atomic_load_explicit(&ui->closed_health->file->failing, memory_order_acquire);
+	if (!failing)
+		return x;
+	return put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
+		   failing) +
+	       2;
+}
+
+/* Every loss counter that is not zero (output/losses.h), highlighted. */
+static void draw_losses(const struct ui *ui, int x)
+{
+	struct loss_sources src = { ui->log_health, ui->closed_health, ui->output_skipped };
+	struct losses l;
+	char text[512];
+
+	losses_read(&l, ui->shown, &src);
+	losses_text(&l, text, sizeof(text));
+	if (text[0])
+		put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
+}
+
+static void draw_counts(const struct ui *ui)
+{
+	const struct snapshot *s = ui->shown;
+	char every[32], clock[16] = "--:--:--";
+	struct tm tm;
+	int x;
+
+	format_interval(ui->opt->interval_ns, every, sizeof(every));
+	if (s && localtime_r(&s->time.tv_sec, &tm))
+		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	x = put(0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
+	if (!s) {
+		put(0, x, A_NORMAL, false, "  waiting for the first snapshot...");
+		return;
+	}
+	x = put(0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
+		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows,
+		s->totals.udp_flows, ui->nrows);
+	if (s->totals.unowned_flows)
+		x = put(0, x, A_NORMAL, false, ", %zu with no process", s->totals.unowned_flows);
+	if (ui->paused)
+		x = put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+	draw_log_health(ui, x + 2);
+}
+
+static void draw_rates(const struct ui *ui)
+{
+	char rx[24], tx[24], total_rx[24], total_tx[24];
+
+	ui_format_rate(ui->shown_rx_rate, ui->bits, rx, sizeof(rx));
+	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
+	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
+	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
+	put(1, 0, A_NORMAL, false, "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s",
+	    rx, tx, ui->totals_estimated ? "about " : "", total_rx, total_tx);
+}
+
+static const char *sort_marker(const struct ui *ui)
+{
+	bool down = ui_sort_descending(ui->view.sort_id, ui->view.reverse);
+
+	if (ui->utf8)
+		return down ? "\u25bc" : "\u25b2";
+	return down ? "v" : "^";
+}
+
+static void draw_choices(const struct ui *ui)
+{
+	const struct ui_view_options *v = &ui->view;
+	int x;
+
+	x = put(2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s  Names: %s%s%s%s",
+		column_name(v->sort_id), sort_marker(ui),
+		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
+		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
+		v->hide_time_wait ? "  -TIME_WAIT" : "");
+	draw_losses(ui, draw_closed_health(ui, x + 2));
+}
+
+/* ---------------------------------------------------------------- table */
+
+static bool is_sort_column(const struct ui *ui, int id)
+{
+	if (ui->view.sort_id == COL_RATE)
+		return id == COL_RX_RATE || id == COL_TX_RATE;
+	return id == ui->view.sort_id;
+}
+
+static void draw_cell(int y, int x, int width, bool right, attr_t attr, char *text)
+{
+	ui_text_fit(text, width, false);
+	put(y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
+}
+
+static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
+{
+	attr_t attr = look(ui, UI_PAIR_TITLE, A_REVERSE);
+	char title[32];
+
+	attrset(attr);
+	mvhline(TITLE_LINE, 0, ' ', COLS);
+	for (int i = 0; i < lay->ncolumns; i++) {
+		int id = lay->column[i];
+
+		snprintf(title, sizeof(title), "%s%s", column_table[id].view.title,
+			 is_sort_column(ui, id) ? sort_marker(ui) : "");
+		draw_cell(TITLE_LINE, lay->x[i], lay->width[i], column_table[id].view.right,
+			  attr | (is_sort_column(ui, id) ? A_BOLD : 0), title);
+	}
+	attrset(A_NORMAL);
+}
+
+static attr_t heat(const struct ui *ui, double rate)
+{
+	if (rate >= HEAT_HOT)
+		return look(ui, UI_PAIR_HOT, A_BOLD) | A_BOLD;
+	if (rate >= HEAT_WARM)
+		return look(ui, UI_PAIR_WARM, A_NORMAL);
+	if (rate >= HEAT_COOL)
+		return look(ui, UI_PAIR_COOL, A_NORMAL);
+	return A_NORMAL;
+}
+
+static attr_t cell_look(const struct ui *ui, const struct flow_row *row, int id)
+{
+	if (id == COL_RX_RATE)
+		return heat(ui, row->rx_rate);
+	if (id == COL_TX_RATE)
+		return heat(ui, row->tx_rate);
+	return A_NORMAL;
+}
+
+/* Only rows on screen ask for names: the resolver never sees the rest. */
+static const char *peer_name(const struct ui *ui, const struct flow_row *row, char *name,
+			     size_t len)
+{
+	if (!ui->resolve || !ui->resolver || row->id.rport == 0)
+		return NULL;
+	return resolver_lookup(ui->resolver, row->id.family, row->id.raddr, name, len) ? name
+										       : NULL;
+}
+
+static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
+		     const struct ui_layout *lay, bool selected)
+{
+	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE);
+	char text[128], name[64];
+	struct ui_cell_style style = {
+		.bits = ui->bits, .utf8 = ui->utf8,
+		.remote_name = peer_name(ui, row, name, sizeof(name)),
+	};
+
+	if (selected) {
+		attrset(bar);
+		mvhline(y, 0, ' ', COLS);
+		attrset(A_NORMAL);
+	}
+	for (int i = 0; i < lay->ncolumns; i++) {
+		int id = lay->column[i];
+		const struct column_view *v = &column_table[id].view;
+
+		ui_format_cell(row, id, &style, text, sizeof(text));
+		/* Addresses keep their end: the port tells more than the first octets. */
+		ui_text_fit(text, lay->width[i], v->unit == UNIT_ENDPOINT);
+		draw_cell(y, lay->x[i], lay->width[i], v->right,
+			  selected ? bar : cell_look(ui, row, id), text);
+	}
+}
+
+static void draw_table(const struct ui *ui)
+{
+	struct ui_layout lay;
+	int lines = ui_draw_body_lines();
+
+	ui_layout_compute(COLS, &lay);
+	draw_titles(ui, &lay);
+	for (size_t i = 0; i < (size_t)lines && ui->scroll + i < ui->nrows; i++)
+		draw_row(ui, FIRST_ROW_LINE + (int)i, ui->rows[ui->scroll + i], &lay,
+			 ui->scroll + i == ui->selected);
+}
+
+/* ---------------------------------------------------------------- help, sort list, bar */
+
+static void draw_help(const struct ui *ui)
+{
+	int y = TITLE_LINE;
+
+	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	    "tcptop keys (any key returns)");
+	for (int i = 0; ui_help_keys[i] && y < LINES - 1; i++)
+		put(y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
+}
+
+static void sort_key_label(int sort_id, char *out, size_t len)
+{
+	if (sort_id >= 0 && sort_id < COL_COUNT && column_table[sort_id].view.title)
+		snprintf(out, len, "%-10s %s", column_name(sort_id), column_table[sort_id].view.title);
+	else
+		snprintf(out, len, "%-10s RX/s + TX/s", column_name(sort_id));
+}
+
+static void draw_sort_list(const struct ui *ui)
+{
+	char label[64];
+	int y = TITLE_LINE;
+
+	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	    "Sort by (Up/Down, Enter picks, Esc cancels)");
+	for (int i = 0; i < ui_sort_key_count() && y < LINES - 1; i++) {
+		sort_key_label(ui_sort_key(i), label, sizeof(label));
+		put(y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s", label);
+	}
+}
+
+static void draw_bar(const struct ui *ui)
+{
+	int y = LINES - 1;
+
+	if (ui->mode == UI_MODE_FILTER) {
+		int x = put(y, 0, A_BOLD, false, "Filter: ");
+
+		x = put(y, x, A_NORMAL, true, "%s_", ui->edit_text);
+		put(y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL, false,
+		    ui->edit_invalid ? "port: and pid: need a number" : "Enter apply  Esc cancel");
+		return;
+	}
+	put(y, 0, A_NORMAL, false, "%s",
+	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  q:Quit");
+}
+
+void ui_draw(const struct ui *ui)
+{
+	erase();
+	draw_counts(ui);
+	draw_rates(ui);
+	draw_choices(ui);
+	if (ui->mode == UI_MODE_HELP)
+		draw_help(ui);
+	else if (ui->mode == UI_MODE_SORT)
+		draw_sort_list(ui);
+	else
+		draw_table(ui);
+	draw_bar(ui);
+	wnoutrefresh(stdscr);
+	doupdate();
+}

@@ -1,0 +1,322 @@
+/* What keys do in the live view (htop's habits): the rows mode through one table of
+ * actions, the filter line and the sort list through a function each. Actions change the
+ * UI state and return flags; the loop rebuilds and draws. */
+#include <string.h>
+#include <ncurses.h>
+#include "view/columns.h"
+#include "ui/ui_state.h"
+
+#define KEY_CTRL(c) ((c) & 0x1f)
+#define KEY_ESC 27
+
+typedef int (*ui_action)(struct ui *ui);
+
+/* ---------------------------------------------------------------- sort keys */
+
+int ui_sort_key_count(void)
+{
+	return 1 + COLUMN_VIEW_COUNT;
+}
+
+int ui_sort_key(int index)
+{
+	if (index <= 0 || index > COLUMN_VIEW_COUNT)
+		return COL_RATE;
+	return column_view_order[index - 1];
+}
+
+int ui_sort_key_index(int sort_id)
+{
+	for (int i = 0; i < ui_sort_key_count(); i++)
+		if (ui_sort_key(i) == sort_id)
+			return i;
+	return 0; /* a --sort column the screen does not show: "<" / ">" start over */
+}
+
+static int set_sort(struct ui *ui, int sort_id)
+{
+	ui->view.sort_id = sort_id;
+	ui->view.reverse = false;
+	return UI_REBUILD;
+}
+
+static int sort_step(struct ui *ui, int step)
+{
+	int n = ui_sort_key_count();
+
+	return set_sort(ui, ui_sort_key((ui_sort_key_index(ui->view.sort_id) + step + n) % n));
+}
+
+static int sort_previous(struct ui *ui)
+{
+	return sort_step(ui, -1);
+}
+
+static int sort_next(struct ui *ui)
+{
+	return sort_step(ui, 1);
+}
+
+static int sort_reverse(struct ui *ui)
+{
+	ui->view.reverse = !ui->view.reverse;
+	return UI_REBUILD;
+}
+
+static int sort_pick(struct ui *ui)
+{
+	ui->sort_pick = ui_sort_key_index(ui->view.sort_id);
+	ui->mode = UI_MODE_SORT;
+	return UI_REDRAW;
+}
+
+/* ---------------------------------------------------------------- rows mode */
+
+static int quit(struct ui *ui)
+{
+	(void)ui;
+	return UI_QUIT;
+}
+
+static int filter_start(struct ui *ui)
+{
+	snprintf(ui->edit_text, sizeof(ui->edit_text), "%s", ui->filter_text);
+	ui->edit_invalid = false;
+	ui->mode = UI_MODE_FILTER;
+	return UI_REDRAW;
+}
+
+/* Resuming shows the newest snapshot at once: the loop fetches it. */
+static int pause_toggle(struct ui *ui)
+{
+	ui->paused = !ui->paused;
+	return ui->paused ? UI_REDRAW : UI_REFRESH;
+}
+
+static int bits_toggle(struct ui *ui)
+{
+	ui->bits = !ui->bits;
+	return UI_REDRAW;
+}
+
+static int names_toggle(struct ui *ui)
+{
+	ui->resolve = !ui->resolve;
+	return UI_REDRAW;
+}
+
+static int idle_toggle(struct ui *ui)
+{
+	ui->view.hide_idle = !ui->view.hide_idle;
+	return UI_REBUILD;
+}
+
+static int listen_toggle(struct ui *ui)
+{
+	ui->view.hide_listen = !ui->view.hide_listen;
+	return UI_REBUILD;
+}
+
+static int time_wait_toggle(struct ui *ui)
+{
+	ui->view.hide_time_wait = !ui->view.hide_time_wait;
+	return UI_REBUILD;
+}
+
+static int help_show(struct ui *ui)
+{
+	ui->mode = UI_MODE_HELP;
+	return UI_REDRAW;
+}
+
+/* The page moves only as far as it must to show the highlighted row, and never past the
+ * last row. */
+static void show_selected(struct ui *ui)
+{
+	size_t page = (size_t)ui_draw_body_lines();
+
+	if (ui->selected < ui->scroll)
+		ui->scroll = ui->selected;
+	else if (page && ui->selected >= ui->scroll + page)
+		ui->scroll = ui->selected - page + 1;
+	if (ui->scroll + page > ui->nrows)
+		ui->scroll = ui->nrows > page ? ui->nrows - page : 0;
+}
+
+static int select_row(struct ui *ui, long target, bool follow)
+{
+	long last = (long)ui->nrows - 1;
+
+	ui->selected = target > last ? (size_t)(last > 0 ? last : 0) :
+				       (size_t)(target > 0 ? target : 0);
+	ui->following = follow && ui->nrows > 0;
+	if (ui->nrows)
+		ui->selected_key = ui->rows[ui->selected]->key;
+	show_selected(ui);
+	return UI_REDRAW;
+}
+
+void ui_keys_follow(struct ui *ui)
+{
+	size_t i = 0;
+
+	while (ui->following && i < ui->nrows &&
+	       memcmp(&ui->rows[i]->key, &ui->selected_key, sizeof(ui->selected_key)) != 0)
+		i++;
+	/* A flow that went away leaves the highlight where it was. */
+	select_row(ui, ui->following && i < ui->nrows ? (long)i : (long)ui->selected,
+		   ui->following);
+}
+
+static int select_up(struct ui *ui)
+{
+	return select_row(ui, (long)ui->selected - 1, true);
+}
+
+static int select_down(struct ui *ui)
+{
+	return select_row(ui, (long)ui->selected + 1, true);
+}
+
+/* Pages move the view and the highlight together. */
+static int page_move(struct ui *ui, long lines)
+{
+	long scroll = (long)ui->scroll + lines;
+
+	ui->scroll = scroll > 0 ? (size_t)scroll : 0;
+	return select_row(ui, (long)ui->selected + lines, true);
+}
+
+static int page_up(struct ui *ui)
+{
+	return page_move(ui, -ui_draw_body_lines());
+}
+
+static int page_down(struct ui *ui)
+{
+	return page_move(ui, ui_draw_body_lines());
+}
+
+static int select_first(struct ui *ui)
+{
+	return select_row(ui, 0, false);
+}
+
+static int select_last(struct ui *ui)
+{
+	return select_row(ui, (long)ui->nrows, true);
+}
+
+static int redraw_all(struct ui *ui)
+{
+	(void)ui;
+	clearok(curscr, TRUE);
+	return UI_REDRAW;
+}
+
+static const ui_action row_keys[KEY_MAX + 1] = {
+	['q'] = quit,
+	[KEY_F(10)] = quit,
+	[KEY_CTRL('c')] = quit,
+	['/'] = filter_start,
+	['\\'] = filter_start,
+	[KEY_F(4)] = filter_start,
+	['<'] = sort_previous,
+	[','] = sort_previous,
+	['>'] = sort_next,
+	['.'] = sort_next,
+	['s'] = sort_pick,
+	[KEY_F(6)] = sort_pick,
+	['r'] = sort_reverse,
+	['I'] = sort_reverse,
+	['p'] = pause_toggle,
+	['Z'] = pause_toggle,
+	['b'] = bits_toggle,
+	['n'] = names_toggle,
+	['i'] = idle_toggle,
+	['l'] = listen_toggle,
+	['t'] = time_wait_toggle,
+	['?'] = help_show,
+	['h'] = help_show,
+	[KEY_F(1)] = help_show,
+	[KEY_UP] = select_up,
+	['k'] = select_up,
+	[KEY_DOWN] = select_down,
+	['j'] = select_down,
+	[KEY_PPAGE] = page_up,
+	[KEY_NPAGE] = page_down,
+	[' '] = page_down,
+	[KEY_HOME] = select_first,
+	[KEY_END] = select_last,
+	[KEY_RESIZE] = redraw_all,
+	[KEY_CTRL('l')] = redraw_all,
+};
+
+/* ---------------------------------------------------------------- other modes */
+
+static int filter_key(struct ui *ui, int key)
+{
+	size_t len = strlen(ui->edit_text);
+
+	if (key == KEY_ESC) {
+		ui->mode = UI_MODE_ROWS;
+	} else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		ui->edit_invalid = !ui_text_valid(ui->edit_text);
+		if (ui->edit_invalid)
+			return UI_REDRAW;
+		snprintf(ui->filter_text, sizeof(ui->filter_text), "%s", ui->edit_text);
+		ui->mode = UI_MODE_ROWS;
+		ui->scroll = ui->selected = 0;
+		ui->following = false;
+		return UI_REBUILD;
+	} else if ((key == KEY_BACKSPACE || key == 127 || key == '\b') && len > 0) {
+		ui->edit_text[len - 1] = '\0';
+	} else if (key == KEY_CTRL('u')) {
+		ui->edit_text[0] = '\0';
+	} else if (key >= ' ' && key < 127 && len + 1 < sizeof(ui->edit_text)) {
+		ui->edit_text[len] = (char)key;
+		ui->edit_text[len + 1] = '\0';
+	}
+	ui->edit_invalid = false;
+	return UI_REDRAW;
+}
+
+static int sort_list_key(struct ui *ui, int key)
+{
+	int n = ui_sort_key_count();
+
+	if (key == KEY_UP || key == 'k')
+		ui->sort_pick = (ui->sort_pick + n - 1) % n;
+	else if (key == KEY_DOWN || key == 'j')
+		ui->sort_pick = (ui->sort_pick + 1) % n;
+	else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
+		ui->mode = UI_MODE_ROWS;
+		return set_sort(ui, ui_sort_key(ui->sort_pick));
+	} else if (key == KEY_ESC || key == 'q' || key == KEY_F(10))
+		ui->mode = UI_MODE_ROWS;
+	return UI_REDRAW;
+}
+
+bool ui_keys_bound(int key)
+{
+	return key >= 0 && key <= KEY_MAX && row_keys[key];
+}
+
+int ui_keys_handle(struct ui *ui, int key)
+{
+	switch (ui->mode) {
+	case UI_MODE_FILTER:
+		return filter_key(ui, key);
+	case UI_MODE_SORT:
+		return sort_list_key(ui, key);
+	case UI_MODE_HELP:
+		if (key != KEY_RESIZE)
+			ui->mode = UI_MODE_ROWS;
+		return UI_REDRAW;
+	case UI_MODE_ROWS:
+		break;
+	}
+	if (key < 0 || key > KEY_MAX || !row_keys[key])
+		return 0;
+	return row_keys[key](ui);
+}
