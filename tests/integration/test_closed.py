@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from tcptop_run import Tcptop, parse_time, run_tcptop
+from tcptop_run import Tcptop, flow_map_size, parse_time, run_tcptop
 from test_owners import ANSWER, REQUEST, connect, server  # noqa: F401 (a fixture)
 from traffic import TcpPair
 
@@ -100,7 +100,8 @@ def test_every_connection_of_a_churn_once_with_exact_bytes_both_ends(server, tag
 CHURN = os.path.join(os.environ.get("TCPTOP_TEST_BIN", ""), "churn")
 
 
-def test_ten_thousand_connections_a_second_each_once_with_exact_bytes(scratch_dir):
+def test_ten_thousand_connections_a_second_each_once_with_exact_bytes(flow_map_alone,
+                                                                       scratch_dir):
     """20000 connections at the rate a C client and server reach here (about 10k a second,
     both ends on this host): every one is in the closed log once per end, 64 bytes each
     way, or the log says how many it lost (it must lose none at these numbers)."""
@@ -138,7 +139,7 @@ def test_ten_thousand_connections_a_second_each_once_with_exact_bytes(scratch_di
     assert not wrong, "%d rows without exact bytes or process, e.g. %r" % (len(wrong), wrong[:3])
 
 
-def test_flows_the_writer_cannot_take_are_counted_and_said(scratch_dir):
+def test_flows_the_writer_cannot_take_are_counted_and_said(flow_map_alone, scratch_dir):
     """The smallest ring (1024, at --max-flows 1024) and 10k connections a second: each
     drain hands the writer thousands of ends at once, more than the ring holds. What does
     not fit is counted and said on stderr, and every connection of the test is in the log
@@ -222,10 +223,12 @@ def test_udp_flows_end_by_timeout_with_their_datagrams(agents, scratch_dir):
     assert sent[0]["pid"] == a.pid and got[0]["pid"] == b.pid
 
 
-def test_idle_udp_flows_are_evicted_for_new_ones_when_the_store_is_full(agents, scratch_dir):
-    """With --max-flows at its least, peers beyond it are refused until idle flows make
-    room: the idle ones end with reason evicted and their counts, and the new peers are
-    counted once they have room."""
+def test_idle_udp_flows_are_evicted_for_new_ones_when_the_store_is_full(flow_map_room, agents,
+                                                                        scratch_dir):
+    """With --max-flows 64 beyond the flows tcptop tracks now (the host's, in every
+    namespace), peers beyond it are refused until idle flows make room: the idle ones end
+    with reason evicted and their counts, and the new peers are counted once they have
+    room."""
     path = scratch_dir / "closed.csv"
     receiver, sender = agents.new("ur"), agents.new("us")
     r = receiver.call("udp_socket")
@@ -244,7 +247,8 @@ def test_idle_udp_flows_are_evicted_for_new_ones_when_the_store_is_full(agents, 
                             size=20, count=1)
             time.sleep(0.6)
 
-    _, shown = run_while(["--closed", str(path), "--max-flows", "64", "-u", "--dport",
+    max_flows = str(flow_map_size(room=64))
+    _, shown = run_while(["--closed", str(path), "--max-flows", max_flows, "-u", "--dport",
                           str(r["port"])], fill_then_more)
     evicted = [x for x in read_closed(path)
                if x["reason"] == "evicted" and x["rport"] == r["port"]]

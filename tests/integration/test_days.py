@@ -6,7 +6,9 @@ import os
 import subprocess
 import time
 
-from tcptop_run import Tcptop
+import pytest
+
+from tcptop_run import Tcptop, check_no_sanitizer_report
 
 TEST_BIN = os.environ.get("TCPTOP_TEST_BIN", "")
 
@@ -17,7 +19,7 @@ def tool(name):
     return path
 
 
-def test_connections_reset_while_sending_leave_no_flow_behind():
+def test_connections_reset_while_sending_leave_no_flow_behind(flow_map_alone):
     """Sixteen threads send on connections the server resets under them, with the flow
     store small enough that most sockets wait for a slot: a slot taken by a send counted
     while the connection's close ran on another CPU would never be given back, and its flow
@@ -42,7 +44,8 @@ def loss_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("tcptop: lost so far: ")]
 
 
-def test_closed_flows_beyond_the_bound_go_unshown_counted_and_still_logged(scratch_dir):
+def test_closed_flows_beyond_the_bound_go_unshown_counted_and_still_logged(flow_map_alone,
+                                                                           scratch_dir):
     """8000 connections open and close within one 2 s interval, with --max-flows 1024: the
     closed flows waiting to be shown are kept to 1024; the others are counted (stderr and
     a JSONL line of their own) and still go to the closed log, where each one is, or is
@@ -79,6 +82,7 @@ def test_closed_flows_beyond_the_bound_go_unshown_counted_and_still_logged(scrat
     assert 0 <= 2 * done["count"] - logged <= closed_lost, (logged, closed_lost)
 
 
+@pytest.mark.hooks_independent
 def test_snapshots_a_stalled_reader_missed_are_counted(scratch_dir):
     """A reader that stops reading stdout for two seconds: tcptop keeps writing the newest
     snapshot when it can and counts the ones it skipped, on stderr."""
@@ -93,5 +97,6 @@ def test_snapshots_a_stalled_reader_missed_are_counted(scratch_dir):
     proc.wait(timeout=10)
     err.seek(0)
     text = err.read()
+    check_no_sanitizer_report(text)
     said = [line for line in loss_lines(text) if "snapshots skipped (output too slow)" in line]
     assert said, text

@@ -48,6 +48,7 @@ def unread_stdout(kind):
     return slave, master
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("kind", ["pipe", "terminal"])
 def test_signal_ends_tcptop_within_a_second_while_stdout_is_not_read(scratch_dir, kind, sig):
@@ -115,6 +116,7 @@ def main_thread_state(pid):
         return f.read().rsplit(")", 1)[1].split()[0]
 
 
+@pytest.mark.hooks_independent
 def test_second_signal_ends_tcptop_at_once_while_the_log_hangs(hung_filesystem):
     """The log is on a filesystem whose server stopped answering. The first SIGTERM stops
     tcptop but it waits for the log, and says so; the second ends it at once, by the
@@ -151,5 +153,6 @@ def test_second_signal_ends_tcptop_at_once_while_the_log_hangs(hung_filesystem):
             proc.kill()
             proc.wait()
     err = proc.stderr.read().decode(errors="replace")
+    check_no_sanitizer_report(err)
     assert status == -signal.SIGTERM, err
     assert "a second SIGINT or SIGTERM ends tcptop" in err, err
