@@ -27,35 +27,69 @@ run() {
 run "$tcptop" -b -d 10ms -N 40 --replay synthetic:5000:500
 # Idle UDP flows expire: deletions and call_rcu frees of flow nodes while compute reads.
 run "$tcptop" -b -d 10ms -N 40 --format jsonl --replay synthetic:5000:100 --udp-timeout 50ms
-# Stopped by a signal mid-run rather than by the count. timeout passes our SIGTERM on and,
-# with --preserve-status, exits as tcptop did; its own limit still ends a hung run (KILL).
-timeout --preserve-status -k 10 "$RUN_TIME_LIMIT" \
-	"$tcptop" -b -d 10ms --replay synthetic:5000:500 >/dev/null &
+# wait_for_file FILE PID: until FILE is there and not empty (tcptop blocks the signals it
+# handles before it opens or writes anything, so a signal sent after that is handled, not
+# fatal, however slowly it started under TSan), or PID is gone, or 60 s have passed.
+wait_for_file() {
+	tries=600
+	while [ ! -s "$1" ] && kill -0 "$2" 2>/dev/null && [ "$tries" -gt 0 ]; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	[ -s "$1" ] || echo "check-pipeline: $1 never came" >&2
+}
+# watch PID: a watchdog that kills PID after the run's limit; unwatch stops it. Not
+# timeout(1) for the runs the test signals: timeout passes a signal on to its own process
+# group too, so tcptop would get each twice, and a second SIGTERM ends it at once.
+watch() {
+	sleep "$RUN_TIME_LIMIT" </dev/null >/dev/null 2>&1 &
+	sleeper=$!
+	(wait_sleeper() { while kill -0 "$sleeper" 2>/dev/null; do sleep 1; done; }
+	 wait_sleeper
+	 if [ -e "$scratch/watched" ]; then
+		echo "check-pipeline: timed out after ${RUN_TIME_LIMIT}s" >&2
+		kill -KILL "$1" 2>/dev/null
+	 fi) &
+	touch "$scratch/watched"
+}
+unwatch() {
+	rm -f "$scratch/watched"
+	kill "$sleeper" 2>/dev/null
+	wait
+}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-tsan.XXXXXX")
+# Stopped by a signal mid-run rather than by the count.
+"$tcptop" -b -d 10ms --replay synthetic:5000:500 >"$scratch/stdout" &
 pid=$!
-sleep 1
+watch "$pid"
+wait_for_file "$scratch/stdout" "$pid"
+sleep 0.5
 kill -TERM "$pid"
 if wait "$pid"; then passed=$((passed + 1)); else
 	echo "check-pipeline: FAILED: SIGTERM run exited $?" >&2
 	failed=$((failed + 1))
 fi
+unwatch
 # A gzip log, reopened on SIGHUP (from main's signalfd to the output thread) while it
 # writes, once after a rotation by hand.
-log_dir=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-tsan.XXXXXX")
-"$tcptop" -b -d 10ms --replay synthetic:5000:500 -l "$log_dir/flows.csv.gz" >/dev/null &
+log=$scratch/flows.csv.gz
+"$tcptop" -b -d 10ms --replay synthetic:5000:500 -l "$log" >/dev/null &
 pid=$!
-sleep 0.5
+watch "$pid"
+wait_for_file "$log" "$pid"
 kill -HUP "$pid"
 sleep 0.3
-mv "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"
+mv "$log" "$scratch/flows.csv.1.gz"
 kill -HUP "$pid"
-sleep 0.3
+wait_for_file "$log" "$pid"
 kill -TERM "$pid"
-if wait "$pid" && gzip -t "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"; then
+if wait "$pid" && gzip -t "$log" "$scratch/flows.csv.1.gz"; then
 	passed=$((passed + 1))
 else
 	echo "check-pipeline: FAILED: the SIGHUP run with a gzip log" >&2
 	failed=$((failed + 1))
 fi
-rm -rf "$log_dir"
+unwatch
+rm -rf "$scratch"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

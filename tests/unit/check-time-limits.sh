@@ -6,7 +6,9 @@ dir=$(cd "$(dirname "$0")" && pwd)
 status=0
 for file in "$dir"/test_*.c; do
 	for suite in $(sed -n 's/^\(Parameterized\)\{0,1\}Test(\([A-Za-z0-9_]*\),.*/\2/p' "$file" | sort -u); do
-		if ! grep -Eq "^TestSuite\($suite,.*\.timeout = UNIT_TIME_LIMIT_S" "$file"; then
+		# A declaration may span lines (clang-format wraps it): read the file as one.
+		if ! tr '\n' ' ' < "$file" |
+			grep -Eq "TestSuite\($suite,[^;]*\.timeout = UNIT_TIME_LIMIT_S"; then
 			echo "$(basename "$file"): suite $suite has no TestSuite($suite, .timeout = UNIT_TIME_LIMIT_S)"
 			status=1
 		fi
