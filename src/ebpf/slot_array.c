@@ -99,10 +99,20 @@ void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t n
 			continue; /* free, or being filled */
 		memcpy(&rec.key.peer_addr, &s->records[slot].key.peer_addr,
 		       sizeof(rec) - offsetof(struct flow_record, key.peer_addr));
-		if (rec.value.counters.state == TCPTOP_TCP_CLOSE)
-			slot_array_close_lost(s, slot, &rec, table, now_ns);
-		else
-			flow_table_merge_at(table, slot, &rec.key, &rec.value, now_ns);
+		/* The slot may have been given back and taken by another flow while it was
+		 * copied (a TCP close frees it at once): a copy its cookie did not outlast is
+		 * torn. The new flow marks the slot again once it is published. */
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->records[slot].key.cookie, __ATOMIC_RELAXED) !=
+		    rec.key.cookie)
+			continue;
+		if (rec.value.counters.state == TCPTOP_TCP_CLOSE) {
+			/* Else its record is in the ring, which brings the final counts. */
+			if (rec.value.counters.flags & TCPTOP_CLOSE_KEPT)
+				slot_array_close_lost(s, slot, &rec, table, now_ns);
+			continue;
+		}
+		flow_table_merge_at(table, slot, &rec.key, &rec.value, now_ns);
 	}
 }
 
