@@ -101,9 +101,9 @@ void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t n
 		       sizeof(rec) - offsetof(struct flow_record, key.peer_addr));
 		/* The slot may have been given back and taken by another flow while it was
 		 * copied (a TCP close frees it at once): a copy its cookie did not outlast is
-		 * torn. The new flow marks the slot again once it is published. */
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&s->records[slot].key.cookie, __ATOMIC_RELAXED) !=
+		 * torn. The new flow marks the slot again once it is published. An atomic
+		 * add of 0 (release: after the copy) rather than a fence, which TSan lacks. */
+		if (__atomic_fetch_add(&s->records[slot].key.cookie, 0, __ATOMIC_ACQ_REL) !=
 		    rec.key.cookie)
 			continue;
 		if (rec.value.counters.state == TCPTOP_TCP_CLOSE) {
