@@ -11,6 +11,7 @@ struct metrics_http {
 	metrics_page_fn page;
 	void *ctx;
 	int fd;
+	unsigned int open; /* connections now */
 };
 
 static enum MHD_Result answer_text(struct MHD_Connection *c, unsigned int status, const char *text)
@@ -67,6 +68,30 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *c, const char *u
 	return answer_metrics(cls, c);
 }
 
+/* Past the limit a connection is closed as soon as it is accepted: the client hears at
+ * once, instead of waiting in the listen queue for a turn that may not come. */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+	const struct metrics_http *h = cls;
+
+	(void)addr;
+	(void)len;
+	return h->open < METRICS_HTTP_MAX_CONNECTIONS ? MHD_YES : MHD_NO;
+}
+
+static void count_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			     enum MHD_ConnectionNotificationCode what)
+{
+	struct metrics_http *h = cls;
+
+	(void)c;
+	(void)socket_context;
+	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+		h->open++;
+	else if (h->open)
+		h->open--;
+}
+
 static struct MHD_Daemon *start_daemon(struct metrics_http *h, const struct listen_addr *addr)
 {
 	unsigned int flags = MHD_USE_EPOLL;
@@ -78,9 +103,11 @@ static struct MHD_Daemon *start_daemon(struct metrics_http *h, const struct list
 	} else {
 		port = ntohs(((const struct sockaddr_in *)&addr->addr)->sin_port);
 	}
-	return MHD_start_daemon(flags, port, NULL, NULL, answer, h, MHD_OPTION_SOCK_ADDR,
-				&addr->addr, MHD_OPTION_CONNECTION_LIMIT,
-				(unsigned int)METRICS_HTTP_MAX_CONNECTIONS,
+	return MHD_start_daemon(flags, port, accept_policy, h, answer, h, MHD_OPTION_SOCK_ADDR,
+				&addr->addr, MHD_OPTION_NOTIFY_CONNECTION, count_connection, h,
+				/* A backstop: the accept policy refuses first. */
+				MHD_OPTION_CONNECTION_LIMIT,
+				(unsigned int)(2 * METRICS_HTTP_MAX_CONNECTIONS),
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)METRICS_HTTP_TIMEOUT_S,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 				(size_t)METRICS_HTTP_REQUEST_MAX, MHD_OPTION_END);
