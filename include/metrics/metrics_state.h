@@ -2,8 +2,8 @@
  * counters that never go down (metrics/process_series.h). Only that thread uses it.
  *
  * Bound: a process name has series while one of its flows is in a snapshot and for the
- * grace period after its last one; at most METRICS_MAX_PROCESSES names at once, later
- * ones counted under comm "[other]". */
+ * grace period after its last one; at most METRICS_MAX_PROCESSES names at once, the flows
+ * of further ones counted under comm "[other]" (one more series). */
 #ifndef TCPTOP_METRICS_STATE_H
 #define TCPTOP_METRICS_STATE_H
 
