@@ -60,11 +60,13 @@ def value(samples, name, **labels):
 class MetricsTcptop:
     """tcptop -q --metrics 127.0.0.1:PORT (and args) in the background."""
 
-    def __init__(self, *args, listen=None, port=None):
+    def __init__(self, *args, listen=None, port=None, prefix=(), command=None):
+        """command, when given, is the whole command line after the binary."""
         self.port = port or free_port()
         listen = listen or "127.0.0.1:%d" % self.port
-        self.args = ["-q", "--metrics", listen] + list(args)
-        self.proc = subprocess.Popen([TCPTOP] + HOOK_ARGS + self.args, stdout=subprocess.PIPE,
+        self.args = command if command is not None else ["-q", "--metrics", listen] + list(args)
+        self.proc = subprocess.Popen(list(prefix) + [TCPTOP] + HOOK_ARGS + self.args,
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.stdout = self.stderr = None
 
