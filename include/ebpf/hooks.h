@@ -60,6 +60,9 @@ extern const struct ebpf_hook_set ebpf_hooks_compat;
  * of its programs look for an attach target the kernel does not have, so the load fails
  * as on a kernel that lacks the hook. */
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
+/* The close ring's size for max_flows: an eighth of them as records, a power of two from
+ * 256 KiB to 16 MiB. */
+uint32_t ebpf_close_ring_bytes(uint32_t max_flows);
 struct bpf_program;
 void ebpf_hooks_break_program(struct bpf_program *prog);
 /* Attaches prog to the cgroup cgroup_fd, or where its section says when cgroup_fd < 0;
