@@ -26,18 +26,20 @@ fi
 # tmux (terminal tests), util-linux (setpriv, to test running without privileges; mount,
 # for the full-disk tests' tmpfs), logrotate (the log rotation test), python3-fusepy (a
 # filesystem whose server stops answering, test_signals.py); clang-format for
-# .ci/check-format.
+# .ci/check-format; python3-prometheus-client (its strict OpenMetrics parser reads the
+# --metrics scrapes).
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
-	liburcu-dev libncurses-dev libcriterion-dev \
+	liburcu-dev libncurses-dev libmicrohttpd-dev libcriterion-dev \
 	iproute2 tmux python3 python3-pytest procps util-linux logrotate git ca-certificates \
-	python3-fusepy clang-format
+	python3-fusepy clang-format python3-prometheus-client
 
 # Real servers and their load generators for the integration tests (test_real_servers.py):
 # nginx driven by ab, dnsmasq driven by dnsperf, each started by the test on a loopback
-# port of its own. Installing nginx must not start a server on port 80: invoke-rc.d asks
-# policy-rc.d, which says no (101) while the packages go in.
+# port of its own; prometheus (test_metrics.py scrapes tcptop with a real server, and its
+# promtool checks every scrape). Installing them must not start a server on port 80 or
+# 9090: invoke-rc.d asks policy-rc.d, which says no (101) while the packages go in.
 no_start=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
@@ -45,7 +47,8 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	no_start=1
 fi
 status=0
-apt-get install -y -q --no-install-recommends nginx apache2-utils dnsmasq-base dnsperf ||
+apt-get install -y -q --no-install-recommends nginx apache2-utils dnsmasq-base dnsperf \
+	prometheus ||
 	status=$?
 if [ -n "$no_start" ]; then
 	rm -f /usr/sbin/policy-rc.d

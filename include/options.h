@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "metrics/listen_addr.h"
 #include "view/filter.h"
 #include "output/format.h"
 
@@ -36,6 +37,10 @@ struct options {
 	const char *replay_spec; /* --replay: synthetic backend instead of eBPF (tests, bench) */
 	enum hook_choice hooks;
 	bool show_version; /* -V: print the version and the hook set this kernel takes */
+	bool quiet;        /* no live view, nothing on stdout (a service) */
+	bool metrics;      /* --metrics: serve /metrics on metrics_addr */
+	struct listen_addr metrics_addr;
+	uint32_t metrics_top; /* --metrics-top: the busiest flows as series, 0 for none */
 };
 
 #endif

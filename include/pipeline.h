@@ -10,6 +10,7 @@
 #include "collector.h"
 #include "compute.h"
 #include "flow_table.h"
+#include "metrics/metrics.h"
 #include "output/closed_log.h"
 #include "output/log_file.h"
 #include "options.h"
@@ -45,8 +46,12 @@ struct pipeline {
 	bool stdout_wanted;
 	uint64_t output_skipped; /* __atomic: written by stdout's writer, read by the UI */
 	struct ui_args ui;
-	pthread_t collector_tid, compute_tid, stdout_tid, log_tid, ui_tid;
+	/* --metrics: a reader of its own, apart from the others (it holds no privilege). */
+	struct metrics_args metrics;
+	bool metrics_open;
+	pthread_t collector_tid, compute_tid, stdout_tid, log_tid, ui_tid, metrics_tid;
 	bool collector_started, compute_started, stdout_started, log_started, ui_started;
+	bool metrics_started;
 	bool stopped;
 };
 

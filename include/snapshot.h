@@ -24,6 +24,7 @@ struct snapshot {
 	struct timespec time;  /* CLOCK_REALTIME of the drain the rows come from */
 	uint64_t mono_ns;      /* the same drain's CLOCK_MONOTONIC: the ages are as of it */
 	double interval_s;     /* measured time since the previous snapshot's drain */
+	uint64_t build_ns;     /* what building it took (the compute thread's stage) */
 	/* Losses since start, as the drain saw them (output/losses.h shows them). */
 	uint64_t flows_dropped;
 	uint64_t close_records_lost;

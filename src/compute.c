@@ -37,10 +37,12 @@ static void use_drain(struct compute_args *args, struct snapshot_builder *builde
 	}
 	s = snapshot_builder_build(builder, args->table, now, prev);
 	stage_time_add(timing, start_ns);
-	if (s)
+	if (s) {
+		s->build_ns = stage_time_start() - start_ns;
 		snapshot_publish(args->feed, s);
-	else
+	} else {
 		report_error("out of memory building a snapshot; skipping it");
+	}
 }
 
 void *compute_thread(void *arg)

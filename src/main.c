@@ -21,7 +21,8 @@
  * number of snapshots, which is batch output. */
 static bool want_live_view(const struct options *opt)
 {
-	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	return !opt->batch && !opt->quiet && !opt->count && isatty(STDIN_FILENO) &&
+	       isatty(STDOUT_FILENO);
 }
 
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
@@ -64,6 +65,8 @@ static void make_stop_signals_fatal(void)
 
 static int start(struct pipeline *p, const struct options *opt, struct log_file *log)
 {
+	if (opt->quiet)
+		return pipeline_start(p, -1, log);
 	if (!want_live_view(opt))
 		return pipeline_start(p, STDOUT_FILENO, log);
 	/* Only the character set: numbers in --log must keep their '.' whatever LC_NUMERIC. */

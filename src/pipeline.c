@@ -154,6 +154,27 @@ static int writers_init(struct pipeline *p, int stdout_fd)
 	return 0;
 }
 
+/* --metrics: listens now, so that a taken port fails the start; the thread starts with
+ * the other readers. */
+static int metrics_init(struct pipeline *p)
+{
+	p->metrics = (struct metrics_args){
+		.opt = p->opt,
+		.feed = &p->feed,
+		.loss_sources = { p->log ? log_file_health(p->log) : NULL,
+				  p->closed ? closed_log_health(p->closed) : NULL,
+				  &p->output_skipped },
+		.notify_fd = snapshot_feed_subscribe(&p->feed),
+		.stop_fd = p->stop_fd,
+	};
+	if (p->metrics.notify_fd < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	p->metrics_open = true;
+	return metrics_open(&p->metrics);
+}
+
 int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 {
 	p->log = log;
@@ -167,7 +188,7 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
-	if (writers_init(p, stdout_fd) < 0)
+	if (writers_init(p, stdout_fd) < 0 || (p->opt->metrics && metrics_init(p) < 0))
 		return -1;
 	p->collector = (struct collector_args){
 		.backend = &p->backend,
@@ -191,6 +212,8 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 	if ((p->stdout_wanted &&
 	     start_thread(&p->stdout_tid, &p->stdout_started, output_thread, &p->to_stdout) < 0) ||
 	    (p->log && start_thread(&p->log_tid, &p->log_started, output_thread, &p->to_log) < 0) ||
+	    (p->metrics_open &&
+	     start_thread(&p->metrics_tid, &p->metrics_started, metrics_thread, &p->metrics) < 0) ||
 	    start_thread(&p->compute_tid, &p->compute_started, compute_thread, &p->compute) < 0 ||
 	    start_thread(&p->collector_tid, &p->collector_started, collector_thread,
 			 &p->collector) < 0)
@@ -381,7 +404,7 @@ void pipeline_stop(struct pipeline *p)
 		return;
 	p->stopped = true;
 	if ((p->collector_started || p->compute_started || p->stdout_started || p->log_started ||
-	     p->ui_started) &&
+	     p->ui_started || p->metrics_started) &&
 	    wakeup_signal(p->stop_fd) < 0)
 		report_error("cannot stop the threads: %s", strerror(errno));
 	if (p->ui_started)
@@ -403,7 +426,13 @@ void pipeline_close(struct pipeline *p)
 		join_stdout_writer(p);
 	if (p->log_started)
 		join_patiently(p->log_tid, "the log");
+	if (p->metrics_started)
+		pthread_join(p->metrics_tid, NULL);
 	p->collector_started = p->compute_started = p->stdout_started = p->log_started = false;
+	p->metrics_started = false;
+	if (p->metrics_open)
+		metrics_close(&p->metrics);
+	p->metrics_open = false;
 	finish_closed_log(p);
 	if (started)
 		say_last_losses(p);

@@ -34,6 +34,8 @@ struct loss_sources {
 };
 
 void losses_read(struct losses *out, const struct snapshot *s, const struct loss_sources *src);
+/* "flow_map_full": the counter's key in JSONL and the metrics' label. */
+const char *loss_key(enum loss which);
 /* Whether any counter of now is above last's. */
 bool losses_grew(const struct losses *now, const struct losses *last);
 /* "flow map full 12, log 2 snapshots": the non-zero ones, for stderr and the header; ""

@@ -20,6 +20,7 @@
 
 #define MAX_FLOWS_MIN 64
 #define MAX_FLOWS_MAX 16777216
+#define METRICS_TOP_MAX 1000
 #define COMM_MAX (TCPTOP_COMM_LEN - 1)
 #define SEE_HELP "(see tcptop --help)"
 
@@ -35,10 +36,12 @@ enum {
 	OPT_REPLAY,
 	OPT_HOOKS,
 	OPT_CLOSED,
+	OPT_METRICS,
+	OPT_METRICS_TOP,
 };
 
 /* '-': non-options in order; ':': report a missing value as ':' instead of printing. */
-static const char short_options[] = "-:d:N:bl:p:c:tu46i:s:nvhV";
+static const char short_options[] = "-:d:N:bl:p:c:tu46i:s:nqvhV";
 
 static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, 'd' },
@@ -64,6 +67,9 @@ static const struct option long_options[] = {
 	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +90,14 @@ static const char usage_head[] =
 	"                          flow that ends, with its final counts (CSV or JSONL by\n"
 	"                          its name, .csv or .jsonl, else --format; rules as -l)\n"
 	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
+	"  -q, --quiet             no live view and nothing on stdout (a service: use\n"
+	"                          with --metrics or -l)\n"
+	"Metrics (Prometheus; tcptop(8), METRICS, lists them):\n"
+	"      --metrics [ADDR:]PORT  serve /metrics over HTTP on ADDR:PORT (default\n"
+	"                          address 127.0.0.1; :PORT, 0.0.0.0:PORT or [::]:PORT\n"
+	"                          listen beyond this host)\n"
+	"      --metrics-top N     also the N busiest flows as series (0 to 1000,\n"
+	"                          default 0)\n"
 	"Filters (a flow is shown only if it matches all of them):\n"
 	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
 	"  -c, --process NAME      only processes whose name (comm) contains NAME\n"
@@ -128,7 +142,8 @@ static const char usage_tail[] =
 	"  sudo tcptop -b -d 250ms -N 4       four CSV snapshots, 250ms apart\n"
 	"  sudo tcptop -b --format jsonl -l /var/log/tcptop.jsonl\n"
 	"                                     JSON lines to stdout and to a log file\n"
-	"  sudo tcptop -p 1234 --port 443     process 1234's traffic on port 443\n";
+	"  sudo tcptop -p 1234 --port 443     process 1234's traffic on port 443\n"
+	"  sudo tcptop -q --metrics 9977      serve Prometheus metrics on 127.0.0.1:9977\n";
 
 struct cli_state {
 	struct options *opt;
@@ -381,6 +396,24 @@ static int set_replay(struct options *opt, const char *spec, const char **why)
 	return 0;
 }
 
+static int set_metrics(struct options *opt, const char *arg, const char **why)
+{
+	if (listen_addr_parse(arg, &opt->metrics_addr, why) < 0)
+		return -1;
+	opt->metrics = true;
+	return 0;
+}
+
+static int set_metrics_top(struct options *opt, const char *arg, const char **why)
+{
+	uint64_t value;
+
+	if (parse_count(arg, 0, METRICS_TOP_MAX, &value, why) < 0)
+		return -1;
+	opt->metrics_top = (uint32_t)value;
+	return 0;
+}
+
 static int set_count(struct options *opt, const char *arg, const char **why)
 {
 	return parse_count(arg, 1, UINT64_MAX, &opt->count, why);
@@ -422,6 +455,10 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_replay(opt, arg, why);
 	case OPT_HOOKS:
 		return set_hooks(opt, arg, why);
+	case OPT_METRICS:
+		return set_metrics(opt, arg, why);
+	case OPT_METRICS_TOP:
+		return set_metrics_top(opt, arg, why);
 	}
 	return fail(why, "is not handled (a tcptop bug)");
 }
@@ -447,6 +484,9 @@ static bool apply_flag(struct options *opt, int val)
 		return true;
 	case 'n':
 		opt->no_resolve = true;
+		return true;
+	case 'q':
+		opt->quiet = true;
 		return true;
 	case 'v':
 		opt->verbose++;

@@ -36,6 +36,11 @@ void losses_read(struct losses *out, const struct snapshot *s, const struct loss
 							       memory_order_relaxed);
 }
 
+const char *loss_key(enum loss which)
+{
+	return loss_names[which].key;
+}
+
 bool losses_grew(const struct losses *now, const struct losses *last)
 {
 	for (int i = 0; i < LOSS_COUNT; i++)
