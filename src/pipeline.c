@@ -11,6 +11,7 @@
 #include "pipeline.h"
 #include "util/clock.h"
 #include "util/report.h"
+#include "util/thread_start.h"
 #include "util/wakeup.h"
 
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops)
@@ -31,9 +32,10 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	return ops->attach(&p->backend, p->table);
 }
 
-static int start_thread(struct pipeline *p, pthread_t *tid, void *(*fn)(void *), void *arg)
+static int start_thread(struct pipeline *p, pthread_t *tid, const char *name,
+			enum thread_privilege privilege, void *(*fn)(void *), void *arg)
 {
-	int err = pthread_create(tid, NULL, fn, arg);
+	int err = thread_start(tid, NULL, name, privilege, fn, arg);
 
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
@@ -64,7 +66,7 @@ static int start_ui(struct pipeline *p)
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
-	err = pthread_create(&p->ui_tid, NULL, ui_thread, &p->ui);
+	err = thread_start(&p->ui_tid, NULL, "tcptop-ui", THREAD_NO_CAPS, ui_thread, &p->ui);
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
 		return -1;
@@ -97,7 +99,8 @@ int pipeline_start_ui(struct pipeline *p, struct log_file *log)
  * it the last flows, after the collector has ended (pipeline_close). */
 static int start_closed_writer(struct pipeline *p)
 {
-	int err = pthread_create(&p->closed_tid, NULL, closed_log_thread, p->closed);
+	int err = thread_start(&p->closed_tid, NULL, "tcptop-closed", THREAD_NO_CAPS,
+			       closed_log_thread, p->closed);
 
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
@@ -153,10 +156,14 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 	p->output.loss_sources.skipped = &p->output_skipped;
 	if (p->closed && start_closed_writer(p) < 0)
 		return -1;
-	/* Readers first, so that no snapshot is published before they listen. */
-	if (start_thread(p, &p->output_tid, output_thread, &p->output) < 0 ||
-	    start_thread(p, &p->compute_tid, compute_thread, &p->compute) < 0 ||
-	    start_thread(p, &p->collector_tid, collector_thread, &p->collector) < 0)
+	/* Readers first, so that no snapshot is published before they listen. Only the
+	 * collector keeps main's capabilities (privileges.h). */
+	if (start_thread(p, &p->output_tid, "tcptop-output", THREAD_NO_CAPS, output_thread,
+			 &p->output) < 0 ||
+	    start_thread(p, &p->compute_tid, "tcptop-compute", THREAD_NO_CAPS, compute_thread,
+			 &p->compute) < 0 ||
+	    start_thread(p, &p->collector_tid, "tcptop-collect", THREAD_KEEPS_CAPS,
+			 collector_thread, &p->collector) < 0)
 		return -1;
 	return 0;
 }

@@ -14,9 +14,11 @@
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "util/clock.h"
+#include "ebpf/bpf_gate.h"
 #include "ebpf/cgroup_mount.h"
 #include "ebpf/hooks.h"
 #include "ebpf/walk.h"
+#include "util/caps.h"
 #include "util/report.h"
 
 /* Entries per bpf_map_lookup_batch call: large enough that a drain of 100k flows is a few
@@ -333,6 +335,20 @@ static uint64_t ebpf_close_records_lost(struct backend *b)
 	return __atomic_load_n(st->hooks.close_events_lost, __ATOMIC_RELAXED);
 }
 
+/* Reading maps and the ring, and the modern set's slot array, need at most what the
+ * kernel's bpf() gate asks for; the compat set's owner walk through /proc reads other
+ * processes' fd links, which takes CAP_SYS_PTRACE (CAP_DAC_READ_SEARCH does not do). Its
+ * walk through iter/task_file makes iterators from links, which needs nothing more. */
+static unsigned ebpf_steady_needs(struct backend *b)
+{
+	struct ebpf_state *st = b->state;
+	unsigned needs = bpf_gate_closed_without_caps() ? CAPS_BPF_SYSCALL : 0;
+
+	if (st->hooks.set == &ebpf_hooks_compat && !st->hooks.owner_iter)
+		needs |= CAPS_PROC_FDS;
+	return needs;
+}
+
 static const char *ebpf_describe(struct backend *b)
 {
 	struct ebpf_state *st = b->state;
@@ -365,6 +381,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.expire = ebpf_expire,
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
+	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,
 	.close = ebpf_close,
 };

@@ -183,13 +183,14 @@ class Tcptop:
     print thousands of rows per snapshot); a snapshot counts as complete once the next one
     has begun or tcptop has exited."""
 
-    def __init__(self, args, fmt="csv"):
+    def __init__(self, args, fmt="csv", prefix=()):
         self.args = ["-b"] + list(args)
         if fmt != "csv":
             self.args += ["--format", fmt]
         self.fmt = fmt
         self.started = time.time()
-        self.proc = subprocess.Popen([TCPTOP] + HOOK_ARGS + self.args, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen(list(prefix) + [TCPTOP] + HOOK_ARGS + self.args,
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self._lock = threading.Condition()
         self._out = bytearray()
