@@ -29,6 +29,7 @@ struct sock_owner {
 	__u32 tgid;
 	__u32 netns;
 	char comm[TCPTOP_COMM_LEN];
+	__u64 closed; /* set by the close, before its flow goes: see compat_tcp_first_sight */
 };
 
 /* BPF_F_CLONE: an accepted socket starts with its listener's owner, so a server's
@@ -289,6 +290,13 @@ static __always_inline void compat_identity_common(struct flow_identity *id,
 		compat_apply_owner(id, o);
 }
 
+/* Another CPU inserted it first, or the map is full (counted). */
+static __always_inline void compat_insert_failed(const struct flow_key *key)
+{
+	if (!bpf_map_lookup_elem(&flows, key))
+		__sync_fetch_and_add(&flows_dropped, 1);
+}
+
 static __always_inline void compat_insert(const struct flow_key *key,
 					  const struct flow_value *v)
 {
@@ -304,6 +312,7 @@ static __always_inline void compat_tcp_first_sight(struct __sk_buff *skb, struct
 						   const struct flow_key *key,
 						   const struct compat_tcp_sample *s)
 {
+	struct sock_owner *o;
 	struct flow_value v;
 
 	__builtin_memset(&v, 0, sizeof(v));
@@ -311,7 +320,17 @@ static __always_inline void compat_tcp_first_sight(struct __sk_buff *skb, struct
 	compat_identity_common(&v.id, skb, sk, TCPTOP_PROTO_TCP);
 	compat_tcp_bases(&v.counters, s);
 	v.counters.state = s->state;
-	compat_insert(key, &v);
+	if (bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST)) {
+		compat_insert_failed(key);
+		return;
+	}
+	/* A packet sent as the connection closed on another CPU: its close may have ended
+	 * the flow between this program's state check and its insert, which would then
+	 * never go. The close marks the socket first; the atomic read orders it after the
+	 * insert (and the close's own atomic mark before its lookup). */
+	o = bpf_sk_storage_get(&owners, sk, 0, 0);
+	if (o && __sync_fetch_and_or(&o->closed, 0))
+		bpf_map_delete_elem(&flows, key);
 }
 
 static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_sock *sk,
@@ -555,6 +574,9 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 
 	compat_sample_sk(&s, sk, oldstate);
 	compat_tcp_counts(&s, &v->counters, &tx, &rx);
+	/* A reset's ACK, counted at ingress, never reaches the socket's own bytes_acked. */
+	if (tx < v->counters.tx_bytes)
+		tx = v->counters.tx_bytes;
 	/* A FIN taken in FIN_WAIT1/2 ends the socket (TIME_WAIT) without passing a state
 	 * that says so; ingress saw it arrive. */
 	if (!compat_fin_received(oldstate) && (v->counters.compat_flags & TCPTOP_COMPAT_FIN_IN) &&
@@ -571,12 +593,17 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 {
-	struct sock_owner owner;
+	struct sock_owner owner, *o;
 	struct flow_value *v;
 	struct flow_key key;
 
 	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
 		return 0;
+	if (newstate == TCPTOP_TCP_CLOSE) {
+		o = bpf_sk_storage_get(&owners, (struct sock *)sk, 0, 0);
+		if (o)
+			__sync_fetch_and_add(&o->closed, 1);
+	}
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
 	v = bpf_map_lookup_elem(&flows, &key);

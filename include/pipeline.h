@@ -1,5 +1,6 @@
-/* The pipeline: a backend, the flow table, and the collector, compute and output threads
- * wired together through eventfds and the snapshot feed. main() and the tests run it. */
+/* The pipeline: a backend, the flow table, and the collector, compute and writer threads
+ * (stdout's, the log's) wired together through eventfds and the snapshot feed. main()
+ * and the tests run it. */
 #ifndef TCPTOP_PIPELINE_H
 #define TCPTOP_PIPELINE_H
 
@@ -39,18 +40,21 @@ struct pipeline {
 	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;
-	struct output_args output;
-	uint64_t output_skipped; /* __atomic: written by the output thread, read by the UI */
+	/* The writers: stdout's (batch mode) and the log's, each a thread of its own. */
+	struct output_args to_stdout, to_log;
+	bool stdout_wanted;
+	uint64_t output_skipped; /* __atomic: written by stdout's writer, read by the UI */
 	struct ui_args ui;
-	pthread_t collector_tid, compute_tid, output_tid, ui_tid;
-	int nthreads;
-	bool ui_started;
+	pthread_t collector_tid, compute_tid, stdout_tid, log_tid, ui_tid;
+	bool collector_started, compute_started, stdout_started, log_started, ui_started;
+	bool stopped;
 };
 
 /* Open the backend, attach it and walk what exists into a new flow table. The calling
  * thread must be registered with RCU. On failure a line has been reported. */
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops);
-int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log);
+/* Snapshots go to stdout_fd (batch mode; -1 for none) and to log (NULL for none). */
+int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log);
 /* The same with the live view on the terminal instead of snapshots on stdout. */
 int pipeline_start_ui(struct pipeline *p, struct log_file *log);
 /* Block until the output is done, a thread fails, the user quits the live view, or
@@ -60,8 +64,11 @@ enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd);
 /* With -v: how many rows of the last snapshot, and how many flows that ended, named no
  * process (man tcptop, PROCESSES). */
 void pipeline_report_owners(struct pipeline *p);
-/* Stop and join the threads (the output thread finishes the snapshot it is writing), then
- * release everything. Safe after a failed open or start. */
+/* Tell every thread to stop, and wait for the live view to restore the terminal. */
+void pipeline_stop(struct pipeline *p);
+/* Stop (if not yet) and join the threads, then release everything. The log's writer
+ * finishes the snapshot it is writing; stdout's drops what a stalled reader did not
+ * take. Safe after a failed open or start. */
 void pipeline_close(struct pipeline *p);
 
 #endif

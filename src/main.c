@@ -17,11 +17,18 @@
 #include "util/privilege.h"
 #include "util/report.h"
 
+/* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
+ * number of snapshots, which is batch output. */
+static bool want_live_view(const struct options *opt)
+{
+	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+}
+
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
  * (or, for SIGHUP, a reopened log) instead of being interrupted; SIGPIPE is ignored so a
- * closed stdout shows up as EPIPE.
- * SIGWINCH is blocked too, in every thread: the live view reads it from its own signalfd. */
-static int block_signals(void)
+ * closed stdout shows up as EPIPE. Blocked too, in every thread, for the live view to
+ * read from its own signalfd: SIGWINCH, and SIGTSTP/SIGCONT (Ctrl-Z, fg). */
+static int block_signals(bool live)
 {
 	sigset_t set, blocked;
 
@@ -32,22 +39,33 @@ static int block_signals(void)
 	sigaddset(&set, SIGHUP);
 	blocked = set;
 	sigaddset(&blocked, SIGWINCH);
+	if (live) {
+		sigaddset(&blocked, SIGTSTP);
+		sigaddset(&blocked, SIGCONT);
+	}
 	if (pthread_sigmask(SIG_BLOCK, &blocked, NULL) != 0)
 		return -1;
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-/* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
- * number of snapshots, which is batch output. */
-static bool want_live_view(const struct options *opt)
+/* Once the stop has begun (and the terminal is restored), a second SIGINT or SIGTERM
+ * ends tcptop at once, by the signal's own default action, wherever it waits. */
+static void make_stop_signals_fatal(void)
 {
-	return !opt->batch && !opt->count && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	sigset_t set;
+
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 static int start(struct pipeline *p, const struct options *opt, struct log_file *log)
 {
 	if (!want_live_view(opt))
-		return pipeline_start(p, stdout, log);
+		return pipeline_start(p, STDOUT_FILENO, log);
 	/* Only the character set: numbers in --log must keep their '.' whatever LC_NUMERIC. */
 	setlocale(LC_CTYPE, "");
 	return pipeline_start_ui(p, log);
@@ -81,7 +99,7 @@ static int run(const struct options *opt)
 	struct pipeline p;
 	struct log_file *log = NULL;
 	enum pipeline_end end = PIPELINE_FAILED;
-	int signal_fd = block_signals();
+	int signal_fd = block_signals(want_live_view(opt));
 
 	if (signal_fd < 0) {
 		report_error("cannot set up signal handling: %s", strerror(errno));
@@ -98,6 +116,8 @@ static int run(const struct options *opt)
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
+		pipeline_stop(&p);
+		make_stop_signals_fatal();
 		pipeline_report_owners(&p);
 	}
 	pipeline_close(&p);

@@ -1,14 +1,16 @@
 /* Wiring of the threads. Each talks to the next only through the flow table, the snapshot
  * feed and eventfds: "drained" (collector → compute), "built" (compute → collector), a
- * feed subscription (compute → output, and compute → ui), "stop" (main → all; polled, never
+ * feed subscription (compute → each writer, and compute → ui), "stop" (main → all; polled, never
  * read, so every thread sees it) and "done" / "failed" / "quit" (threads → main). */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "pipeline.h"
+#include "output/stdout_sink.h"
 #include "util/clock.h"
 #include "util/report.h"
 #include "util/thread_start.h"
@@ -32,7 +34,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	return ops->attach(&p->backend, p->table);
 }
 
-static int start_thread(struct pipeline *p, pthread_t *tid, const char *name,
+static int start_thread(pthread_t *tid, bool *started, const char *name,
 			enum thread_privilege privilege, void *(*fn)(void *), void *arg)
 {
 	int err = thread_start(tid, NULL, name, privilege, fn, arg);
@@ -41,7 +43,7 @@ static int start_thread(struct pipeline *p, pthread_t *tid, const char *name,
 		report_error("cannot start a thread: %s", strerror(err));
 		return -1;
 	}
-	p->nthreads++;
+	*started = true;
 	return 0;
 }
 
@@ -92,7 +94,7 @@ int pipeline_start_ui(struct pipeline *p, struct log_file *log)
 	}
 	if (start_ui(p) < 0)
 		return -1;
-	return pipeline_start(p, NULL, log);
+	return pipeline_start(p, -1, log);
 }
 
 /* The closed log's writer runs apart from the others: it ends only once main has handed
@@ -110,21 +112,66 @@ static int start_closed_writer(struct pipeline *p)
 	return 0;
 }
 
-int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
+/* A writer of one stream (output/output.h), subscribed to the feed. */
+static int writer_init(struct pipeline *p, struct output_args *w, struct log_file *log)
 {
-	int notify_fd = snapshot_feed_subscribe(&p->feed);
+	*w = (struct output_args){
+		.opt = p->opt,
+		.feed = &p->feed,
+		.log = log,
+		.sink = { .fd = -1 },
+		.notify_fd = snapshot_feed_subscribe(&p->feed),
+		.stop_fd = p->stop_fd,
+		.done_fd = p->done_fd,
+		.loss_sources = { p->log ? log_file_health(p->log) : NULL,
+				  p->closed ? closed_log_health(p->closed) : NULL,
+				  &p->output_skipped },
+		.skipped = &p->output_skipped,
+	};
+	if (w->notify_fd < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
 
+/* stdout's writer (batch) says the losses on stderr and the steady CPU; the log's writer
+ * does the latter when it writes alone (beside the live view). */
+static int writers_init(struct pipeline *p, int stdout_fd)
+{
+	if (stdout_fd >= 0) {
+		if (writer_init(p, &p->to_stdout, NULL) < 0)
+			return -1;
+		if (stdout_sink_init(&p->to_stdout.sink, stdout_fd, p->stop_fd) < 0) {
+			report_error("cannot use standard output: %s", strerror(errno));
+			return -1;
+		}
+		p->to_stdout.says_losses = p->to_stdout.reports_cpu = true;
+	}
+	if (p->log) {
+		if (writer_init(p, &p->to_log, p->log) < 0)
+			return -1;
+		p->to_log.reports_cpu = stdout_fd < 0;
+	}
+	p->stdout_wanted = stdout_fd >= 0;
+	return 0;
+}
+
+int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
+{
 	p->log = log;
 	wakeup_once(&p->stop_fd);
 	p->drained_fd = wakeup_new();
 	p->built_fd = wakeup_new();
 	p->done_fd = wakeup_new();
 	wakeup_once(&p->failed_fd);
-	if (notify_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 ||
-	    p->done_fd < 0 || p->failed_fd < 0) {
+	if (p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 || p->done_fd < 0 ||
+	    p->failed_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
+	if (writers_init(p, stdout_fd) < 0)
+		return -1;
 	p->collector = (struct collector_args){
 		.backend = &p->backend,
 		.table = p->table,
@@ -141,29 +188,18 @@ int pipeline_start(struct pipeline *p, FILE *stdout_sink, struct log_file *log)
 		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
 		.built_fd = p->built_fd, .stop_fd = p->stop_fd,
 	};
-	p->output = (struct output_args){
-		.opt = p->opt,
-		.feed = &p->feed,
-		.stdout_sink = stdout_sink,
-		.log = log,
-		.notify_fd = notify_fd,
-		.stop_fd = p->stop_fd,
-		.done_fd = p->done_fd,
-		.loss_sources = { log ? log_file_health(log) : NULL,
-				  p->closed ? closed_log_health(p->closed) : NULL, NULL },
-	};
-	p->output.skipped = &p->output_skipped;
-	p->output.loss_sources.skipped = &p->output_skipped;
 	if (p->closed && start_closed_writer(p) < 0)
 		return -1;
 	/* Readers first, so that no snapshot is published before they listen. Only the
 	 * collector keeps main's capabilities (privileges.h). */
-	if (start_thread(p, &p->output_tid, "tcptop-output", THREAD_NO_CAPS, output_thread,
-			 &p->output) < 0 ||
-	    start_thread(p, &p->compute_tid, "tcptop-compute", THREAD_NO_CAPS, compute_thread,
-			 &p->compute) < 0 ||
-	    start_thread(p, &p->collector_tid, "tcptop-collect", THREAD_KEEPS_CAPS,
-			 collector_thread, &p->collector) < 0)
+	if ((p->stdout_wanted && start_thread(&p->stdout_tid, &p->stdout_started, "tcptop-stdout",
+					      THREAD_NO_CAPS, output_thread, &p->to_stdout) < 0) ||
+	    (p->log && start_thread(&p->log_tid, &p->log_started, "tcptop-log", THREAD_NO_CAPS,
+				    output_thread, &p->to_log) < 0) ||
+	    start_thread(&p->compute_tid, &p->compute_started, "tcptop-compute", THREAD_NO_CAPS,
+			 compute_thread, &p->compute) < 0 ||
+	    start_thread(&p->collector_tid, &p->collector_started, "tcptop-collect",
+			 THREAD_KEEPS_CAPS, collector_thread, &p->collector) < 0)
 		return -1;
 	return 0;
 }
@@ -192,6 +228,33 @@ static bool only_hangups(struct pipeline *p, int signal_fd)
 	return hangups_only;
 }
 
+/* How the writers ended, once that ends the run: one failed, stdout's reader left, or
+ * each wrote its --count snapshots. -1 while that is not yet so. */
+static int writers_end(const struct pipeline *p)
+{
+	const struct output_args *writers[2] = {
+		p->stdout_started ? &p->to_stdout : NULL,
+		p->log_started ? &p->to_log : NULL,
+	};
+	bool all_done = true;
+
+	for (int i = 0; i < 2; i++) {
+		if (!writers[i])
+			continue;
+		switch (__atomic_load_n(&writers[i]->status, __ATOMIC_ACQUIRE)) {
+		case OUTPUT_FAILED:
+			return PIPELINE_FAILED;
+		case OUTPUT_STDOUT_GONE:
+			return PIPELINE_STDOUT_GONE;
+		case OUTPUT_DONE:
+			break;
+		default:
+			all_done = false;
+		}
+	}
+	return all_done ? PIPELINE_COUNT_REACHED : -1;
+}
+
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 {
 	/* poll() skips negative fds: no signal_fd, no live view. */
@@ -201,28 +264,23 @@ enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
 		{ .fd = signal_fd, .events = POLLIN },
 		{ .fd = p->quit_fd, .events = POLLIN },
 	};
+	uint64_t count;
+	int end;
 
-	do {
+	for (;;) {
 		while (poll(fds, 4, -1) < 0)
 			if (errno != EINTR)
 				return PIPELINE_FAILED;
-	} while (fds[2].revents && !fds[0].revents && !fds[1].revents && !fds[3].revents &&
-		 only_hangups(p, signal_fd));
-	if (fds[1].revents)
-		return PIPELINE_FAILED;
-	if (fds[3].revents)
-		return PIPELINE_QUIT;
-	if (fds[0].revents) {
-		switch (__atomic_load_n(&p->output.status, __ATOMIC_ACQUIRE)) {
-		case OUTPUT_DONE:
-			return PIPELINE_COUNT_REACHED;
-		case OUTPUT_STDOUT_GONE:
-			return PIPELINE_STDOUT_GONE;
-		default:
+		if (fds[1].revents)
 			return PIPELINE_FAILED;
-		}
+		if (fds[3].revents)
+			return PIPELINE_QUIT;
+		if (fds[0].revents && read(p->done_fd, &count, sizeof(count)) >= 0 &&
+		    (end = writers_end(p)) >= 0)
+			return end;
+		if (fds[2].revents && !only_hangups(p, signal_fd))
+			return PIPELINE_SIGNALLED;
 	}
-	return PIPELINE_SIGNALLED;
 }
 
 void pipeline_report_owners(struct pipeline *p)
@@ -245,6 +303,22 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
+/* A writer to a file on a filesystem that stopped answering may never end: after a
+ * second, the user hears why tcptop waits, and how not to. */
+static void join_patiently(pthread_t tid, const char *what)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 1;
+	if (pthread_timedjoin_np(tid, NULL, &deadline) != ETIMEDOUT)
+		return;
+	report_error("stopping: still writing %s; a second SIGINT or SIGTERM ends tcptop "
+		     "without it",
+		     what);
+	pthread_join(tid, NULL);
+}
+
 /* The connections that ended since the last drain, and those ended but not shown yet, go
  * to the closed log before its writer ends: main drains once more (the collector has
  * ended, so main is the table's only writer now). */
@@ -258,47 +332,87 @@ static void finish_closed_log(struct pipeline *p)
 	if (p->table)
 		collector_sweep(&p->collector, true);
 	closed_log_flush(p->closed, true);
-	pthread_join(p->closed_tid, NULL);
+	join_patiently(p->closed_tid, "the closed log");
 	p->closed_started = false;
 }
 
-/* Losses that grew after the output thread last said them (the final drain's, or after its
- * last snapshot) are said once more at the end. */
+/* Losses that grew after stdout's writer last said them (the final drain's, or after its
+ * last snapshot; beside the live view, all of them) are said once more at the end. */
 static void say_last_losses(struct pipeline *p)
 {
+	struct loss_sources sources = {
+		p->log ? log_file_health(p->log) : NULL,
+		p->closed ? closed_log_health(p->closed) : NULL,
+		&p->output_skipped,
+	};
+	struct losses now, said = { { 0 } };
 	struct snapshot *s;
-	struct losses now;
 	char text[512];
 
-	if (!p->output.opt)
-		return; /* never started */
+	if (p->stdout_wanted)
+		said = p->to_stdout.losses_said;
 	s = snapshot_acquire(&p->feed);
-	losses_read(&now, s, &p->output.loss_sources);
+	losses_read(&now, s, &sources);
 	snapshot_release(s);
-	if (!losses_grew(&now, &p->output.losses_said))
+	if (!losses_grew(&now, &said))
 		return;
 	losses_text(&now, text, sizeof(text));
 	report_error("lost so far: %s", text);
 }
 
-void pipeline_close(struct pipeline *p)
+/* stdout's writer gives a stalled reader 300 ms (output/stdout_sink.c); past that
+ * it may sit in a write() that poll() could not foresee, and is interrupted until it
+ * ends. */
+static void join_stdout_writer(struct pipeline *p)
 {
-	if ((p->nthreads || p->ui_started) && wakeup_signal(p->stop_fd) < 0)
+	struct timespec deadline;
+	long wait_ns = 400 * 1000 * 1000;
+
+	for (;; wait_ns = 50 * 1000 * 1000) {
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += wait_ns;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		if (pthread_timedjoin_np(p->stdout_tid, NULL, &deadline) != ETIMEDOUT)
+			return;
+		stdout_sink_interrupt(p->stdout_tid);
+	}
+}
+
+void pipeline_stop(struct pipeline *p)
+{
+	if (p->stopped)
+		return;
+	p->stopped = true;
+	if ((p->collector_started || p->compute_started || p->stdout_started || p->log_started ||
+	     p->ui_started) &&
+	    wakeup_signal(p->stop_fd) < 0)
 		report_error("cannot stop the threads: %s", strerror(errno));
-	/* The terminal first: it is restored before anything else can take long. */
 	if (p->ui_started)
 		pthread_join(p->ui_tid, NULL);
 	p->ui_started = false;
-	/* Threads were started output, compute, collector: join whichever started. */
-	if (p->nthreads >= 3)
+}
+
+void pipeline_close(struct pipeline *p)
+{
+	bool started = p->collector_started;
+
+	/* The terminal first: it is restored before anything else can take long. */
+	pipeline_stop(p);
+	if (p->collector_started)
 		pthread_join(p->collector_tid, NULL);
-	if (p->nthreads >= 2)
+	if (p->compute_started)
 		pthread_join(p->compute_tid, NULL);
-	if (p->nthreads >= 1)
-		pthread_join(p->output_tid, NULL);
-	p->nthreads = 0;
+	if (p->stdout_started)
+		join_stdout_writer(p);
+	if (p->log_started)
+		join_patiently(p->log_tid, "the log");
+	p->collector_started = p->compute_started = p->stdout_started = p->log_started = false;
 	finish_closed_log(p);
-	say_last_losses(p);
+	if (started)
+		say_last_losses(p);
 	/* Every snapshot and node released with call_rcu is freed before we go on. */
 	urcu_memb_barrier();
 	snapshot_feed_destroy(&p->feed);

@@ -3,7 +3,7 @@
  * member per snapshot; reopened on request (SIGHUP, for logrotate); and kept to whole
  * rows when writes fail, which it says once, counts and retries each snapshot.
  *
- * One thread writes (the output thread); any thread may ask for a reopen; the UI reads
+ * One thread writes (the log's writer); any thread may ask for a reopen; the UI reads
  * the health without locks. */
 #ifndef TCPTOP_LOG_FILE_H
 #define TCPTOP_LOG_FILE_H
@@ -44,11 +44,14 @@ void log_file_close(struct log_file *lf);
 void log_file_request_reopen(struct log_file *lf);
 const struct log_health *log_file_health(const struct log_file *lf);
 
-/* The output thread, for each snapshot: begin, append its lines (whole lines only, in as
+/* The log's writer, for each snapshot: begin, append its lines (whole lines only, in as
  * many pieces as wanted), end. end(lf, false) drops what a gzip log has not written yet
  * (the snapshot was cut short) without counting it as lost. */
 void log_file_begin(struct log_file *lf);
 void log_file_append(struct log_file *lf, const char *text, size_t len);
 void log_file_end(struct log_file *lf, bool whole);
+/* The log's writer: n snapshots it skipped (it was slower than the interval) count as
+ * not logged. */
+void log_file_skipped(struct log_file *lf, uint64_t n);
 
 #endif

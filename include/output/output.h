@@ -1,11 +1,13 @@
-/* The output thread: writes each published snapshot as CSV or JSONL to stdout (batch
- * mode) and/or the --log file, filtered and sorted as the options say. */
+/* An output thread: writes each published snapshot as CSV or JSONL, filtered and sorted
+ * as the options say, to one stream: stdout (batch mode) or the --log file. Each stream
+ * has its own thread, so a stalled stdout reader costs stdout its snapshots only. */
 #ifndef TCPTOP_OUTPUT_H
 #define TCPTOP_OUTPUT_H
 
 #include <stdio.h>
 #include "output/log_file.h"
 #include "output/losses.h"
+#include "output/stdout_sink.h"
 #include "options.h"
 #include "snapshot.h"
 
@@ -20,8 +22,10 @@ enum output_status {
 struct output_args {
 	const struct options *opt;
 	struct snapshot_feed *feed;
-	FILE *stdout_sink; /* NULL when the TUI owns the terminal */
-	struct log_file *log; /* NULL without --log */
+	struct log_file *log;    /* the log's writer; NULL for stdout's */
+	struct stdout_sink sink; /* stdout's writer: where it writes */
+	bool says_losses;        /* the one writer that says losses on stderr */
+	bool reports_cpu;        /* the one writer that says the steady CPU (-vv) */
 	int notify_fd;     /* from snapshot_feed_subscribe() */
 	int stop_fd;       /* readable when the program stops (never read) */
 	int done_fd;       /* written when the thread ends by itself */
@@ -29,7 +33,9 @@ struct output_args {
 	/* Loss counters: where the others come from, and this thread's own. */
 	struct loss_sources loss_sources;
 	struct losses losses_said;
-	uint64_t *skipped; /* __atomic: snapshots it was too slow to write (the pipeline's) */
+	/* __atomic: snapshots stdout's writer was too slow to write (the pipeline's); the
+	 * log's writer counts its own in the log's health. */
+	uint64_t *skipped;
 };
 
 void *output_thread(void *args);

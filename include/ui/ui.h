@@ -17,7 +17,7 @@ struct ui_args {
 	int failed_fd; /* written when the screen cannot be used; a line has been reported */
 	const struct log_health *log_health;           /* NULL without --log */
 	const struct closed_log_health *closed_health; /* NULL without --closed */
-	const uint64_t *output_skipped;                /* the output thread's (--log), __atomic */
+	const uint64_t *output_skipped;                /* stdout's writer's (batch), __atomic */
 };
 
 void *ui_thread(void *args);

@@ -63,7 +63,7 @@ struct ui {
 	size_t selected; /* index of the highlighted row */
 	bool following;  /* the highlight follows its flow across snapshots, as in htop */
 	struct flow_key selected_key;
-	const struct log_health *log_health; /* NULL without --log; written by the output thread */
+	const struct log_health *log_health; /* NULL without --log; written by the log's writer */
 	const struct closed_log_health *closed_health; /* NULL without --closed */
 	const uint64_t *output_skipped; /* snapshots the --log writer skipped, __atomic */
 };

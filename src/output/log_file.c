@@ -246,6 +246,12 @@ void log_file_end(struct log_file *lf, bool whole)
 	update_health(lf);
 }
 
+void log_file_skipped(struct log_file *lf, uint64_t n)
+{
+	lf->lost += n;
+	atomic_store_explicit(&lf->health.lost, lf->lost, memory_order_relaxed);
+}
+
 /* ---------------------------------------------------------------- the file */
 
 size_t log_kind_header(const struct log_kind *kind, char *out)

@@ -1,4 +1,4 @@
-/* The output thread. It holds a reference on the snapshot it writes, never an RCU
+/* An output thread. It holds a reference on the snapshot it writes, never an RCU
  * read-side section, so a blocked pipe cannot stall the grace periods of the others. */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "output/log_file.h"
 #include "output/losses.h"
 #include "output/output.h"
+#include "output/stdout_sink.h"
 #include "util/report.h"
 #include "util/stage_time.h"
 #include "util/wakeup.h"
@@ -26,12 +27,12 @@ const struct log_kind *output_log_kind(void)
 	return &snapshot_log;
 }
 
-/* Lines are formatted once into blocks of this size, each written to every sink. The log
- * never stops the output: it says itself when it fails, and retries. */
+/* Lines are formatted into blocks of this size, each written as a whole. The log never
+ * stops its writer: it says itself when it fails, and retries. */
 #define OUTPUT_BLOCK_SIZE (256 * 1024)
 
-/* Once per snapshot in which a loss counter grew: a line on stderr, and in JSONL a line of
- * its own after the snapshot's rows (in the log too). */
+/* Once per snapshot in which a loss counter grew: in JSONL a line of its own after the
+ * snapshot's rows, in each stream; on stderr, by the writer chosen to say it. */
 static void say_losses(struct output_args *args, const struct snapshot *s, char *block, size_t *len,
 		       const char *time_text)
 {
@@ -41,39 +42,39 @@ static void say_losses(struct output_args *args, const struct snapshot *s, char 
 	losses_read(&now, s, &args->loss_sources);
 	if (!losses_grew(&now, &args->losses_said))
 		return;
+	if (args->says_losses) {
+		losses_text(&now, text, sizeof(text));
+		report_error("lost so far: %s", text);
+	}
 	args->losses_said = now;
-	losses_text(&now, text, sizeof(text));
-	report_error("lost so far: %s", text);
-	if (block && args->opt->format == FORMAT_JSONL &&
-	    *len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE)
+	if (args->opt->format == FORMAT_JSONL && *len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE)
 		*len += losses_json_line(&now, time_text, block + *len);
 }
 
-static enum output_status stdout_failure(void)
+static enum output_status stdout_failure(struct output_args *args, enum sink_result result)
 {
+	if (result == SINK_STOPPED)
+		return OUTPUT_STOPPED;
 	if (errno == EPIPE)
 		return OUTPUT_STDOUT_GONE;
 	report_error("cannot write to standard output: %s", strerror(errno));
+	(void)args;
 	return OUTPUT_FAILED;
 }
 
 static enum output_status write_block(struct output_args *args, const char *block, size_t len)
 {
-	if (args->log)
+	enum sink_result result;
+
+	if (args->log) {
 		log_file_append(args->log, block, len);
-	if (args->stdout_sink && format_write(args->stdout_sink, block, len) < 0)
-		return stdout_failure();
-	return OUTPUT_RUNNING;
+		return OUTPUT_RUNNING;
+	}
+	result = stdout_sink_write(&args->sink, block, len);
+	return result == SINK_WRITTEN ? OUTPUT_RUNNING : stdout_failure(args, result);
 }
 
-static enum output_status flush_stdout(struct output_args *args)
-{
-	if (args->stdout_sink && fflush(args->stdout_sink) != 0)
-		return stdout_failure();
-	return OUTPUT_RUNNING;
-}
-
-/* The rows cache has shown, as lines, in blocks of whole lines. */
+/* The rows the cache has shown, as lines, in blocks of whole lines. */
 static enum output_status write_lines(struct output_args *args, const struct snapshot *s,
 				      struct line_cache *cache, char *block)
 {
@@ -96,18 +97,13 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 	} while (i < n && status == OUTPUT_RUNNING);
 	if (args->log)
 		log_file_end(args->log, status == OUTPUT_RUNNING);
-	return status == OUTPUT_RUNNING ? flush_stdout(args) : status;
+	return status;
 }
 
-/* Write one snapshot to every sink; the status to stop with, or OUTPUT_RUNNING. */
-static enum output_status write_all(struct output_args *args, const struct snapshot *s,
-				    struct line_cache *cache, char *block)
+/* Write one snapshot; the status to stop with, or OUTPUT_RUNNING. */
+static enum output_status write_snapshot(struct output_args *args, const struct snapshot *s,
+					 struct line_cache *cache, char *block)
 {
-	/* The live view owns the terminal and there is no --log: nothing to filter or sort. */
-	if (!args->log && !args->stdout_sink) {
-		say_losses(args, s, NULL, NULL, NULL);
-		return OUTPUT_RUNNING;
-	}
 	if (line_cache_update(cache, s) < 0) {
 		report_error("out of memory sorting a snapshot's rows");
 		return OUTPUT_FAILED;
@@ -115,24 +111,29 @@ static enum output_status write_all(struct output_args *args, const struct snaps
 	return write_lines(args, s, cache, block);
 }
 
-/* Flushed at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
+/* Written at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
  * without waiting an interval for the first snapshot. The log writes its own, when the
  * file is empty. */
-static enum output_status write_header(struct output_args *args)
+static enum output_status write_header(struct output_args *args, char *block)
 {
-	if (!args->stdout_sink || (format_header(args->stdout_sink, args->opt->format) == 0 &&
-				   fflush(args->stdout_sink) == 0))
+	enum sink_result result;
+
+	if (args->log || args->opt->format != FORMAT_CSV)
 		return OUTPUT_RUNNING;
-	if (errno == EPIPE)
-		return OUTPUT_STDOUT_GONE;
-	report_error("cannot write the header to standard output: %s", strerror(errno));
-	return OUTPUT_FAILED;
+	result = stdout_sink_write(&args->sink, block, format_header_text(FORMAT_CSV, block));
+	if (result == SINK_WRITTEN)
+		return OUTPUT_RUNNING;
+	if (result == SINK_FAILED && errno != EPIPE) {
+		report_error("cannot write the header to standard output: %s", strerror(errno));
+		return OUTPUT_FAILED;
+	}
+	return stdout_failure(args, result);
 }
 
 /* OUTPUT_RUNNING when a snapshot was published; OUTPUT_STOPPED when the program stops. */
 static enum output_status wait_for_snapshot(struct output_args *args)
 {
-	int watched = args->stdout_sink ? fileno(args->stdout_sink) : -1;
+	int watched = args->log ? -1 : args->sink.fd;
 
 	switch (wakeup_wait(args->stop_fd, args->notify_fd, watched)) {
 	case WAKEUP_SIGNALLED:
@@ -144,10 +145,40 @@ static enum output_status wait_for_snapshot(struct output_args *args)
 	}
 }
 
+/* Snapshots published while the last was written are skipped: the newest is what a top
+ * shows. Each skip is counted where the losses say it (output/losses.h). */
+static void count_skipped(struct output_args *args, uint64_t n)
+{
+	if (args->log)
+		log_file_skipped(args->log, n);
+	else
+		__atomic_add_fetch(args->skipped, n, __ATOMIC_RELAXED);
+}
+
+/* At the stop. The log gets the newest snapshot if it raced with the stop; stdout's
+ * writer, when a stalled reader held it up, counts the snapshot cut short and those
+ * published after it. */
+static void finish(struct output_args *args, uint64_t last_generation, bool cut_short,
+		   struct line_cache *cache, char *block)
+{
+	struct snapshot *s = snapshot_acquire(args->feed);
+	uint64_t newer = s && s->generation > last_generation ? s->generation - last_generation : 0;
+
+	if (args->log && newer) {
+		if (last_generation && newer > 1)
+			count_skipped(args, newer - 1);
+		write_snapshot(args, s, cache, block);
+	} else if (cut_short) {
+		count_skipped(args, 1 + newer);
+	}
+	snapshot_release(s);
+}
+
 void *output_thread(void *arg)
 {
 	struct output_args *args = arg;
 	uint64_t last_generation = 0, written = 0;
+	bool cut_short = false;
 	struct stage_time timing = { 0 };
 	struct steady_cpu cpu = { 0 };
 	enum output_status status;
@@ -162,28 +193,32 @@ void *output_thread(void *arg)
 		report_error("cannot allocate the output buffer: %s", strerror(errno));
 		status = OUTPUT_FAILED;
 	} else {
-		status = write_header(args);
+		status = write_header(args, block);
 	}
 	while (status == OUTPUT_RUNNING && (status = wait_for_snapshot(args)) == OUTPUT_RUNNING) {
+		cut_short = false;
 		s = snapshot_acquire(args->feed);
 		if (!s || s->generation == last_generation) {
 			snapshot_release(s);
 			continue;
 		}
 		if (last_generation && s->generation > last_generation + 1)
-			__atomic_add_fetch(args->skipped, s->generation - last_generation - 1,
-					   __ATOMIC_RELAXED);
+			count_skipped(args, s->generation - last_generation - 1);
 		last_generation = s->generation;
 		start_ns = stage_time_start();
-		status = write_all(args, s, cache, block);
+		status = write_snapshot(args, s, cache, block);
+		cut_short = status == OUTPUT_STOPPED;
 		stage_time_add(&timing, start_ns);
 		steady_cpu_mark(&cpu);
 		snapshot_release(s);
 		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
 			status = OUTPUT_DONE;
 	}
-	stage_time_report(&timing, "output write");
-	steady_cpu_report(&cpu);
+	stage_time_report(&timing, args->log ? "log write" : "output write");
+	if (args->reports_cpu)
+		steady_cpu_report(&cpu);
+	if (status == OUTPUT_STOPPED && block && cache)
+		finish(args, last_generation, cut_short, cache, block);
 	line_cache_free(cache);
 	free(block);
 	urcu_memb_unregister_thread();

@@ -24,7 +24,7 @@ enum ui_ready {
 	READY_STOP = 1,
 	READY_KEYS = 2,
 	READY_SNAPSHOT = 4,
-	READY_RESIZE = 8,
+	READY_SIGNAL = 8, /* a resize, Ctrl-Z or fg */
 	READY_NAMES = 16,
 	READY_GONE = 32, /* the terminal hung up, or poll failed: nothing left to show on */
 };
@@ -34,7 +34,7 @@ struct ui_term {
 	SCREEN *screen;
 	int saved_stderr; /* the real stderr; fd 2 is a memfd meanwhile */
 	int captured;     /* the memfd */
-	int resize_fd;    /* signalfd for SIGWINCH, which main blocks in every thread */
+	int signal_fd;    /* SIGWINCH, SIGTSTP, SIGCONT: main blocks them in every thread */
 };
 
 /* ---------------------------------------------------------------- stderr while curses is up */
@@ -92,12 +92,14 @@ static void colours_start(struct ui *ui)
 	init_pair(UI_PAIR_SELECT, COLOR_BLACK, COLOR_CYAN);
 }
 
-static int resize_fd_open(void)
+static int signal_fd_open(void)
 {
 	sigset_t set;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTSTP);
+	sigaddset(&set, SIGCONT);
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -115,7 +117,7 @@ static bool term_known(void)
 
 static int term_start(struct ui_term *t, struct ui *ui)
 {
-	t->resize_fd = resize_fd_open();
+	t->signal_fd = signal_fd_open();
 	t->screen = term_known() ? newterm(NULL, stdout, stdin) : NULL;
 	if (!t->screen) {
 		report_error("cannot use the terminal (TERM=%s); try -b",
@@ -143,19 +145,33 @@ static void term_stop(struct ui_term *t)
 		t->screen = NULL;
 	}
 	stderr_release(t);
-	if (t->resize_fd >= 0)
-		close(t->resize_fd);
-	t->resize_fd = -1;
+	if (t->signal_fd >= 0)
+		close(t->signal_fd);
+	t->signal_fd = -1;
 }
 
-/* SIGWINCH comes through resize_fd, so curses learns the new size from us. */
-static int term_resized(struct ui_term *t)
+/* Ctrl-Z: the terminal as the shell left it, then the whole process stops (SIGSTOP:
+ * SIGTSTP is blocked, and this thread is the one that knows the terminal is restored). */
+static void term_suspend(void)
+{
+	endwin();
+	kill(getpid(), SIGSTOP);
+}
+
+/* SIGWINCH, SIGTSTP and SIGCONT come through signal_fd: curses learns the new size from
+ * us, and after fg (or any SIGCONT) the whole screen is drawn again at once, in case the
+ * terminal was used meanwhile. */
+static int term_signalled(struct ui_term *t)
 {
 	struct signalfd_siginfo info;
 	struct winsize ws;
 
-	while (read(t->resize_fd, &info, sizeof(info)) > 0)
-		;
+	while (read(t->signal_fd, &info, sizeof(info)) > 0) {
+		if (info.ssi_signo == SIGTSTP)
+			term_suspend();
+		else if (info.ssi_signo == SIGCONT)
+			clearok(curscr, TRUE);
+	}
 	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
 		resizeterm(ws.ws_row, ws.ws_col);
 	return UI_REBUILD;
@@ -231,7 +247,7 @@ static int wait_ready(const struct ui_args *args, const struct ui_term *t, int n
 		{ .fd = args->stop_fd, .events = POLLIN },
 		{ .fd = STDIN_FILENO, .events = POLLIN },
 		{ .fd = args->notify_fd, .events = POLLIN },
-		{ .fd = t->resize_fd, .events = POLLIN },
+		{ .fd = t->signal_fd, .events = POLLIN },
 		{ .fd = names_fd, .events = POLLIN }, /* -1, and skipped, without names */
 	};
 	uint64_t count;
@@ -247,15 +263,15 @@ static int wait_ready(const struct ui_args *args, const struct ui_term *t, int n
 	if (fds[2].revents && read(args->notify_fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
 		return READY_GONE;
 	return (fds[1].revents ? READY_KEYS : 0) | (fds[2].revents ? READY_SNAPSHOT : 0) |
-	       (fds[3].revents ? READY_RESIZE : 0) | (fds[4].revents ? READY_NAMES : 0);
+	       (fds[3].revents ? READY_SIGNAL : 0) | (fds[4].revents ? READY_NAMES : 0);
 }
 
 static int handle_ready(struct ui *ui, const struct ui_args *args, struct ui_term *t, int ready)
 {
 	int flags = 0;
 
-	if (ready & READY_RESIZE)
-		flags |= term_resized(t);
+	if (ready & READY_SIGNAL)
+		flags |= term_signalled(t);
 	if (ready & READY_SNAPSHOT)
 		flags |= ui_take_snapshot(ui, args->feed, false);
 	if (ready & READY_KEYS)
@@ -321,7 +337,7 @@ static void ui_run(struct ui *ui, const struct ui_args *args, struct ui_term *t)
 void *ui_thread(void *arg)
 {
 	struct ui_args *args = arg;
-	struct ui_term term = { .captured = -1, .saved_stderr = -1, .resize_fd = -1 };
+	struct ui_term term = { .captured = -1, .saved_stderr = -1, .signal_fd = -1 };
 	struct ui ui;
 
 	urcu_memb_register_thread();

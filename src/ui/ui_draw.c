@@ -63,7 +63,7 @@ static void format_interval(uint64_t ns, char *out, size_t len)
 		snprintf(out, len, "%llums", (unsigned long long)(ns / 1000000ULL));
 }
 
-/* While the --log file fails to take snapshots (the output thread says so). */
+/* While the --log file fails to take snapshots (the log's writer says so). */
 static void draw_log_health(const struct ui *ui, int x)
 {
 	const char *failing;

@@ -26,19 +26,23 @@ class Tui:
     ``tcptop ARGS 2>ERRFILE; echo EXIT=$?; sleep`` so that the exit status and what the
     terminal shows after exit can be read from the pane."""
 
-    def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False):
+    def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False, shell=False):
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
         # A private directory for the server's socket and tcptop's stderr, removed at close.
         self.dir = tempfile.mkdtemp(prefix="tcptop-tui-")
         self.socket = os.path.join(self.dir, "tmux")
         self.err_path = os.path.join(self.dir, "stderr")
         open(self.err_path, "w").close()
-        command = "env %s %s %s %s; echo EXIT=$?; sleep 120" % (
+        command = "env %s %s %s %s; echo EXIT=$?" % (
             " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
             " ".join(shlex.quote(a) for a in HOOK_ARGS + list(args)),
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
+        # shell: typed at an interactive bash, which does job control (Ctrl-Z, fg).
         self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                  command)
+                  "bash --norc --noprofile -i" if shell else command + "; sleep 120")
+        if shell:
+            self.type("PS1='$ '; " + command)
+            self.keys("Enter")
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-S", self.socket] + list(args), check=True,
@@ -80,7 +84,7 @@ class Tui:
 
     def wait_exit(self, timeout=15):
         """Waits for EXIT=N in the pane; checks the status is 0 and stderr is clean."""
-        screen = self.wait(lambda s: "EXIT=" in s, "exit", timeout)
+        screen = self.wait(lambda s: re.search(r"EXIT=\d", s), "exit", timeout)
         status = re.search(r"EXIT=(\d+)", screen).group(1)
         err = self.stderr()
         check_no_sanitizer_report(err, "tcptop (live view)")
@@ -96,8 +100,8 @@ class Tui:
 def tui():
     started = []
 
-    def start(*args, width=120, height=40, env=(), stderr_to_pane=False):
-        run = Tui(list(args), width, height, env, stderr_to_pane)
+    def start(*args, width=120, height=40, env=(), stderr_to_pane=False, shell=False):
+        run = Tui(list(args), width, height, env, stderr_to_pane, shell)
         started.append(run)
         return run
 
@@ -170,6 +174,44 @@ def test_sigterm_exits_0_and_restores_terminal(tui, pair):
     subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P",
                     run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()],
                    check=True)
+    after = run.wait_exit()
+    assert "PROCESS" not in after, after
+
+
+def tcptop_in_pane(run):
+    shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
+    return int(subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+                              text=True, check=True).stdout.split()[0])
+
+
+def process_state(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def test_ctrl_z_suspends_with_the_terminal_restored_and_fg_redraws_at_once(tui):
+    """At a shell with job control: Ctrl-Z stops tcptop with the shell's screen back, and
+    fg shows the whole view again at once, not at the next snapshot (5 s away)."""
+    run = tui("-d", "5s", "--replay", "synthetic:5", shell=True)
+    run.wait_text("replay4", timeout=20)
+    pid = tcptop_in_pane(run)
+    run.keys("C-z")
+    screen = run.wait_text("Stopped")
+    assert "PROCESS" not in screen, "the live view is still on screen:\n" + screen
+    assert process_state(pid) == "T"
+    run.type("clear")
+    run.keys("Enter")
+    run.wait(lambda s: "Stopped" not in s, "a cleared screen")
+    run.type("fg")
+    run.keys("Enter")
+    screen = run.wait(lambda s: "PROCESS" in s and "replay4" in s and "Sort:" in s,
+                      "the whole view redrawn", timeout=1.0)
+    assert process_state(pid) in "SR"
+    run.keys("q")
+    # The stop ended the command line's list: fg's status is tcptop's.
+    run.wait(lambda s: s.rstrip().endswith("$"), "the prompt")
+    run.type("echo EXIT=$?")
+    run.keys("Enter")
     after = run.wait_exit()
     assert "PROCESS" not in after, after
 
@@ -430,8 +472,8 @@ def test_arrows_pages_home_and_end_move_the_highlight_and_the_page(tui):
 
 
 def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
-    """Reports from other threads must not write over the screen: the output thread's
-    "flow map full" line appears on the terminal only after the view is gone."""
+    """Reports from other threads must not write over the screen: the "lost so far" line
+    for the full flow map appears on the terminal only after the view is gone."""
     sender = agents.new("snd")
     sock = sender.call("udp_socket", family=4, host="127.0.0.1")
     run = tui("-d", "250ms", "--max-flows", "64", "-n", stderr_to_pane=True)
@@ -441,10 +483,10 @@ def test_full_flow_map_shows_in_header_and_stderr_waits_for_exit(tui, agents):
                     count=1)
     screen = run.wait_text("flow map full")
     time.sleep(0.5)
-    assert "tcptop: flow map full" not in run.screen(), screen
+    assert "tcptop: " not in run.screen(), screen
     run.keys("q")
     after = run.wait_exit()
-    assert "tcptop: flow map full" in after, after
+    assert re.search(r"tcptop: lost so far: .*flow map full", after), after
     assert "PROCESS" not in after, after
 
 

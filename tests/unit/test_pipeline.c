@@ -3,12 +3,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include "backend.h"
 #include "cli/cli.h"
 #include "view/columns.h"
 #include "view/filter.h"
 #include "pipeline.h"
 #include "plain_view.h"
+
+/* What the pipeline wrote to fd (a memfd), as a string; fd is closed. */
+static char *read_all(int fd)
+{
+	off_t len = lseek(fd, 0, SEEK_END);
+	char *text = malloc((size_t)len + 1);
+
+	cr_assert_not_null(text);
+	cr_assert_eq(pread(fd, text, (size_t)len, 0), len);
+	text[len] = '\0';
+	close(fd);
+	return text;
+}
 
 static char *run_pipeline_expiring(const char *spec, const char *format, const char *count,
 				   const char *udp_timeout, enum pipeline_end *end)
@@ -18,20 +33,19 @@ static char *run_pipeline_expiring(const char *spec, const char *format, const c
 			 (char *)udp_timeout, NULL };
 	struct options opt;
 	struct pipeline p;
-	char message[256], *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
+	char message[256];
+	int out = memfd_create("tcptop-test-stdout", MFD_CLOEXEC);
 
 	cr_assert_eq(cli_parse(12, argv, &opt, message, sizeof(message)), CLI_RUN, "%s", message);
 	urcu_memb_register_thread();
 	cr_assert_eq(pipeline_open(&p, &opt, &backend_replay_ops), 0);
+	cr_assert_geq(out, 0);
 	cr_assert_eq(pipeline_start(&p, out, NULL), 0);
 	*end = pipeline_wait(&p, -1);
 	pipeline_close(&p);
 	urcu_memb_unregister_thread();
 	cli_free(&opt);
-	fclose(out);
-	return text;
+	return read_all(out);
 }
 
 static char *run_pipeline(const char *spec, const char *format, const char *count,

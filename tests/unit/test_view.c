@@ -61,7 +61,8 @@ static const struct flow_row **view_rows(const struct snapshot *s,
 	*n = r.nrows;
 	copy = malloc((r.nrows ? r.nrows : 1) * sizeof(*copy));
 	cr_assert_not_null(copy);
-	memcpy(copy, r.rows, r.nrows * sizeof(*copy));
+	if (r.nrows)
+		memcpy(copy, r.rows, r.nrows * sizeof(*copy));
 	ui_rows_free(&r);
 	return copy;
 }
