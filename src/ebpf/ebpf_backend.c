@@ -50,17 +50,6 @@ static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_
 	return vfprintf(stderr, fmt, args);
 }
 
-bool ebpf_hooks_broken_on_purpose(const char *set_name)
-{
-	const char *broken = getenv("TCPTOP_BREAK_HOOKS");
-	size_t len = strlen(set_name);
-
-	for (const char *p = broken; p && *p; p += strcspn(p, ","), p += *p == ',')
-		if (strncmp(p, set_name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
-			return true;
-	return false;
-}
-
 /* An iterator's target looked up as a raw tracepoint, anything else's as an iterator:
  * "btf_trace_tcp" or "bpf_iter_sock_send_length", which no kernel has. (Not
  * bpf_program__set_attach_target: libbpf 1.1 leaks the kernel BTF when that fails.) */

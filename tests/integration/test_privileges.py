@@ -40,7 +40,9 @@ def thread_status(pid):
                 fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
         except (FileNotFoundError, ProcessLookupError):
             continue  # a thread that just ended
-        threads.append({"tid": int(tid), "name": fields["Name"],
+        # The main thread is named after the binary (tcptop, or tests/tcptop-fault).
+        name = "tcptop" if int(tid) == pid else fields["Name"]
+        threads.append({"tid": int(tid), "name": name,
                         "uid": int(fields["Uid"].split()[1]),
                         "inh": int(fields["CapInh"], 16), "prm": int(fields["CapPrm"], 16),
                         "eff": int(fields["CapEff"], 16), "amb": int(fields["CapAmb"], 16),

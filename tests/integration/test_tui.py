@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
+from tcptop_run import HOOK_ARGS, check_no_sanitizer_report, tcptop_binary
 from traffic import TcpPair
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
@@ -33,8 +33,10 @@ class Tui:
         self.socket = os.path.join(self.dir, "tmux")
         self.err_path = os.path.join(self.dir, "stderr")
         open(self.err_path, "w").close()
+        binary = tcptop_binary()
+        self.comm = os.path.basename(binary)[:15]  # its main thread's name, for pgrep
         command = "env %s %s %s %s; echo EXIT=$?" % (
-            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
+            " ".join(shlex.quote(e) for e in env), shlex.quote(binary),
             " ".join(shlex.quote(a) for a in HOOK_ARGS + list(args)),
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
         # shell: typed at an interactive bash, which does job control (Ctrl-Z, fg).
@@ -171,7 +173,7 @@ def test_ctrl_c_exits_0_and_restores_terminal(tui, pair):
 def test_sigterm_exits_0_and_restores_terminal(tui, pair):
     run = tui(*own_args(pair))
     run.wait_text(pair.server.comm)
-    subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P",
+    subprocess.run(["pkill", "-TERM", "-x", "-n", run.comm, "-P",
                     run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()],
                    check=True)
     after = run.wait_exit()
@@ -180,7 +182,7 @@ def test_sigterm_exits_0_and_restores_terminal(tui, pair):
 
 def tcptop_in_pane(run):
     shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
-    return int(subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+    return int(subprocess.run(["pgrep", "-P", shell, "-x", run.comm], capture_output=True,
                               text=True, check=True).stdout.split()[0])
 
 
@@ -319,7 +321,7 @@ def test_log_keeps_writing_while_live_view_runs(tui, pair, scratch_dir):
 def tcptop_pid(run):
     """The pid of tcptop in run's pane (env execs it, a child of the pane's shell)."""
     shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
-    return int(subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+    return int(subprocess.run(["pgrep", "-P", shell, "-x", run.comm], capture_output=True,
                               text=True, check=True).stdout.split()[0])
 
 
@@ -408,7 +410,7 @@ def test_terminal_hangup_ends_tcptop(tui):
     run = tui("-d", "250ms", "--replay", "synthetic:5")
     run.wait_text("PROCESS")
     shell = run.tmux("display-message", "-p", "-t", run.name, "#{pane_pid}").strip()
-    pid = subprocess.run(["pgrep", "-P", shell, "-x", "tcptop"], capture_output=True,
+    pid = subprocess.run(["pgrep", "-P", shell, "-x", run.comm], capture_output=True,
                          text=True, check=True).stdout.split()[0]
     run.tmux("kill-server")
     deadline = time.monotonic() + 10
