@@ -361,7 +361,7 @@ static __always_inline void compat_tcp_packet(struct __sk_buff *skb, struct bpf_
 	compat_tcp_store(&v->counters, &s);
 	compat_adopt_owner(v, sk);
 	if ((h.flags & COMPAT_TCP_FLAG_FIN) && compat_fin_in_order(&h, tp->rcv_nxt))
-		v->counters.compat_flags |= TCPTOP_COMPAT_FIN_IN;
+		v->counters.flags |= TCPTOP_COMPAT_FIN_IN;
 	if (!v->id.ifindex)
 		v->id.ifindex = flow_ifindex_ctx(skb, sk);
 }
@@ -579,8 +579,7 @@ static __always_inline void compat_final_counts(struct flow_value *v, const stru
 		tx = v->counters.tx_bytes;
 	/* A FIN taken in FIN_WAIT1/2 ends the socket (TIME_WAIT) without passing a state
 	 * that says so; ingress saw it arrive. */
-	if (!compat_fin_received(oldstate) && (v->counters.compat_flags & TCPTOP_COMPAT_FIN_IN) &&
-	    rx)
+	if (!compat_fin_received(oldstate) && (v->counters.flags & TCPTOP_COMPAT_FIN_IN) && rx)
 		rx--;
 	v->counters.tx_bytes = tx;
 	v->counters.rx_bytes = rx;

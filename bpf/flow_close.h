@@ -5,8 +5,9 @@
 #define TCPTOP_FLOW_CLOSE_H
 
 #define FLOW_EEXIST 17
-/* Close records: 256 KiB holds ~1600 of them, several intervals of heavy churn. */
-#define CLOSE_RING_BYTES (256 * 1024)
+/* Close records: the ring's size is set before load from --max-flows
+ * (ebpf_close_ring_bytes); this is the smallest. */
+#define CLOSE_RING_MIN_BYTES (256 * 1024)
 
 /* Only ever incremented atomically. */
 __u64 flows_dropped;      /* inserts refused because the flows map was full */
@@ -14,8 +15,10 @@ __u64 close_events_lost;  /* close records that found the ring full (entry kept 
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, CLOSE_RING_BYTES);
+	__uint(max_entries, CLOSE_RING_MIN_BYTES);
 } close_events SEC(".maps");
+/* close_events' size, set with it. */
+const volatile __u32 close_ring_bytes = CLOSE_RING_MIN_BYTES;
 
 /* The final record goes through the ring; false when the ring is full (counted). No
  * wake-up per record (~10 us each): user space drains on its interval, and is woken early
@@ -33,7 +36,7 @@ static __always_inline bool flow_emit_record(const struct flow_key *key,
 	}
 	e->key = *key;
 	e->value = *v;
-	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > CLOSE_RING_BYTES / 2)
+	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > close_ring_bytes / 2)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 	return true;

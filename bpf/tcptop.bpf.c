@@ -296,6 +296,9 @@ static __always_inline void tcp_slot_close(struct tcp_slot_ref *ref, struct flow
 {
 	ref->slot_plus_one = TCP_SLOT_CLOSED;
 	if (!flow_emit_record(&r->key, &r->value)) {
+		/* Only this flag lets user space free the slot: a CLOSE state alone may be a
+		 * close whose record went out, its slot already free or taken again. */
+		r->value.counters.flags |= TCPTOP_CLOSE_KEPT;
 		flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return;
 	}

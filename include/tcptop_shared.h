@@ -76,7 +76,7 @@ struct flow_counters {
 	__u32 segs_in_base;
 	__u32 retrans_base;
 	__u8 state;      /* kernel TCP state, TCPTOP_STATE_NONE for UDP */
-	__u8 compat_flags; /* compat set, TCP: TCPTOP_COMPAT_FIN_IN */
+	__u8 flags;      /* TCP: TCPTOP_COMPAT_FIN_IN, TCPTOP_CLOSE_KEPT */
 	/* How a TCP connection ended (the closed-connection log): the state it left for
 	 * CLOSE, the kernel's error on it then (ETIMEDOUT, ECONNRESET...; 0: none), and when
 	 * (CLOCK_MONOTONIC; 0 while open). */
@@ -85,8 +85,11 @@ struct flow_counters {
 	__u64 ended_ns;
 };
 
-/* compat_flags: the peer's FIN arrived in order (bytes_received counts it as one byte). */
+/* flags. Compat set: the peer's FIN arrived in order (bytes_received counts it as one
+ * byte). Modern set: the close record found the ring full, so the slot holds the final
+ * counts and waits for user space to close the flow and free it. */
 #define TCPTOP_COMPAT_FIN_IN 1
+#define TCPTOP_CLOSE_KEPT 2
 
 /* A TCP slot's dirty word (bpf/flow_slots.h): changed since user space last read the slot,
  * and whether its owner was checked since. User space swaps it back to CLEAN. */

@@ -63,6 +63,9 @@ extern const struct ebpf_hook_set ebpf_hooks_compat;
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
 /* "; TCPTOP_BREAK_HOOKS asked for that" when set_name was broken on purpose, else "". */
 const char *ebpf_hooks_fault_note(const char *set_name);
+/* The close ring's size for max_flows: an eighth of them as records, a power of two from
+ * 256 KiB to 16 MiB. */
+uint32_t ebpf_close_ring_bytes(uint32_t max_flows);
 struct bpf_program;
 void ebpf_hooks_break_program(struct bpf_program *prog);
 /* Attaches prog to the cgroup cgroup_fd, or where its section says when cgroup_fd < 0;

@@ -34,6 +34,10 @@ static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
 		return -errno;
 	h->skel = skel;
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
+	skel->rodata->close_ring_bytes = ebpf_close_ring_bytes(opt->max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.close_events,
+					       skel->rodata->close_ring_bytes);
 	if (!err && ebpf_hooks_broken_on_purpose("compat"))
 		ebpf_hooks_break_program(skel->progs.compat_state);
 	if (!err && owner_iter && ebpf_hooks_broken_on_purpose("iterators"))

@@ -26,7 +26,7 @@ static void modern_set_sock_addr_autoload(struct tcptop_bpf *skel, bool on)
 	bpf_program__set_autoload(skel->progs.tcptop_recvmsg6, on);
 }
 
-/* Every map that holds flows has room for --max-flows of them. */
+/* Every map that holds flows has room for --max-flows of them; the close ring, a share. */
 static int modern_size_maps(struct tcptop_bpf *skel, uint32_t max_flows)
 {
 	struct bpf_map *sized[] = { skel->maps.flows, skel->maps.flow_slots,
@@ -36,6 +36,10 @@ static int modern_size_maps(struct tcptop_bpf *skel, uint32_t max_flows)
 
 	for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]) && !err; i++)
 		err = bpf_map__set_max_entries(sized[i], max_flows);
+	skel->rodata->close_ring_bytes = ebpf_close_ring_bytes(max_flows);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.close_events,
+					       skel->rodata->close_ring_bytes);
 	return err;
 }
 

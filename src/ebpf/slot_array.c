@@ -99,10 +99,20 @@ void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t n
 			continue; /* free, or being filled */
 		memcpy(&rec.key.peer_addr, &s->records[slot].key.peer_addr,
 		       sizeof(rec) - offsetof(struct flow_record, key.peer_addr));
-		if (rec.value.counters.state == TCPTOP_TCP_CLOSE)
-			slot_array_close_lost(s, slot, &rec, table, now_ns);
-		else
-			flow_table_merge_at(table, slot, &rec.key, &rec.value, now_ns);
+		/* The slot may have been given back and taken by another flow while it was
+		 * copied (a TCP close frees it at once): a copy its cookie did not outlast is
+		 * torn. The new flow marks the slot again once it is published. An atomic
+		 * add of 0 (release: after the copy) rather than a fence, which TSan lacks. */
+		if (__atomic_fetch_add(&s->records[slot].key.cookie, 0, __ATOMIC_ACQ_REL) !=
+		    rec.key.cookie)
+			continue;
+		if (rec.value.counters.state == TCPTOP_TCP_CLOSE) {
+			/* Else its record is in the ring, which brings the final counts. */
+			if (rec.value.counters.flags & TCPTOP_CLOSE_KEPT)
+				slot_array_close_lost(s, slot, &rec, table, now_ns);
+			continue;
+		}
+		flow_table_merge_at(table, slot, &rec.key, &rec.value, now_ns);
 	}
 }
 

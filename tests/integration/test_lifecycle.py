@@ -116,14 +116,15 @@ def s_state(snap, key):
 
 
 def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(tcptop, agents):
-    """The close ring holds ~1,360 records. With tcptop stopped, 1,000 connections (2,000
-    sockets) reset: the closes that found the ring full stay where the hook set keeps the
-    flow (the modern set's TCP slot, the compat set's map entry) in state CLOSE. After
+    """With --max-flows 4096 the close ring is its smallest, ~1,360 records. With tcptop
+    stopped, 1,000 connections (2,000 sockets) reset: the closes that found the ring full
+    stay where the hook set keeps the flow (the modern set's TCP slot, the compat set's map
+    entry) in state CLOSE. After
     tcptop resumes, every socket still shows one CLOSE row with its exact counts, and -v
     says at exit how many closes went that way."""
     peer = agents.new("ring")
     listen = peer.call("tcp_listen", family=4, backlog=128)
-    run = tcptop("-d", "250ms", "-v")
+    run = tcptop("-d", "250ms", "-v", "--max-flows", "4096")
     run.wait_row(proto="TCP", lport=listen["port"], state="LISTEN")
     conns = []
     for i in range(1000):

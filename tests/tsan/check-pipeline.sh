@@ -36,12 +36,22 @@ fi
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/tcptop-tsan.XXXXXX")
 "$tcptop" -b -d 10ms --replay synthetic:5000:500 -l "$log_dir/flows.csv.gz" >/dev/null &
 pid=$!
-sleep 0.5
+# Each step waits for the log to have grown (at most 30 s): TSan's run is slow, the
+# more so on a busy host, and an empty file is no gzip file.
+grown() {
+	for _ in $(seq 300); do
+		[ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "check-pipeline: $1 did not grow past $2 bytes" >&2
+}
+grown "$log_dir/flows.csv.gz" 0
 kill -HUP "$pid"
-sleep 0.3
+size=$(stat -c %s "$log_dir/flows.csv.gz")
+grown "$log_dir/flows.csv.gz" "$size"
 mv "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"
 kill -HUP "$pid"
-sleep 0.3
+grown "$log_dir/flows.csv.gz" 0
 kill -TERM "$pid"
 if wait "$pid" && gzip -t "$log_dir/flows.csv.gz" "$log_dir/flows.csv.1.gz"; then
 	passed=$((passed + 1))
