@@ -31,7 +31,7 @@ fi
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
-	liburcu-dev libncurses-dev libmicrohttpd-dev libcriterion-dev \
+	liburcu-dev libncurses-dev libcap-dev libmicrohttpd-dev libcriterion-dev \
 	iproute2 tmux python3 python3-pytest procps util-linux logrotate git ca-certificates \
 	python3-fusepy clang-format python3-prometheus-client
 

@@ -32,6 +32,10 @@ struct backend_ops {
 	/* Close records that found the kernel's ring full since start (their flows' final
 	 * counts were read from where they were kept instead). */
 	uint64_t (*close_records_lost)(struct backend *b);
+	/* What drain, drain_events and expire need a capability for from now on (enum
+	 * caps_need of util/caps.h); NULL: nothing. Main keeps that much for itself and the
+	 * collector and drops the rest. */
+	unsigned (*steady_needs)(struct backend *b);
 	/* One line for -v: which hook set is active and why. */
 	const char *(*describe)(struct backend *b);
 	void (*close)(struct backend *b);

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "output/log_file.h"
 #include "pipeline.h"
+#include "privileges.h"
 #include "util/privilege.h"
 #include "util/report.h"
 
@@ -94,7 +95,8 @@ static int open_closed_log(struct pipeline *p, const struct options *opt)
 }
 
 /* The logs are opened once the BPF programs are loaded and attached: a run that cannot
- * start leaves no file behind, and an existing one untouched. */
+ * start leaves no file behind, and an existing one untouched. They are opened with the
+ * capabilities dropped, as the output threads reopen them on SIGHUP. */
 static int run(const struct options *opt)
 {
 	const struct backend_ops *ops = opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
@@ -107,7 +109,11 @@ static int run(const struct options *opt)
 		report_error("cannot set up signal handling: %s", strerror(errno));
 		return 1;
 	}
-	if (pipeline_open(&p, opt, ops) == 0 &&
+	if (privileges_begin() < 0) {
+		close(signal_fd);
+		return 1;
+	}
+	if (pipeline_open(&p, opt, ops) == 0 && privileges_after_start_up(&p.backend) == 0 &&
 	    (!opt->log_path ||
 	     (log = log_file_open(opt->log_path, opt->format, output_log_kind()))) &&
 	    open_closed_log(&p, opt) == 0) {

@@ -13,6 +13,7 @@
 #include "output/stdout_sink.h"
 #include "util/clock.h"
 #include "util/report.h"
+#include "util/thread_start.h"
 #include "util/wakeup.h"
 
 int pipeline_open(struct pipeline *p, const struct options *opt, const struct backend_ops *ops)
@@ -33,9 +34,10 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	return ops->attach(&p->backend, p->table);
 }
 
-static int start_thread(pthread_t *tid, bool *started, void *(*fn)(void *), void *arg)
+static int start_thread(pthread_t *tid, bool *started, const char *name,
+			enum thread_privilege privilege, void *(*fn)(void *), void *arg)
 {
-	int err = pthread_create(tid, NULL, fn, arg);
+	int err = thread_start(tid, NULL, name, privilege, fn, arg);
 
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
@@ -66,7 +68,7 @@ static int start_ui(struct pipeline *p)
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
-	err = pthread_create(&p->ui_tid, NULL, ui_thread, &p->ui);
+	err = thread_start(&p->ui_tid, NULL, "tcptop-ui", THREAD_NO_CAPS, ui_thread, &p->ui);
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
 		return -1;
@@ -99,7 +101,8 @@ int pipeline_start_ui(struct pipeline *p, struct log_file *log)
  * it the last flows, after the collector has ended (pipeline_close). */
 static int start_closed_writer(struct pipeline *p)
 {
-	int err = pthread_create(&p->closed_tid, NULL, closed_log_thread, p->closed);
+	int err = thread_start(&p->closed_tid, NULL, "tcptop-closed", THREAD_NO_CAPS,
+			       closed_log_thread, p->closed);
 
 	if (err) {
 		report_error("cannot start a thread: %s", strerror(err));
@@ -208,15 +211,19 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 	};
 	if (p->closed && start_closed_writer(p) < 0)
 		return -1;
-	/* Readers first, so that no snapshot is published before they listen. */
-	if ((p->stdout_wanted &&
-	     start_thread(&p->stdout_tid, &p->stdout_started, output_thread, &p->to_stdout) < 0) ||
-	    (p->log && start_thread(&p->log_tid, &p->log_started, output_thread, &p->to_log) < 0) ||
-	    (p->metrics_open &&
-	     start_thread(&p->metrics_tid, &p->metrics_started, metrics_thread, &p->metrics) < 0) ||
-	    start_thread(&p->compute_tid, &p->compute_started, compute_thread, &p->compute) < 0 ||
-	    start_thread(&p->collector_tid, &p->collector_started, collector_thread,
-			 &p->collector) < 0)
+	/* Readers first, so that no snapshot is published before they listen. Only the
+	 * collector keeps main's capabilities (privileges.h). */
+	if ((p->stdout_wanted && start_thread(&p->stdout_tid, &p->stdout_started, "tcptop-stdout",
+					      THREAD_NO_CAPS, output_thread, &p->to_stdout) < 0) ||
+	    (p->log && start_thread(&p->log_tid, &p->log_started, "tcptop-log", THREAD_NO_CAPS,
+				    output_thread, &p->to_log) < 0) ||
+	    (p->metrics_open && start_thread(&p->metrics_tid, &p->metrics_started,
+					     "tcptop-metrics", THREAD_NO_CAPS, metrics_thread,
+					     &p->metrics) < 0) ||
+	    start_thread(&p->compute_tid, &p->compute_started, "tcptop-compute", THREAD_NO_CAPS,
+			 compute_thread, &p->compute) < 0 ||
+	    start_thread(&p->collector_tid, &p->collector_started, "tcptop-collect",
+			 THREAD_KEEPS_CAPS, collector_thread, &p->collector) < 0)
 		return -1;
 	return 0;
 }

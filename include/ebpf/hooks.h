@@ -55,11 +55,14 @@ struct ebpf_hook_set {
 extern const struct ebpf_hook_set ebpf_hooks_modern;
 extern const struct ebpf_hook_set ebpf_hooks_compat;
 
-/* TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a comma-separated list) makes that
- * part fail to load for real, to test the fallbacks: ebpf_hooks_break_program makes one
- * of its programs look for an attach target the kernel does not have, so the load fails
- * as on a kernel that lacks the hook. */
+/* Faults on purpose, to test the fallbacks, only in the test binary tests/tcptop-fault
+ * (src/ebpf/fault_switch.c): TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a
+ * comma-separated list) makes that part fail to load for real. ebpf_hooks_break_program
+ * makes one of its programs look for an attach target the kernel does not have, so the
+ * load fails as on a kernel that lacks the hook. tcptop itself never breaks a set. */
 bool ebpf_hooks_broken_on_purpose(const char *set_name);
+/* "; TCPTOP_BREAK_HOOKS asked for that" when set_name was broken on purpose, else "". */
+const char *ebpf_hooks_fault_note(const char *set_name);
 /* The close ring's size for max_flows: an eighth of them as records, a power of two from
  * 256 KiB to 16 MiB. */
 uint32_t ebpf_close_ring_bytes(uint32_t max_flows);

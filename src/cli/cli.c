@@ -75,7 +75,8 @@ static const struct option long_options[] = {
 
 static const char usage_head[] =
 	"Usage: tcptop [options] [interval [count]]\n"
-	"Show network connections and their traffic live, like top (eBPF; needs root).\n"
+	"Show network connections and their traffic live, like top (eBPF; needs root, or\n"
+	"CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN: see PRIVILEGES in tcptop(8)).\n"
 	"interval and count mean the same as -d and -N; if both forms are given, the later\n"
 	"one wins.\n"
 	"\n"

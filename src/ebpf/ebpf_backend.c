@@ -14,9 +14,11 @@
 #include <bpf/libbpf.h>
 #include "backend.h"
 #include "util/clock.h"
+#include "ebpf/bpf_gate.h"
 #include "ebpf/cgroup_mount.h"
 #include "ebpf/hooks.h"
 #include "ebpf/walk.h"
+#include "util/caps.h"
 #include "util/report.h"
 
 /* Entries per bpf_map_lookup_batch call: large enough that a drain of 100k flows is a few
@@ -46,17 +48,6 @@ static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_
 	if (verbose < 2 || (level == LIBBPF_DEBUG && verbose < 3))
 		return 0;
 	return vfprintf(stderr, fmt, args);
-}
-
-bool ebpf_hooks_broken_on_purpose(const char *set_name)
-{
-	const char *broken = getenv("TCPTOP_BREAK_HOOKS");
-	size_t len = strlen(set_name);
-
-	for (const char *p = broken; p && *p; p += strcspn(p, ","), p += *p == ',')
-		if (strncmp(p, set_name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
-			return true;
-	return false;
 }
 
 /* A ring too small overflows when the collector's wake-up at half full comes late on a
@@ -346,6 +337,20 @@ static uint64_t ebpf_close_records_lost(struct backend *b)
 	return __atomic_load_n(st->hooks.close_events_lost, __ATOMIC_RELAXED);
 }
 
+/* Reading maps and the ring, and the modern set's slot array, need at most what the
+ * kernel's bpf() gate asks for; the compat set's owner walk through /proc reads other
+ * processes' fd links, which takes CAP_SYS_PTRACE (CAP_DAC_READ_SEARCH does not do). Its
+ * walk through iter/task_file makes iterators from links, which needs nothing more. */
+static unsigned ebpf_steady_needs(struct backend *b)
+{
+	struct ebpf_state *st = b->state;
+	unsigned needs = bpf_gate_closed_without_caps() ? CAPS_BPF_SYSCALL : 0;
+
+	if (st->hooks.set == &ebpf_hooks_compat && !st->hooks.owner_iter)
+		needs |= CAPS_PROC_FDS;
+	return needs;
+}
+
 static const char *ebpf_describe(struct backend *b)
 {
 	struct ebpf_state *st = b->state;
@@ -378,6 +383,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.expire = ebpf_expire,
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
+	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,
 	.close = ebpf_close,
 };

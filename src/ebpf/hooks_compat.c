@@ -73,8 +73,7 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	}
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "its programs did not load (%s%s)",
-			 strerror(-err), ebpf_hooks_broken_on_purpose("compat") ?
-			 "; TCPTOP_BREAK_HOOKS asked for that" : "");
+			 strerror(-err), ebpf_hooks_fault_note("compat"));
 		return err;
 	}
 	skel = h->skel;

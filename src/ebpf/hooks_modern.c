@@ -86,13 +86,9 @@ static void modern_explain_refusal(struct ebpf_hooks *h, int err)
 		snprintf(h->refused, sizeof(h->refused),
 			 "this kernel (%s) lacks the sock_send_length tracepoint (needs >= 6.3)",
 			 uts.release);
-	else if (ebpf_hooks_broken_on_purpose("modern"))
-		snprintf(h->refused, sizeof(h->refused),
-			 "its programs did not load (%s; TCPTOP_BREAK_HOOKS asked for that)",
-			 strerror(-err));
 	else
-		snprintf(h->refused, sizeof(h->refused), "its programs did not load (%s)",
-			 strerror(-err));
+		snprintf(h->refused, sizeof(h->refused), "its programs did not load (%s%s)",
+			 strerror(-err), ebpf_hooks_fault_note("modern"));
 }
 
 /* The whole set, or else once more without the cgroup sock_addr programs. */

@@ -7,6 +7,7 @@
 #include "view/columns.h"
 #include "output/format.h"
 #include "util/numtext.h"
+#include "util/utf8.h"
 
 /* Fixed-size copies (JSON keys, plain text, the time cell) may write this far past the end
  * of a line. */
@@ -34,83 +35,86 @@ static char *put(char *p, const char *s, size_t n)
 	return p + n;
 }
 
-/* RFC 4180 quoting, only when needed. Readers that trim blanks would lose leading or
- * trailing ones, so those are quoted too. */
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Text from outside (a process name any user can set) may hold what a terminal acts on:
+ * controls and bytes that are not UTF-8 become \xHH, and backslash \\, so that the
+ * escapes cannot be forged; other UTF-8 stays. Then RFC 4180 quoting, only when needed:
+ * readers that trim blanks would lose leading or trailing ones, so those are quoted too. */
+static bool csv_is_plain(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\' || c == ',' || c == '"')
+			return false;
+	}
+	return n == 0 || (s[0] != ' ' && s[n - 1] != ' ');
+}
+
 static bool csv_needs_quotes(const char *s, size_t n)
 {
-	if (n > 0 && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' || s[n - 1] == '\t'))
-		return true;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-			return true;
-	return false;
+	return n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || memchr(s, ',', n) || memchr(s, '"', n));
+}
+
+static char *csv_escaped(char *p, const unsigned char *s, size_t avail)
+{
+	while (avail > 0) {
+		size_t n = utf8_sequence_len(s, avail), len = n ? n : 1;
+
+		if (n == 0 || utf8_is_control(s, n)) {
+			for (size_t i = 0; i < len; i++) {
+				p = put(p, "\\x", 2);
+				*p++ = hex_digits[s[i] >> 4];
+				*p++ = hex_digits[s[i] & 0xf];
+			}
+		} else if (*s == '\\' || *s == '"') {
+			*p++ = (char)*s; /* \\, and "" inside quotes */
+			*p++ = (char)*s;
+		} else {
+			p = put(p, (const char *)s, n);
+		}
+		s += len;
+		avail -= len;
+	}
+	return p;
 }
 
 static char *csv_text(char *p, const char *s, size_t n)
 {
-	if (!csv_needs_quotes(s, n))
+	bool quoted;
+
+	if (csv_is_plain(s, n))
 		return put(p, s, n);
-	*p++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			*p++ = '"';
-		*p++ = s[i];
-	}
-	*p++ = '"';
+	quoted = csv_needs_quotes(s, n);
+	if (quoted)
+		*p++ = '"';
+	p = csv_escaped(p, (const unsigned char *)s, n);
+	if (quoted)
+		*p++ = '"';
 	return p;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most avail bytes), 0 when it is not one.
- * Refuses overlong forms, UTF-16 surrogates and code points above U+10FFFF. */
-static size_t utf8_sequence_len(const unsigned char *s, size_t avail)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len > avail || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 /* JSON text must be UTF-8 (RFC 8259), but comm may hold any bytes, and the kernel's cut at
- * 15 bytes can split a character. Valid UTF-8 passes through; each byte that is not part of
- * a valid sequence is escaped as \u00XX, so strict parsers still accept the line and the
- * byte's value is kept. */
+ * 15 bytes can split a character. Valid UTF-8 passes through but for controls (C0, DEL,
+ * C1), written as \u00XX; each byte that is not part of a valid sequence becomes U+FFFD,
+ * the replacement character, so strict parsers accept the line and nothing raw reaches
+ * a terminal. */
 static char *json_escaped(char *p, const unsigned char *s, size_t avail)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	while (avail > 0) {
 		size_t n = utf8_sequence_len(s, avail);
+		unsigned code = n == 2 ? (unsigned)(s[0] & 0x1f) << 6 | (s[1] & 0x3f) : s[0];
 
 		if (*s == '"' || *s == '\\') {
 			*p++ = '\\';
 			*p++ = (char)*s;
-		} else if (*s < 0x20 || n == 0) {
+		} else if (n == 0) {
+			p = put(p, "\\ufffd", 6);
+		} else if (utf8_is_control(s, n)) {
 			p = put(p, "\\u00", 4);
-			*p++ = hex[*s >> 4];
-			*p++ = hex[*s & 0xf];
+			*p++ = hex_digits[code >> 4];
+			*p++ = hex_digits[code & 0xf];
 		} else {
 			p = put(p, (const char *)s, n);
 		}
@@ -269,7 +273,7 @@ static int prepare_time_cell(struct format_snapshot *fs, const char *time_text)
 	size_t n = time_text ? strlen(time_text) : 0;
 	char *p = fs->time_cell;
 
-	if (json ? 8 + 6 * n + 2 > sizeof(fs->time_cell) : 2 * n + 2 > sizeof(fs->time_cell))
+	if (json ? 8 + 6 * n + 2 > sizeof(fs->time_cell) : 4 * n + 2 > sizeof(fs->time_cell))
 		return -1;
 	if (json)
 		p = put(p, "\"time\":", 7);

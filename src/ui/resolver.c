@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "util/report.h"
+#include "util/thread_start.h"
 #include "ui/resolver.h"
 #include "tcptop_shared.h"
 #include "util/wakeup.h"
@@ -195,7 +196,8 @@ static int start_threads(struct resolver *r)
 		pthread_mutex_lock(&r->lock);
 		r->refs++;
 		pthread_mutex_unlock(&r->lock);
-		err = pthread_create(&tid, &attr, resolver_thread, r);
+		err = thread_start(&tid, &attr, "tcptop-resolve", THREAD_NO_CAPS, resolver_thread,
+				   r);
 		if (err) {
 			pthread_mutex_lock(&r->lock);
 			r->refs--;

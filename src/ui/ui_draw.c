@@ -10,6 +10,7 @@
 #include "ui/ui_help.h"
 #include "output/losses.h"
 #include "ui/ui_state.h"
+#include "util/utf8.h"
 
 #define HEADER_LINES 3
 #define TITLE_LINE HEADER_LINES
@@ -34,9 +35,10 @@ static attr_t look(const struct ui *ui, enum ui_pair pair, attr_t mono)
 	return ui->colour ? COLOR_PAIR(pair) : mono;
 }
 
-/* Text at (y, x) cut to the screen's width: nothing wraps. */
-__attribute__((format(printf, 5, 6)))
-static int put(int y, int x, attr_t attr, bool keep_tail, const char *fmt, ...)
+/* Text at (y, x) cut to the screen's width: nothing wraps, and nothing the terminal would
+ * act on reaches it (process names, DNS answers and typed filters come from outside). */
+__attribute__((format(printf, 6, 7))) static int put(const struct ui *ui, int y, int x, attr_t attr,
+						     bool keep_tail, const char *fmt, ...)
 {
 	char text[LINE_MAX_BYTES];
 	va_list ap;
@@ -46,6 +48,7 @@ static int put(int y, int x, attr_t attr, bool keep_tail, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	utf8_make_printable(text, ui->utf8);
 	ui_text_fit(text, COLS - x, keep_tail);
 	attrset(attr);
 	mvaddstr(y, x, text);
@@ -74,7 +77,7 @@ static void draw_log_health(const struct ui *ui, int x)
 	failing = atomic_load_explicit(&ui->log_health->failing, memory_order_acquire);
 	lost = atomic_load_explicit(&ui->log_health->lost, memory_order_relaxed);
 	if (failing)
-		put(0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+		put(ui, 0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
 		    "log failing: %s (%llu snapshot%s lost)", failing, (unsigned long long)lost,
 		    lost == 1 ? "" : "s");
 }
@@ -89,7 +92,7 @@ static int draw_closed_health(const struct ui *ui, int x)
 	failing = atomic_load_explicit(&ui->closed_health->file->failing, memory_order_acquire);
 	if (!failing)
 		return x;
-	return put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
+	return put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
 		   failing) +
 	       2;
 }
@@ -104,7 +107,7 @@ static void draw_losses(const struct ui *ui, int x)
 	losses_read(&l, ui->shown, &src);
 	losses_text(&l, text, sizeof(text));
 	if (text[0])
-		put(2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
+		put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
 }
 
 static void draw_counts(const struct ui *ui)
@@ -117,18 +120,19 @@ static void draw_counts(const struct ui *ui)
 	format_interval(ui->opt->interval_ns, every, sizeof(every));
 	if (s && localtime_r(&s->time.tv_sec, &tm))
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	x = put(0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
+	x = put(ui, 0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
 	if (!s) {
-		put(0, x, A_NORMAL, false, "  waiting for the first snapshot...");
+		put(ui, 0, x, A_NORMAL, false, "  waiting for the first snapshot...");
 		return;
 	}
-	x = put(0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
-		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows,
-		s->totals.udp_flows, ui->nrows);
+	x = put(ui, 0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
+		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows, s->totals.udp_flows,
+		ui->nrows);
 	if (s->totals.unowned_flows)
-		x = put(0, x, A_NORMAL, false, ", %zu with no process", s->totals.unowned_flows);
+		x = put(ui, 0, x, A_NORMAL, false, ", %zu with no process",
+			s->totals.unowned_flows);
 	if (ui->paused)
-		x = put(0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+		x = put(ui, 0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
 	draw_log_health(ui, x + 2);
 }
 
@@ -140,8 +144,9 @@ static void draw_rates(const struct ui *ui)
 	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
 	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
 	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
-	put(1, 0, A_NORMAL, false, "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s",
-	    rx, tx, ui->totals_estimated ? "about " : "", total_rx, total_tx);
+	put(ui, 1, 0, A_NORMAL, false,
+	    "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s", rx, tx,
+	    ui->totals_estimated ? "about " : "", total_rx, total_tx);
 }
 
 static const char *sort_marker(const struct ui *ui)
@@ -158,7 +163,7 @@ static void draw_choices(const struct ui *ui)
 	const struct ui_view_options *v = &ui->view;
 	int x;
 
-	x = put(2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s  Names: %s%s%s%s",
+	x = put(ui, 2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s  Names: %s%s%s%s",
 		column_name(v->sort_id), sort_marker(ui),
 		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
@@ -175,10 +180,11 @@ static bool is_sort_column(const struct ui *ui, int id)
 	return id == ui->view.sort_id;
 }
 
-static void draw_cell(int y, int x, int width, bool right, attr_t attr, char *text)
+static void draw_cell(const struct ui *ui, int y, int x, int width, bool right, attr_t attr,
+		      char *text)
 {
 	ui_text_fit(text, width, false);
-	put(y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
+	put(ui, y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
 }
 
 static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
@@ -193,7 +199,7 @@ static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
 
 		snprintf(title, sizeof(title), "%s%s", column_table[id].view.title,
 			 is_sort_column(ui, id) ? sort_marker(ui) : "");
-		draw_cell(TITLE_LINE, lay->x[i], lay->width[i], column_table[id].view.right,
+		draw_cell(ui, TITLE_LINE, lay->x[i], lay->width[i], column_table[id].view.right,
 			  attr | (is_sort_column(ui, id) ? A_BOLD : 0), title);
 	}
 	attrset(A_NORMAL);
@@ -249,9 +255,10 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		const struct column_view *v = &column_table[id].view;
 
 		ui_format_cell(row, id, &style, text, sizeof(text));
+		utf8_make_printable(text, ui->utf8); /* before it is cut to the column's width */
 		/* Addresses keep their end: the port tells more than the first octets. */
 		ui_text_fit(text, lay->width[i], v->unit == UNIT_ENDPOINT);
-		draw_cell(y, lay->x[i], lay->width[i], v->right,
+		draw_cell(ui, y, lay->x[i], lay->width[i], v->right,
 			  selected ? bar : cell_look(ui, row, id), text);
 	}
 }
@@ -274,10 +281,10 @@ static void draw_help(const struct ui *ui)
 {
 	int y = TITLE_LINE;
 
-	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
 	    "tcptop keys (any key returns)");
 	for (int i = 0; ui_help_keys[i] && y < LINES - 1; i++)
-		put(y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
+		put(ui, y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
 }
 
 static void sort_key_label(int sort_id, char *out, size_t len)
@@ -293,11 +300,11 @@ static void draw_sort_list(const struct ui *ui)
 	char label[64];
 	int y = TITLE_LINE;
 
-	put(y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
 	    "Sort by (Up/Down, Enter picks, Esc cancels)");
 	for (int i = 0; i < ui_sort_key_count() && y < LINES - 1; i++) {
 		sort_key_label(ui_sort_key(i), label, sizeof(label));
-		put(y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s", label);
+		put(ui, y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s", label);
 	}
 }
 
@@ -306,14 +313,15 @@ static void draw_bar(const struct ui *ui)
 	int y = LINES - 1;
 
 	if (ui->mode == UI_MODE_FILTER) {
-		int x = put(y, 0, A_BOLD, false, "Filter: ");
+		int x = put(ui, y, 0, A_BOLD, false, "Filter: ");
 
-		x = put(y, x, A_NORMAL, true, "%s_", ui->edit_text);
-		put(y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL, false,
+		x = put(ui, y, x, A_NORMAL, true, "%s_", ui->edit_text);
+		put(ui, y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL,
+		    false,
 		    ui->edit_invalid ? "port: and pid: need a number" : "Enter apply  Esc cancel");
 		return;
 	}
-	put(y, 0, A_NORMAL, false, "%s",
+	put(ui, y, 0, A_NORMAL, false, "%s",
 	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  q:Quit");
 }
 

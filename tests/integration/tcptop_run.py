@@ -19,6 +19,10 @@ import time
 from datetime import datetime, timezone
 
 TCPTOP = os.environ.get("TCPTOP", "")
+# The tcptop that make check builds with faults on purpose (tests/tcptop-fault): tcptop
+# itself reads no TCPTOP_* variable. Runs whose environment asks for a fault use it.
+TCPTOP_FAULT = os.environ.get("TCPTOP_FAULT", "")
+FAULT_VARIABLES = ("TCPTOP_BREAK_HOOKS",)
 # The suite runs once per hook set (run-integration.sh): TCPTOP_TEST_HOOKS=compat puts
 # "--hooks compat" in front of every tcptop command line; unset, tcptop picks (auto).
 TEST_HOOKS = os.environ.get("TCPTOP_TEST_HOOKS", "")
@@ -36,6 +40,17 @@ NUMERIC_COLUMNS = INT_COLUMNS | REAL_COLUMNS
 
 TIME_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:")
+
+
+def tcptop_binary(env=None):
+    """TCPTOP, or TCPTOP_FAULT when env (this process's by default) asks for a fault."""
+    env = os.environ if env is None else env
+    if not any(name in env for name in FAULT_VARIABLES):
+        return TCPTOP
+    assert TCPTOP_FAULT and os.access(TCPTOP_FAULT, os.X_OK), \
+        "a fault needs TCPTOP_FAULT, the tests/tcptop-fault make check builds (got %r)" \
+        % TCPTOP_FAULT
+    return TCPTOP_FAULT
 
 
 def check_no_sanitizer_report(stderr, what="tcptop"):
@@ -163,7 +178,7 @@ os.environ.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0" % o
 
 def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     """Run tcptop to completion (killing it after timeout, which fails the test)."""
-    cmd = list(prefix) + [TCPTOP] + HOOK_ARGS + list(args)
+    cmd = list(prefix) + [tcptop_binary()] + HOOK_ARGS + list(args)
     start = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, preexec_fn=preexec)
@@ -263,7 +278,7 @@ class Tcptop:
             self.args += ["--format", fmt]
         self.fmt = fmt
         self.started = time.time()
-        self.proc = subprocess.Popen(list(prefix) + [TCPTOP] + HOOK_ARGS + self.args,
+        self.proc = subprocess.Popen(list(prefix) + [tcptop_binary()] + HOOK_ARGS + self.args,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL)
         self._lock = threading.Condition()

@@ -114,20 +114,12 @@ def s_state(snap, key):
     return snap.one(**key)["state"]
 
 
-
-<<<<<<< HEAD
 def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(
         flow_map_alone, tcptop, agents):
-    """The close ring holds ~1,360 records. With tcptop stopped, 1,000 connections (2,000
-    sockets) reset: the closes that found the ring full stay where the hook set keeps the
-    flow (the modern set's TCP slot, the compat set's map entry) in state CLOSE. After
-=======
-def test_closes_that_find_the_ring_full_still_arrive_with_final_counts(tcptop, agents):
     """With --max-flows 4096 the close ring is its smallest, ~1,360 records. With tcptop
     stopped, 1,000 connections (2,000 sockets) reset: the closes that found the ring full
     stay where the hook set keeps the flow (the modern set's TCP slot, the compat set's map
     entry) in state CLOSE. After
->>>>>>> main
     tcptop resumes, every socket still shows one CLOSE row with its exact counts, and -v
     says at exit how many closes went that way."""
     peer = agents.new("ring")

@@ -76,16 +76,16 @@ def gzip_members(data):
 # ----------------------------------------------------------------------------- opening
 
 
-def test_log_is_opened_only_after_the_bpf_programs_load(scratch_dir):
+def test_log_is_opened_only_after_the_bpf_programs_load(scratch_dir, monkeypatch):
     """A run whose BPF load fails creates no log, and leaves an existing one untouched."""
-    broken = ["env", "TCPTOP_BREAK_HOOKS=modern,compat"]
+    monkeypatch.setenv("TCPTOP_BREAK_HOOKS", "modern,compat")
     new = scratch_dir / "new.csv"
-    result = run_tcptop(["-b", "-N", "1", "-l", str(new)], prefix=broken, timeout=30)
+    result = run_tcptop(["-b", "-N", "1", "-l", str(new)], timeout=30)
     assert result.returncode == 1, result
     assert not new.exists(), "the log was created before the BPF load failed"
     old = scratch_dir / "old.csv"
     old.write_text("earlier run\n")
-    result = run_tcptop(["-b", "-N", "1", "-l", str(old)], prefix=broken, timeout=30)
+    result = run_tcptop(["-b", "-N", "1", "-l", str(old)], timeout=30)
     assert result.returncode == 1, result
     assert old.read_text() == "earlier run\n"
 

@@ -101,7 +101,7 @@ def test_ctrl_c_exits_0_and_restores_terminal(tui, pair):
 def test_sigterm_exits_0_and_restores_terminal(tui, pair):
     run = tui(*own_args(pair))
     run.wait_text(pair.server.comm)
-    subprocess.run(["pkill", "-TERM", "-x", "-n", "tcptop", "-P", str(run.pane_pid())],
+    subprocess.run(["pkill", "-TERM", "-x", "-n", run.comm, "-P", str(run.pane_pid())],
                    check=True)
     after = run.wait_exit()
     assert "PROCESS" not in after, after
@@ -109,7 +109,7 @@ def test_sigterm_exits_0_and_restores_terminal(tui, pair):
 
 def tcptop_in_pane(run):
     """The pid of tcptop in run's pane (env execs it, a child of the pane's shell)."""
-    return int(subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", "tcptop"],
+    return int(subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", run.comm],
                               capture_output=True, text=True, check=True).stdout.split()[0])
 
 
@@ -334,7 +334,7 @@ def test_terminal_hangup_ends_tcptop(tui):
     without a screen; it ends with nothing on stderr."""
     run = tui("-d", "250ms", "-n", "--replay", "synthetic:5")
     run.wait_text("PROCESS")
-    pid = subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", "tcptop"],
+    pid = subprocess.run(["pgrep", "-P", str(run.pane_pid()), "-x", run.comm],
                          capture_output=True, text=True, check=True).stdout.split()[0]
     run.tmux("kill-server")
     deadline = time.monotonic() + 10

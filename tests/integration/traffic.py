@@ -35,8 +35,9 @@ def _libc():
 
 
 def set_comm(name):
-    """Rename the calling thread (here the thread-group leader) like prctl(PR_SET_NAME)."""
-    raw = name.encode()[:COMM_MAX]
+    """Rename the calling thread (here the thread-group leader) like prctl(PR_SET_NAME).
+    Bytes that are not UTF-8 come as surrogate escapes, as they do in argv."""
+    raw = os.fsencode(name)[:COMM_MAX]
     if _libc().prctl(PR_SET_NAME, ctypes.c_char_p(raw), 0, 0, 0) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -409,7 +410,7 @@ class Agent:
     reply; ``start``/``result`` let two agents work at the same time (one command each)."""
 
     def __init__(self, name, netns=False, inherit_fds=(), timeout=20):
-        assert len(name.encode()) <= COMM_MAX, name
+        assert len(os.fsencode(name)) <= COMM_MAX, name
         self.name = name
         self.timeout = timeout
         self._buf = b""

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 
-from tcptop_run import HOOK_ARGS, TCPTOP, check_no_sanitizer_report
+from tcptop_run import HOOK_ARGS, check_no_sanitizer_report, tcptop_binary
 
 _sessions = itertools.count(1)
 
@@ -96,8 +96,10 @@ class Tui:
         with open(os.path.join(self.dir, "nsswitch.conf"), "w") as f:
             f.write("hosts: files\n")
         self.hosts_opens = FileOpens(hosts)
+        binary = tcptop_binary()
+        self.comm = os.path.basename(binary)[:15]  # its main thread's name, for pgrep
         command = "env %s %s %s %s; echo EXIT=$?" % (
-            " ".join(shlex.quote(e) for e in env), shlex.quote(TCPTOP),
+            " ".join(shlex.quote(e) for e in env), shlex.quote(binary),
             " ".join(shlex.quote(a) for a in HOOK_ARGS + self.args),
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
         # shell: typed at an interactive bash, which does job control (Ctrl-Z, fg).

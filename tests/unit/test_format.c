@@ -398,10 +398,34 @@ Test(csv, doubles_quotes_inside_quoted_comm)
 	assert_comm_csv("say \"hi\"", "\"say \"\"hi\"\"\"");
 }
 
-Test(csv, quotes_comm_with_line_breaks)
+Test(csv, escapes_line_breaks_and_tabs_instead_of_quoting_them)
 {
-	assert_comm_csv("a\nb", "\"a\nb\"");
-	assert_comm_csv("a\rb", "\"a\rb\"");
+	assert_comm_csv("a\nb", "a\\x0ab");
+	assert_comm_csv("a\rb", "a\\x0db");
+	assert_comm_csv("\tlead", "\\x09lead");
+}
+
+/* What a terminal would act on, in a name any user can give a process (issue 16). */
+Test(csv, escapes_terminal_controls_c1_and_bytes_that_are_not_utf8)
+{
+	assert_comm_csv("ev\x1b]0;own\x07\x9b"
+			"1m",
+			"ev\\x1b]0;own\\x07\\x9b1m");
+	assert_comm_csv("del\x7f", "del\\x7f");
+	assert_comm_csv("csi\xc2\x9b"
+			"1m",
+			"csi\\xc2\\x9b1m");              /* U+009B, valid UTF-8 */
+	assert_comm_csv("abc\xe2\x82", "abc\\xe2\\x82"); /* a character cut short */
+}
+
+Test(csv, escapes_backslash_so_that_no_escape_can_be_forged)
+{
+	assert_comm_csv("a\\x1b", "a\\\\x1b");
+}
+
+Test(csv, escapes_inside_quotes_when_both_are_needed)
+{
+	assert_comm_csv("a,\x1b\"", "\"a,\\x1b\"\"\"");
 }
 
 Test(csv, quotes_comm_with_leading_or_trailing_space)
@@ -410,10 +434,12 @@ Test(csv, quotes_comm_with_leading_or_trailing_space)
 	assert_comm_csv("trail ", "\"trail \"");
 }
 
-Test(csv, leaves_inner_spaces_and_high_bytes_unquoted)
+Test(csv, leaves_inner_spaces_and_utf8_text_as_they_are)
 {
 	assert_comm_csv("my app", "my app");
 	assert_comm_csv("caf\xc3\xa9", "caf\xc3\xa9");
+	assert_comm_csv("\xe2\x82\xac \xc2\xa0\xf0\x9f\x90\xa7",
+			"\xe2\x82\xac \xc2\xa0\xf0\x9f\x90\xa7");
 }
 
 Test(csv, prints_v4_mapped_address_as_ipv4)
@@ -546,11 +572,22 @@ Test(jsonl, passes_valid_utf8_through)
 	assert_comm_json("caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"");
 }
 
-Test(jsonl, escapes_bytes_of_utf8_cut_by_the_kernel)
+Test(jsonl, replaces_bytes_that_are_not_utf8)
 {
 	/* "€" is e2 82 ac: the kernel's 15-byte cut left the first two bytes. */
-	assert_comm_json("abc\xe2\x82", "\"abc\\u00e2\\u0082\"");
-	assert_comm_json("\xff\xc0\xaf", "\"\\u00ff\\u00c0\\u00af\"");
+	assert_comm_json("abc\xe2\x82", "\"abc\\ufffd\\ufffd\"");
+	assert_comm_json("\xff\xc0\xaf", "\"\\ufffd\\ufffd\\ufffd\"");
+}
+
+/* What a terminal would act on, in a name any user can give a process (issue 16). */
+Test(jsonl, escapes_del_and_c1_controls)
+{
+	assert_comm_json("ev\x1b]0;own\x07\x9b"
+			 "1m",
+			 "\"ev\\u001b]0;own\\u0007\\ufffd1m\"");
+	assert_comm_json("del\x7f", "\"del\\u007f\"");
+	assert_comm_json("csi\xc2\x9b\xc2\x80\xc2\x9f", "\"csi\\u009b\\u0080\\u009f\"");
+	assert_comm_json("nbsp\xc2\xa0", "\"nbsp\xc2\xa0\"");
 }
 
 Test(jsonl, prints_null_for_non_finite_rate)
