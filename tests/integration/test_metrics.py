@@ -49,23 +49,24 @@ def counter_families(body):
 
 
 def test_scrapes_pass_promtool_and_the_openmetrics_parser(metrics, agents):
-    run = metrics("-d", "200ms", "--metrics-top", "3")
+    run = metrics("-d", "200ms", "--metrics-top", "10")
     pair = TcpPair(agents.new("srv"), agents.new("cli"))
     pair.transfer(10000, 2000)
     wait_for(lambda: value(run.samples(), "tcptop_process_bytes_total", comm=pair.client.comm,
                            proto="tcp", direction="tx") == 10000, "the client's bytes")
     status, said = promtool_check(run.scrape())
     assert status == 0 and said == "", said
-    # The busiest flows show while they move bytes.
+    # The busiest flows show while they move bytes: among the top ten (other tests on the
+    # host may move more).
     deadline = time.monotonic() + 20
     while True:
         pair.transfer(100000, 0)
         text = run.scrape()
-        top = re.search(r'^tcptop_top_flow_bytes_per_second\{rank="1",comm="(tt_[a-z]+_\d+)",'
-                        r'proto="tcp",.*direction="tx"\} ([\d.]+)$', text, re.M)
-        if top or time.monotonic() > deadline:
+        top = re.findall(r'^tcptop_top_flow_bytes_per_second\{rank="\d+",comm="(tt_[a-z]+_\d+)",'
+                         r'proto="tcp",.*direction="tx"\} [\d.]+$', text, re.M)
+        if {pair.client.comm, pair.server.comm} & set(top) or time.monotonic() > deadline:
             break
-    assert top and top.group(1) in (pair.client.comm, pair.server.comm), text
+    assert {pair.client.comm, pair.server.comm} & set(top), text
     status, said = promtool_check(text)
     assert status == 0 and said == "", said
     om = run.scrape(openmetrics=True)

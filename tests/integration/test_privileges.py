@@ -26,7 +26,7 @@ WRITERS = {"tcptop-stdout", "tcptop-log", "tcptop-closed"}
 COLLECTOR_THREADS = {"tcptop", "tcptop-collect"}
 README = os.path.join(os.environ.get("TCPTOP_SRCDIR", ""), "README")
 
-default_pass = pytest.mark.skipif(bool(TEST_HOOKS), reason="default pass only")
+default_pass = pytest.mark.only_pass("auto", "capabilities do not depend on the hook set")
 have_setpriv = pytest.mark.skipif(shutil.which("setpriv") is None,
                                   reason="setpriv (util-linux) is not installed")
 
@@ -160,7 +160,8 @@ def test_compat_owner_walk_through_proc_keeps_cap_sys_ptrace_alone(agents, scrat
 def test_live_view_and_name_resolvers_hold_nothing(agents, keeps_cap_sys_ptrace):
     """The thread that reads terminfo and draws, and the ones that take DNS answers, hold
     nothing while main and the collector keep CAP_SYS_PTRACE."""
-    from test_tui import Tui, tcptop_pid
+    from test_tui import tcptop_in_pane as tcptop_pid
+    from tui_run import Tui
 
     server, client = agents.new("srv"), agents.new("cli")
     TcpPair(server, client, family=4)

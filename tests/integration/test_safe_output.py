@@ -60,7 +60,7 @@ def test_batch_output_escapes_a_hostile_process_name(hostile_pair, scratch_dir, 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_live_view_shows_a_hostile_process_name_as_question_marks(hostile_pair):
-    from test_tui import Tui
+    from tui_run import Tui
 
     run = Tui(["-d", "250ms", "-p", str(hostile_pair.server.pid)])
     try:
