@@ -217,9 +217,8 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 					      THREAD_NO_CAPS, output_thread, &p->to_stdout) < 0) ||
 	    (p->log && start_thread(&p->log_tid, &p->log_started, "tcptop-log", THREAD_NO_CAPS,
 				    output_thread, &p->to_log) < 0) ||
-	    (p->metrics_open && start_thread(&p->metrics_tid, &p->metrics_started,
-					     "tcptop-metrics", THREAD_NO_CAPS, metrics_thread,
-					     &p->metrics) < 0) ||
+	    (p->metrics_open && start_thread(&p->metrics_tid, &p->metrics_started, "tcptop-metrics",
+					     THREAD_NO_CAPS, metrics_thread, &p->metrics) < 0) ||
 	    start_thread(&p->compute_tid, &p->compute_started, "tcptop-compute", THREAD_NO_CAPS,
 			 compute_thread, &p->compute) < 0 ||
 	    start_thread(&p->collector_tid, &p->collector_started, "tcptop-collect",
