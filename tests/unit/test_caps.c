@@ -10,6 +10,10 @@
 
 #include "util/caps.h"
 #include "util/thread_start.h"
+#include "time_limit.h"
+
+TestSuite(caps, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(thread_start, .timeout = UNIT_TIME_LIMIT_S);
 
 #ifndef CAP_BPF
 #define CAP_BPF 39

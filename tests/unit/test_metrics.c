@@ -7,6 +7,11 @@
 #include "metrics/exposition.h"
 #include "metrics/listen_addr.h"
 #include "metrics/metrics_state.h"
+#include "time_limit.h"
+
+TestSuite(exposition, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(listen_addr, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(metrics_state, .timeout = UNIT_TIME_LIMIT_S);
 
 #define SECOND 1000000000ULL
 

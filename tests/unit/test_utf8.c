@@ -2,6 +2,9 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include "util/utf8.h"
+#include "time_limit.h"
+
+TestSuite(utf8, .timeout = UNIT_TIME_LIMIT_S);
 
 static void assert_printable(const char *in, bool utf8, const char *want)
 {
