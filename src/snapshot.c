@@ -12,6 +12,18 @@
 #include "snapshot.h"
 #include "util/wakeup.h"
 
+/* liburcu's call_rcu queue is inline assembly that ThreadSanitizer cannot see, so it would
+ * take the callback's first touch of a snapshot for a race with the compute thread's
+ * malloc. These tell it that the callback runs after the enqueue; elsewhere they are no-ops. */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+#define rcu_handoff_release(p) __tsan_release(p)
+#define rcu_handoff_acquire(p) __tsan_acquire(p)
+#else
+#define rcu_handoff_release(p) ((void)(p))
+#define rcu_handoff_acquire(p) ((void)(p))
+#endif
+
 /* The header, room for capacity rows, and as many places of changed rows after them. */
 static size_t snapshot_size(size_t capacity)
 {
@@ -129,6 +141,7 @@ static bool get_unless_zero(struct snapshot *s)
 
 static void snapshot_release_rcu(struct rcu_head *head)
 {
+	rcu_handoff_acquire(head);
 	snapshot_release(caa_container_of(head, struct snapshot, rcu));
 }
 
@@ -177,8 +190,10 @@ void snapshot_publish(struct snapshot_feed *feed, struct snapshot *s)
 	__atomic_fetch_add(&s->refs, 0, __ATOMIC_RELEASE);
 	old = rcu_xchg_pointer(&feed->current, s);
 
-	if (old)
+	if (old) {
+		rcu_handoff_release(&old->rcu);
 		urcu_memb_call_rcu(&old->rcu, snapshot_release_rcu);
+	}
 	/* Non-blocking: a wake-up already pending means the reader will look anyway. */
 	for (i = 0; i < feed->nsubscribers; i++)
 		wakeup_signal(feed->subscriber_fds[i]);
