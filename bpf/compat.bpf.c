@@ -290,20 +290,14 @@ static __always_inline void compat_identity_common(struct flow_identity *id,
 		compat_apply_owner(id, o);
 }
 
-/* Another CPU inserted it first, or the map is full (counted). */
-static __always_inline void compat_insert_failed(const struct flow_key *key)
-{
-	if (!bpf_map_lookup_elem(&flows, key))
-		__sync_fetch_and_add(&flows_dropped, 1);
-}
-
-static __always_inline void compat_insert(const struct flow_key *key,
-					  const struct flow_value *v)
+/* 0 when inserted; a full map is counted, another CPU's insert is not. */
+static __always_inline long compat_insert(const struct flow_key *key, const struct flow_value *v)
 {
 	long err = bpf_map_update_elem(&flows, key, v, BPF_NOEXIST);
 
 	if (err && err != -FLOW_EEXIST)
 		__sync_fetch_and_add(&flows_dropped, 1);
+	return err;
 }
 
 /* A TCP socket first met in cgroup_skb: one that existed before start in another network
@@ -320,10 +314,8 @@ static __always_inline void compat_tcp_first_sight(struct __sk_buff *skb, struct
 	compat_identity_common(&v.id, skb, sk, TCPTOP_PROTO_TCP);
 	compat_tcp_bases(&v.counters, s);
 	v.counters.state = s->state;
-	if (bpf_map_update_elem(&flows, key, &v, BPF_NOEXIST)) {
-		compat_insert_failed(key);
+	if (compat_insert(key, &v))
 		return;
-	}
 	/* A packet sent as the connection closed on another CPU: its close may have ended
 	 * the flow between this program's state check and its insert, which would then
 	 * never go. The close marks the socket first; the atomic read orders it after the
