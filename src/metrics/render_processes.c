@@ -1,6 +1,7 @@
 /* The per-process and host families: traffic counters by protocol and direction,
  * retransmits, connections by state, the RTT histogram. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include "metrics/metrics_render.h"
@@ -29,29 +30,18 @@ static void comm_label(const struct process_series *p, char *out)
 	sprintf(out, "comm=\"%s\",", value);
 }
 
-static void process_bytes(struct exposition *e, const struct metrics_state *m)
+/* One traffic family per process: its packets, or else its bytes. */
+static void process_traffic(struct exposition *e, const struct metrics_state *m, const char *name,
+			    const char *help, bool packets)
 {
 	char labels[4 * TCPTOP_COMM_LEN + 16];
 
-	exposition_family(e, "tcptop_process_bytes", METRIC_COUNTER,
-			  "Bytes the process's flows sent (tx) and received (rx) since tcptop "
-			  "started; closed flows stay counted.");
+	exposition_family(e, name, METRIC_COUNTER, help);
 	for (size_t i = 0; i < m->nprocs; i++) {
-		comm_label(&m->procs[i], labels);
-		traffic_samples(e, "tcptop_process_bytes", labels, m->procs[i].traffic.bytes);
-	}
-}
+		const struct traffic_counters *t = &m->procs[i].traffic;
 
-static void process_packets(struct exposition *e, const struct metrics_state *m)
-{
-	char labels[4 * TCPTOP_COMM_LEN + 16];
-
-	exposition_family(e, "tcptop_process_packets", METRIC_COUNTER,
-			  "Packets (TCP: segments) the process's flows sent and received since "
-			  "tcptop started.");
-	for (size_t i = 0; i < m->nprocs; i++) {
 		comm_label(&m->procs[i], labels);
-		traffic_samples(e, "tcptop_process_packets", labels, m->procs[i].traffic.packets);
+		traffic_samples(e, name, labels, packets ? t->packets : t->bytes);
 	}
 }
 
@@ -123,8 +113,14 @@ static void process_rtt(struct exposition *e, const struct metrics_state *m)
 
 void render_processes(struct exposition *e, const struct metrics_state *m)
 {
-	process_bytes(e, m);
-	process_packets(e, m);
+	process_traffic(e, m, "tcptop_process_bytes",
+			"Bytes the process's flows sent (tx) and received (rx) since tcptop "
+			"started; closed flows stay counted.",
+			false);
+	process_traffic(e, m, "tcptop_process_packets",
+			"Packets (TCP: segments) the process's flows sent and received since "
+			"tcptop started.",
+			true);
 	process_retransmits(e, m);
 	process_connections(e, m);
 	process_rtt(e, m);
