@@ -32,6 +32,11 @@ static __always_inline const struct tcp_sock *flow_tcp_sk(const void *sk)
 /* Whether the task running now holds the socket's lock as its user: a system call on the
  * socket (lock_sock), or the backlog that call processes at its release. Softirq, where
  * the current task is unrelated, runs under the spinlock only (sk_lock.owned 0). */
+/* tcptop's own process. Its owner walks (/proc, iter/task_file) hold other processes'
+ * files for a moment: a close() that lands meanwhile ends the socket in tcptop's context,
+ * which must not make tcptop the connection's owner. Set before load. */
+const volatile __u32 tcptop_tgid;
+
 static __always_inline bool flow_socket_user_runs(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_lock.owned) != 0;

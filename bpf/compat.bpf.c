@@ -604,9 +604,10 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 		return 0;
 	}
 	v->counters.state = newstate;
-	/* The process that closes an accepted connection: it may have done no more. */
+	/* The process that closes an accepted connection: it may have done no more (but
+	 * not tcptop, whose owner walk held the file when the owner's close came). */
 	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
-	    owner.tgid != v->id.tgid)
+	    owner.tgid != v->id.tgid && owner.tgid != tcptop_tgid)
 		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);

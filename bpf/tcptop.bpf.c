@@ -486,9 +486,11 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	flow_tcp_sample(&r->value.counters, sk);
 	/* sk_state still holds the old state while this tracepoint runs. */
 	r->value.counters.state = newstate;
-	/* The process that closes an accepted connection it never read or wrote. */
-	if (flow_state_change_by_user(sk, oldstate, newstate) && (owner = tcp_state_user()) &&
-	    r->value.id.tgid != owner->tgid)
+	/* The process that closes an accepted connection it never read or wrote. One that
+	 * did has its owner: the last close may come from any process that held the file
+	 * for a moment (a fork, ss -p reading /proc), which never used the connection. */
+	if (!r->value.id.tgid && flow_state_change_by_user(sk, oldstate, newstate) &&
+	    (owner = tcp_state_user()) && owner->tgid != tcptop_tgid)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		flow_tcp_ended(&r->value.counters, sk, oldstate);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 #include "ebpf/hooks.h"
 #include "ebpf/walk.h"
@@ -35,6 +36,7 @@ static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
 	h->skel = skel;
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
 	skel->rodata->close_ring_bytes = ebpf_close_ring_bytes(opt->max_flows);
+	skel->rodata->tcptop_tgid = (uint32_t)getpid();
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.close_events,
 					       skel->rodata->close_ring_bytes);

@@ -55,6 +55,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	if (err)
 		return err;
 	skel->rodata->flow_slot_count = opt->max_flows;
+	skel->rodata->tcptop_tgid = (uint32_t)getpid();
 	modern_set_sock_addr_autoload(skel, sock_addr);
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))

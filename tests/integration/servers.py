@@ -4,7 +4,8 @@ connections to them, for the process attribution tests (test_owners.py).
 Run as a script: ``servers.py serve SHAPE --name COMM ...`` prints one JSON line
 {"port": P, "pids": [...]} once it listens, then serves until killed; ``servers.py
 connect --port P ...`` makes its connections and prints {"pid": ..., "ports": [...]}
-(the local port of each, in order). Every connection carries exact byte counts: the
+(the local port of each, in order; with --last-close-by NAME a forked child of that name
+makes each connection's last close). Every connection carries exact byte counts: the
 client sends --request bytes, the server answers --answer bytes and closes.
 
 Shapes:
@@ -141,6 +142,24 @@ def connect_nonblocking(port):
     return sock
 
 
+def close_in_child(sock, name):
+    """The last close of sock made by a forked child named name, once this process has
+    closed its own copy: as when a process that held the file for a moment (ss -p reading
+    /proc, a fork) drops the last reference."""
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(ready_w)
+        set_comm(name)
+        os.read(ready_r, 1)  # EOF: the parent's copy is closed
+        sock.close()
+        os._exit(0)
+    os.close(ready_r)
+    sock.close()
+    os.close(ready_w)
+    os.waitpid(pid, 0)
+
+
 def connect(args):
     set_comm(args.name)
     ports = []
@@ -154,7 +173,10 @@ def connect(args):
         recv_exact(sock, args.answer)
         if sock.recv(1):
             raise ConnectionError("more than %d bytes answered" % args.answer)
-        sock.close()
+        if args.last_close_by:
+            close_in_child(sock, args.last_close_by)
+        else:
+            sock.close()
     print(json.dumps({"pid": os.getpid(), "ports": ports}), flush=True)
 
 
@@ -176,6 +198,7 @@ def main(argv):
     c.add_argument("--request", type=int, default=0)
     c.add_argument("--answer", type=int, default=0)
     c.add_argument("--nonblocking", action="store_true")
+    c.add_argument("--last-close-by")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     if args.command == "serve":

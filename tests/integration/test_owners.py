@@ -50,7 +50,8 @@ def server(tag, scratch_dir):
         proc.stdout.close()
 
 
-def connect(tag, port, count=CONNECTIONS, request=REQUEST, answer=ANSWER, nonblocking=False):
+def connect(tag, port, count=CONNECTIONS, request=REQUEST, answer=ANSWER, nonblocking=False,
+            last_close_by=None):
     """servers.py connect: count connections one after the other; its {"pid", "ports",
     "name"}."""
     name = "tt_cli_%s" % tag
@@ -58,6 +59,8 @@ def connect(tag, port, count=CONNECTIONS, request=REQUEST, answer=ANSWER, nonblo
            "--count", str(count), "--request", str(request), "--answer", str(answer)]
     if nonblocking:
         cmd.append("--nonblocking")
+    if last_close_by:
+        cmd += ["--last-close-by", last_close_by]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, check=True, timeout=60).stdout
     info = json.loads(out)
     info["name"] = name
@@ -189,6 +192,17 @@ def test_connection_closed_unread_names_the_process_that_closed_it(server, tag):
     srv = server("silent")
     rows, cli = run_connections(srv, tag, request=0, answer=0)
     check_connections(rows, srv, cli, srv["port"], request=0, answer=0)
+
+
+@pytest.mark.only_pass("auto", "the compat set names the closer: it sees reads only")
+def test_last_close_by_a_process_that_only_held_the_file_keeps_the_user(server, tag):
+    """Any process that holds a connection's file for a moment (ss -p and tcptop's own
+    owner walk read /proc; a fork inherits it) may drop the last reference, and the
+    socket then closes in its context: the connection still names the process that
+    used it. (Seen in CI: a churn connection named after a tcptop walking /proc.)"""
+    srv = server("simple")
+    rows, cli = run_connections(srv, tag, count=20, last_close_by="tt_by_%s" % tag)
+    check_connections(rows, srv, cli, srv["port"])
 
 
 def test_nonblocking_connect_client_is_named(server, tag):
