@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "metrics/listen_addr.h"
+#include "view/columns.h"
 #include "view/filter.h"
 #include "output/format.h"
 
@@ -20,6 +21,9 @@ enum hook_choice {
 	HOOKS_COMPAT,
 };
 
+/* The most processes --replay synthetic:N:ACTIVE:PROCS spreads its flows over. */
+#define REPLAY_PROCS_MAX 1000000
+
 struct options {
 	uint64_t interval_ns;
 	uint64_t count; /* snapshots to print, 0 = until interrupted */
@@ -30,10 +34,16 @@ struct options {
 	struct filter filter;
 	const char *interface_name; /* -i, resolved into filter.ifindex */
 	int sort_column;            /* enum column_id, COL_RATE by default */
+	struct column_list output_columns; /* -o: what CSV and JSONL write, time first */
+	struct column_list view_columns;   /* -o: what the live view shows at start */
 	bool no_resolve;
 	int verbose;
 	uint32_t max_flows;
 	uint64_t udp_timeout_ns;
+	const char *write_path; /* -w: record snapshots to this file, NULL = none */
+	const char *read_path;  /* -r: replay this recording instead of eBPF, NULL = none */
+	const char *begin_time; /* --begin/--end with -r (record/record.h), NULL = none */
+	const char *end_time;
 	const char *replay_spec; /* --replay: synthetic backend instead of eBPF (tests, bench) */
 	enum hook_choice hooks;
 	bool show_version; /* -V: print the version and the hook set this kernel takes */

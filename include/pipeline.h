@@ -15,6 +15,7 @@
 #include "output/log_file.h"
 #include "options.h"
 #include "output/output.h"
+#include "record/record.h"
 #include "snapshot.h"
 #include "ui/ui.h"
 
@@ -38,6 +39,15 @@ struct pipeline {
 	struct closed_log *closed;
 	pthread_t closed_tid;
 	bool closed_started;
+	/* -w: its file, set by main before the threads start, or NULL; main closes it. */
+	struct log_file *record_file;
+	struct record_writer_args recorder;
+	pthread_t recorder_tid;
+	bool recorder_started;
+	/* -r: the replay thread, in the collector's and compute thread's place. */
+	struct replay_args replay;
+	pthread_t replay_tid;
+	bool replay_started;
 	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;

@@ -15,6 +15,7 @@
 #include "output/log_file.h"
 #include "pipeline.h"
 #include "privileges.h"
+#include "record/record.h"
 #include "util/privilege.h"
 #include "util/report.h"
 
@@ -97,9 +98,25 @@ static int open_closed_log(struct pipeline *p, const struct options *opt)
 /* The logs are opened once the BPF programs are loaded and attached: a run that cannot
  * start leaves no file behind, and an existing one untouched. They are opened with the
  * capabilities dropped, as the output threads reopen them on SIGHUP. */
+/* -w: its file, opened like the logs. */
+static int open_recording(struct pipeline *p, const struct options *opt)
+{
+	if (!opt->write_path)
+		return 0;
+	p->record_file = log_file_open(opt->write_path, opt->format, record_log_kind());
+	return p->record_file ? 0 : -1;
+}
+
+static const struct backend_ops *chosen_backend(const struct options *opt)
+{
+	if (opt->read_path)
+		return &backend_recording_ops;
+	return opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
+}
+
 static int run(const struct options *opt)
 {
-	const struct backend_ops *ops = opt->replay_spec ? &backend_replay_ops : &backend_ebpf_ops;
+	const struct backend_ops *ops = chosen_backend(opt);
 	struct pipeline p;
 	struct log_file *log = NULL;
 	enum pipeline_end end = PIPELINE_FAILED;
@@ -114,9 +131,9 @@ static int run(const struct options *opt)
 		return 1;
 	}
 	if (pipeline_open(&p, opt, ops) == 0 && privileges_after_start_up(&p.backend) == 0 &&
-	    (!opt->log_path ||
-	     (log = log_file_open(opt->log_path, opt->format, output_log_kind()))) &&
-	    open_closed_log(&p, opt) == 0) {
+	    (!opt->log_path || (log = log_file_open(opt->log_path, opt->format,
+						    output_log_kind(&opt->output_columns)))) &&
+	    open_closed_log(&p, opt) == 0 && open_recording(&p, opt) == 0) {
 		report_verbose("%s", p.backend.ops->describe(&p.backend));
 		if (start(&p, opt, log) == 0)
 			end = pipeline_wait(&p, signal_fd);
@@ -127,6 +144,7 @@ static int run(const struct options *opt)
 	pipeline_close(&p);
 	closed_log_free(p.closed);
 	log_file_close(p.closed_file);
+	log_file_close(p.record_file);
 	log_file_close(log);
 	close(signal_fd);
 	return exit_status(end);
@@ -181,7 +199,7 @@ int main(int argc, char **argv)
 	/* A fixed threshold: glibc raises it to the largest block freed, after which a
 	 * burst's big snapshot arrays stay in the heap for good and RSS keeps its peak. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
-	if (!opt.replay_spec && privilege_check(message, sizeof(message)) < 0) {
+	if (!opt.replay_spec && !opt.read_path && privilege_check(message, sizeof(message)) < 0) {
 		report_error("%s", message);
 		cli_free(&opt);
 		return 1;

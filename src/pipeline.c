@@ -21,6 +21,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	memset(p, 0, sizeof(*p));
 	p->opt = opt;
 	p->stop_fd = p->drained_fd = p->built_fd = p->done_fd = p->failed_fd = p->quit_fd = -1;
+	p->replay.ack_fd = -1;
 	snapshot_feed_init(&p->feed);
 	p->table = flow_table_new();
 	if (!p->table) {
@@ -62,6 +63,7 @@ static int start_ui(struct pipeline *p)
 		.failed_fd = p->failed_fd,
 		.log_health = p->log ? log_file_health(p->log) : NULL,
 		.closed_health = p->closed ? closed_log_health(p->closed) : NULL,
+		.record_health = p->record_file ? log_file_health(p->record_file) : NULL,
 		.output_skipped = &p->output_skipped,
 	};
 	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
@@ -125,8 +127,10 @@ static int writer_init(struct pipeline *p, struct output_args *w, struct log_fil
 		.done_fd = p->done_fd,
 		.loss_sources = { p->log ? log_file_health(p->log) : NULL,
 				  p->closed ? closed_log_health(p->closed) : NULL,
-				  &p->output_skipped },
+				  &p->output_skipped,
+				  p->record_file ? log_file_health(p->record_file) : NULL },
 		.skipped = &p->output_skipped,
+		.ack_fd = p->opt->read_path ? p->replay.ack_fd : -1,
 	};
 	if (w->notify_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -166,7 +170,8 @@ static int metrics_init(struct pipeline *p)
 		.feed = &p->feed,
 		.loss_sources = { p->log ? log_file_health(p->log) : NULL,
 				  p->closed ? closed_log_health(p->closed) : NULL,
-				  &p->output_skipped },
+				  &p->output_skipped,
+				  p->record_file ? log_file_health(p->record_file) : NULL },
 		.notify_fd = snapshot_feed_subscribe(&p->feed),
 		.stop_fd = p->stop_fd,
 	};
@@ -178,6 +183,50 @@ static int metrics_init(struct pipeline *p)
 	return metrics_open(&p->metrics);
 }
 
+/* -w's writer: a reader of the feed like the others. */
+static int recorder_init(struct pipeline *p)
+{
+	p->recorder = (struct record_writer_args){
+		.feed = &p->feed,
+		.file = p->record_file,
+		.notify_fd = snapshot_feed_subscribe(&p->feed),
+		.stop_fd = p->stop_fd,
+	};
+	if (p->recorder.notify_fd < 0) {
+		report_error("cannot create eventfds: %s", strerror(errno));
+		return -1;
+	}
+	return start_thread(&p->recorder_tid, &p->recorder_started, "tcptop-record", THREAD_NO_CAPS,
+			    record_writer_thread, &p->recorder);
+}
+
+/* -r: the recording's snapshots, published one by one; in batch each waits until every
+ * writer has written the one before it, so none is skipped. */
+static int start_replay(struct pipeline *p)
+{
+	p->replay.backend = &p->backend;
+	p->replay.feed = &p->feed;
+	p->replay.range = (struct record_range){ p->opt->begin_time, p->opt->end_time };
+	p->replay.paced = p->ui_started;
+	p->replay.acks = (p->stdout_wanted ? 1 : 0) + (p->log ? 1 : 0);
+	p->replay.stop_fd = p->stop_fd;
+	p->replay.done_fd = p->done_fd;
+	return start_thread(&p->replay_tid, &p->replay_started, "tcptop-replay", THREAD_NO_CAPS,
+			    replay_thread, &p->replay);
+}
+
+/* The collector and the compute thread, or the replay in their place. */
+static int start_sources(struct pipeline *p)
+{
+	if (p->opt->read_path)
+		return start_replay(p);
+	if (start_thread(&p->compute_tid, &p->compute_started, "tcptop-compute", THREAD_NO_CAPS,
+			 compute_thread, &p->compute) < 0)
+		return -1;
+	return start_thread(&p->collector_tid, &p->collector_started, "tcptop-collect",
+			    THREAD_KEEPS_CAPS, collector_thread, &p->collector);
+}
+
 int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 {
 	p->log = log;
@@ -186,8 +235,9 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 	p->built_fd = wakeup_new();
 	p->done_fd = wakeup_new();
 	wakeup_once(&p->failed_fd);
-	if (p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 || p->done_fd < 0 ||
-	    p->failed_fd < 0) {
+	p->replay.ack_fd = wakeup_new();
+	if (p->replay.ack_fd < 0 || p->stop_fd < 0 || p->drained_fd < 0 || p->built_fd < 0 ||
+	    p->done_fd < 0 || p->failed_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
 		return -1;
 	}
@@ -219,10 +269,7 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 				    output_thread, &p->to_log) < 0) ||
 	    (p->metrics_open && start_thread(&p->metrics_tid, &p->metrics_started, "tcptop-metrics",
 					     THREAD_NO_CAPS, metrics_thread, &p->metrics) < 0) ||
-	    start_thread(&p->compute_tid, &p->compute_started, "tcptop-compute", THREAD_NO_CAPS,
-			 compute_thread, &p->compute) < 0 ||
-	    start_thread(&p->collector_tid, &p->collector_started, "tcptop-collect",
-			 THREAD_KEEPS_CAPS, collector_thread, &p->collector) < 0)
+	    (p->record_file && recorder_init(p) < 0) || start_sources(p) < 0)
 		return -1;
 	return 0;
 }
@@ -233,6 +280,8 @@ static void reopen_logs(struct pipeline *p)
 		log_file_request_reopen(p->log);
 	if (p->closed_file)
 		log_file_request_reopen(p->closed_file);
+	if (p->record_file)
+		log_file_request_reopen(p->record_file);
 }
 
 /* SIGHUP asks for the log to be reopened (logrotate), or nothing without one: true when
@@ -245,7 +294,7 @@ static bool only_hangups(struct pipeline *p, int signal_fd)
 	while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
 		if (info.ssi_signo != SIGHUP)
 			hangups_only = false;
-		else if (p->log || p->closed_file)
+		else if (p->log || p->closed_file || p->record_file)
 			reopen_logs(p);
 	}
 	return hangups_only;
@@ -259,7 +308,7 @@ static int writers_end(const struct pipeline *p)
 		p->stdout_started ? &p->to_stdout : NULL,
 		p->log_started ? &p->to_log : NULL,
 	};
-	bool all_done = true;
+	bool all_done = true, replayed = __atomic_load_n(&p->replay.finished, __ATOMIC_ACQUIRE);
 
 	for (int i = 0; i < 2; i++) {
 		if (!writers[i])
@@ -275,7 +324,7 @@ static int writers_end(const struct pipeline *p)
 			all_done = false;
 		}
 	}
-	return all_done ? PIPELINE_COUNT_REACHED : -1;
+	return all_done || replayed ? PIPELINE_COUNT_REACHED : -1;
 }
 
 enum pipeline_end pipeline_wait(struct pipeline *p, int signal_fd)
@@ -367,6 +416,7 @@ static void say_last_losses(struct pipeline *p)
 		p->log ? log_file_health(p->log) : NULL,
 		p->closed ? closed_log_health(p->closed) : NULL,
 		&p->output_skipped,
+		p->record_file ? log_file_health(p->record_file) : NULL,
 	};
 	struct losses now, said = { { 0 } };
 	struct snapshot *s;
@@ -410,7 +460,7 @@ void pipeline_stop(struct pipeline *p)
 		return;
 	p->stopped = true;
 	if ((p->collector_started || p->compute_started || p->stdout_started || p->log_started ||
-	     p->ui_started || p->metrics_started) &&
+	     p->ui_started || p->metrics_started || p->recorder_started || p->replay_started) &&
 	    wakeup_signal(p->stop_fd) < 0)
 		report_error("cannot stop the threads: %s", strerror(errno));
 	if (p->ui_started)
@@ -428,6 +478,11 @@ void pipeline_close(struct pipeline *p)
 		pthread_join(p->collector_tid, NULL);
 	if (p->compute_started)
 		pthread_join(p->compute_tid, NULL);
+	if (p->replay_started)
+		pthread_join(p->replay_tid, NULL);
+	if (p->recorder_started)
+		join_patiently(p->recorder_tid, "the recording");
+	p->replay_started = p->recorder_started = false;
 	if (p->stdout_started)
 		join_stdout_writer(p);
 	if (p->log_started)
@@ -456,4 +511,5 @@ void pipeline_close(struct pipeline *p)
 	close_fd(&p->done_fd);
 	close_fd(&p->failed_fd);
 	close_fd(&p->quit_fd);
+	close_fd(&p->replay.ack_fd);
 }

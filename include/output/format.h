@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 #include "flow_row.h"
+#include "view/columns.h"
 
 enum output_format {
 	FORMAT_CSV,
@@ -20,6 +21,8 @@ enum output_format {
 /* What every line of one snapshot shares, prepared once: the time cell and the keys. */
 struct format_snapshot {
 	enum output_format format;
+	struct column_list output_columns; /* COL_TIME first */
+	bool has_age;                      /* columns holds COL_AGE_S */
 	size_t time_len;
 	char time_cell[FORMAT_TIME_CELL_SIZE];
 	unsigned char json_key_len[FORMAT_MAX_COLUMNS];
@@ -28,17 +31,18 @@ struct format_snapshot {
 
 /* "2026-11-23T14:05:01.250Z" (ISO-8601 UTC, milliseconds). out needs 32 bytes. */
 void format_time_iso8601(const struct timespec *when, char *out, size_t len);
-/* For the rows of a snapshot whose time reads time_text (NULL: no time). Returns <0 with
- * errno EOVERFLOW when the time text is too long for a cell. */
+/* For the rows of a snapshot whose time reads time_text (NULL: no time), with the columns
+ * of columns (COL_TIME first; NULL for all). Returns <0 with errno EOVERFLOW when the
+ * time text is too long for a cell. */
 int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
-			 const char *time_text);
+			 const struct column_list *list, const char *time_text);
 /* Writes the line of one row, newline included, at out (FORMAT_LINE_MAX bytes of room);
  * returns its length. */
 size_t format_line(const struct format_snapshot *fs, const struct flow_row *row, char *out);
 
 /* Where the parts of a line that change without its row changing lie: the time cell
  * ends at time_end (from 0, JSONL's brace included), the age value spans
- * [age_start, age_end). */
+ * [age_start, age_end) (both time_end when the line has no age). */
 struct format_split {
 	size_t time_end, age_start, age_end;
 };
@@ -61,10 +65,11 @@ char *format_value(char *p, enum output_format fmt, int id, const struct column_
 char *format_text(char *p, enum output_format fmt, const char *text, size_t len);
 /* Writes whole lines with one fwrite. Returns <0 on write error. */
 int format_write(FILE *out, const char *text, size_t len);
-/* The CSV header line, newline included, at out (FORMAT_LINE_MAX of room); its length,
- * 0 for JSONL, which has none. */
-size_t format_header_text(enum output_format fmt, char *out);
-/* CSV header line (with newline); nothing for JSONL. Returns <0 on write error. */
+/* The CSV header line of columns (NULL: all), newline included, at out (FORMAT_LINE_MAX
+ * of room); its length, 0 for JSONL, which has none. */
+size_t format_header_text(enum output_format fmt, const struct column_list *list, char *out);
+/* CSV header line of every column (with newline); nothing for JSONL. Returns <0 on write
+ * error. */
 int format_header(FILE *out, enum output_format fmt);
 /* One row with the snapshot's time text, with one fwrite. Returns <0 on error. */
 int format_row(FILE *out, enum output_format fmt, const char *time_text,

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "output/format.h"
 
 /* What the live view's header shows while the log fails. */
@@ -29,6 +30,12 @@ struct log_kind {
 	const char *unit;         /* "snapshot": what one begin..end writes */
 	const char *const *names; /* its columns, in order: the CSV header, the JSONL keys */
 	size_t count;
+	/* A binary file (the recording): each snapshot's bytes are written with one write(),
+	 * a new file starts with header, and an existing one is appended to only if check
+	 * says so (it may cut off an incomplete end; why is one phrase when it refuses). */
+	const uint8_t *header;
+	size_t header_len;
+	int (*check)(const char *path, int rfd, int wfd, off_t size, char *why, size_t why_len);
 };
 
 /* Opens or creates path for appending. Refusals (not a regular file, a symbolic link, a
@@ -50,6 +57,9 @@ const struct log_health *log_file_health(const struct log_file *lf);
 void log_file_begin(struct log_file *lf);
 void log_file_append(struct log_file *lf, const char *text, size_t len);
 void log_file_end(struct log_file *lf, bool whole);
+/* The log's writer, after begin: whether what it writes now starts the file anew for a
+ * reader: the file was (re)opened, or the last snapshot did not reach it whole. */
+bool log_file_fresh(const struct log_file *lf);
 /* The log's writer: n snapshots it skipped (it was slower than the interval) count as
  * not logged. */
 void log_file_skipped(struct log_file *lf, uint64_t n);

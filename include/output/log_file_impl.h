@@ -14,6 +14,8 @@ struct log_file {
 	enum output_format format;
 	const struct log_kind *kind;
 	bool gzip;                   /* the path ends in ".gz" */
+	bool binary;                 /* kind->header: bytes, written whole with one write() */
+	bool fresh;                  /* log_file_fresh() */
 	int fd;                      /* -1 while the path cannot be opened */
 	atomic_uint reopen_requests; /* asked by any thread */
 	unsigned reopens_done;       /* of those, seen by the writer */

@@ -19,6 +19,7 @@ enum loss {
 	LOSS_LOG_SNAPSHOTS,     /* --log snapshots not written whole */
 	LOSS_SNAPSHOTS_SKIPPED, /* snapshots the output was too slow to write */
 	LOSS_CLOSED_LOG,        /* ended flows the closed log's writer could not take */
+	LOSS_RECORD_SNAPSHOTS,  /* -w snapshots not recorded */
 	LOSS_COUNT,
 };
 
@@ -30,7 +31,8 @@ struct losses {
 struct loss_sources {
 	const struct log_health *log;
 	const struct closed_log_health *closed;
-	const uint64_t *skipped; /* __atomic */
+	const uint64_t *skipped;         /* __atomic */
+	const struct log_health *record; /* -w's file */
 };
 
 void losses_read(struct losses *out, const struct snapshot *s, const struct loss_sources *src);

@@ -29,6 +29,7 @@ struct output_args {
 	int notify_fd;     /* from snapshot_feed_subscribe() */
 	int stop_fd;       /* readable when the program stops (never read) */
 	int done_fd;       /* written when the thread ends by itself */
+	int ack_fd;        /* -r: 1 is added for each snapshot written, or -1 */
 	enum output_status status;
 	/* Loss counters: where the others come from, and this thread's own. */
 	struct loss_sources loss_sources;
@@ -39,7 +40,7 @@ struct output_args {
 };
 
 void *output_thread(void *args);
-/* What --log holds: the snapshots' rows. Call before the threads start. */
-const struct log_kind *output_log_kind(void);
+/* What --log holds: the snapshots' rows, in columns (-o). Call before the threads start. */
+const struct log_kind *output_log_kind(const struct column_list *list);
 
 #endif

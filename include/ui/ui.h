@@ -17,6 +17,7 @@ struct ui_args {
 	int failed_fd; /* written when the screen cannot be used; a line has been reported */
 	const struct log_health *log_health;           /* NULL without --log */
 	const struct closed_log_health *closed_health; /* NULL without --closed */
+	const struct log_health *record_health;        /* NULL without -w */
 	const uint64_t *output_skipped;                /* stdout's writer's (batch), __atomic */
 };
 

@@ -17,6 +17,7 @@ enum ui_mode {
 	UI_MODE_HELP,
 	UI_MODE_FILTER, /* typing a "/" filter */
 	UI_MODE_SORT,   /* picking a sort key from a list */
+	UI_MODE_COLUMNS, /* choosing the columns shown from a list */
 };
 
 /* What a key or an event asks of the loop; actions never draw themselves. */
@@ -45,6 +46,8 @@ struct ui {
 	char edit_text[UI_FILTER_MAX];
 	bool edit_invalid;
 	int sort_pick; /* index into the sort list while picking */
+	struct column_list shown_columns; /* the columns shown (-o, then the chooser) */
+	int column_pick;                  /* index into column_view_order while choosing */
 	bool paused;
 	bool bits;
 	bool resolve;               /* peer names instead of addresses */
@@ -65,6 +68,7 @@ struct ui {
 	struct flow_key selected_key;
 	const struct log_health *log_health; /* NULL without --log; written by the log's writer */
 	const struct closed_log_health *closed_health; /* NULL without --closed */
+	const struct log_health *record_health;        /* NULL without -w */
 	const uint64_t *output_skipped; /* snapshots the --log writer skipped, __atomic */
 };
 

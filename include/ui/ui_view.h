@@ -15,8 +15,8 @@
 
 #define UI_FILTER_MAX 64
 
-/* Which of the column table's live-view columns (column_view_order) fit in width cells
- * and where: in that order, one space between. column[] holds column ids. */
+/* Which of the shown columns the live view can show (column_view_order) fit in width
+ * cells and where: in that order, one space between. column[] holds column ids. */
 struct ui_layout {
 	int ncolumns;
 	int column[COLUMN_VIEW_COUNT];
@@ -24,7 +24,7 @@ struct ui_layout {
 	int width[COLUMN_VIEW_COUNT];
 };
 
-void ui_layout_compute(int width, struct ui_layout *out);
+void ui_layout_compute(int width, const struct column_list *shown, struct ui_layout *out);
 
 /* What the user chose to see: applied on top of the command-line filter. */
 struct ui_view_options {

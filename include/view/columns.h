@@ -89,6 +89,27 @@ extern const struct column column_table[COL_COUNT];
 #define COLUMN_VIEW_COUNT 14
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
+/* A choice of columns (-o/--columns), in the order they are written. */
+struct column_list {
+	int count;
+	int id[COL_COUNT];
+};
+
+/* Every column in table order: what CSV and JSONL write by default. */
+void column_list_all(struct column_list *out);
+/* The live view's columns (column_view_order): what it shows by default. */
+void column_list_view(struct column_list *out);
+bool column_list_has(const struct column_list *list, int id);
+/* Adds id at the end unless the list has it; removes it. */
+void column_list_add(struct column_list *list, int id);
+void column_list_remove(struct column_list *list, int id);
+/* Applies the -o/--columns text to defaults: comma-separated names; "+NAME" adds to the
+ * list, "-NAME" removes from it, and a list that starts with a plain name starts empty
+ * (plain names after that add). Returns -1 with *bad pointing at the first unknown name
+ * in text, its length in *bad_len (0 for an empty name). */
+int column_list_choose(const char *text, const struct column_list *defaults,
+		       struct column_list *out, const char **bad, size_t *bad_len);
+
 /* A row's place in the --sort order of one column as two integers: rows whose keys differ
  * are in the order of their keys (lower first). Equal exact keys mean equal values, so
  * column_compare_flows() decides; equal inexact keys (long text) need column_compare(). */

@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "view/columns.h"
 #include "cli/parse.h"
+#include "record/record.h"
 #include "ui/ui_help.h"
 
 #define MAX_FLOWS_MIN 64
@@ -38,10 +39,14 @@ enum {
 	OPT_CLOSED,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
+	OPT_BEGIN,
+	OPT_END,
 };
 
+#define COLUMNS_LABEL "-o/--columns"
+
 /* '-': non-options in order; ':': report a missing value as ':' instead of printing. */
-static const char short_options[] = "-:d:N:bl:p:c:tu46i:s:nqvhV";
+static const char short_options[] = "-:d:N:bl:w:r:p:c:tu46i:s:o:nqvhV";
 
 static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, 'd' },
@@ -50,6 +55,10 @@ static const struct option long_options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "log", required_argument, NULL, 'l' },
 	{ "closed", required_argument, NULL, OPT_CLOSED },
+	{ "write", required_argument, NULL, 'w' },
+	{ "read", required_argument, NULL, 'r' },
+	{ "begin", required_argument, NULL, OPT_BEGIN },
+	{ "end", required_argument, NULL, OPT_END },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "process", required_argument, NULL, 'c' },
 	{ "port", required_argument, NULL, OPT_PORT },
@@ -59,6 +68,7 @@ static const struct option long_options[] = {
 	{ "udp", no_argument, NULL, 'u' },
 	{ "interface", required_argument, NULL, 'i' },
 	{ "sort", required_argument, NULL, 's' },
+	{ "columns", required_argument, NULL, 'o' },
 	{ "no-resolve", no_argument, NULL, 'n' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -90,9 +100,19 @@ static const char usage_head[] =
 	"      --closed PATH       append a line to file PATH for each connection or UDP\n"
 	"                          flow that ends, with its final counts (CSV or JSONL by\n"
 	"                          its name, .csv or .jsonl, else --format; rules as -l)\n"
+	"  -w, --write PATH        also record every snapshot to file PATH, compressed, for\n"
+	"                          -r to replay (rules as -l; appending continues it)\n"
 	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
 	"  -q, --quiet             no live view and nothing on stdout (a service: use\n"
 	"                          with --metrics or -l)\n"
+	"Looking back (no root needed):\n"
+	"  -r, --read PATH         replay the recording PATH instead of watching the\n"
+	"                          kernel; with -b as fast as it reads, else live\n"
+	"      --begin TIME        with -r: from TIME on (inclusive)\n"
+	"      --end TIME          with -r: up to TIME (inclusive)\n"
+	"                          TIME: as the CSV prints it, cut anywhere\n"
+	"                          (2026-12-04T03:12:05.123Z, 2026-12-04T03:12), or\n"
+	"                          HH:MM[:SS] on the recording's first day (UTC)\n"
 	"Metrics (Prometheus; tcptop(8), METRICS, lists them):\n"
 	"      --metrics [ADDR:]PORT  serve /metrics over HTTP on ADDR:PORT (default\n"
 	"                          address 127.0.0.1; :PORT, 0.0.0.0:PORT or [::]:PORT\n"
@@ -113,6 +133,12 @@ static const char usage_head[] =
 	"Sorting:\n"
 	"  -s, --sort COL          sort by column COL, or by rate (tx_rate + rx_rate, the\n"
 	"                          default); numbers sort high to low, text A to Z\n"
+	"Columns:\n"
+	"  -o, --columns LIST      the columns to show: comma-separated names from the\n"
+	"                          list below; +NAME adds to the default columns, -NAME\n"
+	"                          removes from them, plain names replace them (CSV and\n"
+	"                          JSONL keep time first; the live view shows those it\n"
+	"                          has room for, in its own order; c there changes them)\n"
 	"Other:\n"
 	"  -v, --verbose           more detail on stderr (repeat for more)\n"
 	"      --max-flows N       track at most N flows (64 to 16777216, default 65536)\n"
@@ -120,7 +146,8 @@ static const char usage_head[] =
 	"      --hooks SET         kernel hooks: auto (default: the best set that loads),\n"
 	"                          modern (kernel 6.3+) or compat (older kernels)\n"
 	"      --replay SPEC       synthetic flows instead of eBPF (tests, benchmarks):\n"
-	"                          synthetic:N[:ACTIVE] (N flows, ACTIVE of them busy)\n"
+	"                          synthetic:N[:ACTIVE[:PROCS]] (N flows, ACTIVE of them\n"
+	"                          busy, spread over PROCS processes, default 64)\n"
 	"  -h, --help              show this help and exit\n"
 	"  -V, --version           show the version and the hook set this kernel takes,\n"
 	"                          then exit\n"
@@ -226,6 +253,8 @@ static void set_defaults(struct options *opt)
 	opt->interval_ns = DEFAULT_INTERVAL_NS;
 	opt->format = FORMAT_CSV;
 	opt->sort_column = COL_RATE;
+	column_list_all(&opt->output_columns);
+	column_list_view(&opt->view_columns);
 	opt->max_flows = DEFAULT_MAX_FLOWS;
 	opt->udp_timeout_ns = DEFAULT_UDP_TIMEOUT_NS;
 }
@@ -332,6 +361,54 @@ static int set_sort(struct options *opt, const char *arg, const char **why)
 	return 0;
 }
 
+/* All the column names, comma-separated, for the one line of an error. */
+static void column_names_text(char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (int id = 0; id < COL_COUNT && used < len; id++)
+		used += (size_t)snprintf(out + used, len - used, "%s%s", id ? "," : "",
+					 column_name(id));
+}
+
+/* The same text chooses both lists: the live view keeps the columns it can show. */
+static enum cli_result set_columns(struct cli_state *st, const char *arg)
+{
+	struct options *opt = st->opt;
+	struct column_list all, view;
+	const char *bad;
+	size_t bad_len;
+	char names[512];
+
+	column_list_all(&all);
+	column_list_view(&view);
+	if (column_list_choose(arg, &all, &opt->output_columns, &bad, &bad_len) < 0) {
+		column_names_text(names, sizeof(names));
+		if (!bad_len)
+			return usage_error(st,
+					   COLUMNS_LABEL " '%s': an empty column name (valid: %s)",
+					   arg, names);
+		return usage_error(st, COLUMNS_LABEL " '%.*s': unknown column (valid: %s)",
+				   (int)(bad_len < 40 ? bad_len : 40), bad, names);
+	}
+	column_list_choose(arg, &view, &opt->view_columns, &bad, &bad_len);
+	for (int id = 0; id < COL_COUNT; id++)
+		if (!column_list_has(&view, id))
+			column_list_remove(&opt->view_columns, id);
+	if (opt->view_columns.count == 0)
+		opt->view_columns = view; /* none it can show: its own, rather than none */
+	/* CSV and JSONL lines start with the snapshot's time. */
+	column_list_remove(&opt->output_columns, COL_TIME);
+	if (opt->output_columns.count == 0)
+		return usage_error(st, COLUMNS_LABEL " '%s': leaves no column to show", arg);
+	memmove(&opt->output_columns.id[1], &opt->output_columns.id[0],
+		(size_t)opt->output_columns.count * sizeof(opt->output_columns.id[0]));
+	opt->output_columns.id[0] = COL_TIME;
+	opt->output_columns.count++;
+	return CLI_RUN;
+}
+
 static int set_max_flows(struct options *opt, const char *arg, const char **why)
 {
 	uint64_t value;
@@ -374,25 +451,40 @@ static int set_hooks(struct options *opt, const char *arg, const char **why)
 	return fail(why, "must be auto, modern or compat");
 }
 
+static int set_time(const char **to, const char *text, const char **why)
+{
+	if (!record_time_valid(text))
+		return fail(why, "must be an ISO-8601 time as the CSV prints it (e.g. "
+				 "2026-12-04T03:12:05.123Z, or a prefix of it) or HH:MM[:SS]");
+	*to = text;
+	return 0;
+}
+
 /* Checks the syntax only; the replay backend reads the numbers itself. */
 static int set_replay(struct options *opt, const char *spec, const char **why)
 {
 	static const char prefix[] = "synthetic:";
-	const char *syntax = "must be synthetic:N or synthetic:N:ACTIVE";
-	const char *flows_text, *colon;
-	uint64_t flows, active = 0;
+	const char *syntax = "must be synthetic:N, synthetic:N:ACTIVE or synthetic:N:ACTIVE:PROCS";
+	const char *part, *colon;
+	uint64_t n[3] = { 0, 0, 0 };
+	int parts = 0;
 
 	if (strncmp(spec, prefix, strlen(prefix)) != 0)
 		return fail(why, syntax);
-	flows_text = spec + strlen(prefix);
-	colon = strchrnul(flows_text, ':');
-	if (parse_spec_number(flows_text, (size_t)(colon - flows_text), &flows) < 0 ||
-	    (*colon && parse_spec_number(colon + 1, strlen(colon + 1), &active) < 0))
-		return fail(why, syntax);
-	if (flows < 1)
+	for (part = spec + strlen(prefix);; part = colon + 1) {
+		colon = strchrnul(part, ':');
+		if (parts == 3 || parse_spec_number(part, (size_t)(colon - part), &n[parts]) < 0)
+			return fail(why, syntax);
+		parts++;
+		if (!*colon)
+			break;
+	}
+	if (n[0] < 1)
 		return fail(why, "N must be at least 1");
-	if (active > flows)
+	if (n[1] > n[0])
 		return fail(why, "ACTIVE must not be more than N");
+	if (parts == 3 && (n[2] < 1 || n[2] > REPLAY_PROCS_MAX))
+		return fail(why, "PROCS must be from 1 to 1000000");
 	opt->replay_spec = spec;
 	return 0;
 }
@@ -434,6 +526,14 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_log_path(&opt->log_path, arg, why);
 	case OPT_CLOSED:
 		return set_log_path(&opt->closed_path, arg, why);
+	case 'w':
+		return set_log_path(&opt->write_path, arg, why);
+	case 'r':
+		return set_log_path(&opt->read_path, arg, why);
+	case OPT_BEGIN:
+		return set_time(&opt->begin_time, arg, why);
+	case OPT_END:
+		return set_time(&opt->end_time, arg, why);
 	case 'p':
 		return add_pids(&opt->filter, arg, why);
 	case 'c':
@@ -573,11 +673,27 @@ static enum cli_result handle_option(struct cli_state *st, int val, char **argv)
 		return usage_error(st, "%s: missing value " SEE_HELP, label);
 	case OPT_POSITIONAL:
 		return apply_positional(st, optarg);
+	case 'o':
+		return set_columns(st, optarg);
 	}
 	if (apply_flag(st->opt, val) || apply_option(st->opt, val, optarg, &why) == 0)
 		return CLI_RUN;
 	option_label(val, label, sizeof(label));
 	return usage_error(st, "%s '%s': %s", label, optarg, why);
+}
+
+/* Options that make no sense together. */
+static enum cli_result check_combinations(struct cli_state *st)
+{
+	const struct options *opt = st->opt;
+
+	if ((opt->begin_time || opt->end_time) && !opt->read_path)
+		return usage_error(st, "--begin/--end: only with -r/--read");
+	if (opt->read_path && opt->replay_spec)
+		return usage_error(st, "-r/--read: not with --replay");
+	if (opt->read_path && opt->write_path)
+		return usage_error(st, "-w/--write: not with -r/--read (copy the file instead)");
+	return CLI_RUN;
 }
 
 /* Anything but CLI_RUN frees what was allocated, so callers need not call cli_free()
@@ -600,6 +716,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 	/* Whatever follows "--" is positional. */
 	for (; result == CLI_RUN && optind < argc; optind++)
 		result = apply_positional(&st, argv[optind]);
+	if (result == CLI_RUN)
+		result = check_combinations(&st);
 	if (result == CLI_RUN && opt->show_version)
 		result = CLI_VERSION;
 	if (result != CLI_RUN && result != CLI_VERSION)

@@ -37,7 +37,11 @@ static const char *const reason_names[] = {
 
 static const char *column_names[NCOLUMNS] = { "end", "start", "duration_s", "reason" };
 static struct log_kind closed_kind = {
-	"--closed", "closed log", "batch", column_names, NCOLUMNS,
+	.option = "--closed",
+	.noun = "closed log",
+	.unit = "batch",
+	.names = column_names,
+	.count = NCOLUMNS,
 };
 
 struct closed_log {

@@ -211,8 +211,10 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 		*p++ = '{';
 	p = put_time_cell(p, fs); /* COL_TIME, with its key */
 	if (split)
-		split->time_end = (size_t)(p - out);
-	for (int id = COL_TIME + 1; id < COL_COUNT; id++) {
+		split->time_end = split->age_start = split->age_end = (size_t)(p - out);
+	for (int i = 1; i < fs->output_columns.count; i++) {
+		int id = fs->output_columns.id[i];
+
 		if (json) {
 			memcpy(p, fs->json_keys[id], sizeof(fs->json_keys[id]));
 			p += fs->json_key_len[id];
@@ -286,7 +288,7 @@ static int prepare_time_cell(struct format_snapshot *fs, const char *time_text)
 }
 
 int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
-			 const char *time_text)
+			 const struct column_list *list, const char *time_text)
 {
 	_Static_assert(COL_TIME == 0, "the time cell opens the line");
 	_Static_assert(COL_COUNT <= FORMAT_MAX_COLUMNS, "FORMAT_MAX_COLUMNS is too small");
@@ -296,6 +298,15 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 		return -1;
 	}
 	fs->format = fmt;
+	if (list)
+		fs->output_columns = *list;
+	else
+		column_list_all(&fs->output_columns);
+	if (fs->output_columns.count < 1 || fs->output_columns.id[0] != COL_TIME) {
+		errno = EINVAL;
+		return -1;
+	}
+	fs->has_age = column_list_has(&fs->output_columns, COL_AGE_S);
 	for (int id = 1; id < COL_COUNT; id++) {
 		char *p = fs->json_keys[id];
 		size_t n = strlen(column_table[id].name);
@@ -316,14 +327,21 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 	return 0;
 }
 
-size_t format_header_text(enum output_format fmt, char *out)
+size_t format_header_text(enum output_format fmt, const struct column_list *list, char *out)
 {
+	struct column_list all;
 	char *p = out;
 
 	if (fmt != FORMAT_CSV)
 		return 0;
-	for (int id = 0; id < COL_COUNT; id++) {
-		if (id > 0)
+	if (!list) {
+		column_list_all(&all);
+		list = &all;
+	}
+	for (int i = 0; i < list->count; i++) {
+		int id = list->id[i];
+
+		if (i > 0)
 			*p++ = ',';
 		p = put(p, column_table[id].name, strlen(column_table[id].name));
 	}
@@ -334,7 +352,7 @@ size_t format_header_text(enum output_format fmt, char *out)
 int format_header(FILE *out, enum output_format fmt)
 {
 	char line[FORMAT_LINE_MAX];
-	size_t len = format_header_text(fmt, line);
+	size_t len = format_header_text(fmt, NULL, line);
 
 	return len ? format_write(out, line, len) : 0;
 }
@@ -352,7 +370,7 @@ int format_row(FILE *out, enum output_format fmt, const char *time_text,
 	struct format_snapshot fs;
 	char line[FORMAT_LINE_MAX];
 
-	if (format_snapshot_init(&fs, fmt, time_text) < 0)
+	if (format_snapshot_init(&fs, fmt, NULL, time_text) < 0)
 		return -1;
 	return format_write(out, line, format_line(&fs, row, line));
 }

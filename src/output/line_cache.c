@@ -159,7 +159,9 @@ size_t line_cache_line(struct line_cache *c, const struct format_snapshot *fs,
 	if (t->suffix_len) {
 		p = format_time_cell(fs, out);
 		memcpy(p, c->text + t->off, t->prefix_len);
-		p = format_age_between(fs, s->mono_ns, t->first_seen_ns, p + t->prefix_len);
+		p += t->prefix_len;
+		if (fs->has_age)
+			p = format_age_between(fs, s->mono_ns, t->first_seen_ns, p);
 		memcpy(p, c->text + t->off + t->prefix_len, t->suffix_len);
 		return (size_t)(p + t->suffix_len - out);
 	}

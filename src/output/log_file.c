@@ -153,9 +153,39 @@ static void member_write(struct log_file *lf)
 
 /* ---------------------------------------------------------------- snapshots */
 
+/* A binary snapshot is kept whole in memory, then written with one write(). */
+static void binary_add(struct log_file *lf, const char *bytes, size_t len)
+{
+	while (lf->member_room - lf->member_len < len + MEMBER_SPARE) {
+		size_t room = lf->member_room ? lf->member_room * 2 : MEMBER_MIN_ROOM;
+		unsigned char *bigger = realloc(lf->member, room);
+
+		if (!bigger) {
+			fail_errno(lf, ENOMEM);
+			return;
+		}
+		lf->member = bigger;
+		lf->member_room = room;
+	}
+	memcpy(lf->member + lf->member_len, bytes, len);
+	lf->member_len += len;
+}
+
+static void binary_write(struct log_file *lf)
+{
+	size_t done;
+
+	if (write_all(lf->fd, lf->member, lf->member_len, &done) < 0) {
+		fail_errno(lf, errno);
+		cut_back(lf, done);
+	}
+}
+
 static void add_text(struct log_file *lf, const char *text, size_t len)
 {
-	if (lf->gzip)
+	if (lf->binary)
+		binary_add(lf, text, len);
+	else if (lf->gzip)
 		member_add(lf, text, len, Z_NO_FLUSH);
 	else
 		plain_write(lf, text, len);
@@ -166,11 +196,14 @@ static void add_text(struct log_file *lf, const char *text, size_t len)
 static void add_header_if_empty(struct log_file *lf)
 {
 	char header[FORMAT_LINE_MAX];
-	size_t len = lf->format == FORMAT_CSV ? log_kind_header(lf->kind, header) : 0;
+	size_t len = lf->format == FORMAT_CSV && !lf->binary ? log_kind_header(lf->kind, header)
+							     : 0;
 	struct stat st;
 
 	if (fstat(lf->fd, &st) < 0)
 		fail_errno(lf, errno);
+	else if (st.st_size == 0 && lf->binary)
+		add_text(lf, (const char *)lf->kind->header, lf->kind->header_len);
 	else if (st.st_size == 0 && len > 0)
 		add_text(lf, header, len);
 }
@@ -239,11 +272,21 @@ static void update_health(struct log_file *lf)
 
 void log_file_end(struct log_file *lf, bool whole)
 {
-	if (!whole)
+	if (!whole) {
+		lf->fresh = true;
 		return;
-	if (lf->gzip && !lf->failed)
+	}
+	if (lf->binary && !lf->failed)
+		binary_write(lf);
+	else if (lf->gzip && !lf->failed)
 		member_write(lf);
+	lf->fresh = lf->failed;
 	update_health(lf);
+}
+
+bool log_file_fresh(const struct log_file *lf)
+{
+	return lf->fresh;
 }
 
 void log_file_skipped(struct log_file *lf, uint64_t n)
@@ -284,7 +327,8 @@ struct log_file *log_file_open(const char *path, enum output_format format,
 	lf->format = format;
 	lf->kind = kind;
 	lf->fd = -1;
-	lf->gzip = len > 3 && strcmp(path + len - 3, ".gz") == 0;
+	lf->binary = kind->header != NULL;
+	lf->gzip = !lf->binary && len > 3 && strcmp(path + len - 3, ".gz") == 0;
 	/* windowBits 15 + 16: a gzip wrapper around the deflate stream. */
 	if (lf->gzip && deflateInit2(&lf->z, LOG_GZIP_LEVEL, Z_DEFLATED, 15 + 16, 8,
 				     Z_DEFAULT_STRATEGY) != Z_OK) {

@@ -187,6 +187,16 @@ static int check_header(struct log_file *lf, const char *line)
 	return strcmp(header, line) == 0 ? 0 : csv_header_differs(lf, header, line);
 }
 
+/* A binary file's own check: its header, and an incomplete end cut off. */
+static int check_binary(struct log_file *lf, int rfd, int wfd, off_t size)
+{
+	char why[LOG_DETAIL_MAX - 64];
+
+	if (lf->kind->check(lf->path, rfd, wfd, size, why, sizeof(why)) == 0)
+		return 0;
+	return log_refuse(lf, "not a recording of this format", "%s; " NEW_SCHEMA_TODO, why);
+}
+
 /* The file is not empty: read its first line through a read-only open of the same file
  * (the log's own descriptor is write-only). */
 static int check_existing(struct log_file *lf, int wfd, const struct stat *written)
@@ -202,13 +212,15 @@ static int check_existing(struct log_file *lf, int wfd, const struct stat *writt
 	if (fstat(rfd, &st) < 0 || st.st_dev != written->st_dev || st.st_ino != written->st_ino)
 		status = log_refuse(lf, "was replaced while being opened",
 				    "was replaced while tcptop opened it; try again");
+	else if (lf->kind->check)
+		status = check_binary(lf, rfd, wfd, st.st_size);
 	else if (lf->gzip)
 		status = gzip_first_line(lf, rfd, line);
 	else
 		status = plain_first_line(lf, rfd, line);
-	if (status == 0)
+	if (status == 0 && !lf->kind->check)
 		status = check_header(lf, line);
-	if (status == 0)
+	if (status == 0 && !lf->kind->check)
 		log_repair_tail(lf, rfd, wfd, st.st_size);
 	close(rfd);
 	return status;
@@ -245,5 +257,6 @@ int log_open_path(struct log_file *lf)
 		return -1;
 	}
 	lf->fd = fd;
+	lf->fresh = true;
 	return 0;
 }

@@ -16,6 +16,7 @@ static const struct {
 	[LOSS_LOG_SNAPSHOTS] = { "log_snapshots_lost", "snapshots not logged" },
 	[LOSS_SNAPSHOTS_SKIPPED] = { "snapshots_skipped", "snapshots skipped (output too slow)" },
 	[LOSS_CLOSED_LOG] = { "closed_log_lost", "ended flows not in the closed log" },
+	[LOSS_RECORD_SNAPSHOTS] = { "record_snapshots_lost", "snapshots not recorded" },
 };
 
 void losses_read(struct losses *out, const struct snapshot *s, const struct loss_sources *src)
@@ -31,6 +32,9 @@ void losses_read(struct losses *out, const struct snapshot *s, const struct loss
 								  memory_order_relaxed);
 	if (src->skipped)
 		out->n[LOSS_SNAPSHOTS_SKIPPED] = __atomic_load_n(src->skipped, __ATOMIC_RELAXED);
+	if (src->record)
+		out->n[LOSS_RECORD_SNAPSHOTS] = atomic_load_explicit(&src->record->lost,
+								     memory_order_relaxed);
 	if (src->closed)
 		out->n[LOSS_CLOSED_LOG] = atomic_load_explicit(&src->closed->dropped,
 							       memory_order_relaxed);

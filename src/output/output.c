@@ -16,14 +16,19 @@
 #include "util/wakeup.h"
 
 static const char *snapshot_columns[COL_COUNT];
-static const struct log_kind snapshot_log = {
-	"-l/--log", "log", "snapshot", snapshot_columns, COL_COUNT,
+static struct log_kind snapshot_log = {
+	.option = "-l/--log",
+	.noun = "log",
+	.unit = "snapshot",
+	.names = snapshot_columns,
+	.count = COL_COUNT,
 };
 
-const struct log_kind *output_log_kind(void)
+const struct log_kind *output_log_kind(const struct column_list *list)
 {
-	for (int id = 0; id < COL_COUNT; id++)
-		snapshot_columns[id] = column_name(id);
+	for (int i = 0; i < list->count; i++)
+		snapshot_columns[i] = column_name(list->id[i]);
+	snapshot_log.count = (size_t)list->count;
 	return &snapshot_log;
 }
 
@@ -84,7 +89,7 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 	char time_text[32];
 
 	format_time_iso8601(&s->time, time_text, sizeof(time_text));
-	if (format_snapshot_init(&fs, args->opt->format, time_text) < 0)
+	if (format_snapshot_init(&fs, args->opt->format, &args->opt->output_columns, time_text) < 0)
 		return OUTPUT_FAILED;
 	if (args->log)
 		log_file_begin(args->log);
@@ -120,7 +125,9 @@ static enum output_status write_header(struct output_args *args, char *block)
 
 	if (args->log || args->opt->format != FORMAT_CSV)
 		return OUTPUT_RUNNING;
-	result = stdout_sink_write(&args->sink, block, format_header_text(FORMAT_CSV, block));
+	result = stdout_sink_write(
+		&args->sink, block,
+		format_header_text(FORMAT_CSV, &args->opt->output_columns, block));
 	if (result == SINK_WRITTEN)
 		return OUTPUT_RUNNING;
 	if (result == SINK_FAILED && errno != EPIPE) {
@@ -213,6 +220,8 @@ void *output_thread(void *arg)
 		snapshot_release(s);
 		if (status == OUTPUT_RUNNING && args->opt->count && ++written >= args->opt->count)
 			status = OUTPUT_DONE;
+		if (args->ack_fd >= 0)
+			wakeup_signal(args->ack_fd);
 	}
 	stage_time_report(&timing, args->log ? "log write" : "output write");
 	if (args->reports_cpu)

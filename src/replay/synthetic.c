@@ -1,9 +1,11 @@
 /* The replay backend: N synthetic flows whose counters are a pure function of the flow's
  * index and the drain number, so tests can predict every byte and benchmarks can scale
- * to a million flows without a kernel. Spec "synthetic:N[:ACTIVE]": the first ACTIVE
- * flows (default all) move at every drain; the rest are idle after the first drain and
- * cost nothing, as idle flows should. Even indexes are TCP, odd ones UDP; every fourth
- * flow is IPv6. */
+ * to a million flows without a kernel. Spec "synthetic:N[:ACTIVE[:PROCS]]": the first
+ * ACTIVE flows (default all) move at every drain; the rest are idle after the first drain
+ * and cost nothing, as idle flows should. Flow i belongs to process i % PROCS (default
+ * 64): pid 1000 + i % PROCS, comm "replay<i % PROCS>". Even indexes are TCP, odd ones
+ * UDP; every fourth flow is IPv6. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +18,9 @@ struct replay_state {
 	uint64_t nflows;
 	uint64_t active;
 	uint64_t drains;
-	char comms[REPLAY_OWNERS][TCPTOP_COMM_LEN]; /* formatted once, not per flow and drain */
-	char description[96];
+	uint64_t procs;
+	char (*comms)[TCPTOP_COMM_LEN]; /* procs of them, formatted once, not per flow */
+	char description[128];
 };
 
 /* Distinct per flow, so that sorting has something to do. */
@@ -34,27 +37,35 @@ uint64_t replay_rx_per_drain(uint64_t index)
 static int replay_open(struct backend *b, const struct options *opt)
 {
 	struct replay_state *st = calloc(1, sizeof(*st));
-	unsigned long long n = 0, active = 0;
+	unsigned long long n = 0, active = 0, procs = 0;
 	int fields;
 
 	if (!st) {
 		report_error("replay backend: out of memory");
 		return -1;
 	}
-	fields = sscanf(opt->replay_spec, "synthetic:%llu:%llu", &n, &active);
-	if (fields < 1 || n == 0) {
-		report_error("--replay '%s': expected synthetic:N or synthetic:N:ACTIVE",
+	fields = sscanf(opt->replay_spec, "synthetic:%llu:%llu:%llu", &n, &active, &procs);
+	if (fields < 1 || n == 0 || (fields == 3 && (procs == 0 || procs > REPLAY_PROCS_MAX))) {
+		report_error("--replay '%s': expected synthetic:N[:ACTIVE[:PROCS]]",
 			     opt->replay_spec);
 		free(st);
 		return -1;
 	}
 	st->nflows = n;
-	st->active = fields == 2 && active < n ? active : n;
-	for (unsigned i = 0; i < REPLAY_OWNERS; i++)
-		snprintf(st->comms[i], sizeof(st->comms[i]), "replay%u", i);
+	st->active = fields >= 2 && active < n ? active : n;
+	st->procs = fields == 3 ? procs : REPLAY_OWNERS;
+	st->comms = calloc(st->procs, sizeof(*st->comms));
+	if (!st->comms) {
+		report_error("replay backend: out of memory");
+		free(st);
+		return -1;
+	}
+	for (uint64_t i = 0; i < st->procs; i++)
+		snprintf(st->comms[i], sizeof(st->comms[i]), "replay%u",
+			 (unsigned)(i % REPLAY_PROCS_MAX));
 	snprintf(st->description, sizeof(st->description),
-		 "hook set: replay (synthetic, %llu flows, %llu active)", n,
-		 (unsigned long long)st->active);
+		 "hook set: replay (synthetic, %llu flows, %llu active, %llu processes)", n,
+		 (unsigned long long)st->active, (unsigned long long)st->procs);
 	b->state = st;
 	return 0;
 }
@@ -91,8 +102,8 @@ static void synth_flow(const struct replay_state *st, uint64_t index, uint64_t d
 	}
 	v->id.lport = (uint16_t)(20000 + index % 40000);
 	v->id.rport = udp ? 53 : 443;
-	v->id.tgid = (uint32_t)(1000 + index % REPLAY_OWNERS);
-	memcpy(v->id.comm, st->comms[index % REPLAY_OWNERS], sizeof(v->id.comm));
+	v->id.tgid = (uint32_t)(1000 + index % st->procs);
+	memcpy(v->id.comm, st->comms[index % st->procs], sizeof(v->id.comm));
 	v->counters.state = udp ? TCPTOP_STATE_NONE : TCPTOP_TCP_ESTABLISHED;
 	v->counters.tx_bytes = drains * replay_tx_per_drain(index);
 	v->counters.rx_bytes = drains * replay_rx_per_drain(index);
@@ -157,6 +168,10 @@ static const char *replay_describe(struct backend *b)
 
 static void replay_close(struct backend *b)
 {
+	struct replay_state *st = b->state;
+
+	if (st)
+		free(st->comms);
 	free(b->state);
 	b->state = NULL;
 }

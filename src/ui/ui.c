@@ -292,6 +292,7 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->view.filter = &opt->filter;
 	ui->view.text = ui->filter_text;
 	ui->view.sort_id = opt->sort_column;
+	ui->shown_columns = opt->view_columns;
 	ui->resolve = !opt->no_resolve;
 }
 
@@ -344,6 +345,7 @@ void *ui_thread(void *arg)
 	ui_init(&ui, args->opt);
 	ui.log_health = args->log_health;
 	ui.closed_health = args->closed_health;
+	ui.record_health = args->record_health;
 	ui.output_skipped = args->output_skipped;
 	if (term_start(&term, &ui) == 0)
 		ui_run(&ui, args, &term);

@@ -100,7 +100,8 @@ static int draw_closed_health(const struct ui *ui, int x)
 /* Every loss counter that is not zero (output/losses.h), highlighted. */
 static void draw_losses(const struct ui *ui, int x)
 {
-	struct loss_sources src = { ui->log_health, ui->closed_health, ui->output_skipped };
+	struct loss_sources src = { ui->log_health, ui->closed_health, ui->output_skipped,
+				    ui->record_health };
 	struct losses l;
 	char text[512];
 
@@ -268,7 +269,7 @@ static void draw_table(const struct ui *ui)
 	struct ui_layout lay;
 	int lines = ui_draw_body_lines();
 
-	ui_layout_compute(COLS, &lay);
+	ui_layout_compute(COLS, &ui->shown_columns, &lay);
 	draw_titles(ui, &lay);
 	for (size_t i = 0; i < (size_t)lines && ui->scroll + i < ui->nrows; i++)
 		draw_row(ui, FIRST_ROW_LINE + (int)i, ui->rows[ui->scroll + i], &lay,
@@ -308,6 +309,21 @@ static void draw_sort_list(const struct ui *ui)
 	}
 }
 
+static void draw_column_list(const struct ui *ui)
+{
+	int y = TITLE_LINE;
+
+	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	    "Columns (Up/Down, Space shows or hides, Enter closes)");
+	for (int i = 0; i < COLUMN_VIEW_COUNT && y < LINES - 1; i++) {
+		int id = column_view_order[i];
+
+		put(ui, y++, 0, i == ui->column_pick ? A_REVERSE : A_NORMAL, false,
+		    "  [%c] %-10s %-20s", column_list_has(&ui->shown_columns, id) ? 'x' : ' ',
+		    column_name(id), column_table[id].view.title);
+	}
+}
+
 static void draw_bar(const struct ui *ui)
 {
 	int y = LINES - 1;
@@ -335,6 +351,8 @@ void ui_draw(const struct ui *ui)
 		draw_help(ui);
 	else if (ui->mode == UI_MODE_SORT)
 		draw_sort_list(ui);
+	else if (ui->mode == UI_MODE_COLUMNS)
+		draw_column_list(ui);
 	else
 		draw_table(ui);
 	draw_bar(ui);

@@ -11,6 +11,8 @@ const char *const ui_help_keys[] = {
 	"  < or , and > or .   sort by the previous / next column",
 	"  s, F6             pick the sort column from a list",
 	"  r, I              reverse the sort order",
+	"  c                 choose the columns shown: Space shows or hides one, Enter",
+	"                    closes the list (-o sets them at start)",
 	"  p, Z              pause: the screen keeps its rows; scroll and sort still work",
 	"  n                 peer names from reverse DNS, or addresses (as -n at start)",
 	"  b                 rates in bits/s (kb/s, Mb/s, Gb/s: powers of 1000) or",

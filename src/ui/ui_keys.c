@@ -70,6 +70,34 @@ static int sort_pick(struct ui *ui)
 	return UI_REDRAW;
 }
 
+/* ---------------------------------------------------------------- columns */
+
+static int columns_pick(struct ui *ui)
+{
+	ui->column_pick = 0;
+	ui->mode = UI_MODE_COLUMNS;
+	return UI_REDRAW;
+}
+
+/* Space changes the highlighted column's mark; Enter or Esc goes back to the table. */
+static int column_list_key(struct ui *ui, int key)
+{
+	int n = COLUMN_VIEW_COUNT, id = column_view_order[ui->column_pick];
+
+	if (key == KEY_UP || key == 'k')
+		ui->column_pick = (ui->column_pick + n - 1) % n;
+	else if (key == KEY_DOWN || key == 'j')
+		ui->column_pick = (ui->column_pick + 1) % n;
+	else if (key == ' ' && column_list_has(&ui->shown_columns, id))
+		column_list_remove(&ui->shown_columns, id);
+	else if (key == ' ')
+		column_list_add(&ui->shown_columns, id);
+	else if (key == '\n' || key == '\r' || key == KEY_ENTER || key == KEY_ESC || key == 'q' ||
+		 key == 'c' || key == KEY_F(10))
+		ui->mode = UI_MODE_ROWS;
+	return UI_REDRAW;
+}
+
 /* ---------------------------------------------------------------- rows mode */
 
 static int quit(struct ui *ui)
@@ -226,6 +254,7 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['>'] = sort_next,
 	['.'] = sort_next,
 	['s'] = sort_pick,
+	['c'] = columns_pick,
 	[KEY_F(6)] = sort_pick,
 	['r'] = sort_reverse,
 	['I'] = sort_reverse,
@@ -309,6 +338,8 @@ int ui_keys_handle(struct ui *ui, int key)
 		return filter_key(ui, key);
 	case UI_MODE_SORT:
 		return sort_list_key(ui, key);
+	case UI_MODE_COLUMNS:
+		return column_list_key(ui, key);
 	case UI_MODE_HELP:
 		if (key != KEY_RESIZE)
 			ui->mode = UI_MODE_ROWS;

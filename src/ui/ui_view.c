@@ -19,21 +19,28 @@ static const struct column_view *view_of(int id)
 	return &column_table[id].view;
 }
 
-static int column_of_rank(int rank)
+/* The shown columns the live view can show, lowest rank first, into ranked; how many. */
+static int rank_columns(const struct column_list *shown, int *ranked)
 {
-	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
-		if (view_of(column_view_order[i])->rank == rank)
-			return column_view_order[i];
-	return COL_COMM; /* every rank is in the table */
+	int n = 0;
+
+	for (int rank = 0; rank < COLUMN_VIEW_COUNT; rank++)
+		for (int i = 0; i < COLUMN_VIEW_COUNT; i++) {
+			int id = column_view_order[i];
+
+			if (view_of(id)->rank == rank && column_list_has(shown, id))
+				ranked[n++] = id;
+		}
+	return n;
 }
 
-/* How many columns, lowest rank first, fit at their minimum or wanted widths. */
-static int columns_fitting(int width, bool at_min)
+/* How many of the ranked columns, first to last, fit at their minimum or wanted widths. */
+static int columns_fitting(const int *ranked, int count, int width, bool at_min)
 {
 	int used = 0, n;
 
-	for (n = 0; n < COLUMN_VIEW_COUNT; n++) {
-		const struct column_view *v = view_of(column_of_rank(n));
+	for (n = 0; n < count; n++) {
+		const struct column_view *v = view_of(ranked[n]);
 
 		used += (at_min ? v->min_width : v->want_width) + (n > 0);
 		if (used > width)
@@ -42,11 +49,11 @@ static int columns_fitting(int width, bool at_min)
 	return n;
 }
 
-/* Spare cells go to the first n columns by rank, up to the width each may reach. */
-static int grow_columns(int *w, int n, int spare, bool to_max)
+/* Spare cells go to the first n ranked columns, up to the width each may reach. */
+static int grow_columns(const int *ranked, int *w, int n, int spare, bool to_max)
 {
 	for (int r = 0; r < n && spare > 0; r++) {
-		int id = column_of_rank(r);
+		int id = ranked[r];
 		int limit = to_max ? view_of(id)->max_width : view_of(id)->want_width;
 		int add = limit - w[id] < spare ? limit - w[id] : spare;
 
@@ -76,26 +83,27 @@ static void place_columns(const int *w, struct ui_layout *out)
 }
 
 /* w is indexed by column id. */
-void ui_layout_compute(int width, struct ui_layout *out)
+void ui_layout_compute(int width, const struct column_list *shown, struct ui_layout *out)
 {
-	int w[COL_COUNT] = { 0 };
-	int n = columns_fitting(width, false), used = 0, r;
-	bool at_min = n < UI_CORE_COLUMNS;
+	int w[COL_COUNT] = { 0 }, ranked[COLUMN_VIEW_COUNT];
+	int count = rank_columns(shown, ranked);
+	int n = columns_fitting(ranked, count, width, false), used = 0, r;
+	bool at_min = n < UI_CORE_COLUMNS && n < count;
 
 	if (at_min) {
-		n = columns_fitting(width, true);
+		n = columns_fitting(ranked, count, width, true);
 		n = n < UI_CORE_COLUMNS ? n : UI_CORE_COLUMNS;
 	}
 	for (r = 0; r < n; r++) {
-		int id = column_of_rank(r);
+		int id = ranked[r];
 
 		w[id] = at_min ? view_of(id)->min_width : view_of(id)->want_width;
 		used += w[id] + (r > 0);
 	}
-	if (n == 0 && width > 0)
-		w[column_of_rank(0)] = width; /* a sliver of a terminal: one cut column */
+	if (n == 0 && count > 0 && width > 0)
+		w[ranked[0]] = width; /* a sliver of a terminal: one cut column */
 	else
-		grow_columns(w, n, grow_columns(w, n, width - used, false), true);
+		grow_columns(ranked, w, n, grow_columns(ranked, w, n, width - used, false), true);
 	place_columns(w, out);
 }
 

@@ -399,3 +399,82 @@ void column_sort_key(const struct flow_row *row, int id, struct column_sort_key 
 		key->lo = ~(v.kind == COLUMN_REAL ? real_order(v.real) : v.integer);
 	}
 }
+
+/* ---------------------------------------------------------------- choices */
+
+void column_list_all(struct column_list *out)
+{
+	out->count = COL_COUNT;
+	for (int id = 0; id < COL_COUNT; id++)
+		out->id[id] = id;
+}
+
+void column_list_view(struct column_list *out)
+{
+	out->count = COLUMN_VIEW_COUNT;
+	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
+		out->id[i] = column_view_order[i];
+}
+
+bool column_list_has(const struct column_list *list, int id)
+{
+	for (int i = 0; i < list->count; i++)
+		if (list->id[i] == id)
+			return true;
+	return false;
+}
+
+void column_list_add(struct column_list *list, int id)
+{
+	if (id >= 0 && id < COL_COUNT && !column_list_has(list, id))
+		list->id[list->count++] = id;
+}
+
+void column_list_remove(struct column_list *list, int id)
+{
+	int kept = 0;
+
+	for (int i = 0; i < list->count; i++)
+		if (list->id[i] != id)
+			list->id[kept++] = list->id[i];
+	list->count = kept;
+}
+
+/* The column named text[0..len), or -1. */
+static int column_lookup_len(const char *text, size_t len)
+{
+	for (int id = 0; id < COL_COUNT; id++)
+		if (strlen(column_table[id].name) == len &&
+		    memcmp(text, column_table[id].name, len) == 0)
+			return id;
+	return -1;
+}
+
+int column_list_choose(const char *text, const struct column_list *defaults,
+		       struct column_list *out, const char **bad, size_t *bad_len)
+{
+	const char *item = text;
+
+	out->count = 0;
+	if (*text == '+' || *text == '-')
+		*out = *defaults;
+	for (;;) {
+		size_t len = strcspn(item, ",");
+		bool drop = *item == '-';
+		size_t skip = *item == '+' || *item == '-';
+		int id = column_lookup_len(item + skip, len - skip);
+
+		if (id < 0) {
+			*bad = item + skip;
+			*bad_len = len - skip;
+			return -1;
+		}
+		if (drop)
+			column_list_remove(out, id);
+		else
+			column_list_add(out, id);
+		if (!item[len])
+			return 0;
+		item += len + 1;
+	}
+}

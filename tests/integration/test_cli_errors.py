@@ -36,6 +36,10 @@ BAD_ARGS = [
     (["--format=yaml"], r"--format"),
     (["-s", "nosuchcolumn"], r"-s\b|--sort"),
     (["--sort", "bogus"], r"-s\b|--sort"),
+    (["-o", "bogus"], r"-o/--columns"),
+    (["--columns", "pid,,comm"], r"-o/--columns"),
+    (["--columns=+rate"], r"-o/--columns"),
+    (["-o", "time"], r"-o/--columns"),
     (["-l", ""], r"-l\b|--log"),
     (["-i", "tt_noif0"], r"-i\b|--interface"),
     (["--interface", "tt_noif0"], r"-i\b|--interface"),
@@ -52,6 +56,14 @@ def test_bad_argument_is_usage_error_naming_option(args, names):
     assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
     assert re.search(names, lines[0]), "stderr %r does not name the option (%s)" % (
         lines[0], names)
+
+
+@pytest.mark.hooks_independent
+def test_unknown_column_lists_the_valid_names_in_its_one_line():
+    result = run_tcptop(["-b", "-N", "1", "-o", "pid,nosuch"], timeout=20)
+    assert result.returncode == 2 and result.stdout == "", result
+    assert result.stderr.count("\n") == 1, result
+    assert "'nosuch'" in result.stderr and ",".join(COLUMNS) in result.stderr, result
 
 
 @pytest.mark.hooks_independent
@@ -72,7 +84,7 @@ def test_help_prints_usage_and_exits_0(option):
     assert "usage" in result.stdout.lower(), result
     for opt in ("--interval", "--count", "--batch", "--format", "--log", "--pid", "--process",
                 "--port", "--sport", "--dport", "--tcp", "--udp", "--interface", "--sort",
-                "--version", "--help", "--max-flows", "--udp-timeout"):
+                "--version", "--help", "--max-flows", "--udp-timeout", "--columns"):
         assert opt in result.stdout, "--help does not mention %s" % opt
     text = re.sub(r"\s+", "", result.stdout)
     assert ",".join(COLUMNS) in text, "--help does not list the columns"

@@ -208,15 +208,27 @@ def test_gzip_log_holds_every_snapshot_one_member_each(tcptop, scratch_dir, sign
     rows, snaps = run.stop(signals[-1])
     status, text, err = zcat(path)
     assert status == 0, err
-    assert text == run.stdout, "the gzip log differs from stdout"
     assert gzip_test(path) == (0, "")
     members = gzip_members(path.read_bytes())
     assert members[0].startswith(HEADER + "\n")
     members[0] = members[0][len(HEADER) + 1:]
-    assert len(members) == len(snaps), "not one gzip member per snapshot"
-    for member, snap in zip(members, snaps):
-        assert member.endswith("\n") and len(member.splitlines()) == len(snap.rows)
-        assert {line.split(",", 1)[0] for line in member.splitlines()} == {snap.time_text}
+    # At 20 ms a loaded host can leave stdout a snapshot behind: stdout then skips it
+    # and says so, while the log still gets it (the log never waits for stdout).
+    if "snapshots skipped (output too slow)" not in run.stderr:
+        assert text == run.stdout, "the gzip log differs from stdout"
+        assert len(members) == len(snaps), "not one gzip member per snapshot"
+    logged = {}
+    for member in members:
+        assert member.endswith("\n")
+        times = {line.split(",", 1)[0] for line in member.splitlines()}
+        assert len(times) == 1, "a gzip member holds more than one snapshot"
+        logged[times.pop()] = member
+    assert len(logged) == len(members) >= len(snaps)
+    shown = run.stdout.splitlines()[1:]
+    for snap in snaps:
+        assert snap.time_text in logged, "a snapshot on stdout is not in the log"
+        assert logged[snap.time_text].splitlines() == \
+            [line for line in shown if line.startswith(snap.time_text + ",")]
 
 
 def test_gzip_log_after_sigkill_reads_every_whole_snapshot(tcptop, scratch_dir):

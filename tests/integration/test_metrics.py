@@ -339,3 +339,33 @@ def test_connections_over_the_limit_are_refused_not_queued(metrics):
             return False
     wait_for(served, "a scrape once the others left", timeout=5)
     assert run.finish()[0] == 0
+
+
+@pytest.mark.hooks_independent
+def test_replay_procs_shows_that_many_comms_with_exact_bytes(metrics):
+    """--replay synthetic:N:ACTIVE:PROCS spreads the flows over PROCS processes: /metrics
+    shows exactly PROCS comms (replay0 ... replay<PROCS-1>), each with the bytes of its own
+    flows (flow i belongs to replay<i % PROCS>), and both formats still pass promtool."""
+    flows, procs = 2000, 300
+    run = metrics("-d", "100ms", "--replay", "synthetic:%d:0:%d" % (flows, procs))
+    # ACTIVE 0: every flow moves once, at the first drain, so the counts are final.
+    samples = run.samples()
+    sent = {dict(labels)["comm"]: v for (name, labels), v in samples.items()
+            if name == "tcptop_process_bytes_total" and dict(labels)["direction"] == "tx"
+            and dict(labels)["proto"] == "tcp"}
+    assert set(sent) == {"replay%d" % p for p in range(procs)}, sorted(sent)[:10]
+    expected = {}
+    for i in range(0, flows, 2):  # even flows are TCP
+        comm = "replay%d" % (i % procs)
+        expected[comm] = expected.get(comm, 0) + 1000 + i % 97 * 100
+    # PROCS is even here, so the odd comms own only UDP flows: their TCP series are 0.
+    assert {c: v for c, v in sent.items() if v} == expected
+    status, said = promtool_check(run.scrape())
+    assert status == 0 and said == "", said
+    # As above: promtool reads only the text format; of OpenMetrics it may only say that
+    # the counters' _total samples have no HELP of their own.
+    om = run.scrape(openmetrics=True)
+    status, said = promtool_check(om)
+    expected = {"%s_total no help text" % name for name in counter_families(om)}
+    assert set(said.splitlines()) <= expected, said
+    assert run.finish()[0] == 0

@@ -531,3 +531,30 @@ def test_header_totals_are_the_sums_of_the_rows(tui):
         assert_sum(direction + " rate shown", shown[direction + "_rate"],
                    [r[direction + "_rate"] for r in rows])
         assert shown[direction + "_total"] == header[direction + "_total"], (shown, header)
+
+
+def title_words(screen):
+    """The column titles: the line under the three header lines."""
+    return screen.split("\n")[3].split()
+
+
+def test_columns_option_and_chooser_change_the_columns_shown(tui, pair):
+    """-o picks the view's columns (those it can show, in its own order); c opens a list
+    where Space shows or hides the highlighted column at once, and Enter closes it."""
+    run = tui(*own_args(pair), "-o", "tx_rate,comm,lport,pid")
+    screen = run.wait_text(pair.client.comm)
+    assert title_words(screen) == ["PID", "PROCESS", "TX/s\u25bc"] or \
+        title_words(screen) == ["PID", "PROCESS", "TX/sv"], screen
+    run.keys("c")
+    screen = run.wait_text("Columns (")
+    assert "[x] pid" in screen and "[ ] state" in screen and "[x] comm" in screen, screen
+    run.keys("Space")  # pid, the first in the list
+    run.wait_text("[ ] pid")
+    run.keys("Down", "Down", "Down", "Down", "Down", "Space")  # state
+    run.wait_text("[x] state")
+    run.keys("Enter")
+    screen = run.wait(lambda s: "Columns (" not in s and pair.client.comm in s, "rows again")
+    words = title_words(screen)
+    assert words[:2] == ["PROCESS", "STATE"] and "PID" not in words, screen
+    assert any(pair.client.comm in line and "ESTABLISHED" in line
+               for line in screen.split("\n")[4:]), screen

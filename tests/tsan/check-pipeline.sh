@@ -100,6 +100,10 @@ else
 	failed=$((failed + 1))
 fi
 unwatch
+# -w's writer beside stdout's, then -r's replay thread publishing to stdout's writer with
+# acks, and to the log's.
+run "$tcptop" -b -d 10ms -N 40 --replay synthetic:5000:500 -w "$scratch/rec"
+run "$tcptop" -b -r "$scratch/rec" -l "$scratch/replayed.csv"
 rm -rf "$scratch"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -523,20 +523,45 @@ Test(cli, accepts_replay_specs)
 	cr_assert_str_eq(opt.replay_spec, "synthetic:10:3");
 	assert_runs(PARSE("--replay=synthetic:10:0"));
 	assert_runs(PARSE("--replay=synthetic:10:10"));
+	assert_runs(PARSE("--replay", "synthetic:10000:10000:1000"));
+	cr_assert_str_eq(opt.replay_spec, "synthetic:10000:10000:1000");
+	assert_runs(PARSE("--replay=synthetic:10:0:1"));
+	assert_runs(PARSE("--replay=synthetic:10:10:1000000"));
+}
+
+Test(cli, rejects_replay_procs_out_of_range)
+{
+	assert_usage_error(PARSE("--replay", "synthetic:10:10:0"),
+			   "--replay 'synthetic:10:10:0': PROCS must be from 1 to 1000000");
+	assert_usage_error(PARSE("--replay", "synthetic:10:10:1000001"),
+			   "--replay 'synthetic:10:10:1000001': PROCS must be from 1 to 1000000");
 }
 
 Test(cli, rejects_replay_spec_with_bad_syntax)
 {
 	static const char *const bad[] = {
-		"synthetic", "synthetic:", "synthetic:x", "synthetic:5:", "synthetic:1:2:3",
-		"file:3",    "",           "synthetic:-1", "synthetic: 3", "synth",
+		"synthetic",
+		"synthetic:",
+		"synthetic:x",
+		"synthetic:5:",
+		"synthetic:1:1:",
+		"synthetic:1:1:x",
+		"synthetic:1:1:1:1",
+		"synthetic:5::2",
+		"file:3",
+		"",
+		"synthetic:-1",
+		"synthetic: 3",
+		"synth",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char expected[128];
 
 		snprintf(expected, sizeof(expected),
-			 "--replay '%s': must be synthetic:N or synthetic:N:ACTIVE", bad[i]);
+			 "--replay '%s': must be synthetic:N, synthetic:N:ACTIVE or "
+			 "synthetic:N:ACTIVE:PROCS",
+			 bad[i]);
 		assert_usage_error(PARSE("--replay", bad[i]), expected);
 	}
 }
@@ -711,4 +736,65 @@ Test(cli, free_is_safe_twice)
 	cli_free(&opt);
 	cr_assert_null(opt.filter.pids);
 	cr_assert_null(opt.filter.comm_substring);
+}
+
+/* ---------------------------------------------------------------- -o/--columns */
+
+static void assert_list(const struct column_list *l, int count, const int *ids)
+{
+	cr_assert_eq(l->count, count);
+	for (int i = 0; i < count; i++)
+		cr_assert_eq(l->id[i], ids[i], "column %d is %s", i, column_name(l->id[i]));
+}
+
+Test(cli, columns_default_to_every_column_and_the_live_views)
+{
+	struct column_list all, view;
+
+	assert_runs(PARSE_NOTHING());
+	column_list_all(&all);
+	column_list_view(&view);
+	assert_list(&opt.output_columns, all.count, all.id);
+	assert_list(&opt.view_columns, view.count, view.id);
+}
+
+Test(cli, columns_replace_with_time_first_and_the_view_keeps_what_it_shows)
+{
+	assert_runs(PARSE("-o", "rport,pid,time,tx_rate"));
+	assert_list(&opt.output_columns, 4,
+		    (const int[]){ COL_TIME, COL_RPORT, COL_PID, COL_TX_RATE });
+	assert_list(&opt.view_columns, 2, (const int[]){ COL_PID, COL_TX_RATE });
+}
+
+Test(cli, columns_the_view_cannot_show_leave_it_its_own)
+{
+	struct column_list view;
+
+	assert_runs(PARSE("-o", "lport,netns"));
+	assert_list(&opt.output_columns, 3, (const int[]){ COL_TIME, COL_LPORT, COL_NETNS });
+	column_list_view(&view);
+	assert_list(&opt.view_columns, view.count, view.id);
+}
+
+Test(cli, columns_add_and_remove_from_the_defaults)
+{
+	assert_runs(PARSE("--columns", "-laddr,-lport,-raddr,-rport,-retrans,-rtt_us"));
+	assert_list(&opt.output_columns, 13,
+		    (const int[]){ COL_TIME, COL_PID, COL_COMM, COL_PROTO, COL_STATE, COL_TX_BYTES,
+				   COL_RX_BYTES, COL_TX_PACKETS, COL_RX_PACKETS, COL_TX_RATE,
+				   COL_RX_RATE, COL_AGE_S, COL_NETNS });
+	cr_assert_eq(opt.view_columns.count, COLUMN_VIEW_COUNT - 3);
+	cr_assert_not(column_list_has(&opt.view_columns, COL_LADDR));
+	cr_assert_not(column_list_has(&opt.view_columns, COL_RTT_US));
+}
+
+Test(cli, columns_refuse_an_unknown_name_listing_the_valid_ones)
+{
+	assert_usage_error(PARSE("-o", "pid,bogus"),
+			   "-o/--columns 'bogus': unknown column (valid: time,pid,comm,proto,"
+			   "laddr,lport,raddr,rport,state,tx_bytes,rx_bytes,tx_packets,"
+			   "rx_packets,tx_rate,rx_rate,rtt_us,retrans,age_s,netns)");
+	assert_usage_error_names(PARSE("-o", "pid,,comm"), "-o/--columns");
+	assert_usage_error_names(PARSE("-o", "time"), "-o/--columns");
+	assert_usage_error_names(PARSE("-o", "+rate"), "-o/--columns");
 }

@@ -207,6 +207,78 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 	cr_assert_str_eq(column_name(COL_RATE), "rate");
 }
 
+/* The -o list as text, names comma-separated. */
+static void assert_chosen(const char *text, const struct column_list *defaults, const char *want)
+{
+	struct column_list out;
+	const char *bad = NULL;
+	size_t bad_len = 0;
+	char got[512] = "";
+
+	cr_assert_eq(column_list_choose(text, defaults, &out, &bad, &bad_len), 0, "%s", text);
+	for (int i = 0; i < out.count; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? "," : "",
+			 column_name(out.id[i]));
+	cr_assert_str_eq(got, want, "-o %s", text);
+}
+
+Test(columns, choice_replaces_adds_and_removes)
+{
+	struct column_list defaults = { 3, { COL_PID, COL_COMM, COL_TX_RATE } };
+
+	assert_chosen("rx_rate,pid", &defaults, "rx_rate,pid");
+	assert_chosen("+netns", &defaults, "pid,comm,tx_rate,netns");
+	assert_chosen("-comm", &defaults, "pid,tx_rate");
+	assert_chosen("+netns,-pid,+pid", &defaults, "comm,tx_rate,netns,pid");
+	assert_chosen("pid,pid,+comm,-rx_rate", &defaults, "pid,comm");
+	assert_chosen("-pid,-comm,-tx_rate", &defaults, "");
+}
+
+Test(columns, choice_names_the_first_unknown_or_empty_name)
+{
+	struct column_list defaults, out;
+	const char *bad = NULL, *text = "pid,+bogus,-nope";
+	size_t bad_len = 99;
+
+	column_list_all(&defaults);
+	cr_assert_eq(column_list_choose(text, &defaults, &out, &bad, &bad_len), -1);
+	cr_assert_eq(bad, text + 5);
+	cr_assert_eq(bad_len, 5);
+	text = "pid,,comm";
+	cr_assert_eq(column_list_choose(text, &defaults, &out, &bad, &bad_len), -1);
+	cr_assert_eq(bad_len, 0);
+	cr_assert_eq(column_list_choose("", &defaults, &out, &bad, &bad_len), -1);
+	cr_assert_eq(column_list_choose("rate", &defaults, &out, &bad, &bad_len), -1,
+		     "rate is a sort key, not a column");
+	cr_assert_eq(column_list_choose("PID", &defaults, &out, &bad, &bad_len), -1);
+}
+
+Test(format, chosen_columns_write_only_those_in_their_order)
+{
+	struct column_list list = { 4, { COL_TIME, COL_RPORT, COL_COMM, COL_AGE_S } };
+	struct flow_row row = tcp_row();
+	struct format_snapshot fs;
+	char line[FORMAT_LINE_MAX];
+	size_t len;
+
+	row.age_s = 2.5;
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, &list, TIME_TEXT), 0);
+	len = format_line(&fs, &row, line);
+	line[len] = '\0';
+	cr_assert_str_eq(line, TIME_TEXT ",443,curl,2.500\n");
+	cr_assert_eq(format_header_text(FORMAT_CSV, &list, line), 22);
+	line[22] = '\0';
+	cr_assert_str_eq(line, "time,rport,comm,age_s\n");
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, &list, TIME_TEXT), 0);
+	len = format_line(&fs, &row, line);
+	line[len] = '\0';
+	cr_assert_str_eq(line, "{\"time\":\"" TIME_TEXT "\",\"rport\":443,\"comm\":\"curl\","
+			       "\"age_s\":2.500}\n");
+	list.id[0] = COL_PID;
+	cr_assert_lt(format_snapshot_init(&fs, FORMAT_CSV, &list, TIME_TEXT), 0,
+		     "time comes first");
+}
+
 Test(columns, lookup_refuses_unknown_names)
 {
 	cr_assert_eq(column_lookup("bogus"), -1);
@@ -284,7 +356,7 @@ Test(columns, line_room_holds_the_longest_line)
 	struct format_snapshot fs;
 
 	cr_assert_leq(FORMAT_TIME_CELL_SIZE + column_line_max(), FORMAT_LINE_MAX);
-	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, TIME_TEXT), 0);
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, NULL, TIME_TEXT), 0);
 }
 
 Test(columns, leaves_time_null_for_the_caller)
@@ -1223,7 +1295,7 @@ Test(format, longest_line_fits_format_line_max)
 	row.id.family = TCPTOP_AF_INET6;
 	row.tx_bytes = row.rx_bytes = row.tx_packets = row.rx_packets = UINT64_MAX;
 	row.tx_rate = row.rx_rate = row.age_s = -1.7976931348623157e308;
-	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, TIME_TEXT), 0);
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, NULL, TIME_TEXT), 0);
 	cr_assert_lt(format_line(&fs, &row, line), FORMAT_LINE_MAX / 2);
 }
 
@@ -1233,7 +1305,7 @@ static void assert_age_text_alike(uint64_t now_ns, uint64_t first_seen_ns)
 	struct format_snapshot fs;
 	char fast[NUMTEXT_MAX + 1], exact[NUMTEXT_MAX + 1];
 
-	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, NULL), 0);
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, NULL, NULL), 0);
 	*format_age_between(&fs, now_ns, first_seen_ns, fast) = '\0';
 	*format_age(&fs, flow_age_s(now_ns, first_seen_ns), exact) = '\0';
 	cr_assert_str_eq(fast, exact, "age of %" PRIu64 " ns", now_ns - first_seen_ns);

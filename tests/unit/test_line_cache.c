@@ -154,7 +154,8 @@ static char *cached_text(struct line_cache *c, const struct snapshot *s,
 }
 
 /* Some snapshots are skipped (a slow writer), and how much changes varies. */
-static void run(enum output_format format, const struct filter *f, int sort_id, unsigned seed)
+static void run_columns(enum output_format format, const struct filter *f, int sort_id,
+			const struct column_list *columns, unsigned seed)
 {
 	struct world w = { .generation = 1, .mono_ns = 100 * SECOND, .seed = seed };
 	struct line_cache *c = line_cache_new(format, f, sort_id);
@@ -173,7 +174,7 @@ static void run(enum output_format format, const struct filter *f, int sort_id, 
 			continue; /* the writer did not see this one */
 		s = take_snapshot(&w);
 		format_time_iso8601(&s->time, time_text, sizeof(time_text));
-		cr_assert_eq(format_snapshot_init(&fs, format, time_text), 0);
+		cr_assert_eq(format_snapshot_init(&fs, format, columns, time_text), 0);
 		plain = plain_text(s, &fs, f, sort_id, &plain_len);
 		cached = cached_text(c, s, &fs, &cached_len);
 		cr_assert_eq(cached_len, plain_len, "round %d: %zu bytes, not %zu", round,
@@ -187,6 +188,11 @@ static void run(enum output_format format, const struct filter *f, int sort_id, 
 	}
 	cr_assert_gt(compared, 0);
 	line_cache_free(c);
+}
+
+static void run(enum output_format format, const struct filter *f, int sort_id, unsigned seed)
+{
+	run_columns(format, f, sort_id, NULL, seed);
 }
 
 Test(line_cache, csv_by_rate_matches_formatting_every_row)
@@ -237,6 +243,21 @@ Test(line_cache, filtered_rows_match_formatting_every_row)
 	run(FORMAT_JSONL, &f, COL_AGE_S, 9);
 }
 
+/* -o: kept texts hold the chosen cells, with or without the age between them. */
+Test(line_cache, chosen_columns_match_formatting_every_row)
+{
+	struct column_list no_age = { 4, { COL_TIME, COL_TX_BYTES, COL_COMM, COL_RPORT } };
+	struct column_list age_first = { 3, { COL_TIME, COL_AGE_S, COL_PID } };
+	struct column_list age_last = { 3, { COL_TIME, COL_LADDR, COL_AGE_S } };
+	struct filter f;
+
+	filter_init(&f);
+	run_columns(FORMAT_CSV, &f, COL_RATE, &no_age, 11);
+	run_columns(FORMAT_JSONL, &f, COL_AGE_S, &no_age, 12);
+	run_columns(FORMAT_CSV, &f, COL_RATE, &age_first, 13);
+	run_columns(FORMAT_JSONL, &f, COL_RATE, &age_last, 14);
+}
+
 /* One idle row learnt and written; then its bytes change in a snapshot that lists no
  * changed row, against the snapshot learnt (against_learnt) or another one. The line
  * written for it then, in line. */
@@ -254,7 +275,7 @@ static void line_after_an_unlisted_change(bool against_learnt, char line[FORMAT_
 	advance(&w, 0, 1);
 	w.generation++;
 	s = take_snapshot(&w); /* an idle row: its version is older than the snapshot */
-	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, "t"), 0);
+	cr_assert_eq(format_snapshot_init(&fs, FORMAT_CSV, NULL, "t"), 0);
 	cr_assert_eq(line_cache_update(c, s), 0);
 	line_cache_line(c, &fs, s, 0, line);
 	w.generation += 2;

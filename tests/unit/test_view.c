@@ -307,11 +307,19 @@ static void assert_layout_fits(const struct ui_layout *l, int width)
 	cr_assert_leq(end - 1, width, "row is %d cells wide, terminal %d", end - 1, width);
 }
 
+static void layout_default(int width, struct ui_layout *l)
+{
+	struct column_list shown;
+
+	column_list_view(&shown);
+	ui_layout_compute(width, &shown, l);
+}
+
 Test(view, layout_at_40_columns_keeps_process_rates_and_peer)
 {
 	struct ui_layout l;
 
-	ui_layout_compute(40, &l);
+	layout_default(40, &l);
 	assert_layout_fits(&l, 40);
 	cr_assert(has_column(&l, COL_COMM) && has_column(&l, COL_RADDR));
 	cr_assert(has_column(&l, COL_RX_RATE) && has_column(&l, COL_TX_RATE));
@@ -322,7 +330,7 @@ Test(view, layout_at_80_columns_adds_pid_and_local_end)
 {
 	struct ui_layout l;
 
-	ui_layout_compute(80, &l);
+	layout_default(80, &l);
 	assert_layout_fits(&l, 80);
 	cr_assert(has_column(&l, COL_PID) && has_column(&l, COL_LADDR));
 	cr_assert(has_column(&l, COL_RADDR) && has_column(&l, COL_RX_RATE));
@@ -333,7 +341,7 @@ Test(view, layout_at_200_columns_shows_every_column)
 {
 	struct ui_layout l;
 
-	ui_layout_compute(200, &l);
+	layout_default(200, &l);
 	assert_layout_fits(&l, 200);
 	cr_assert_eq(l.ncolumns, COLUMN_VIEW_COUNT);
 }
@@ -343,10 +351,31 @@ Test(view, layout_never_exceeds_any_width)
 	struct ui_layout l;
 
 	for (int w = 1; w <= 260; w++) {
-		ui_layout_compute(w, &l);
+		layout_default(w, &l);
 		assert_layout_fits(&l, w);
 		cr_assert_geq(l.ncolumns, 1, "width %d shows nothing", w);
 	}
+}
+
+Test(view, layout_shows_only_the_chosen_columns)
+{
+	struct column_list shown = { 3, { COL_AGE_S, COL_PID, COL_RTT_US } };
+	struct ui_layout l;
+
+	ui_layout_compute(200, &shown, &l);
+	assert_layout_fits(&l, 200);
+	cr_assert_eq(l.ncolumns, 3);
+	cr_assert(has_column(&l, COL_PID) && has_column(&l, COL_RTT_US) &&
+		  has_column(&l, COL_AGE_S));
+	cr_assert_eq(l.column[0], COL_PID, "the live view's order, not the list's");
+	for (int w = 1; w <= 40; w++) {
+		ui_layout_compute(w, &shown, &l);
+		assert_layout_fits(&l, w);
+		cr_assert_geq(l.ncolumns, 1, "width %d shows nothing", w);
+	}
+	shown.count = 0;
+	ui_layout_compute(80, &shown, &l);
+	cr_assert_eq(l.ncolumns, 0);
 }
 
 /* ---------------------------------------------------------------- units */
