@@ -32,6 +32,8 @@ struct backend_ops {
 	/* Close records that found the kernel's ring full since start (their flows' final
 	 * counts were read from where they were kept instead). */
 	uint64_t (*close_records_lost)(struct backend *b);
+	/* Runs of the backend's programs the kernel skipped since start (NULL: none). */
+	uint64_t (*events_missed)(struct backend *b);
 	/* What drain, drain_events and expire need a capability for from now on (enum
 	 * caps_need of util/caps.h); NULL: nothing. Main keeps that much for itself and the
 	 * collector and drops the rest. */

@@ -95,6 +95,7 @@ struct drain_stamp {
 	uint64_t real_ns;
 	uint64_t flows_dropped; /* entries the backend could not store, cumulative */
 	uint64_t close_records_lost; /* the backend's, cumulative */
+	uint64_t events_missed;      /* runs of the backend's programs the kernel skipped */
 	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
 	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
 };

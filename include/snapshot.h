@@ -28,6 +28,7 @@ struct snapshot {
 	/* Losses since start, as the drain saw them (output/losses.h shows them). */
 	uint64_t flows_dropped;
 	uint64_t close_records_lost;
+	uint64_t events_missed; /* runs of the BPF programs the kernel skipped */
 	uint64_t closed_trimmed;
 	/* Flows that ended, their final row shown, without a known process (cumulative). */
 	uint64_t ended_unowned;

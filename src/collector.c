@@ -119,6 +119,7 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 	}
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	stamp.close_records_lost = b->ops->close_records_lost(b);
+	stamp.events_missed = b->ops->events_missed ? b->ops->events_missed(b) : 0;
 	evict_for_room(args, stamp.flows_dropped, stamp.mono_ns);
 	trim_closed(args);
 	if (generation > 1) /* the first drain loads every flow: start-up, not an interval */

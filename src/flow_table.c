@@ -742,6 +742,7 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.close_records_lost, stamp->close_records_lost,
 			 __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.events_missed, stamp->events_missed, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
@@ -757,6 +758,7 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->flows_dropped = __atomic_load_n(&table->stamp.flows_dropped, __ATOMIC_RELAXED);
 	out->close_records_lost = __atomic_load_n(&table->stamp.close_records_lost,
 						  __ATOMIC_RELAXED);
+	out->events_missed = __atomic_load_n(&table->stamp.events_missed, __ATOMIC_RELAXED);
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
 }

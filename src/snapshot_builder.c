@@ -498,6 +498,7 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	s->interval_s = (double)elapsed_ns / 1e9;
 	s->flows_dropped = now->flows_dropped;
 	s->close_records_lost = now->close_records_lost;
+	s->events_missed = now->events_missed;
 	s->closed_trimmed = now->closed_trimmed;
 	s->ended_unowned = now->ended_unowned;
 	b->last = snapshot_hold(s);

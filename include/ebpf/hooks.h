@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct bpf_object;
 #include "ebpf/cgroup_mount.h"
 #include "flow_table.h"
 #include "options.h"
@@ -26,6 +28,8 @@ struct ebpf_hooks {
 	/* The object's own counters (bss), only ever incremented by the programs. */
 	const __u64 *flows_dropped;
 	const __u64 *close_events_lost;
+	/* The loaded object, for the programs' skipped runs (ebpf/prog_misses.h). */
+	const struct bpf_object *obj;
 	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
 	struct slot_array slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */

@@ -20,6 +20,7 @@ enum loss {
 	LOSS_SNAPSHOTS_SKIPPED, /* snapshots the output was too slow to write */
 	LOSS_CLOSED_LOG,        /* ended flows the closed log's writer could not take */
 	LOSS_RECORD_SNAPSHOTS,  /* -w snapshots not recorded */
+	LOSS_EVENTS_MISSED,     /* runs of the BPF programs the kernel skipped */
 	LOSS_COUNT,
 };
 

@@ -83,6 +83,7 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;
+	h->obj = skel->obj;
 	snprintf(h->describe, sizeof(h->describe),
 		 "hook set: compat (cgroup_skb ingress/egress with bpf_tcp_sock, cgroup "
 		 "sock_create/connect/sendmsg/recvmsg, %s, tcp_rcv_space_adjust, inet_sock_set_state; "

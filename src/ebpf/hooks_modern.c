@@ -238,6 +238,7 @@ static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;
+	h->obj = skel->obj;
 	return 0;
 }
 

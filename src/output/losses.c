@@ -17,6 +17,7 @@ static const struct {
 	[LOSS_SNAPSHOTS_SKIPPED] = { "snapshots_skipped", "snapshots skipped (output too slow)" },
 	[LOSS_CLOSED_LOG] = { "closed_log_lost", "ended flows not in the closed log" },
 	[LOSS_RECORD_SNAPSHOTS] = { "record_snapshots_lost", "snapshots not recorded" },
+	[LOSS_EVENTS_MISSED] = { "bpf_events_missed", "events missed by BPF programs" },
 };
 
 void losses_read(struct losses *out, const struct snapshot *s, const struct loss_sources *src)
@@ -26,6 +27,7 @@ void losses_read(struct losses *out, const struct snapshot *s, const struct loss
 		out->n[LOSS_FLOW_MAP_FULL] = s->flows_dropped;
 		out->n[LOSS_CLOSE_RECORDS] = s->close_records_lost;
 		out->n[LOSS_CLOSED_UNSHOWN] = s->closed_trimmed;
+		out->n[LOSS_EVENTS_MISSED] = s->events_missed;
 	}
 	if (src->log)
 		out->n[LOSS_LOG_SNAPSHOTS] = atomic_load_explicit(&src->log->lost,

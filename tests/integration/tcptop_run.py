@@ -89,7 +89,8 @@ def parse_csv_rows(lines):
 
 
 LOSS_KEYS = ["flow_map_full", "close_records_lost", "closed_unshown", "log_snapshots_lost",
-             "snapshots_skipped", "closed_log_lost", "record_snapshots_lost"]
+             "snapshots_skipped", "closed_log_lost", "record_snapshots_lost",
+             "bpf_events_missed"]
 
 
 def is_loss_line(obj):
