@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include "flow_table.h"
 #include "options.h"
+#include "prog_stat.h"
 #include "tcptop_shared.h"
 
 struct backend;
@@ -32,8 +33,9 @@ struct backend_ops {
 	/* Close records that found the kernel's ring full since start (their flows' final
 	 * counts were read from where they were kept instead). */
 	uint64_t (*close_records_lost)(struct backend *b);
-	/* Runs of the backend's programs the kernel skipped since start (NULL: none). */
-	uint64_t (*events_missed)(struct backend *b);
+	/* The counters of the backend's BPF programs, up to room of them (NULL: it has
+	 * none); how many were filled. */
+	size_t (*prog_stats)(struct backend *b, struct prog_stat *out, size_t room);
 	/* What drain, drain_events and expire need a capability for from now on (enum
 	 * caps_need of util/caps.h); NULL: nothing. Main keeps that much for itself and the
 	 * collector and drops the rest. */

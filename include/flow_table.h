@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
+#include "prog_stat.h"
 #include "tcptop_shared.h"
 
 /* Identity changes rarely (a new owner): it is replaced whole, never edited in place. */
@@ -98,6 +99,10 @@ struct drain_stamp {
 	uint64_t events_missed;      /* runs of the backend's programs the kernel skipped */
 	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
 	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
+	/* The backend's programs: their names are published once, with the first stamp that
+	 * has any, and never change; their counters with every stamp. */
+	uint32_t nprogs;
+	struct prog_stat progs[PROG_STATS_MAX];
 };
 
 struct flow_table;

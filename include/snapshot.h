@@ -9,6 +9,7 @@
 #include <time.h>
 #include <urcu/urcu-memb.h>
 #include "flow_row.h"
+#include "prog_stat.h"
 
 struct snapshot_totals {
 	size_t tcp_flows, udp_flows;
@@ -29,6 +30,8 @@ struct snapshot {
 	uint64_t flows_dropped;
 	uint64_t close_records_lost;
 	uint64_t events_missed; /* runs of the BPF programs the kernel skipped */
+	uint32_t nprogs;        /* the backend's BPF programs, cumulative counters */
+	struct prog_stat progs[PROG_STATS_MAX];
 	uint64_t closed_trimmed;
 	/* Flows that ended, their final row shown, without a known process (cumulative). */
 	uint64_t ended_unowned;

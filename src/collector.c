@@ -119,7 +119,12 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 	}
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	stamp.close_records_lost = b->ops->close_records_lost(b);
-	stamp.events_missed = b->ops->events_missed ? b->ops->events_missed(b) : 0;
+	stamp.nprogs = b->ops->prog_stats
+			       ? (uint32_t)b->ops->prog_stats(b, stamp.progs, PROG_STATS_MAX)
+			       : 0;
+	stamp.events_missed = 0;
+	for (uint32_t i = 0; i < stamp.nprogs; i++)
+		stamp.events_missed += stamp.progs[i].misses;
 	evict_for_room(args, stamp.flows_dropped, stamp.mono_ns);
 	trim_closed(args);
 	if (generation > 1) /* the first drain loads every flow: start-up, not an interval */

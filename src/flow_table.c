@@ -734,6 +734,36 @@ static void publish_changes(struct flow_table *table, uint64_t generation)
 	previous->complete = true;
 }
 
+/* Names only once (the programs stay the same while tcptop runs), so that a reader copies
+ * them without a race; counters atomically, each on its own. */
+static void publish_prog_stats(struct drain_stamp *to, const struct drain_stamp *from)
+{
+	uint32_t n = __atomic_load_n(&to->nprogs, __ATOMIC_RELAXED);
+
+	if (!n && from->nprogs) {
+		n = from->nprogs;
+		for (uint32_t i = 0; i < n; i++)
+			memcpy(to->progs[i].name, from->progs[i].name, sizeof(to->progs[i].name));
+		__atomic_store_n(&to->nprogs, n, __ATOMIC_RELAXED);
+	}
+	for (uint32_t i = 0; i < n && i < from->nprogs; i++) {
+		__atomic_store_n(&to->progs[i].runs, from->progs[i].runs, __ATOMIC_RELAXED);
+		__atomic_store_n(&to->progs[i].run_ns, from->progs[i].run_ns, __ATOMIC_RELAXED);
+		__atomic_store_n(&to->progs[i].misses, from->progs[i].misses, __ATOMIC_RELAXED);
+	}
+}
+
+static void read_prog_stats(struct drain_stamp *out, struct drain_stamp *from)
+{
+	out->nprogs = __atomic_load_n(&from->nprogs, __ATOMIC_RELAXED);
+	for (uint32_t i = 0; i < out->nprogs; i++) {
+		memcpy(out->progs[i].name, from->progs[i].name, sizeof(out->progs[i].name));
+		out->progs[i].runs = __atomic_load_n(&from->progs[i].runs, __ATOMIC_RELAXED);
+		out->progs[i].run_ns = __atomic_load_n(&from->progs[i].run_ns, __ATOMIC_RELAXED);
+		out->progs[i].misses = __atomic_load_n(&from->progs[i].misses, __ATOMIC_RELAXED);
+	}
+}
+
 void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp *stamp)
 {
 	publish_changes(table, stamp->generation);
@@ -745,6 +775,7 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.events_missed, stamp->events_missed, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
+	publish_prog_stats(&table->stamp, stamp);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
 	 * and every counter the drain stored. */
 	__atomic_store_n(&table->stamp.generation, stamp->generation, __ATOMIC_RELEASE);
@@ -761,6 +792,7 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->events_missed = __atomic_load_n(&table->stamp.events_missed, __ATOMIC_RELAXED);
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
+	read_prog_stats(out, &table->stamp);
 }
 
 void flow_table_read_changes(struct flow_table *table, struct flow_changes *out)

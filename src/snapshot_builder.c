@@ -499,6 +499,8 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	s->flows_dropped = now->flows_dropped;
 	s->close_records_lost = now->close_records_lost;
 	s->events_missed = now->events_missed;
+	s->nprogs = now->nprogs;
+	memcpy(s->progs, now->progs, now->nprogs * sizeof(s->progs[0]));
 	s->closed_trimmed = now->closed_trimmed;
 	s->ended_unowned = now->ended_unowned;
 	b->last = snapshot_hold(s);

@@ -28,7 +28,7 @@ struct ebpf_hooks {
 	/* The object's own counters (bss), only ever incremented by the programs. */
 	const __u64 *flows_dropped;
 	const __u64 *close_events_lost;
-	/* The loaded object, for the programs' skipped runs (ebpf/prog_misses.h). */
+	/* The loaded object, for the programs' skipped runs (ebpf/prog_stats.h). */
 	const struct bpf_object *obj;
 	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
 	struct slot_array slots;

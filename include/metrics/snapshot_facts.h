@@ -26,6 +26,8 @@ struct snapshot_facts {
 	uint64_t build_ns;
 	size_t tcp_flows, udp_flows;
 	struct losses losses;
+	uint32_t nprogs; /* the BPF programs' counters */
+	struct prog_stat progs[PROG_STATS_MAX];
 	struct top_flow *top; /* room for top_room, the first ntop used, highest rate first */
 	size_t ntop, top_room;
 };

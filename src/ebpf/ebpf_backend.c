@@ -17,7 +17,7 @@
 #include "ebpf/bpf_gate.h"
 #include "ebpf/cgroup_mount.h"
 #include "ebpf/hooks.h"
-#include "ebpf/prog_misses.h"
+#include "ebpf/prog_stats.h"
 #include "ebpf/walk.h"
 #include "util/caps.h"
 #include "util/report.h"
@@ -338,11 +338,11 @@ static uint64_t ebpf_close_records_lost(struct backend *b)
 	return __atomic_load_n(st->hooks.close_events_lost, __ATOMIC_RELAXED);
 }
 
-static uint64_t ebpf_events_missed(struct backend *b)
+static size_t ebpf_prog_stats(struct backend *b, struct prog_stat *out, size_t room)
 {
 	struct ebpf_state *st = b->state;
 
-	return prog_misses_read(st->hooks.obj);
+	return prog_stats_read(st->hooks.obj, out, room);
 }
 
 /* Reading maps and the ring, and the modern set's slot array, need at most what the
@@ -391,7 +391,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.expire = ebpf_expire,
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
-	.events_missed = ebpf_events_missed,
+	.prog_stats = ebpf_prog_stats,
 	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,
 	.close = ebpf_close,

@@ -1,5 +1,6 @@
 /* The families about tcptop itself, and the top flows (--metrics-top). */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -59,6 +60,50 @@ static void snapshot_families(struct exposition *e, const struct snapshot_facts 
 				  loss_key((enum loss)i), f->losses.n[i]);
 }
 
+/* Whether the kernel keeps BPF run counts and times now (sysctl kernel.bpf_stats_enabled,
+ * which also reads 1 while any process holds a BPF_ENABLE_STATS fd). */
+static bool bpf_stats_enabled(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
+	int on = 0;
+
+	if (!f)
+		return false;
+	if (fscanf(f, "%d", &on) != 1)
+		on = 0;
+	fclose(f);
+	return on != 0;
+}
+
+/* Per program, when BPF stats are (or were, while tcptop ran) enabled: without them the
+ * kernel counts nothing and zeros would read as "never ran". */
+static void program_families(struct exposition *e, const struct snapshot_facts *f)
+{
+	bool counted = false;
+	char name[4 * PROG_NAME_LEN + 1];
+
+	for (uint32_t i = 0; i < f->nprogs; i++)
+		counted |= f->progs[i].runs != 0;
+	if (!f->nprogs || (!counted && !bpf_stats_enabled()))
+		return;
+	exposition_family(e, "tcptop_bpf_program_runs", METRIC_COUNTER,
+			  "Runs of each of tcptop's BPF programs, counted while BPF stats are "
+			  "enabled (sysctl kernel.bpf_stats_enabled).");
+	for (uint32_t i = 0; i < f->nprogs; i++) {
+		exposition_label_value(f->progs[i].name, name);
+		exposition_printf(e, "tcptop_bpf_program_runs_total{program=\"%s\"} %" PRIu64 "\n",
+				  name, f->progs[i].runs);
+	}
+	exposition_family(e, "tcptop_bpf_program_run_seconds", METRIC_COUNTER,
+			  "Time each of tcptop's BPF programs ran, counted while BPF stats are "
+			  "enabled.");
+	for (uint32_t i = 0; i < f->nprogs; i++) {
+		exposition_label_value(f->progs[i].name, name);
+		exposition_printf(e, "tcptop_bpf_program_run_seconds_total{program=\"%s\"} %.9f\n",
+				  name, f->progs[i].run_ns / 1e9);
+	}
+}
+
 static void ledger_families(struct exposition *e, const struct metrics_state *m)
 {
 	exposition_family(e, "tcptop_metrics_processes", METRIC_GAUGE,
@@ -73,8 +118,10 @@ void render_self(struct exposition *e, const struct metrics_state *m,
 		 const struct snapshot_facts *f)
 {
 	process_families(e);
-	if (f->seen)
+	if (f->seen) {
 		snapshot_families(e, f);
+		program_families(e, f);
+	}
 	ledger_families(e, m);
 }
 

@@ -81,5 +81,7 @@ void snapshot_facts_take(struct snapshot_facts *f, const struct snapshot *s,
 	f->tcp_flows = s->totals.tcp_flows;
 	f->udp_flows = s->totals.udp_flows;
 	losses_read(&f->losses, s, sources);
+	f->nprogs = s->nprogs;
+	memcpy(f->progs, s->progs, s->nprogs * sizeof(f->progs[0]));
 	take_top(f, s);
 }

@@ -2,9 +2,14 @@
 text format 0.0.4 and OpenMetrics 1.0, count the test's traffic exactly per process, keep
 counters monotonic, and survive bad clients."""
 
+import ctypes
 import http.client
+import json
+import os
+import platform
 import re
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -338,6 +343,81 @@ def test_connections_over_the_limit_are_refused_not_queued(metrics):
         except (OSError, http.client.HTTPException):
             return False
     wait_for(served, "a scrape once the others left", timeout=5)
+    assert run.finish()[0] == 0
+
+
+BPF_SYSCALL = {"x86_64": 321, "aarch64": 280}
+BPF_ENABLE_STATS, BPF_STATS_RUN_TIME = 32, 0
+
+
+def enable_bpf_stats():
+    """BPF run counts and times on while the returned fd stays open (BPF_ENABLE_STATS is
+    counted by the kernel, so runs of this suite at once do not undo each other as with
+    the sysctl)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    attr = ctypes.create_string_buffer(struct.pack("I", BPF_STATS_RUN_TIME), 8)
+    fd = libc.syscall(BPF_SYSCALL[platform.machine()], BPF_ENABLE_STATS, attr, 8)
+    if fd < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "BPF_ENABLE_STATS: " + os.strerror(err))
+    return fd
+
+
+def held_programs(pid):
+    """{id: (name, run_cnt, run_time_ns)} of the BPF programs process pid holds, as bpftool
+    reads them now (the ids from /proc/PID/fdinfo)."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fdinfo" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                ids.update(int(line.split()[1]) for line in f if line.startswith("prog_id:"))
+        except FileNotFoundError:
+            pass
+    progs = {}
+    for prog_id in ids:
+        out = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)],
+                             stdout=subprocess.PIPE, check=True, timeout=10).stdout
+        p = json.loads(out)
+        progs[prog_id] = (p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))
+    return progs
+
+
+def program_samples(samples, kind):
+    return {dict(labels)["program"]: v for (name, labels), v in samples.items()
+            if name == "tcptop_bpf_program_%s_total" % kind}
+
+
+def test_bpf_program_runs_and_run_time_while_bpf_stats_are_on(metrics, agents):
+    """Without BPF stats the kernel counts no runs: no program series (zeros would read as
+    "never ran"). With them on, each program tcptop holds has its runs and run time, and a
+    scrape's figures lie between what bpftool reads of the same programs just before the
+    snapshot and just after the scrape."""
+    run = metrics("-d", "100ms")
+    stats_on_elsewhere = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() != "0"
+    if not stats_on_elsewhere:
+        assert not program_samples(run.samples(), "runs"), "program series without stats"
+    fd = enable_bpf_stats()
+    try:
+        pair = TcpPair(agents.new("srv"), agents.new("cli"))
+        pair.transfer(50000, 5000)
+        before = held_programs(run.proc.pid)
+        seen = value(run.samples(), "tcptop_snapshots_total")
+        wait_for(lambda: value(run.samples(), "tcptop_snapshots_total") >= seen + 2,
+                 "two snapshots after bpftool's first read")
+        samples = run.samples()
+        after = held_programs(run.proc.pid)
+    finally:
+        os.close(fd)
+    runs, seconds = program_samples(samples, "runs"), program_samples(samples, "run_seconds")
+    names = sorted(name for name, _, _ in before.values())
+    assert sorted(runs) == sorted(seconds) == names, (sorted(runs), names)
+    for prog_id, (name, runs_before, ns_before) in before.items():
+        _, runs_after, ns_after = after[prog_id]
+        assert runs_before <= runs[name] <= runs_after, (name, runs_before, runs[name])
+        assert ns_before / 1e9 <= seconds[name] + 1e-9 <= ns_after / 1e9 + 2e-9, name
+    assert sum(runs.values()) > 0 and sum(seconds.values()) > 0, samples
+    status, said = promtool_check(run.scrape())
+    assert status == 0 and said == "", said
     assert run.finish()[0] == 0
 
 
