@@ -58,7 +58,7 @@ PASS_TIME_LIMIT=${TCPTOP_TEST_PASS_TIME_LIMIT:-1800}
 start_pass() {
 	name=$1
 	shift
-	timeout -k 30 "$PASS_TIME_LIMIT" env "$@" "$python" -m pytest -v -rfEs --tb=short \
+	timeout -k 30 "$PASS_TIME_LIMIT" env "$@" "$python" -m pytest -v -rfEs --tb=short --durations=15 \
 		-p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration" > "$out/$name" 2>&1 &
 	pids="$pids $!"
 }
