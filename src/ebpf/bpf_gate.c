@@ -8,23 +8,9 @@
 #include <bpf/bpf.h>
 #include "ebpf/bpf_gate.h"
 #include "util/caps.h"
+#include "util/sysctl.h"
 
 #define UNPRIVILEGED_BPF_SYSCTL "/proc/sys/kernel/unprivileged_bpf_disabled"
-
-/* With the sysctl at 0 an old kernel lets the probe through, and the sysctl may be set
- * while tcptop runs: only a non-zero value makes the probe's answer last. */
-static bool sysctl_set(void)
-{
-	FILE *f = fopen(UNPRIVILEGED_BPF_SYSCTL, "re");
-	int value = 0;
-
-	if (!f)
-		return false;
-	if (fscanf(f, "%d", &value) != 1)
-		value = 0;
-	fclose(f);
-	return value != 0;
-}
 
 bool bpf_gate_closed_without_caps(void)
 {
@@ -32,7 +18,9 @@ bool bpf_gate_closed_without_caps(void)
 	__u32 len = sizeof(info);
 	int err;
 
-	if (!sysctl_set() || caps_lower_effective() < 0)
+	/* With the sysctl at 0 an old kernel lets the probe through, and the sysctl may be
+	 * set while tcptop runs: only a non-zero value makes the probe's answer last. */
+	if (!sysctl_is_set(UNPRIVILEGED_BPF_SYSCTL) || caps_lower_effective() < 0)
 		return true;
 	err = bpf_obj_get_info_by_fd(-1, &info, &len);
 	if (caps_raise_effective() < 0)

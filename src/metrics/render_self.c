@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "metrics/metrics_render.h"
+#include "util/sysctl.h"
 
 static double cpu_seconds(void)
 {
@@ -60,20 +61,9 @@ static void snapshot_families(struct exposition *e, const struct snapshot_facts 
 				  loss_key((enum loss)i), f->losses.n[i]);
 }
 
-/* Whether the kernel keeps BPF run counts and times now (sysctl kernel.bpf_stats_enabled,
- * which also reads 1 while any process holds a BPF_ENABLE_STATS fd). */
-static bool bpf_stats_enabled(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/bpf_stats_enabled", "re");
-	int on = 0;
-
-	if (!f)
-		return false;
-	if (fscanf(f, "%d", &on) != 1)
-		on = 0;
-	fclose(f);
-	return on != 0;
-}
+/* Whether the kernel keeps BPF run counts and times now; it also reads 1 while any process
+ * holds a BPF_ENABLE_STATS fd. */
+#define BPF_STATS_SYSCTL "/proc/sys/kernel/bpf_stats_enabled"
 
 /* Per program, when BPF stats are (or were, while tcptop ran) enabled: without them the
  * kernel counts nothing and zeros would read as "never ran". */
@@ -84,7 +74,7 @@ static void program_families(struct exposition *e, const struct snapshot_facts *
 
 	for (uint32_t i = 0; i < f->nprogs; i++)
 		counted |= f->progs[i].runs != 0;
-	if (!f->nprogs || (!counted && !bpf_stats_enabled()))
+	if (!f->nprogs || (!counted && !sysctl_is_set(BPF_STATS_SYSCTL)))
 		return;
 	exposition_family(e, "tcptop_bpf_program_runs", METRIC_COUNTER,
 			  "Runs of each of tcptop's BPF programs, counted while BPF stats are "

@@ -177,6 +177,18 @@ os.environ.setdefault("LSAN_OPTIONS", "suppressions=%s:print_suppressions=0" % o
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lsan-suppressions"))
 
 
+def assert_refused(result, option, *words):
+    """Exit 1, nothing on stdout, one stderr line naming the option and saying why (each of
+    words in it)."""
+    assert result.returncode == 1, result
+    assert result.stdout == "", result
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
+    assert lines[0].startswith("tcptop: %s " % option), lines[0]
+    for word in words:
+        assert word in lines[0], "%r does not say %r" % (lines[0], word)
+
+
 def run_tcptop(args, timeout=60, preexec=None, prefix=()):
     """Run tcptop to completion (killing it after timeout, which fails the test)."""
     cmd = list(prefix) + [tcptop_binary()] + HOOK_ARGS + list(args)

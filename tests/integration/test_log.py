@@ -13,6 +13,7 @@ import zlib
 
 import pytest
 
+import tcptop_run
 from tcptop_run import HEADER, group_snapshots, parse_csv_rows, run_tcptop
 
 REPLAY = ["--replay", "synthetic:5"]
@@ -24,14 +25,7 @@ def replay_run(log, *args, **kwargs):
 
 
 def assert_refused(result, *words):
-    """Exit 1, nothing on stdout, one stderr line naming the option and saying why."""
-    assert result.returncode == 1, result
-    assert result.stdout == "", result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
-    assert lines[0].startswith("tcptop: -l/--log "), lines[0]
-    for word in words:
-        assert word in lines[0], "%r does not say %r" % (lines[0], word)
+    tcptop_run.assert_refused(result, "-l/--log", *words)
 
 
 def data_lines(text):

@@ -17,6 +17,7 @@ import zlib
 import pytest
 
 import tcptop_run
+import tcptop_run
 from tcptop_run import parse_output, run_tcptop
 from traffic import TcpPair
 
@@ -42,13 +43,7 @@ def replay(path, *args, prefix=()):
 
 
 def assert_refused(result, *words):
-    assert result.returncode == 1, result
-    assert result.stdout == "", result
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, "expected one line on stderr: %r" % result.stderr
-    assert lines[0].startswith("tcptop: -r/--read "), lines[0]
-    for word in words:
-        assert word in lines[0], "%r does not say %r" % (lines[0], word)
+    tcptop_run.assert_refused(result, "-r/--read", *words)
 
 
 class Workload:
