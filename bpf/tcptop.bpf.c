@@ -451,6 +451,9 @@ static __always_inline const struct task_struct *tcp_state_user(void)
 	return task->flags & FLOW_PF_KTHREAD ? NULL : task;
 }
 
+/* Set by user space from before the start-up walk until tcptop_adopt has run. */
+__u32 walk_pending;
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -494,6 +497,10 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		flow_tcp_ended(&r->value.counters, sk, oldstate);
+		/* The start-up walk may have listed this socket after it took its slot: that
+		 * entry would outlive it (tcptop_adopt drops those of sockets still open). */
+		if (walk_pending)
+			bpf_map_delete_elem(&flows, &r->key);
 		tcp_slot_close(ref, r, slot);
 		return 0;
 	}
@@ -532,8 +539,12 @@ int tcptop_adopt(struct bpf_iter__tcp *ctx)
 	if (!key.cookie || !bpf_map_lookup_elem(&flows, &key))
 		return 0;
 	r = tcp_slot_find(sk, &ref, &slot);
-	if (r || (ref && ref->slot_plus_one == TCP_SLOT_CLOSED))
+	/* A socket that took its slot before the walk listed it (opened, or first used, as
+	 * tcptop started): the slot counts it, the walk's entry would outlive it. */
+	if (r || (ref && ref->slot_plus_one == TCP_SLOT_CLOSED)) {
+		bpf_map_delete_elem(&flows, &key);
 		return 0;
+	}
 	if (tcp_slot_take(sk, key.cookie, ref, sk->__sk_common.skc_state, NULL, false, &slot))
 		flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;

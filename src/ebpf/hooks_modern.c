@@ -158,12 +158,16 @@ static void modern_detach_sock_addr(struct tcptop_bpf *skel)
 static int modern_attach(struct ebpf_hooks *h)
 {
 	struct tcptop_bpf *skel = h->skel;
-	int err = MODERN_ATTACH(tcptop_send, -1);
+	int err;
 
+	/* State first: a socket the byte hooks give a slot must have its close seen. The
+	 * walk's entries need cleaning until tcptop_adopt has run (modern_after_walk). */
+	skel->bss->walk_pending = 1;
+	err = MODERN_ATTACH(tcptop_state, -1);
+	if (!err)
+		err = MODERN_ATTACH(tcptop_send, -1);
 	if (!err)
 		err = MODERN_ATTACH(tcptop_recv, -1);
-	if (!err)
-		err = MODERN_ATTACH(tcptop_state, -1);
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "cannot attach the tracepoints: %s",
 			 strerror(-err));
@@ -202,8 +206,10 @@ static void modern_after_walk(struct ebpf_hooks *h)
 		report_verbose("cannot move the walked TCP sockets to slots: %s", strerror(errno));
 	while (fd >= 0 && ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)))
 		;
-	if (fd >= 0)
+	if (fd >= 0) {
 		close(fd);
+		skel->bss->walk_pending = 0;
+	}
 	bpf_link__destroy(link);
 }
 

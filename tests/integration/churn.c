@@ -1,8 +1,9 @@
-/* churn COUNT [RATE]: COUNT short TCP connections on 127.0.0.1, as fast as one client and
+/* churn COUNT [RATE [announce]]: COUNT short TCP connections on 127.0.0.1, as fast as one client and
  * one server thread go (or at most RATE per second): each carries 64 bytes each way, is
  * closed by the server first, then reset by the client (no TIME_WAIT socket is left to
  * outlast the test: 20000 of them would crowd every later test's host). Prints {"port": P, "count": COUNT, "pid":
- * PID, "seconds": S} once done, for the closed-log test to check every connection against.
+ * PID, "seconds": S} once done, for the closed-log test to check every connection against;
+ * with "announce", {"listening": P} first, for a test that watches while it runs.
  * Python makes about 1.5k connections a second; this makes 10k. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -78,6 +79,10 @@ int main(int argc, char **argv)
 	if (listener < 0 || bind(listener, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
 	    listen(listener, 128) < 0 || getsockname(listener, (struct sockaddr *)&addr, &len) < 0)
 		die("listener");
+	if (argc > 3 && strcmp(argv[3], "announce") == 0) {
+		printf("{\"listening\": %u}\n", ntohs(addr.sin_port));
+		fflush(stdout);
+	}
 	pthread_create(&server, NULL, serve, (void *)count);
 	start = now();
 	for (long i = 0; i < count; i++) {
