@@ -22,7 +22,8 @@ else
 fi
 
 # Build: autotools, clang for the BPF target, bpftool for skeletons, the libraries.
-# Tests: Criterion (unit), python3 + pytest (integration), iproute2 (network namespaces),
+# Tests: Criterion (unit), python3 + pytest + pytest-xdist (integration, two workers
+# per pass), iproute2 (network namespaces),
 # tmux (terminal tests), util-linux (setpriv, to test running without privileges; mount,
 # for the full-disk tests' tmpfs), logrotate (the log rotation test), python3-fusepy (a
 # filesystem whose server stops answering, test_signals.py); clang-format for
@@ -32,7 +33,7 @@ apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
 	liburcu-dev libncurses-dev libcap-dev libmicrohttpd-dev libcriterion-dev \
-	iproute2 tmux python3 python3-pytest procps util-linux logrotate git ca-certificates \
+	iproute2 tmux python3 python3-pytest python3-pytest-xdist procps util-linux logrotate git ca-certificates \
 	python3-fusepy clang-format python3-prometheus-client
 
 # Real servers and their load generators for the integration tests (test_real_servers.py):

@@ -26,11 +26,12 @@ fi
 # Debian's python3-pytest lives in /usr/bin/python3's path; a python3 earlier in PATH
 # (pyenv, a venv) may not have it.
 python=python3
-if ! python3 -c 'import pytest' >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
+if ! python3 -c 'import pytest, xdist' >/dev/null 2>&1 && [ -x /usr/bin/python3 ]; then
 	python=/usr/bin/python3
 fi
 missing=
 "$python" -c 'import pytest' >/dev/null 2>&1 || missing="$missing pytest"
+"$python" -c 'import xdist' >/dev/null 2>&1 || missing="$missing pytest-xdist"
 for tool in tmux ip unshare nsenter mount setpriv bpftool timeout nginx ab dnsmasq dnsperf; do
 	command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing="$missing $tool"
 done
@@ -53,12 +54,15 @@ trap 'rm -rf "$out"' EXIT
 trap '[ -z "$pids" ] || kill -TERM $pids 2>/dev/null; wait; exit 1' HUP INT TERM
 # A pass that hangs outside any test's own time limit (conftest.py) ends here.
 PASS_TIME_LIMIT=${TCPTOP_TEST_PASS_TIME_LIMIT:-1800}
+# Most of a test's time is waiting (for snapshots, for traffic's pace): each pass runs its
+# tests in TCPTOP_TEST_WORKERS processes (pytest-xdist, default 2), which took the two
+# passes from 5 min 52 s to 3 min 19 s here with every test still passing.
 # start_pass NAME [VAR=VALUE...]: the suite in the background, its output into $out/NAME;
 # finish_pass NAME PID waits for it.
 start_pass() {
 	name=$1
 	shift
-	timeout -k 30 "$PASS_TIME_LIMIT" env "$@" "$python" -m pytest -v -rfEs --tb=short --durations=15 \
+	timeout -k 30 "$PASS_TIME_LIMIT" env "$@" "$python" -m pytest -n "${TCPTOP_TEST_WORKERS:-2}" -v -rfEs --tb=short --durations=15 \
 		-p no:cacheprovider "$TCPTOP_SRCDIR/tests/integration" > "$out/$name" 2>&1 &
 	pids="$pids $!"
 }
