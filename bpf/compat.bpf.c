@@ -285,6 +285,7 @@ static __always_inline void compat_identity_common(struct flow_identity *id,
 
 	id->proto = proto;
 	id->ifindex = flow_ifindex_ctx(skb, sk);
+	id->cgroup_id = bpf_sk_cgroup_id(sk);
 	id->first_seen_ns = bpf_ktime_get_ns();
 	if (o)
 		compat_apply_owner(id, o);
@@ -520,6 +521,7 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	v.id.proto = TCPTOP_PROTO_TCP;
 	v.id.netns = flow_netns_btf(&sk->__sk_common);
 	v.id.ifindex = flow_ifindex_core(sk);
+	v.id.cgroup_id = flow_cgroup_core(sk);
 	v.id.first_seen_ns = bpf_ktime_get_ns();
 	compat_sample_sk(&s, sk, newstate);
 	compat_tcp_bases(&v.counters, &s);

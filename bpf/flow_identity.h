@@ -116,6 +116,37 @@ static __always_inline __u32 flow_netns_btf(const struct sock_common *skc)
 	return skc->skc_net.net->ns.inum;
 }
 
+/* The socket's cgroup (v2) id, taken once, at first sight: a socket never changes cgroup. */
+static __always_inline __u64 flow_cgroup_btf(const struct sock *sk)
+{
+	const struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+
+	return cg ? cg->kn->id : 0;
+}
+
+/* Kernels before 5.15 kept the cgroup pointer in a u64 whose low bit set means "no
+ * pointer here" (sock_cgroup_data's is_data). */
+struct sock_cgroup_data___old {
+	__u64 val;
+};
+
+/* As flow_cgroup_btf, through probe reads, for the hooks that also load on 5.8-5.14. */
+static __always_inline __u64 flow_cgroup_core(const struct sock *sk)
+{
+	const struct sock_cgroup_data___old *old;
+	const struct cgroup *cg;
+	__u64 val;
+
+	if (bpf_core_field_exists(sk->sk_cgrp_data.cgroup)) {
+		cg = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		old = (const void *)&sk->sk_cgrp_data;
+		val = BPF_CORE_READ(old, val);
+		cg = val & 1 ? NULL : (const struct cgroup *)val;
+	}
+	return cg ? BPF_CORE_READ(cg, kn, id) : 0;
+}
+
 /* Best effort: the bound device, else the cached route's, else the one packets last came
  * in on; 0 when none is known yet (an unconnected UDP socket, a fresh passive open). */
 static __always_inline __u32 flow_ifindex_btf(const struct sock *sk)

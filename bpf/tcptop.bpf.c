@@ -83,6 +83,7 @@ static __always_inline void flow_common_identity(struct flow_identity *id,
 	id->proto = proto;
 	id->netns = flow_netns_btf(&sk->__sk_common);
 	id->ifindex = flow_ifindex_btf(sk);
+	id->cgroup_id = flow_cgroup_btf(sk);
 	/* bpf_ktime_get_ns() is CLOCK_MONOTONIC, user space's clock for ages. */
 	id->first_seen_ns = bpf_ktime_get_ns();
 }

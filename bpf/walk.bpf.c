@@ -84,6 +84,7 @@ int walk_tcp(struct bpf_iter__tcp *ctx)
 		sk = (const struct sock *)skc;
 		if (!r.id.ifindex)
 			r.id.ifindex = flow_ifindex_core(sk);
+		r.id.cgroup_id = flow_cgroup_core(sk);
 		walk_seed_tcp(&r, sk);
 	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
@@ -103,6 +104,7 @@ int walk_udp(struct bpf_iter__udp *ctx)
 	walk_fill(&r, &sk->__sk_common, TCPTOP_PROTO_UDP);
 	if (!r.id.ifindex)
 		r.id.ifindex = flow_ifindex_core(sk);
+	r.id.cgroup_id = flow_cgroup_core(sk);
 	r.state = TCPTOP_STATE_NONE;
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "cgroup/cgroup_name.h"
 #include "tcptop_shared.h"
 
 struct flow_row {
@@ -25,6 +26,7 @@ struct flow_row {
 	uint32_t retrans;
 	double age_s;           /* since tcptop first saw the flow */
 	uint64_t first_seen_ns; /* when that was, CLOCK_MONOTONIC */
+	const struct cgroup_name *cgroup; /* id.cgroup_id's name; NULL when not known */
 };
 
 /* A flow's age at now_ns, as rows show it (both CLOCK_MONOTONIC). */

@@ -36,6 +36,8 @@ struct flow_node_view {
 	bool prev_valid;
 	size_t row_index;
 	uint8_t close_shown; /* a snapshot carried the final row */
+	uint64_t cgroup_id;  /* the id cgroup names, looked up once */
+	const struct cgroup_name *cgroup;
 };
 
 /* How a flow left the table (the closed-connection log). */

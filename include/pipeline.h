@@ -32,6 +32,7 @@ struct pipeline {
 	struct backend backend;
 	bool backend_open;
 	struct flow_table *table;
+	struct cgroup_ids *cgroups; /* the compute thread's, once it runs; NULL: no names */
 	struct snapshot_feed feed;
 	struct log_file *log; /* NULL without --log; main opens and closes it */
 	/* --closed: set by main before the threads start, or NULL; main frees them. */

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "cgroup/cgroup_ids.h"
 #include "flow_table.h"
 #include "snapshot.h"
 #include "touched_rows.h"
@@ -22,6 +23,7 @@ struct snapshot_builder {
 	bool *taken;                /* rows of last whose flow changed, during such a build */
 	size_t room;                /* rows the three arrays above have room for */
 	struct touched_rows touched; /* where the last builds wrote rows */
+	struct cgroup_ids *cgroups;  /* names for the rows' cgroup ids; NULL: none */
 };
 
 /* feed may be NULL (snapshots that are not published). */

@@ -58,6 +58,9 @@ struct flow_identity {
 	__u32 ifindex; /* device the flow's packets use, 0 when not known yet */
 	char comm[TCPTOP_COMM_LEN]; /* thread-group leader's name */
 	__u32 pad2; /* explicit, so that identities compare with memcmp */
+	/* The socket's cgroup v2 id (its directory's inode number in cgroupfs), set when
+	 * the socket was created (an accepted one's is its listener's); 0 when not known. */
+	__u64 cgroup_id;
 };
 
 /* Monotonic cumulative counters since tcptop first saw the flow. TCP packet and retransmit

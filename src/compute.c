@@ -54,6 +54,7 @@ void *compute_thread(void *arg)
 
 	urcu_memb_register_thread();
 	snapshot_builder_init(&builder, args->feed);
+	builder.cgroups = args->cgroups;
 	while (wakeup_wait(args->stop_fd, args->drained_fd, -1) == WAKEUP_SIGNALLED) {
 		flow_table_read_stamp(args->table, &now);
 		if (now.generation != prev.generation) {

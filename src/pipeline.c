@@ -32,6 +32,10 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 	if (ops->open(&p->backend, opt) < 0)
 		return -1;
 	p->backend_open = true;
+	/* The kernel's sockets have cgroups; a replay's rows bring their own names. Opened
+	 * now, while tcptop may still mount a cgroup v2 tree to read it. */
+	if (!opt->read_path && !opt->replay_spec)
+		p->cgroups = cgroup_ids_open();
 	return ops->attach(&p->backend, p->table);
 }
 
@@ -256,8 +260,12 @@ int pipeline_start(struct pipeline *p, int stdout_fd, struct log_file *log)
 		.closed_bound = p->opt->max_flows,
 	};
 	p->compute = (struct compute_args){
-		.table = p->table, .feed = &p->feed, .drained_fd = p->drained_fd,
-		.built_fd = p->built_fd, .stop_fd = p->stop_fd,
+		.table = p->table,
+		.feed = &p->feed,
+		.drained_fd = p->drained_fd,
+		.built_fd = p->built_fd,
+		.stop_fd = p->stop_fd,
+		.cgroups = p->cgroups,
 	};
 	if (p->closed && start_closed_writer(p) < 0)
 		return -1;
@@ -505,6 +513,8 @@ void pipeline_close(struct pipeline *p)
 	p->backend_open = false;
 	flow_table_destroy(p->table);
 	p->table = NULL;
+	cgroup_ids_close(p->cgroups);
+	p->cgroups = NULL;
 	close_fd(&p->stop_fd);
 	close_fd(&p->drained_fd);
 	close_fd(&p->built_fd);

@@ -77,14 +77,26 @@ static bool room_for_row(struct snapshot_builder *b, struct snapshot **s, size_t
 	return reserve(b, cap);
 }
 
-static void fill_row(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now,
-		     uint64_t elapsed_ns)
+/* The flow's cgroup name, looked up again only when its identity says another id. */
+static const struct cgroup_name *row_cgroup(struct cgroup_ids *cgroups, struct flow_node *node,
+					    uint64_t id, uint64_t now_ns)
+{
+	if (!node->view.cgroup || node->view.cgroup_id != id) {
+		node->view.cgroup = cgroup_ids_name(cgroups, id, now_ns);
+		node->view.cgroup_id = id;
+	}
+	return node->view.cgroup;
+}
+
+static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
+		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
 	uint64_t prev_tx = node->view.prev_valid ? node->view.prev_tx_bytes : 0;
 	uint64_t prev_rx = node->view.prev_valid ? node->view.prev_rx_bytes : 0;
 
 	row->key = node->key;
 	row->id = rcu_dereference(node->identity)->id;
+	row->cgroup = row_cgroup(cgroups, node, row->id.cgroup_id, now->mono_ns);
 	row->closed = __atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE);
 	row->state = __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED);
 	row->tx_bytes = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED);
@@ -146,12 +158,13 @@ static void totals_remove(struct snapshot_totals *t, const struct flow_row *row)
 
 /* A row of its own for node at the end of s, recorded in sources. */
 static void append_row(struct snapshot *s, struct row_source *sources, struct flow_node *node,
-		       const struct drain_stamp *now, uint64_t elapsed_ns)
+		       struct cgroup_ids *cgroups, const struct drain_stamp *now,
+		       uint64_t elapsed_ns)
 {
 	struct flow_row *row = &s->rows[s->nrows];
 
 	memset(row, 0, sizeof(*row));
-	fill_row(row, node, now, elapsed_ns);
+	fill_row(row, node, cgroups, now, elapsed_ns);
 	sources[s->nrows] = (struct row_source){ node };
 	node->view.row_index = s->nrows++;
 	totals_add(&s->totals, row);
@@ -179,7 +192,7 @@ static bool add_table_row(struct flow_node *node, void *arg)
 		return true;
 	if (!room_for_row(t->b, &t->s, &t->capacity))
 		return false;
-	append_row(t->s, t->b->sources, node, t->now, t->elapsed_ns);
+	append_row(t->s, t->b->sources, node, t->b->cgroups, t->now, t->elapsed_ns);
 	return true;
 }
 
@@ -358,12 +371,12 @@ static bool apply_changes(struct snapshot_builder *b, struct snapshot **s, size_
 		if (node->view.row_index != FLOW_NO_ROW) {
 			row = &(*s)->rows[node->view.row_index];
 			totals_remove(&(*s)->totals, row);
-			fill_row(row, node, now, elapsed_ns);
+			fill_row(row, node, b->cgroups, now, elapsed_ns);
 			totals_add(&(*s)->totals, row);
 			touched_rows_add(&b->touched, node->view.row_index);
 		} else if (room_for_row(b, s, capacity)) {
 			touched_rows_add(&b->touched, (*s)->nrows);
-			append_row(*s, b->sources, node, now, elapsed_ns);
+			append_row(*s, b->sources, node, b->cgroups, now, elapsed_ns);
 		} else {
 			return false;
 		}
@@ -447,7 +460,7 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 			b->taken[node->view.row_index] = true;
 		ok = room_for_row(b, &s, &capacity);
 		if (ok)
-			append_row(s, b->spare, node, now, elapsed_ns);
+			append_row(s, b->spare, node, b->cgroups, now, elapsed_ns);
 	}
 	ok = ok && append_unchanged(b, &s, &capacity, now);
 	urcu_memb_read_unlock();

@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include "snapshot.h"
 
-#define RECORD_FORMAT_VERSION 1
+/* 2: identities carry the cgroup id, rows the cgroup's path (F_CGROUP). */
+#define RECORD_FORMAT_VERSION 2
 #define RECORD_FILE_HEADER_LEN 16
 #define RECORD_HEADER_LEN 24
 #define RECORD_TRAILER_LEN 4

@@ -29,6 +29,7 @@ enum column_id {
 	COL_RETRANS,
 	COL_AGE_S,
 	COL_NETNS,
+	COL_CGROUP,
 	COL_COUNT,
 	/* Sort keys that are not output columns. */
 	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */
@@ -45,7 +46,7 @@ struct column_value {
 	bool is_null; /* CSV: empty field; JSONL: null */
 	uint64_t integer;
 	double real;
-	char text[64]; /* addresses, comm, state, proto; always a string */
+	char text[128]; /* addresses, comm, state, proto, cgroup; always a string */
 	size_t len;    /* of text */
 };
 
@@ -81,12 +82,14 @@ struct column {
 	/* Its value in a row: sets what differs from a null-free zero (column_value()). */
 	void (*get)(const struct flow_row *row, struct column_value *out);
 	struct column_view view;
+	bool extra; /* not among the defaults: shown when -o or the c key asks for it */
 };
 
 extern const struct column column_table[COL_COUNT];
 
-/* The columns the live view shows, in its order (endpoints: laddr and raddr with ports). */
-#define COLUMN_VIEW_COUNT 14
+/* The columns the live view can show, in its order (endpoints: laddr and raddr with
+ * ports); by default those that are not extra. */
+#define COLUMN_VIEW_COUNT 15
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
 /* A choice of columns (-o/--columns), in the order they are written. */
@@ -95,9 +98,9 @@ struct column_list {
 	int id[COL_COUNT];
 };
 
-/* Every column in table order: what CSV and JSONL write by default. */
-void column_list_all(struct column_list *out);
-/* The live view's columns (column_view_order): what it shows by default. */
+/* Every column but the extras, in table order: what CSV and JSONL write by default. */
+void column_list_defaults(struct column_list *out);
+/* The live view's columns but the extras (column_view_order): what it shows by default. */
 void column_list_view(struct column_list *out);
 bool column_list_has(const struct column_list *list, int id);
 /* Adds id at the end unless the list has it; removes it. */

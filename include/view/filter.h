@@ -12,6 +12,7 @@ struct filter {
 	pid_t *pids; /* -p; any of them */
 	size_t npids;
 	char *comm_substring; /* -c */
+	char *cgroup_substring; /* --cgroup: in the shown name or the path */
 	int port;             /* --port, either side; -1 = any */
 	int sport;            /* --sport, local; -1 = any */
 	int dport;            /* --dport, remote; -1 = any */

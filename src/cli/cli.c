@@ -41,6 +41,7 @@ enum {
 	OPT_METRICS_TOP,
 	OPT_BEGIN,
 	OPT_END,
+	OPT_CGROUP,
 };
 
 #define COLUMNS_LABEL "-o/--columns"
@@ -61,6 +62,7 @@ static const struct option long_options[] = {
 	{ "end", required_argument, NULL, OPT_END },
 	{ "pid", required_argument, NULL, 'p' },
 	{ "process", required_argument, NULL, 'c' },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "sport", required_argument, NULL, OPT_SPORT },
 	{ "dport", required_argument, NULL, OPT_DPORT },
@@ -122,6 +124,8 @@ static const char usage_head[] =
 	"Filters (a flow is shown only if it matches all of them):\n"
 	"  -p, --pid PID[,PID...]  only these processes (repeat to add more)\n"
 	"  -c, --process NAME      only processes whose name (comm) contains NAME\n"
+	"      --cgroup TEXT       only sockets whose cgroup (the cgroup column, or its\n"
+	"                          whole path) contains TEXT\n"
 	"      --port N            only flows with local or remote port N\n"
 	"      --sport N           only flows with local port N\n"
 	"      --dport N           only flows with remote port N\n"
@@ -202,22 +206,37 @@ static int fail(const char **why, const char *reason)
 }
 
 /* The column names come from the column table, so the help cannot drift from the output. */
-static void print_columns(FILE *out)
+/* The names of list, comma-separated, wrapped at 80 columns. */
+static void print_column_names(FILE *out, const struct column_list *list)
 {
 	int width = 2;
 
 	fputs("  ", out);
-	for (int id = 0; id < COL_COUNT; id++) {
-		const char *name = column_name(id);
-		int len = (int)strlen(name) + (id + 1 < COL_COUNT);
+	for (int i = 0; i < list->count; i++) {
+		const char *name = column_name(list->id[i]);
+		int len = (int)strlen(name) + (i + 1 < list->count);
 
 		if (width + len > 80) {
 			fputs("\n  ", out);
 			width = 2;
 		}
-		fprintf(out, "%s%s", name, id + 1 < COL_COUNT ? "," : "\n");
+		fprintf(out, "%s%s", name, i + 1 < list->count ? "," : "\n");
 		width += len;
 	}
+}
+
+static void print_columns(FILE *out)
+{
+	struct column_list list;
+
+	column_list_defaults(&list);
+	print_column_names(out, &list);
+	list.count = 0;
+	for (int id = 0; id < COL_COUNT; id++)
+		if (column_table[id].extra)
+			list.id[list.count++] = id;
+	fputs("More columns, shown when -o names them (e.g. -o +cgroup):\n", out);
+	print_column_names(out, &list);
 }
 
 static void print_usage(FILE *out)
@@ -253,7 +272,7 @@ static void set_defaults(struct options *opt)
 	opt->interval_ns = DEFAULT_INTERVAL_NS;
 	opt->format = FORMAT_CSV;
 	opt->sort_column = COL_RATE;
-	column_list_all(&opt->output_columns);
+	column_list_defaults(&opt->output_columns);
 	column_list_view(&opt->view_columns);
 	opt->max_flows = DEFAULT_MAX_FLOWS;
 	opt->udp_timeout_ns = DEFAULT_UDP_TIMEOUT_NS;
@@ -310,6 +329,20 @@ static int add_pids(struct filter *f, const char *arg, const char **why)
 	free(pids);
 	f->pids = all;
 	f->npids += count;
+	return 0;
+}
+
+static int set_cgroup(struct filter *f, const char *arg, const char **why)
+{
+	char *copy;
+
+	if (*arg == '\0')
+		return fail(why, "must not be empty");
+	copy = strdup(arg);
+	if (!copy)
+		return fail(why, "cannot be stored (out of memory)");
+	free(f->cgroup_substring);
+	f->cgroup_substring = copy;
 	return 0;
 }
 
@@ -381,7 +414,7 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 	size_t bad_len;
 	char names[512];
 
-	column_list_all(&all);
+	column_list_defaults(&all);
 	column_list_view(&view);
 	if (column_list_choose(arg, &all, &opt->output_columns, &bad, &bad_len) < 0) {
 		column_names_text(names, sizeof(names));
@@ -394,7 +427,7 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 	}
 	column_list_choose(arg, &view, &opt->view_columns, &bad, &bad_len);
 	for (int id = 0; id < COL_COUNT; id++)
-		if (!column_list_has(&view, id))
+		if (!column_table[id].view.title)
 			column_list_remove(&opt->view_columns, id);
 	if (opt->view_columns.count == 0)
 		opt->view_columns = view; /* none it can show: its own, rather than none */
@@ -538,6 +571,8 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return add_pids(&opt->filter, arg, why);
 	case 'c':
 		return set_comm(&opt->filter, arg, why);
+	case OPT_CGROUP:
+		return set_cgroup(&opt->filter, arg, why);
 	case OPT_PORT:
 		return set_port(&opt->filter.port, arg, why);
 	case OPT_SPORT:

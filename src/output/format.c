@@ -301,7 +301,7 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 	if (list)
 		fs->output_columns = *list;
 	else
-		column_list_all(&fs->output_columns);
+		column_list_defaults(&fs->output_columns);
 	if (fs->output_columns.count < 1 || fs->output_columns.id[0] != COL_TIME) {
 		errno = EINVAL;
 		return -1;
@@ -335,7 +335,7 @@ size_t format_header_text(enum output_format fmt, const struct column_list *list
 	if (fmt != FORMAT_CSV)
 		return 0;
 	if (!list) {
-		column_list_all(&all);
+		column_list_defaults(&all);
 		list = &all;
 	}
 	for (int i = 0; i < list->count; i++) {

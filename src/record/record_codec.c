@@ -1,6 +1,7 @@
 /* The recording format: see include/record/record_codec.h and doc/recording.md. Numbers
  * are little-endian; counters are varints, deltas zigzag varints; rates and ages are
  * stored only where they differ, bit for bit, from what the reader predicts. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,8 @@ enum {
 	F_TX_RATE = 1 << 9,
 	F_RX_RATE = 1 << 10,
 	F_AGE = 1 << 11,
-	F_ALL = (1 << 12) - 1,
+	F_CGROUP = 1 << 12, /* the cgroup's path: a string, names being the host's own */
+	F_ALL = (1 << 13) - 1,
 };
 
 /* What a row's rates are predicted from: the last record's row, nothing, or the row
@@ -210,6 +212,13 @@ int record_file_header_check(const uint8_t *header, size_t len, char *why, size_
 	}
 	version = (unsigned)get_le(header + 8, 2);
 	oldest_reader = (unsigned)get_le(header + 10, 2);
+	if (version < RECORD_FORMAT_VERSION) {
+		snprintf(why, why_len,
+			 "is a recording of format %u, made by an older tcptop (this one reads "
+			 "format %u)",
+			 version, RECORD_FORMAT_VERSION);
+		return -1;
+	}
 	if (oldest_reader > RECORD_FORMAT_VERSION) {
 		snprintf(why, why_len,
 			 "is a recording of format %u, which needs a newer tcptop (this one "
@@ -344,11 +353,42 @@ static unsigned fields_differing(const struct flow_row *r, const struct row_cont
 		mask |= F_RX_RATE;
 	if (!same_double(r->age_s, flow_age_s(c->mono_ns, r->first_seen_ns)))
 		mask |= F_AGE;
+	mask |= r->cgroup != b->cgroup ? F_CGROUP : 0; /* interned: one pointer per path */
 	return mask;
 }
 
+/* A cgroup's path, its length first (0: none); cgroup_ids makes none as long as PATH_MAX. */
+static void put_cgroup(struct record_buf *out, const struct cgroup_name *cgroup)
+{
+	size_t len = cgroup ? strnlen(cgroup->path, PATH_MAX - 1) : 0;
+
+	put_varint(out, len);
+	put_bytes(out, cgroup ? cgroup->path : "", len);
+}
+
+static const struct cgroup_name *get_cgroup(struct reader *in)
+{
+	char path[PATH_MAX];
+	uint64_t len = get_varint(in);
+	const struct cgroup_name *name;
+
+	if (len == 0)
+		return NULL;
+	if (len >= PATH_MAX) {
+		in->bad = true;
+		return NULL;
+	}
+	get_bytes(in, path, len);
+	path[len] = '\0';
+	name = cgroup_name_intern(path);
+	if (!name)
+		in->bad = true; /* out of memory: no snapshot rather than a wrong one */
+	return name;
+}
+
 /* The most one row's operation takes. */
-#define ROW_MAX (1 + 2 + 40 + 2 + 6 * 10 + 2 + sizeof(struct flow_identity) + 10 + 3 * 8)
+#define ROW_MAX                                                                                    \
+	(1 + 2 + 40 + 2 + 6 * 10 + 2 + sizeof(struct flow_identity) + 10 + 3 * 8 + 2 + PATH_MAX)
 
 static void put_fields(struct record_buf *out, const struct flow_row *r, const struct flow_row *b,
 		       unsigned mask)
@@ -380,6 +420,8 @@ static void put_fields(struct record_buf *out, const struct flow_row *r, const s
 		put_double(out, r->rx_rate);
 	if (mask & F_AGE)
 		put_double(out, r->age_s);
+	if (mask & F_CGROUP)
+		put_cgroup(out, r->cgroup);
 }
 
 static void get_fields(struct reader *in, struct flow_row *r, const struct row_context *c)
@@ -412,6 +454,7 @@ static void get_fields(struct reader *in, struct flow_row *r, const struct row_c
 			     ? get_double(in)
 			     : predicted_rate(r->rx_bytes, &b->rx_bytes, c->rates, c->elapsed_ns);
 	r->age_s = mask & F_AGE ? get_double(in) : flow_age_s(c->mono_ns, r->first_seen_ns);
+	r->cgroup = mask & F_CGROUP ? get_cgroup(in) : b->cgroup;
 }
 
 static void put_key(struct record_buf *out, const struct flow_key *k)

@@ -214,6 +214,16 @@ static void get_netns(const struct flow_row *row, struct column_value *out)
 	set_integer(out, row->id.netns);
 }
 
+static void get_cgroup(const struct flow_row *row, struct column_value *out)
+{
+	if (!row->cgroup) {
+		out->is_null = true;
+		return;
+	}
+	out->len = strnlen(row->cgroup->shown, CGROUP_SHOWN_MAX);
+	memcpy(out->text, row->cgroup->shown, out->len);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 /* Longest texts: an IPv6 address (INET6_ADDRSTRLEN - 1), a 64-bit integer, a real. */
@@ -222,47 +232,124 @@ static void get_netns(const struct flow_row *row, struct column_value *out)
 
 /* The live view's columns, in the order it shows them. */
 const int column_view_order[COLUMN_VIEW_COUNT] = {
-	COL_PID,      COL_COMM,       COL_PROTO,      COL_LADDR,  COL_RADDR,
-	COL_STATE,    COL_RX_RATE,    COL_TX_RATE,    COL_RX_BYTES, COL_TX_BYTES,
-	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US, COL_AGE_S,
+	COL_PID,        COL_COMM,       COL_PROTO,   COL_LADDR,    COL_RADDR,
+	COL_STATE,      COL_RX_RATE,    COL_TX_RATE, COL_RX_BYTES, COL_TX_BYTES,
+	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,    COL_CGROUP,
 };
 
 /* view: title, unit, min, want and max width, rank, right-aligned. */
 const struct column column_table[COL_COUNT] = {
 	[COL_TIME] = { "time", COLUMN_TEXT, 0, false, 32, NULL, { NULL } },
-	[COL_PID] = { "pid", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_pid,
+	[COL_PID] = { "pid",
+		      COLUMN_INTEGER,
+		      0,
+		      false,
+		      INTEGER_MAX,
+		      get_pid,
 		      { "PID", UNIT_AS_IS, 7, 7, 7, 4, true } },
-	[COL_COMM] = { "comm", COLUMN_TEXT, 0, false, TCPTOP_COMM_LEN, get_comm,
+	[COL_COMM] = { "comm",
+		       COLUMN_TEXT,
+		       0,
+		       false,
+		       TCPTOP_COMM_LEN,
+		       get_comm,
 		       { "PROCESS", UNIT_AS_IS, 8, 12, 15, 0, false } },
-	[COL_PROTO] = { "proto", COLUMN_TEXT, 0, true, 7, get_proto,
+	[COL_PROTO] = { "proto",
+			COLUMN_TEXT,
+			0,
+			true,
+			7,
+			get_proto,
 			{ "PROTO", UNIT_AS_IS, 5, 5, 5, 7, false } },
-	[COL_LADDR] = { "laddr", COLUMN_TEXT, 0, true, ADDR_MAX, get_laddr,
+	[COL_LADDR] = { "laddr",
+			COLUMN_TEXT,
+			0,
+			true,
+			ADDR_MAX,
+			get_laddr,
 			{ "LOCAL", UNIT_ENDPOINT, 15, 15, 47, 5, false } },
 	[COL_LPORT] = { "lport", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_lport, { NULL } },
-	[COL_RADDR] = { "raddr", COLUMN_TEXT, 0, true, ADDR_MAX, get_raddr,
+	[COL_RADDR] = { "raddr",
+			COLUMN_TEXT,
+			0,
+			true,
+			ADDR_MAX,
+			get_raddr,
 			{ "REMOTE", UNIT_ENDPOINT, 9, 21, 40, 3, false } },
 	[COL_RPORT] = { "rport", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rport, { NULL } },
-	[COL_STATE] = { "state", COLUMN_TEXT, 0, true, 12, get_state,
+	[COL_STATE] = { "state",
+			COLUMN_TEXT,
+			0,
+			true,
+			12,
+			get_state,
 			{ "STATE", UNIT_AS_IS, 11, 11, 12, 6, false } },
-	[COL_TX_BYTES] = { "tx_bytes", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_tx_bytes,
+	[COL_TX_BYTES] = { "tx_bytes",
+			   COLUMN_INTEGER,
+			   0,
+			   false,
+			   INTEGER_MAX,
+			   get_tx_bytes,
 			   { "TX TOTAL", UNIT_BYTES, 9, 9, 9, 9, true } },
-	[COL_RX_BYTES] = { "rx_bytes", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rx_bytes,
+	[COL_RX_BYTES] = { "rx_bytes",
+			   COLUMN_INTEGER,
+			   0,
+			   false,
+			   INTEGER_MAX,
+			   get_rx_bytes,
 			   { "RX TOTAL", UNIT_BYTES, 9, 9, 9, 8, true } },
-	[COL_TX_PACKETS] = { "tx_packets", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_tx_packets,
+	[COL_TX_PACKETS] = { "tx_packets",
+			     COLUMN_INTEGER,
+			     0,
+			     false,
+			     INTEGER_MAX,
+			     get_tx_packets,
 			     { "TX PKT", UNIT_COUNT, 7, 7, 7, 12, true } },
-	[COL_RX_PACKETS] = { "rx_packets", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rx_packets,
+	[COL_RX_PACKETS] = { "rx_packets",
+			     COLUMN_INTEGER,
+			     0,
+			     false,
+			     INTEGER_MAX,
+			     get_rx_packets,
 			     { "RX PKT", UNIT_COUNT, 7, 7, 7, 11, true } },
-	[COL_TX_RATE] = { "tx_rate", COLUMN_REAL, 0, false, NUMTEXT_MAX, get_tx_rate,
+	[COL_TX_RATE] = { "tx_rate",
+			  COLUMN_REAL,
+			  0,
+			  false,
+			  NUMTEXT_MAX,
+			  get_tx_rate,
 			  { "TX/s", UNIT_RATE, 10, 10, 10, 2, true } },
-	[COL_RX_RATE] = { "rx_rate", COLUMN_REAL, 0, false, NUMTEXT_MAX, get_rx_rate,
+	[COL_RX_RATE] = { "rx_rate",
+			  COLUMN_REAL,
+			  0,
+			  false,
+			  NUMTEXT_MAX,
+			  get_rx_rate,
 			  { "RX/s", UNIT_RATE, 10, 10, 10, 1, true } },
-	[COL_RTT_US] = { "rtt_us", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_rtt_us,
+	[COL_RTT_US] = { "rtt_us",
+			 COLUMN_INTEGER,
+			 0,
+			 false,
+			 INTEGER_MAX,
+			 get_rtt_us,
 			 { "RTT", UNIT_USEC, 7, 7, 7, 10, true } },
-	[COL_RETRANS] = { "retrans", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_retrans,
-			  { NULL } },
-	[COL_AGE_S] = { "age_s", COLUMN_REAL, 3, false, NUMTEXT_MAX, get_age_s,
+	[COL_RETRANS] = { "retrans", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_retrans, { NULL } },
+	[COL_AGE_S] = { "age_s",
+			COLUMN_REAL,
+			3,
+			false,
+			NUMTEXT_MAX,
+			get_age_s,
 			{ "AGE", UNIT_SECONDS, 7, 7, 7, 13, true } },
 	[COL_NETNS] = { "netns", COLUMN_INTEGER, 0, false, INTEGER_MAX, get_netns, { NULL } },
+	[COL_CGROUP] = { "cgroup",
+			 COLUMN_TEXT,
+			 0,
+			 false,
+			 CGROUP_SHOWN_MAX,
+			 get_cgroup,
+			 { "CGROUP", UNIT_AS_IS, 8, 20, 40, 14, false },
+			 true },
 };
 
 static void get_rate(const struct flow_row *row, struct column_value *out)
@@ -402,18 +489,20 @@ void column_sort_key(const struct flow_row *row, int id, struct column_sort_key 
 
 /* ---------------------------------------------------------------- choices */
 
-void column_list_all(struct column_list *out)
+void column_list_defaults(struct column_list *out)
 {
-	out->count = COL_COUNT;
+	out->count = 0;
 	for (int id = 0; id < COL_COUNT; id++)
-		out->id[id] = id;
+		if (!column_table[id].extra)
+			out->id[out->count++] = id;
 }
 
 void column_list_view(struct column_list *out)
 {
-	out->count = COLUMN_VIEW_COUNT;
+	out->count = 0;
 	for (int i = 0; i < COLUMN_VIEW_COUNT; i++)
-		out->id[i] = column_view_order[i];
+		if (!column_table[column_view_order[i]].extra)
+			out->id[out->count++] = column_view_order[i];
 }
 
 bool column_list_has(const struct column_list *list, int id)

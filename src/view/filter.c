@@ -21,6 +21,8 @@ void filter_free(struct filter *f)
 	f->npids = 0;
 	free(f->comm_substring);
 	f->comm_substring = NULL;
+	free(f->cgroup_substring);
+	f->cgroup_substring = NULL;
 }
 
 static bool match_pid(const struct filter *f, const struct flow_row *row)
@@ -45,6 +47,15 @@ static bool match_comm(const struct filter *f, const struct flow_row *row)
 	memcpy(comm, row->id.comm, len);
 	comm[len] = '\0';
 	return strstr(comm, f->comm_substring) != NULL;
+}
+
+/* The shown name or the path: "nginx" finds nginx.service, "system.slice" its services. */
+static bool match_cgroup(const struct filter *f, const struct flow_row *row)
+{
+	if (!f->cgroup_substring)
+		return true;
+	return row->cgroup && (strstr(row->cgroup->shown, f->cgroup_substring) ||
+			       strstr(row->cgroup->path, f->cgroup_substring));
 }
 
 static bool match_ports(const struct filter *f, const struct flow_row *row)
@@ -87,8 +98,8 @@ static bool match_family(const struct filter *f, const struct flow_row *row)
 
 bool filter_match(const struct filter *f, const struct flow_row *row)
 {
-	return match_pid(f, row) && match_comm(f, row) && match_ports(f, row) &&
-	       match_proto(f, row) && match_family(f, row) &&
+	return match_pid(f, row) && match_comm(f, row) && match_cgroup(f, row) &&
+	       match_ports(f, row) && match_proto(f, row) && match_family(f, row) &&
 	       (f->ifindex == 0 || row->id.ifindex == f->ifindex);
 }
 
@@ -151,6 +162,8 @@ void filter_describe(const struct filter *f, char *out, size_t len)
 	describe_pids(f, &t);
 	if (f->comm_substring)
 		text_append(&t, "%sproc=%s", item_sep(&t), f->comm_substring);
+	if (f->cgroup_substring)
+		text_append(&t, "%scgroup=%s", item_sep(&t), f->cgroup_substring);
 	describe_port(&t, "port", f->port);
 	describe_port(&t, "sport", f->sport);
 	describe_port(&t, "dport", f->dport);

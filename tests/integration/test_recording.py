@@ -249,7 +249,8 @@ def test_files_that_are_not_recordings_are_refused_with_one_line(scratch_dir):
         "random": (os.urandom(4096), "not a tcptop recording"),
         "gzip": (subprocess.run(["gzip", "-c"], input=b"a,b\n1,2\n", capture_output=True,
                                 check=True).stdout, "not a tcptop recording"),
-        "newer": (recording_with_version(good, 2), "newer tcptop"),
+        "newer": (recording_with_version(good, good.read_bytes()[8] + 1), "newer tcptop"),
+        "older": (recording_with_version(good, good.read_bytes()[8] - 1), "older tcptop"),
     }
     for name, (data, words) in cases.items():
         path = scratch_dir / name

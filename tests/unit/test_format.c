@@ -193,9 +193,9 @@ Test(time, pads_milliseconds_and_formats_the_epoch)
 Test(columns, lookup_accepts_every_column_name_and_rate)
 {
 	static const char *const names[COL_COUNT] = {
-		"time", "pid", "comm", "proto", "laddr", "lport", "raddr",
-		"rport", "state", "tx_bytes", "rx_bytes", "tx_packets", "rx_packets",
-		"tx_rate", "rx_rate", "rtt_us", "retrans", "age_s", "netns",
+		"time",    "pid",    "comm",     "proto",    "laddr",      "lport",      "raddr",
+		"rport",   "state",  "tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "tx_rate",
+		"rx_rate", "rtt_us", "retrans",  "age_s",    "netns",      "cgroup",
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
@@ -240,7 +240,7 @@ Test(columns, choice_names_the_first_unknown_or_empty_name)
 	const char *bad = NULL, *text = "pid,+bogus,-nope";
 	size_t bad_len = 99;
 
-	column_list_all(&defaults);
+	column_list_defaults(&defaults);
 	cr_assert_eq(column_list_choose(text, &defaults, &out, &bad, &bad_len), -1);
 	cr_assert_eq(bad, text + 5);
 	cr_assert_eq(bad_len, 5);
@@ -292,10 +292,10 @@ Test(columns, lookup_refuses_unknown_names)
 Test(columns, kinds_and_decimals_follow_the_contract)
 {
 	static const enum column_kind kinds[COL_COUNT] = {
-		COLUMN_TEXT, COLUMN_INTEGER, COLUMN_TEXT, COLUMN_TEXT, COLUMN_TEXT,
-		COLUMN_INTEGER, COLUMN_TEXT, COLUMN_INTEGER, COLUMN_TEXT, COLUMN_INTEGER,
-		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL, COLUMN_REAL,
-		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL, COLUMN_INTEGER,
+		COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_TEXT,    COLUMN_TEXT,    COLUMN_TEXT,
+		COLUMN_INTEGER, COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_TEXT,    COLUMN_INTEGER,
+		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_REAL,
+		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
@@ -757,11 +757,15 @@ static bool json_value(struct json_cursor *c)
 static bool json_line_is_row_object(const char *line)
 {
 	struct json_cursor c = { (const unsigned char *)line };
+	struct column_list shown;
 	char key[32];
 
+	column_list_defaults(&shown);
 	if (*c.p++ != '{')
 		return false;
-	for (int id = 0; id < COL_COUNT; id++) {
+	for (int i = 0; i < shown.count; i++) {
+		int id = shown.id[i];
+
 		if (id > 0 && *c.p++ != ',')
 			return false;
 		if (!json_string(&c, key, sizeof(key)) || strcmp(key, column_table[id].name) != 0)
@@ -924,6 +928,9 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		break;
 	case COL_NETNS:
 		row->id.netns = 10u + (unsigned int)rank;
+		break;
+	case COL_CGROUP:
+		row->cgroup = cgroup_name_intern(rank ? "/b.service" : "/a.service");
 		break;
 	case COL_RATE:
 		row->tx_rate = 10.25 + rank;
