@@ -29,14 +29,24 @@ static __always_inline const struct tcp_sock *flow_tcp_sk(const void *sk)
 	return bpf_rdonly_cast(sk, bpf_core_type_id_kernel(struct tcp_sock));
 }
 
-/* Whether the task running now holds the socket's lock as its user: a system call on the
- * socket (lock_sock), or the backlog that call processes at its release. Softirq, where
- * the current task is unrelated, runs under the spinlock only (sk_lock.owned 0). */
 /* tcptop's own process. Its owner walks (/proc, iter/task_file) hold other processes'
  * files for a moment: a close() that lands meanwhile ends the socket in tcptop's context,
  * which must not make tcptop the connection's owner. Set before load. */
 const volatile __u32 tcptop_tgid;
 
+/* Whether a process closing a connection is a tcptop, this one or another (a second
+ * instance, a test suite's): a watcher whose walk held the file, never the connection's
+ * user. comm is its thread-group leader's: "tcptop", or "tcptop-..." for a test build. */
+static __always_inline bool flow_closer_is_tcptop(__u32 tgid, const char *comm)
+{
+	return tgid == tcptop_tgid ||
+	       (comm[0] == 't' && comm[1] == 'c' && comm[2] == 'p' && comm[3] == 't' &&
+		comm[4] == 'o' && comm[5] == 'p' && (comm[6] == '\0' || comm[6] == '-'));
+}
+
+/* Whether the task running now holds the socket's lock as its user: a system call on the
+ * socket (lock_sock), or the backlog that call processes at its release. Softirq, where
+ * the current task is unrelated, runs under the spinlock only (sk_lock.owned 0). */
 static __always_inline bool flow_socket_user_runs(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, sk_lock.owned) != 0;

@@ -529,7 +529,8 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	if (newstate == TCPTOP_TCP_SYN_SENT)
 		v.counters.tx_bytes_base++;
 	v.counters.state = newstate;
-	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner))
+	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
+	    (oldstate == TCPTOP_TCP_CLOSE || !flow_closer_is_tcptop(owner.tgid, owner.comm)))
 		compat_apply_owner(&v.id, &owner);
 	compat_insert(key, &v);
 }
@@ -592,8 +593,10 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 
 	if (flow_proto(sk) != TCPTOP_PROTO_TCP || oldstate == newstate)
 		return 0;
+	/* Marked even without an owner (a socket older than tcptop): a packet program that
+	 * saw it open, on another CPU, must not leave an entry behind the close. */
 	if (newstate == TCPTOP_TCP_CLOSE) {
-		o = bpf_sk_storage_get(&owners, (struct sock *)sk, 0, 0);
+		o = bpf_sk_storage_get(&owners, (struct sock *)sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (o)
 			__sync_fetch_and_add(&o->closed, 1);
 	}
@@ -607,9 +610,10 @@ int BPF_PROG(compat_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	v->counters.state = newstate;
 	/* The process that closes an accepted connection: it may have done no more (but
-	 * not tcptop, whose owner walk held the file when the owner's close came). */
+	 * not a tcptop, whose owner walk held the file when the owner's close came). */
 	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
-	    owner.tgid != v->id.tgid && owner.tgid != tcptop_tgid)
+	    owner.tgid != v->id.tgid &&
+	    (oldstate == TCPTOP_TCP_CLOSE || !flow_closer_is_tcptop(owner.tgid, owner.comm)))
 		compat_apply_owner(&v->id, &owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		compat_final_counts(v, sk, oldstate);

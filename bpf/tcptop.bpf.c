@@ -14,6 +14,7 @@
 #include "flow_identity.h"
 #include "flow_close.h"
 #include "flow_slots.h"
+#include "listener_owners.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -53,6 +54,17 @@ static __always_inline void flow_set_owner(struct flow_identity *id,
 	dst[1] = comm[1];
 	dst[2] = comm[2];
 	dst[3] = comm[3];
+}
+
+/* A connection just accepted, not yet used by any process: its listener's owner. */
+static __always_inline void tcp_owner_from_listener(struct sock *sk, struct flow_identity *id)
+{
+	struct listener_owner *o = bpf_sk_storage_get(&listener_owners, sk, 0, 0);
+
+	if (!o || !o->tgid || id->tgid)
+		return;
+	id->tgid = o->tgid;
+	__builtin_memcpy(id->comm, o->comm, sizeof(id->comm));
 }
 
 static __always_inline void flow_tcp_bases(struct flow_counters *c, const struct sock *sk)
@@ -444,12 +456,18 @@ static __always_inline void tcp_slot_seal(struct sock *sk, struct tcp_slot_ref *
 }
 
 /* The process making a state change that flow_state_change_by_user says is its own; NULL
- * for a kernel thread (an MPTCP subflow's worker, say), which owns nothing. */
-static __always_inline const struct task_struct *tcp_state_user(void)
+ * for a kernel thread (an MPTCP subflow's worker, say), which owns nothing, and for a
+ * tcptop that closes a connection (flow_closer_is_tcptop): it only held the file. */
+static __always_inline const struct task_struct *tcp_state_user(int newstate)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
-	return task->flags & FLOW_PF_KTHREAD ? NULL : task;
+	if (task->flags & FLOW_PF_KTHREAD)
+		return NULL;
+	if ((newstate == TCPTOP_TCP_FIN_WAIT1 || newstate == TCPTOP_TCP_LAST_ACK) &&
+	    flow_closer_is_tcptop(task->tgid, task->group_leader->comm))
+		return NULL;
+	return task;
 }
 
 /* Set by user space from before the start-up walk until tcptop_adopt has run. */
@@ -478,13 +496,20 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 			return 0;
 		}
 		if (flow_state_change_by_user(sk, oldstate, newstate))
-			owner = tcp_state_user();
+			owner = tcp_state_user(newstate);
+		if (newstate == TCPTOP_TCP_LISTEN && owner)
+			listener_owner_set(sk, owner->tgid, owner->group_leader->comm);
 		/* connect() and listen() leave CLOSE, a passive open's child its listener's
 		 * LISTEN: a socket born after the start-up walk. */
-		if (tcp_slot_take(sk, key.cookie, ref, newstate, owner,
+		r = tcp_slot_take(sk, key.cookie, ref, newstate, owner,
 				  oldstate == TCPTOP_TCP_CLOSE || oldstate == TCPTOP_TCP_LISTEN,
-				  &slot))
-			flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+				  &slot);
+		if (!r)
+			return 0;
+		/* Its first use names its own process (the slot's mark says to look). */
+		if (oldstate == TCPTOP_TCP_LISTEN)
+			tcp_owner_from_listener(sk, &r->value.id);
+		flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 		return 0;
 	}
 	flow_tcp_sample(&r->value.counters, sk);
@@ -494,7 +519,7 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	 * did has its owner: the last close may come from any process that held the file
 	 * for a moment (a fork, ss -p reading /proc), which never used the connection. */
 	if (!r->value.id.tgid && flow_state_change_by_user(sk, oldstate, newstate) &&
-	    (owner = tcp_state_user()) && owner->tgid != tcptop_tgid)
+	    (owner = tcp_state_user(newstate)) && owner->tgid != tcptop_tgid)
 		flow_set_owner(&r->value.id, owner);
 	if (newstate == TCPTOP_TCP_CLOSE) {
 		flow_tcp_ended(&r->value.counters, sk, oldstate);
@@ -512,6 +537,17 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 		r->value.id.ifindex = flow_ifindex_btf(sk);
 	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
 	return 0;
+}
+
+/* A listener older than tcptop: the owner the walk found, for the connections it accepts. */
+static __always_inline void tcp_listener_from_walk(struct sock *sk, __u64 cookie)
+{
+	struct listener_owner *o = bpf_map_lookup_elem(&walked_listener_owners, &cookie);
+
+	if (!o)
+		return;
+	listener_owner_set(sk, o->tgid, o->comm);
+	bpf_map_delete_elem(&walked_listener_owners, &cookie);
 }
 
 /* Run once after the start-up walk: the TCP sockets it put in the flows map move to
@@ -539,6 +575,8 @@ int tcptop_adopt(struct bpf_iter__tcp *ctx)
 	key.cookie = sk->__sk_common.skc_cookie.counter;
 	if (!key.cookie || !bpf_map_lookup_elem(&flows, &key))
 		return 0;
+	if (sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN)
+		tcp_listener_from_walk(sk, key.cookie);
 	r = tcp_slot_find(sk, &ref, &slot);
 	/* A socket that took its slot before the walk listed it (opened, or first used, as
 	 * tcptop started): the slot counts it, the walk's entry would outlive it. */

@@ -10,6 +10,10 @@
 #include "bpf_flow.h"
 #include "flow_identity.h"
 #include "compat_flow.h"
+#include "listener_owners.h"
+
+/* Set when user space hands over the modern set's listener_owners map. */
+const volatile bool walk_names_listeners;
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -123,6 +127,13 @@ int walk_owners(struct bpf_iter__task_file *ctx)
 	r.cookie = sk->__sk_common.skc_cookie.counter;
 	if (!r.cookie)
 		return 0;
+	if (walk_names_listeners && sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN &&
+	    flow_proto(sk) == TCPTOP_PROTO_TCP) {
+		struct listener_owner o = { .tgid = r.tgid };
+
+		__builtin_memcpy(o.comm, r.comm, sizeof(o.comm));
+		bpf_map_update_elem(&walked_listener_owners, &r.cookie, &o, BPF_ANY);
+	}
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

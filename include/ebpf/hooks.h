@@ -24,6 +24,7 @@ struct ebpf_hooks {
 	const struct ebpf_hook_set *set;
 	void *skel;
 	int flows_fd;
+	int listeners_fd; /* the modern set's walked_listener_owners, for the walk; or -1 */
 	int close_ring_fd;
 	/* The object's own counters (bss), only ever incremented by the programs. */
 	const __u64 *flows_dropped;

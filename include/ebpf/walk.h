@@ -8,9 +8,10 @@
 
 /* Walks the TCP and UDP sockets of the caller's network namespace into table, and seeds
  * flows_fd (the hooks' flows map) with the live TCP sockets so that their close is
- * reported. Then gives each socket the first process found holding it. Call after the
+ * reported. Then gives each socket the first process found holding it, and with
+ * listeners_fd (else -1) each listener's owner to the connections it will accept. Call after the
  * hooks are attached, from a thread registered with RCU. 0, or -errno on failure. */
-int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns);
+int ebpf_walk_run(struct flow_table *table, int flows_fd, int listeners_fd, uint64_t now_ns);
 
 struct bpf_program;
 /* Runs an iter/task_file program that writes struct walk_owner_record (a hook set's own

@@ -218,7 +218,7 @@ static int ebpf_attach(struct backend *b, struct flow_table *table)
 	int err;
 
 	/* The hooks are on since open: no socket opened meanwhile falls between the two. */
-	err = ebpf_walk_run(table, st->hooks.flows_fd, now_ns);
+	err = ebpf_walk_run(table, st->hooks.flows_fd, st->hooks.listeners_fd, now_ns);
 	if (err)
 		report_error("cannot list the connections open before start (%s); they appear "
 			     "once they carry traffic", strerror(-err));

@@ -80,6 +80,7 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	}
 	skel = h->skel;
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
+	h->listeners_fd = -1; /* its owners map gives accepted sockets their listener's */
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;

@@ -241,6 +241,7 @@ static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 		return err;
 	}
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
+	h->listeners_fd = bpf_map__fd(skel->maps.walked_listener_owners);
 	h->close_ring_fd = bpf_map__fd(skel->maps.close_events);
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;

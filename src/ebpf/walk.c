@@ -79,10 +79,15 @@ static void walk_owner(struct walk_reader *w, const void *record)
 }
 
 /* The iterators; -ENOTSUP when they cannot load on this kernel. */
-static int ebpf_walk_iterators(struct walk_reader *reader, int flows_fd)
+static int ebpf_walk_iterators(struct walk_reader *reader, int flows_fd, int listeners_fd)
 {
 	struct walk_bpf *skel = walk_bpf__open();
 	int err = skel ? bpf_map__reuse_fd(skel->maps.flows, flows_fd) : -ENOMEM;
+
+	if (!err && listeners_fd >= 0) {
+		err = bpf_map__reuse_fd(skel->maps.walked_listener_owners, listeners_fd);
+		skel->rodata->walk_names_listeners = true;
+	}
 
 	if (!err && ebpf_hooks_broken_on_purpose("iterators"))
 		ebpf_hooks_break_program(skel->progs.walk_tcp);
@@ -103,7 +108,7 @@ static int ebpf_walk_iterators(struct walk_reader *reader, int flows_fd)
 	return err;
 }
 
-int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
+int ebpf_walk_run(struct flow_table *table, int flows_fd, int listeners_fd, uint64_t now_ns)
 {
 	struct walk_reader *reader = malloc(sizeof(*reader)); /* too big for a stack */
 	int err;
@@ -113,7 +118,7 @@ int ebpf_walk_run(struct flow_table *table, int flows_fd, uint64_t now_ns)
 	reader->table = table;
 	reader->now_ns = now_ns;
 	flow_table_begin_owner_walk(table);
-	err = ebpf_walk_iterators(reader, flows_fd);
+	err = ebpf_walk_iterators(reader, flows_fd, listeners_fd);
 	flow_table_end_owner_walk(table);
 	free(reader);
 	if (err != -ENOTSUP) {

@@ -13,7 +13,8 @@ Shapes:
 - threaded: the main thread accepts; a pool of other threads reads, answers and closes.
 - prefork: the parent listens and forks --workers processes sharing the listener; each
   accepts on its own and appends "client-port pid" to --accept-log.
-- silent: accepts and closes at once, without reading or writing.
+- silent: accepts and closes at once, without reading or writing (with --last-close-by
+  NAME a forked child of that name makes the last close).
 With --hold, the server closes a connection only after the client has closed it.
 """
 
@@ -76,7 +77,10 @@ def serve_threaded(listener, args):
 def serve_silent(listener, args):
     while True:
         sock, _ = listener.accept()
-        sock.close()
+        if args.last_close_by:
+            close_in_child(sock, args.last_close_by)
+        else:
+            sock.close()
 
 
 def prefork_worker(listener, args):
@@ -191,6 +195,7 @@ def main(argv):
     s.add_argument("--answer", type=int, default=0)
     s.add_argument("--accept-log")
     s.add_argument("--hold", action="store_true")
+    s.add_argument("--last-close-by")
     c = sub.add_parser("connect")
     c.add_argument("--name", required=True)
     c.add_argument("--port", type=int, required=True)

@@ -42,6 +42,9 @@ def test_auto_takes_the_modern_set_and_v_says_so():
     line = hook_line(result.stderr)
     assert line.startswith("tcptop: hook set: modern (tp_btf sock_send_length"), line
     assert "refused" not in line, line
+    # The start-up walk's iterators load on this kernel (once they did not, silently).
+    assert "start-up walk: BPF iterators (iter/tcp, iter/udp, iter/task_file)" \
+        in result.stderr, result.stderr
 
 
 @default_pass
@@ -115,6 +118,8 @@ def test_forced_compat_set_runs_and_v_says_so():
     # Its owner walk loads here: a socket reached through a file is an untrusted pointer
     # on this kernel, which the walk must not hand to socket storage.
     assert ", iter/task_file, " in line and "owners from /proc" not in line, line
+    assert "start-up walk: BPF iterators (iter/tcp, iter/udp, iter/task_file)" \
+        in result.stderr, result.stderr
 
 
 # --------------------------------------------------------------- compat differences
