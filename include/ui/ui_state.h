@@ -10,6 +10,7 @@
 #include "output/closed_log.h"
 #include "ui/resolver.h"
 #include "snapshot.h"
+#include "ui/ui_cost.h"
 #include "ui/ui_view.h"
 
 enum ui_mode {
@@ -50,6 +51,8 @@ struct ui {
 	int column_pick;                  /* index into column_view_order while choosing */
 	bool paused;
 	bool bits;
+	bool show_cost;             /* the header's cost line (key o) */
+	struct ui_cost cost;        /* sampled at each new snapshot, paused or not */
 	bool resolve;               /* peer names instead of addresses */
 	struct resolver *resolver; /* started the first time names are wanted */
 	bool utf8;
@@ -78,7 +81,7 @@ int ui_sort_key(int index);
 int ui_sort_key_index(int sort_id);
 
 /* Rows of the screen the table may use (between the headers and the key bar). */
-int ui_draw_body_lines(void);
+int ui_draw_body_lines(const struct ui *ui);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
 /* Whether key does something in the rows mode (the help must name it). */

@@ -217,8 +217,10 @@ static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool forc
 		snapshot_release(s);
 		return 0;
 	}
-	if (s->generation != ui->last_generation)
+	if (s->generation != ui->last_generation) {
 		add_to_totals(ui, s);
+		ui_cost_sample(&ui->cost, s);
+	}
 	if (ui->paused) {
 		snapshot_release(s);
 		return 0;

@@ -12,8 +12,8 @@
 #include "ui/ui_state.h"
 #include "util/utf8.h"
 
-#define HEADER_LINES 3
-#define TITLE_LINE HEADER_LINES
+/* Three header lines, four with the cost line; then the column titles. */
+#define TITLE_LINE (3 + (ui->show_cost ? 1 : 0))
 #define FIRST_ROW_LINE (TITLE_LINE + 1)
 #define LINE_MAX_BYTES 512
 
@@ -23,7 +23,7 @@
 #define HEAT_WARM (100 * 1024.0)
 #define HEAT_HOT (10 * 1024.0 * 1024.0)
 
-int ui_draw_body_lines(void)
+int ui_draw_body_lines(const struct ui *ui)
 {
 	int n = LINES - FIRST_ROW_LINE - 1;
 
@@ -172,6 +172,16 @@ static void draw_choices(const struct ui *ui)
 	draw_losses(ui, draw_closed_health(ui, x + 2));
 }
 
+static void draw_cost(const struct ui *ui)
+{
+	char text[256];
+
+	if (!ui->show_cost)
+		return;
+	ui_cost_text(&ui->cost, text, sizeof(text));
+	put(ui, 3, 0, A_NORMAL, false, "%s", text);
+}
+
 /* ---------------------------------------------------------------- table */
 
 static bool is_sort_column(const struct ui *ui, int id)
@@ -267,7 +277,7 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 static void draw_table(const struct ui *ui)
 {
 	struct ui_layout lay;
-	int lines = ui_draw_body_lines();
+	int lines = ui_draw_body_lines(ui);
 
 	ui_layout_compute(COLS, &ui->shown_columns, &lay);
 	draw_titles(ui, &lay);
@@ -347,6 +357,7 @@ void ui_draw(const struct ui *ui)
 	draw_counts(ui);
 	draw_rates(ui);
 	draw_choices(ui);
+	draw_cost(ui);
 	if (ui->mode == UI_MODE_HELP)
 		draw_help(ui);
 	else if (ui->mode == UI_MODE_SORT)

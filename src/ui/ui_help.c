@@ -19,6 +19,8 @@ const char *const ui_help_keys[] = {
 	"                    bytes/s (KiB/s, MiB/s, GiB/s: powers of 1024)",
 	"  i                 hide idle flows (no bytes in the last interval)",
 	"  l, t              hide LISTEN / TIME_WAIT rows",
+	"  o                 tcptop's own cost: a header line with its CPU share and,",
+	"                    while BPF stats are on, its programs' ns/event and events/s",
 	"  Up, k, Down, j    move the highlight; it follows its flow",
 	"  PgUp, PgDn, Space, Home, End   a page up or down, the first or last row",
 	"  Ctrl-L            redraw the screen",

@@ -161,7 +161,7 @@ static int help_show(struct ui *ui)
  * last row. */
 static void show_selected(struct ui *ui)
 {
-	size_t page = (size_t)ui_draw_body_lines();
+	size_t page = (size_t)ui_draw_body_lines(ui);
 
 	if (ui->selected < ui->scroll)
 		ui->scroll = ui->selected;
@@ -217,12 +217,12 @@ static int page_move(struct ui *ui, long lines)
 
 static int page_up(struct ui *ui)
 {
-	return page_move(ui, -ui_draw_body_lines());
+	return page_move(ui, -ui_draw_body_lines(ui));
 }
 
 static int page_down(struct ui *ui)
 {
-	return page_move(ui, ui_draw_body_lines());
+	return page_move(ui, ui_draw_body_lines(ui));
 }
 
 static int select_first(struct ui *ui)
@@ -239,6 +239,12 @@ static int redraw_all(struct ui *ui)
 {
 	(void)ui;
 	clearok(curscr, TRUE);
+	return UI_REDRAW;
+}
+
+static int cost_toggle(struct ui *ui)
+{
+	ui->show_cost = !ui->show_cost;
 	return UI_REDRAW;
 }
 
@@ -265,6 +271,7 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['i'] = idle_toggle,
 	['l'] = listen_toggle,
 	['t'] = time_wait_toggle,
+	['o'] = cost_toggle,
 	['?'] = help_show,
 	['h'] = help_show,
 	[KEY_F(1)] = help_show,

@@ -558,3 +558,49 @@ def test_columns_option_and_chooser_change_the_columns_shown(tui, pair):
     assert words[:2] == ["PROCESS", "STATE"] and "PID" not in words, screen
     assert any(pair.client.comm in line and "ESTABLISHED" in line
                for line in screen.split("\n")[4:]), screen
+
+
+def cost_line(screen):
+    lines = [line for line in screen.split("\n") if line.startswith("Cost: ")]
+    return lines[0] if lines else None
+
+
+def test_o_shows_tcptops_own_cost_and_its_programs_ns_per_event(tui, pair):
+    """o adds a header line (the table moves down one) with tcptop's CPU share and, while
+    BPF stats are on (this test holds a BPF_ENABLE_STATS fd; tcptop never turns them on),
+    its programs' ns per event and events per second; o again takes it away."""
+    from test_metrics import enable_bpf_stats
+    run = tui(*own_args(pair))
+    before = title_index(run.wait_text(pair.client.comm).split("\n"))
+    run.keys("o")
+    screen = run.wait(lambda s: cost_line(s) and "measuring" not in cost_line(s),
+                      "the cost line")
+    assert re.match(r"Cost: tcptop \d+\.\d% CPU; ", cost_line(screen)), cost_line(screen)
+    assert title_index(screen.split("\n")) == before + 1, screen
+    fd = enable_bpf_stats()
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            pair.transfer(50_000, 50_000)
+            line = cost_line(run.screen()) or ""
+            m = re.search(r"BPF (\d+) ns/event x ([\d.]+)([kM]?) events/s = ([\d.]+)% CPU "
+                          r"\((\d+) programs\)", line)
+            if m and float(m.group(2)) > 0:
+                break
+            assert time.monotonic() < deadline, "no ns/event on the cost line: %r" % line
+            time.sleep(0.2)
+    finally:
+        os.close(fd)
+    assert 1 <= int(m.group(1)) < 100_000, line
+    assert int(m.group(5)) >= 3, line
+    run.keys("o")
+    run.wait(lambda s: cost_line(s) is None and
+             title_index(s.split("\n")) == before, "the cost line gone")
+
+
+def test_cost_line_without_bpf_says_so(tui):
+    run = tui("-d", "100ms", "--replay", "synthetic:20")
+    run.wait_text("PROCESS")
+    run.keys("o")
+    run.wait(lambda s: cost_line(s) and "no BPF programs" in cost_line(s),
+             "no BPF programs on the cost line")
