@@ -236,6 +236,10 @@ def test_gzip_log_after_sigkill_reads_every_whole_snapshot(tcptop, scratch_dir):
     lines = text.splitlines()
     assert lines[0] == HEADER
     snaps = group_snapshots(parse_csv_rows(lines[1:] if text.endswith("\n") else lines[1:-1]))
+    # A kill during the last member's write (likelier on a loaded host) tears that member:
+    # what zcat gives of it is a torn tail, not a snapshot.
+    if "unexpected end of file" in err:
+        snaps = snaps[:-1]
     assert len(snaps) >= 4 and all(len(s.rows) == 3000 for s in snaps), snaps
     status, err = gzip_test(path)
     assert status == 0 or set(err.strip().splitlines()) <= {
@@ -305,7 +309,13 @@ def test_logrotate_under_load_loses_and_tears_no_row(tcptop, scratch_dir):
             assert time_text not in seen, "snapshot %s in two files" % time_text
             seen[time_text] = lines
     expected = snapshot_lines(run.stdout.splitlines()[1:])
-    assert seen == expected, "the rotated logs differ from stdout"
+    # A loaded host can leave stdout a snapshot behind at 20 ms: it skips it and says so,
+    # while the log keeps it (the log never waits for stdout).
+    if "snapshots skipped (output too slow)" in run.stderr:
+        assert all(seen.get(t) == lines for t, lines in expected.items()), \
+            "a snapshot on stdout differs in the rotated logs"
+    else:
+        assert seen == expected, "the rotated logs differ from stdout"
 
 
 # ----------------------------------------------------------------------------- full disk

@@ -530,7 +530,10 @@ def test_header_totals_are_the_sums_of_the_rows(tui):
     for direction in ("rx", "tx"):
         assert_sum(direction + " rate shown", shown[direction + "_rate"],
                    [r[direction + "_rate"] for r in rows])
-        assert shown[direction + "_total"] == header[direction + "_total"], (shown, header)
+        # All flows, filter or not; paused, it goes on counting (a loaded host can take
+        # an interval to type the filter), so it is at least what it was.
+        assert shown[direction + "_total"][0] >= header[direction + "_total"][0], \
+            (shown, header)
 
 
 def title_words(screen):
