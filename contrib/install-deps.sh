@@ -28,13 +28,14 @@ fi
 # for the full-disk tests' tmpfs), logrotate (the log rotation test), python3-fusepy (a
 # filesystem whose server stops answering, test_signals.py); clang-format for
 # .ci/check-format; python3-prometheus-client (its strict OpenMetrics parser reads the
-# --metrics scrapes).
+# --metrics scrapes); bash-completion, zsh and fish (make install puts tcptop's completions
+# where each looks; the tests check them in each shell).
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
 	liburcu-dev libncurses-dev libcap-dev libmicrohttpd-dev libcriterion-dev \
 	iproute2 tmux python3 python3-pytest python3-pytest-xdist procps util-linux logrotate git ca-certificates \
-	python3-fusepy clang-format python3-prometheus-client
+	python3-fusepy clang-format python3-prometheus-client bash-completion zsh fish
 
 # Real servers and their load generators for the integration tests (test_real_servers.py):
 # nginx driven by ab, dnsmasq driven by dnsperf, each started by the test on a loopback
