@@ -22,7 +22,6 @@ struct replay_control {
 	bool paused;
 	unsigned speed;            /* 1, 2, 4 .. REPLAY_SPEED_MAX times the recorded pace */
 	long target;               /* the entry to show next, -1 for none asked */
-	int step;                  /* snapshots to move from the one shown (-1, 1), 0 for none */
 	uint64_t shown_generation; /* of the last snapshot published, and its entry */
 	size_t shown_entry;
 };

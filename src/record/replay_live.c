@@ -40,12 +40,20 @@ void replay_control_pause(struct replay_control *c)
 	wakeup_signal(c->wake_fd);
 }
 
-/* A step pauses: the snapshot stepped to stays on screen until asked to play on. */
+/* A step pauses: the snapshot stepped to stays on screen until asked to play on. Each
+ * step counts from where the last one went, within the recording: [ then ] on the first
+ * snapshot is the second, whenever the replay thread gets to them. */
 void replay_control_step(struct replay_control *c, int step)
 {
+	long at;
+
 	pthread_mutex_lock(&c->lock);
 	c->paused = true;
-	c->step += step;
+	if (c->index && c->index->n) {
+		at = (c->target >= 0 ? c->target : (long)c->shown_entry) + step;
+		at = at < 0 ? 0 : at;
+		c->target = at < (long)c->index->n ? at : (long)c->index->n - 1;
+	}
 	pthread_mutex_unlock(&c->lock);
 	wakeup_signal(c->wake_fd);
 }
@@ -65,7 +73,6 @@ void replay_control_go(struct replay_control *c, size_t entry)
 {
 	pthread_mutex_lock(&c->lock);
 	c->target = (long)entry;
-	c->step = 0;
 	pthread_mutex_unlock(&c->lock);
 	wakeup_signal(c->wake_fd);
 }
@@ -130,28 +137,20 @@ static void show(struct live *l, size_t entry)
 	snapshot_publish(l->feed, s);
 }
 
-/* The entry the UI asked for, if any (kept within the recording). */
+/* The entry the UI asked for, if any, other than the one shown. */
 static bool asked(struct live *l, size_t *entry, bool *paused, unsigned *speed)
 {
 	struct replay_control *c = l->c;
-	long want = -1;
-	bool any;
+	long want;
 
 	pthread_mutex_lock(&c->lock);
-	any = c->target >= 0 || c->step;
-	if (c->target >= 0)
-		want = c->target;
-	else if (c->step)
-		want = (long)l->shown + c->step;
+	want = c->target;
 	c->target = -1;
-	c->step = 0;
 	*paused = c->paused;
 	*speed = c->speed;
 	pthread_mutex_unlock(&c->lock);
-	if (!any)
-		return false;
 	if (want < 0)
-		want = 0;
+		return false;
 	*entry = (size_t)want < l->index.n ? (size_t)want : l->index.n - 1;
 	return *entry != l->shown;
 }
