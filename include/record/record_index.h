@@ -21,7 +21,9 @@ struct record_entry {
 struct record_index {
 	struct record_entry *entries;
 	size_t n, room;
-	size_t next; /* the entry record_reader_next() yields next without a seek, or n */
+	size_t next;       /* the entry record_reader_next() yields next without a seek, or n */
+	uint64_t first_ns; /* the recording's first snapshot, in range or not: its day is
+			    * the one a bare time of day is on, as for --begin */
 };
 
 /* The snapshots of r within range (no bound: every one); -1 when out of memory. */
@@ -32,7 +34,7 @@ void record_index_free(struct record_index *x);
  * decoded after all (a malformed payload under a good checksum: said on stderr). */
 struct snapshot *record_index_fetch(struct record_index *x, struct record_reader *r, size_t i);
 /* The first entry whose time is at or after text (a record_time_valid time, a bare time
- * of day on the first snapshot's day), or x->n when none is. */
+ * of day on the recording's first day), or x->n when none is. */
 size_t record_index_find(const struct record_index *x, const char *text);
 
 #endif

@@ -24,6 +24,8 @@ static void add_entry(void *ctx, size_t pos, const struct record_header *h)
 	struct record_index *x = w->x;
 	struct timespec t = timespec_of(h->real_ns);
 
+	if (!x->first_ns)
+		x->first_ns = h->real_ns;
 	if (h->type == RECORD_KEY) {
 		w->key_pos = pos;
 		w->from_key = 0;
@@ -98,7 +100,7 @@ size_t record_index_find(const struct record_index *x, const char *text)
 
 	if (!x->n)
 		return 0;
-	record_range_resolve(&when, &given, x->entries[0].real_ns);
+	record_range_resolve(&when, &given, x->first_ns);
 	for (i = 0; i < x->n; i++) {
 		struct timespec t = timespec_of(x->entries[i].real_ns);
 
