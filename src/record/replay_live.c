@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "record/replay_live.h"
 #include "util/report.h"
@@ -111,7 +112,16 @@ struct live {
 	struct snapshot_feed *feed;
 	uint64_t published;
 	size_t shown;
+	uint64_t shown_at; /* CLOCK_MONOTONIC ns: keys that wake the thread keep the pace */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 void replay_renumber(struct snapshot *s, uint64_t generation)
 {
@@ -122,10 +132,14 @@ void replay_renumber(struct snapshot *s, uint64_t generation)
 	s->generation = generation;
 }
 
+/* A snapshot that does not decode after all (said on stderr) is passed over: the one
+ * before stays on screen and playing goes on after it. */
 static void show(struct live *l, size_t entry)
 {
 	struct snapshot *s = record_index_fetch(&l->index, l->reader, entry);
 
+	l->shown = entry;
+	l->shown_at = now_ns();
 	if (!s)
 		return;
 	replay_renumber(s, ++l->published);
@@ -133,7 +147,6 @@ static void show(struct live *l, size_t entry)
 	l->c->shown_generation = l->published;
 	l->c->shown_entry = entry;
 	pthread_mutex_unlock(&l->c->lock);
-	l->shown = entry;
 	snapshot_publish(l->feed, s);
 }
 
@@ -155,12 +168,13 @@ static bool asked(struct live *l, size_t *entry, bool *paused, unsigned *speed)
 	return *entry != l->shown;
 }
 
-/* How long the next snapshot waits: its recorded distance from the one shown, at the
- * speed, at most 10 s of recorded time; -1 when paused or at the end. */
+/* How long until the next snapshot: its recorded distance from the one shown, at the
+ * speed, at most 10 s of recorded time, less the time it has been shown; -1 when paused
+ * or at the end. */
 static int wait_ms(const struct live *l, bool paused, unsigned speed)
 {
 	const struct record_entry *e = l->index.entries;
-	uint64_t ns;
+	uint64_t ns, shown_for = now_ns() - l->shown_at;
 
 	if (paused || l->shown + 1 >= l->index.n)
 		return -1;
@@ -169,7 +183,8 @@ static int wait_ms(const struct live *l, bool paused, unsigned speed)
 		     : 0;
 	if (ns > 10000000000ULL)
 		ns = 10000000000ULL;
-	return (int)(ns / 1000000ULL / speed);
+	ns /= speed;
+	return ns > shown_for ? (int)((ns - shown_for) / 1000000ULL) : 0;
 }
 
 void replay_live(struct replay_control *c, struct record_reader *r,
