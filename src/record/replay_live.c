@@ -226,7 +226,12 @@ void replay_live(struct replay_control *c, struct record_reader *r,
 		if (fds[1].revents && read(c->wake_fd, &count, sizeof(count)) < 0 &&
 		    errno != EAGAIN)
 			break;
-		if (n == 0)
+		if (n != 0)
+			continue;
+		/* A key may have come while the wait ran out: it wins (P stops this one). */
+		if (asked(&l, &entry, &paused, &speed))
+			show(&l, entry);
+		else if (!paused)
 			show(&l, l.shown + 1);
 	}
 out:
