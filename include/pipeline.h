@@ -16,6 +16,7 @@
 #include "options.h"
 #include "output/output.h"
 #include "record/record.h"
+#include "record/replay_live.h"
 #include "snapshot.h"
 #include "ui/ui.h"
 
@@ -49,6 +50,9 @@ struct pipeline {
 	struct replay_args replay;
 	pthread_t replay_tid;
 	bool replay_started;
+	/* -r in the live view: the UI's keys steer the replay through it. */
+	struct replay_control replay_control;
+	bool replay_control_open;
 	int stop_fd, drained_fd, built_fd, done_fd, failed_fd, quit_fd;
 	struct collector_args collector;
 	struct compute_args compute;

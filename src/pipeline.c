@@ -58,6 +58,11 @@ static int start_ui(struct pipeline *p)
 	int err;
 
 	p->quit_fd = wakeup_new();
+	if (p->opt->read_path) {
+		if (replay_control_init(&p->replay_control) < 0)
+			return -1;
+		p->replay_control_open = true;
+	}
 	p->ui = (struct ui_args){
 		.opt = p->opt,
 		.feed = &p->feed,
@@ -69,6 +74,7 @@ static int start_ui(struct pipeline *p)
 		.closed_health = p->closed ? closed_log_health(p->closed) : NULL,
 		.record_health = p->record_file ? log_file_health(p->record_file) : NULL,
 		.output_skipped = &p->output_skipped,
+		.replay = p->replay_control_open ? &p->replay_control : NULL,
 	};
 	if (p->quit_fd < 0 || p->ui.notify_fd < 0) {
 		report_error("cannot create eventfds: %s", strerror(errno));
@@ -211,7 +217,7 @@ static int start_replay(struct pipeline *p)
 	p->replay.backend = &p->backend;
 	p->replay.feed = &p->feed;
 	p->replay.range = (struct record_range){ p->opt->begin_time, p->opt->end_time };
-	p->replay.paced = p->ui_started;
+	p->replay.control = p->ui_started ? &p->replay_control : NULL;
 	p->replay.acks = (p->stdout_wanted ? 1 : 0) + (p->log ? 1 : 0);
 	p->replay.stop_fd = p->stop_fd;
 	p->replay.done_fd = p->done_fd;
@@ -522,4 +528,7 @@ void pipeline_close(struct pipeline *p)
 	close_fd(&p->failed_fd);
 	close_fd(&p->quit_fd);
 	close_fd(&p->replay.ack_fd);
+	if (p->replay_control_open)
+		replay_control_destroy(&p->replay_control);
+	p->replay_control_open = false;
 }

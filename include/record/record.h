@@ -26,6 +26,8 @@ extern const struct backend_ops backend_recording_ops;
 
 /* --begin/--end as given; "" for none. Either an ISO-8601 prefix of the CSV's time
  * (2026-12-04T03:12:05.123Z down to 2026-12-04) or HH:MM[:SS]. */
+struct replay_control;
+
 struct record_range {
 	const char *begin, *end;
 };
@@ -37,7 +39,9 @@ struct replay_args {
 	struct backend *backend; /* backend_recording_ops, opened */
 	struct snapshot_feed *feed;
 	struct record_range range;
-	bool paced;    /* at the recorded speed (the live view), else as fast as read */
+	/* The live view's keys steer the replay through it (replay_live.h), at the recorded
+	 * pace; NULL in batch, which reads as fast as the writers take the snapshots. */
+	struct replay_control *control;
 	unsigned acks; /* writers that ack each snapshot on ack_fd before the next */
 	int ack_fd;    /* eventfd the writers add 1 to per snapshot written */
 	int stop_fd;

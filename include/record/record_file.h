@@ -23,6 +23,13 @@ void record_reader_seek(struct record_reader *r, uint64_t real_ns);
 /* The next snapshot, the caller's reference; NULL at the end. Damaged records are skipped
  * with one warning each, an incomplete last one with one warning. */
 struct snapshot *record_reader_next(struct record_reader *r);
+/* Every record record_reader_next() would decode, in order, without inflating one and
+ * without a word on stderr: fn gets where it starts (for record_reader_goto) and its
+ * fixed part. The reader's position does not move. */
+typedef void (*record_walk_fn)(void *ctx, size_t pos, const struct record_header *h);
+void record_reader_walk(struct record_reader *r, record_walk_fn fn, void *ctx);
+/* Positions the reader at a key record's start, as the walk gave it. */
+void record_reader_goto(struct record_reader *r, size_t pos);
 
 /* For -w: the recording at rfd (size bytes) may be appended to. 0, after cutting off
  * through wfd an incomplete last record (said on stderr); -1 with why set when it is not

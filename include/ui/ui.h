@@ -6,6 +6,7 @@
 #include "output/closed_log.h"
 #include "output/log_file.h"
 #include "options.h"
+#include "record/replay_live.h"
 #include "snapshot.h"
 
 struct ui_args {
@@ -19,6 +20,7 @@ struct ui_args {
 	const struct closed_log_health *closed_health; /* NULL without --closed */
 	const struct log_health *record_health;        /* NULL without -w */
 	const uint64_t *output_skipped;                /* stdout's writer's (batch), __atomic */
+	struct replay_control *replay;                 /* -r: the keys steer it; NULL live */
 };
 
 void *ui_thread(void *args);

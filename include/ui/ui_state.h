@@ -9,6 +9,7 @@
 #include "options.h"
 #include "output/closed_log.h"
 #include "ui/resolver.h"
+#include "record/replay_live.h"
 #include "snapshot.h"
 #include "ui/ui_cost.h"
 #include "ui/ui_view.h"
@@ -19,6 +20,7 @@ enum ui_mode {
 	UI_MODE_FILTER, /* typing a "/" filter */
 	UI_MODE_SORT,   /* picking a sort key from a list */
 	UI_MODE_COLUMNS, /* choosing the columns shown from a list */
+	UI_MODE_JUMP,    /* typing a time to jump to in a recording */
 };
 
 /* What a key or an event asks of the loop; actions never draw themselves. */
@@ -73,6 +75,9 @@ struct ui {
 	const struct closed_log_health *closed_health; /* NULL without --closed */
 	const struct log_health *record_health;        /* NULL without -w */
 	const uint64_t *output_skipped; /* snapshots the --log writer skipped, __atomic */
+	struct replay_control *replay;  /* -r: steers the replay; NULL live */
+	char jump_text[40];             /* the time typed after J */
+	char message[120];              /* one line in the key bar until the next key */
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */
@@ -84,6 +89,15 @@ int ui_sort_key_index(int sort_id);
 int ui_draw_body_lines(const struct ui *ui);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
+/* -r's time navigation (ui_timenav.c): actions of the rows mode, and the J prompt. */
+int ui_timenav_pause(struct ui *ui);
+int ui_timenav_next(struct ui *ui);
+int ui_timenav_previous(struct ui *ui);
+int ui_timenav_faster(struct ui *ui);
+int ui_timenav_slower(struct ui *ui);
+int ui_timenav_jump_start(struct ui *ui);
+int ui_timenav_jump_key(struct ui *ui, int key);
+
 /* Whether key does something in the rows mode (the help must name it). */
 bool ui_keys_bound(int key);
 /* After the rows changed: the highlight finds its flow again and stays on screen. */

@@ -130,6 +130,32 @@ static size_t next_good_record(const struct record_reader *r, size_t from)
 	return r->size;
 }
 
+void record_reader_walk(struct record_reader *r, record_walk_fn fn, void *ctx)
+{
+	size_t pos = RECORD_FILE_HEADER_LEN;
+	struct record_header h;
+	bool chained = false; /* a delta here would decode: a key came before, unbroken */
+
+	while (pos < r->size) {
+		if (record_header_parse(r->map + pos, r->size - pos, &h) < 0 ||
+		    record_total_len(&h) > r->size - pos || !record_checksum_ok(r->map + pos, &h)) {
+			pos = next_good_record(r, pos + 1);
+			chained = false;
+			continue;
+		}
+		chained |= h.type == RECORD_KEY;
+		if ((h.type == RECORD_KEY || h.type == RECORD_DELTA) && chained)
+			fn(ctx, pos, &h);
+		pos += record_total_len(&h);
+	}
+}
+
+void record_reader_goto(struct record_reader *r, size_t pos)
+{
+	r->pos = pos;
+	record_decoder_reset(&r->decoder);
+}
+
 /* pos holds no whole, good record: the rest of the file is torn (an incomplete last
  * record), or a damaged record is skipped up to the next good one. */
 static void skip_bad(struct record_reader *r)

@@ -349,6 +349,7 @@ void *ui_thread(void *arg)
 	ui.closed_health = args->closed_health;
 	ui.record_health = args->record_health;
 	ui.output_skipped = args->output_skipped;
+	ui.replay = args->replay;
 	if (term_start(&term, &ui) == 0)
 		ui_run(&ui, args, &term);
 	else

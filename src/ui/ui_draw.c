@@ -8,6 +8,7 @@
 #include <ncurses.h>
 #include "view/columns.h"
 #include "ui/ui_help.h"
+#include "output/format.h"
 #include "output/losses.h"
 #include "ui/ui_state.h"
 #include "util/utf8.h"
@@ -111,6 +112,30 @@ static void draw_losses(const struct ui *ui, int x)
 		put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
 }
 
+/* A recording's snapshot: its recorded time as the CSV prints it (what J and --begin
+ * take), where it is in the recording, and whether it plays. */
+static int draw_recorded_time(const struct ui *ui, const struct snapshot *s)
+{
+	struct replay_position pos = { 0 };
+	char when[40] = "--";
+	int x;
+
+	if (s) {
+		format_time_iso8601(&s->time, when, sizeof(when));
+		replay_control_position(ui->replay, s->generation, &pos);
+	} else {
+		replay_control_position(ui->replay, 0, &pos);
+	}
+	x = put(ui, 0, 0, A_BOLD, false, "tcptop %s", when);
+	if (pos.known)
+		x = put(ui, 0, x, A_NORMAL, false, "  snapshot %zu of %zu", pos.entry + 1,
+			pos.count);
+	if (pos.paused)
+		return put(ui, 0, x + 1, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false,
+			   "[paused]");
+	return put(ui, 0, x + 1, A_BOLD, false, "[playing %ux]", pos.speed);
+}
+
 static void draw_counts(const struct ui *ui)
 {
 	const struct snapshot *s = ui->shown;
@@ -121,7 +146,10 @@ static void draw_counts(const struct ui *ui)
 	format_interval(ui->opt->interval_ns, every, sizeof(every));
 	if (s && localtime_r(&s->time.tv_sec, &tm))
 		strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	x = put(ui, 0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
+	if (ui->replay)
+		x = draw_recorded_time(ui, s);
+	else
+		x = put(ui, 0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
 	if (!s) {
 		put(ui, 0, x, A_NORMAL, false, "  waiting for the first snapshot...");
 		return;
@@ -347,8 +375,23 @@ static void draw_bar(const struct ui *ui)
 		    ui->edit_invalid ? "port: and pid: need a number" : "Enter apply  Esc cancel");
 		return;
 	}
+	if (ui->mode == UI_MODE_JUMP) {
+		int x = put(ui, y, 0, A_BOLD, false, "Jump to: ");
+
+		x = put(ui, y, x, A_NORMAL, true, "%s_", ui->jump_text);
+		put(ui, y, x + 2, A_NORMAL, false,
+		    "ISO-8601 as the CSV prints it, or HH:MM[:SS]  Enter jump  Esc cancel");
+		return;
+	}
+	if (ui->message[0]) {
+		put(ui, y, 0, look(ui, UI_PAIR_ALERT, A_BOLD), true, "%s", ui->message);
+		return;
+	}
 	put(ui, y, 0, A_NORMAL, false, "%s",
-	    "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  q:Quit");
+	    ui->replay
+		    ? "?:Help  P:Play/Pause  [ ]:Step  J:Jump  +/-:Speed  /:Filter  <>:Sort  q:Quit"
+		    : "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  "
+		      "q:Quit");
 }
 
 void ui_draw(const struct ui *ui)

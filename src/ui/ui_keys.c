@@ -284,6 +284,12 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	[' '] = page_down,
 	[KEY_HOME] = select_first,
 	[KEY_END] = select_last,
+	['P'] = ui_timenav_pause,
+	[']'] = ui_timenav_next,
+	['['] = ui_timenav_previous,
+	['+'] = ui_timenav_faster,
+	['-'] = ui_timenav_slower,
+	['J'] = ui_timenav_jump_start,
 	[KEY_RESIZE] = redraw_all,
 	[KEY_CTRL('l')] = redraw_all,
 };
@@ -340,6 +346,8 @@ bool ui_keys_bound(int key)
 
 int ui_keys_handle(struct ui *ui, int key)
 {
+	int flags = 0;
+
 	switch (ui->mode) {
 	case UI_MODE_FILTER:
 		return filter_key(ui, key);
@@ -347,6 +355,8 @@ int ui_keys_handle(struct ui *ui, int key)
 		return sort_list_key(ui, key);
 	case UI_MODE_COLUMNS:
 		return column_list_key(ui, key);
+	case UI_MODE_JUMP:
+		return ui_timenav_jump_key(ui, key);
 	case UI_MODE_HELP:
 		if (key != KEY_RESIZE)
 			ui->mode = UI_MODE_ROWS;
@@ -354,7 +364,11 @@ int ui_keys_handle(struct ui *ui, int key)
 	case UI_MODE_ROWS:
 		break;
 	}
+	if (ui->message[0] && key != KEY_RESIZE) {
+		ui->message[0] = '\0';
+		flags = UI_REDRAW;
+	}
 	if (key < 0 || key > KEY_MAX || !row_keys[key])
-		return 0;
-	return row_keys[key](ui);
+		return flags;
+	return flags | row_keys[key](ui);
 }
