@@ -88,6 +88,35 @@ static const struct cgroup_name *row_cgroup(struct cgroup_ids *cgroups, struct f
 	return node->view.cgroup;
 }
 
+/* The row's window averages at now, from the flow's buckets (zero without any). */
+static void rate_windows(struct flow_row *row, struct flow_windows *w, uint64_t now_ns)
+{
+	if (!w) {
+		memset(row->tx_rate_win, 0, sizeof(row->tx_rate_win));
+		memset(row->rx_rate_win, 0, sizeof(row->rx_rate_win));
+		return;
+	}
+	flow_windows_rates(w, now_ns, row->tx_rate_win, row->rx_rate_win);
+	w->rated_ns = now_ns;
+}
+
+/* The bytes the flow moved in the interval that ends now into its windows; their buckets
+ * are made at its first byte (a flow new since the last drain counts from that drain). */
+static void fill_windows(struct flow_row *row, struct flow_node *node, uint64_t tx, uint64_t rx,
+			 const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	uint64_t start_ns = now->mono_ns - elapsed_ns;
+
+	if ((tx || rx) && !node->view.win) {
+		node->view.win = malloc(sizeof(*node->view.win));
+		if (node->view.win)
+			flow_windows_init(node->view.win, start_ns);
+	}
+	if (node->view.win && (tx || rx))
+		flow_windows_add(node->view.win, start_ns, now->mono_ns, tx, rx);
+	rate_windows(row, node->view.win, now->mono_ns);
+}
+
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
 		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
@@ -107,6 +136,8 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->retrans = __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED);
 	row->tx_rate = snapshot_rate(row->tx_bytes, prev_tx, elapsed_ns);
 	row->rx_rate = snapshot_rate(row->rx_bytes, prev_rx, elapsed_ns);
+	fill_windows(row, node, row->tx_bytes > prev_tx ? row->tx_bytes - prev_tx : 0,
+		     row->rx_bytes > prev_rx ? row->rx_bytes - prev_rx : 0, now, elapsed_ns);
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	row->version = now->generation;
@@ -116,6 +147,14 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	node->view.prev_valid = true;
 	if (row->closed)
 		__atomic_store_n(&node->view.close_shown, 1, __ATOMIC_RELEASE);
+}
+
+static bool windows_moving(const struct flow_row *row)
+{
+	for (int r = 0; r < FLOW_WINDOWS; r++)
+		if (row->tx_rate_win[r] != 0.0f || row->rx_rate_win[r] != 0.0f)
+			return true;
+	return false;
 }
 
 /* An unchanged flow's row as the last snapshot had it, idle since. */
@@ -312,6 +351,30 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 	}
 }
 
+/* Rows whose windows are not all zero and that no change rewrote now: their averages move
+ * down as time passes, so they are taken again from their flows' buckets. Only such rows'
+ * flows are visited, each for at most 40 s after its last byte; closed rows keep theirs.
+ * touched (update in place) records the rows written for the readers that keep text. */
+static void decay_windows(struct snapshot_builder *b, struct snapshot *s,
+			  const struct drain_stamp *now, bool touched)
+{
+	struct flow_row *row;
+	struct flow_windows *w;
+
+	for (size_t i = 0; i < s->nrows; i++) {
+		row = &s->rows[i];
+		if (row->closed || !windows_moving(row))
+			continue;
+		w = b->sources[i].node->view.win;
+		if (!w || w->rated_ns == now->mono_ns)
+			continue;
+		rate_windows(row, w, now->mono_ns);
+		row->version = now->generation;
+		if (touched)
+			touched_rows_add(&b->touched, i);
+	}
+}
+
 /* Every row's age at now, and the rate totals (only rows written now have rates). */
 static void age_rows(struct snapshot *s, const struct drain_stamp *now)
 {
@@ -402,6 +465,8 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 	drop_closed(b, s, &sus);
 	stop_rates(b, s, &sus, now->generation);
 	ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
+	if (ok)
+		decay_windows(b, s, now, true);
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
@@ -463,14 +528,17 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 			append_row(s, b->spare, node, b->cgroups, now, elapsed_ns);
 	}
 	ok = ok && append_unchanged(b, &s, &capacity, now);
+	if (ok) {
+		swap = b->sources;
+		b->sources = b->spare;
+		b->spare = swap;
+		decay_windows(b, s, now, false);
+	}
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
 		return NULL;
 	}
-	swap = b->sources;
-	b->sources = b->spare;
-	b->spare = swap;
 	return s;
 }
 
