@@ -351,32 +351,38 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 	}
 }
 
-/* Rows whose windows are not all zero and that no change rewrote now: their averages move
- * down as time passes, so they are taken again from their flows' buckets. Only such rows'
- * flows are visited, each for at most 40 s after its last byte; closed rows keep theirs.
- * touched (update in place) records the rows written for the readers that keep text. */
-static void decay_windows(struct snapshot_builder *b, struct snapshot *s,
-			  const struct drain_stamp *now, bool touched)
+/* A row whose windows are not all zero and that no change rewrote now: its averages
+ * move down as time passes, so they are taken again from its flow's buckets. Only such
+ * rows' flows are visited, each for at most 40 s after its last byte; closed rows keep
+ * theirs. touched (update in place) records the row for the readers that keep text. */
+static void decay_row(struct snapshot_builder *b, struct snapshot *s, size_t i,
+		      const struct drain_stamp *now, bool touched)
 {
-	struct flow_row *row;
+	struct flow_row *row = &s->rows[i];
 	struct flow_windows *w;
 
-	for (size_t i = 0; i < s->nrows; i++) {
-		row = &s->rows[i];
-		if (row->closed || !windows_moving(row))
-			continue;
-		w = b->sources[i].node->view.win;
-		if (!w || w->rated_ns == now->mono_ns)
-			continue;
-		rate_windows(row, w, now->mono_ns);
-		row->version = now->generation;
-		if (touched)
-			touched_rows_add(&b->touched, i);
-	}
+	if (row->closed || !windows_moving(row))
+		return;
+	w = b->sources[i].node->view.win;
+	if (!w || w->rated_ns == now->mono_ns)
+		return;
+	rate_windows(row, w, now->mono_ns);
+	row->version = now->generation;
+	if (touched)
+		touched_rows_add(&b->touched, i);
 }
 
-/* Every row's age at now, and the rate totals (only rows written now have rates). */
-static void age_rows(struct snapshot *s, const struct drain_stamp *now)
+/* The windows of rows laid out anew (ages are set as they are copied). */
+static void decay_windows(struct snapshot_builder *b, struct snapshot *s,
+			  const struct drain_stamp *now)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		decay_row(b, s, i, now, false);
+}
+
+/* Every row's age and windows at now, and the rate totals (only rows written now have
+ * rates): one pass over the rows, inside the read-side section (decay_row reads nodes). */
+static void age_rows(struct snapshot_builder *b, struct snapshot *s, const struct drain_stamp *now)
 {
 	double tx_rate = 0.0, rx_rate = 0.0;
 
@@ -384,6 +390,7 @@ static void age_rows(struct snapshot *s, const struct drain_stamp *now)
 		struct flow_row *row = &s->rows[i];
 
 		row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
+		decay_row(b, s, i, now, true);
 		tx_rate += row->tx_rate;
 		rx_rate += row->rx_rate;
 	}
@@ -412,6 +419,11 @@ static void prefetch_change(const struct flow_changes *changes, size_t i, const 
 	if (!node)
 		return;
 	__builtin_prefetch(rcu_dereference(node->identity));
+	if (node->view.win) {
+		__builtin_prefetch(node->view.win);
+		__builtin_prefetch((const char *)node->view.win + 64);
+		__builtin_prefetch((const char *)node->view.win + 128);
+	}
 	if (node->view.row_index < s->nrows) {
 		__builtin_prefetch(&s->rows[node->view.row_index]);
 		__builtin_prefetch((const char *)&s->rows[node->view.row_index] + 128);
@@ -466,13 +478,12 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 	stop_rates(b, s, &sus, now->generation);
 	ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
 	if (ok)
-		decay_windows(b, s, now, true);
+		age_rows(b, s, now);
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
 		return NULL;
 	}
-	age_rows(s, now);
 	publish_changed(b, s);
 	return s;
 }
@@ -532,7 +543,7 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 		swap = b->sources;
 		b->sources = b->spare;
 		b->spare = swap;
-		decay_windows(b, s, now, false);
+		decay_windows(b, s, now);
 	}
 	urcu_memb_read_unlock();
 	if (!ok) {
