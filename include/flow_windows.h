@@ -17,10 +17,11 @@
 extern const uint64_t flow_window_ns[FLOW_WINDOWS];
 
 struct flow_windows {
-	uint64_t start_ns;           /* where the first interval added began: a young flow's windows
-				      * average over the time since */
-	uint64_t rated_ns;           /* when flow_windows_rates() last ran: the builder's mark */
-	uint64_t head[FLOW_WINDOWS]; /* the newest bucket's number in each ring */
+	uint64_t start_ns; /* where the first interval added began: a young flow's windows
+			    * average over the time since */
+	/* The newest bucket's number in each ring: buckets of CLOCK_MONOTONIC, 0.5 s and up,
+	 * fit 32 bits for 68 years of uptime. */
+	uint32_t head[FLOW_WINDOWS];
 	float tx[FLOW_WINDOWS][FLOW_WINDOW_RING];
 	float rx[FLOW_WINDOWS][FLOW_WINDOW_RING];
 };

@@ -21,9 +21,9 @@ void flow_windows_init(struct flow_windows *w, uint64_t start_ns)
 {
 	memset(w, 0, sizeof(*w));
 	w->start_ns = start_ns;
-	w->head[0] = start_ns / BUCKET_2S;
-	w->head[1] = start_ns / BUCKET_10S;
-	w->head[2] = start_ns / BUCKET_40S;
+	w->head[0] = (uint32_t)(start_ns / BUCKET_2S);
+	w->head[1] = (uint32_t)(start_ns / BUCKET_10S);
+	w->head[2] = (uint32_t)(start_ns / BUCKET_40S);
 }
 
 /* Ring r's newest bucket becomes n: those between it and n are emptied. */
@@ -39,7 +39,7 @@ INLINE void advance(struct flow_windows *w, int r, uint64_t n)
 		w->tx[r][k % FLOW_WINDOW_RING] = 0.0f;
 		w->rx[r][k % FLOW_WINDOW_RING] = 0.0f;
 	}
-	w->head[r] = n;
+	w->head[r] = (uint32_t)n;
 }
 
 /* The interval [t0, t1) into ring r of buckets b ns wide. */

@@ -97,7 +97,6 @@ static void rate_windows(struct flow_row *row, struct flow_windows *w, uint64_t 
 		return;
 	}
 	flow_windows_rates(w, now_ns, row->tx_rate_win, row->rx_rate_win);
-	w->rated_ns = now_ns;
 }
 
 /* The bytes the flow moved in the interval that ends now into its windows; their buckets
@@ -363,8 +362,12 @@ static void decay_row(struct snapshot_builder *b, struct snapshot *s, size_t i,
 
 	if (row->closed || !windows_moving(row))
 		return;
+	/* Written now with a rate: fill_row() took its windows (the node is not touched
+	 * again; a row written now without a rate is taken again, which changes nothing). */
+	if (row->version == now->generation && (row->tx_rate != 0.0 || row->rx_rate != 0.0))
+		return;
 	w = b->sources[i].node->view.win;
-	if (!w || w->rated_ns == now->mono_ns)
+	if (!w)
 		return;
 	rate_windows(row, w, now->mono_ns);
 	row->version = now->generation;
@@ -529,6 +532,7 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 	memset(b->taken, 0, b->last->nrows * sizeof(*b->taken));
 	urcu_memb_read_lock();
 	for (i = 0; ok && i < changes->count; i++) {
+		prefetch_change(changes, i, b->last); /* its window buckets above all */
 		node = changes->nodes[i];
 		if (!shows(node))
 			continue;
