@@ -6,6 +6,8 @@ import csv
 import json
 import subprocess
 
+import pytest
+
 from tcptop_run import COLUMNS, HOOK_ARGS, TEST_HOOKS, parse_time, run_tcptop, tcptop_binary
 from traffic import TcpPair
 
@@ -13,6 +15,7 @@ WINDOWS = ["tx_rate_2s", "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40
            "rx_rate_40s"]
 
 
+@pytest.mark.hooks_independent
 def test_window_columns_in_csv_and_jsonl_follow_a_steady_rate():
     """Replay: each active synthetic flow moves the same bytes every interval, so after
     a second every window shows its average rate (the flow is younger than every
