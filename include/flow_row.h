@@ -22,6 +22,9 @@ struct flow_row {
 	uint64_t rx_packets;
 	double tx_rate; /* bytes/s over the last measured interval */
 	double rx_rate;
+	/* bytes/s over the last 2 s, 10 s and 40 s (flow_windows.h): decaying while idle */
+	float tx_rate_win[3];
+	float rx_rate_win[3];
 	uint32_t srtt_us;
 	uint32_t retrans;
 	double age_s;           /* since tcptop first saw the flow */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
+#include "flow_windows.h"
 #include "prog_stat.h"
 #include "tcptop_shared.h"
 
@@ -38,6 +39,7 @@ struct flow_node_view {
 	uint8_t close_shown; /* a snapshot carried the final row */
 	uint64_t cgroup_id;  /* the id cgroup names, looked up once */
 	const struct cgroup_name *cgroup;
+	struct flow_windows *win; /* NULL until the flow moves a byte after the first drain */
 };
 
 /* How a flow left the table (the closed-connection log). */

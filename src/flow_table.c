@@ -109,6 +109,7 @@ struct flow_table *flow_table_new(void)
 static void flow_node_free(struct flow_node *node)
 {
 	free(node->identity);
+	free(node->view.win);
 	free(node);
 }
 

@@ -88,6 +88,34 @@ static const struct cgroup_name *row_cgroup(struct cgroup_ids *cgroups, struct f
 	return node->view.cgroup;
 }
 
+/* The row's window averages at now, from the flow's buckets (zero without any). */
+static void rate_windows(struct flow_row *row, struct flow_windows *w, uint64_t now_ns)
+{
+	if (!w) {
+		memset(row->tx_rate_win, 0, sizeof(row->tx_rate_win));
+		memset(row->rx_rate_win, 0, sizeof(row->rx_rate_win));
+		return;
+	}
+	flow_windows_rates(w, now_ns, row->tx_rate_win, row->rx_rate_win);
+}
+
+/* The bytes the flow moved in the interval that ends now into its windows; their buckets
+ * are made at its first byte (a flow new since the last drain counts from that drain). */
+static void fill_windows(struct flow_row *row, struct flow_node *node, uint64_t tx, uint64_t rx,
+			 const struct drain_stamp *now, uint64_t elapsed_ns)
+{
+	uint64_t start_ns = now->mono_ns - elapsed_ns;
+
+	if ((tx || rx) && !node->view.win) {
+		node->view.win = malloc(sizeof(*node->view.win));
+		if (node->view.win)
+			flow_windows_init(node->view.win, start_ns);
+	}
+	if (node->view.win && (tx || rx))
+		flow_windows_add(node->view.win, start_ns, now->mono_ns, tx, rx);
+	rate_windows(row, node->view.win, now->mono_ns);
+}
+
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
 		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
@@ -107,6 +135,8 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->retrans = __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED);
 	row->tx_rate = snapshot_rate(row->tx_bytes, prev_tx, elapsed_ns);
 	row->rx_rate = snapshot_rate(row->rx_bytes, prev_rx, elapsed_ns);
+	fill_windows(row, node, row->tx_bytes > prev_tx ? row->tx_bytes - prev_tx : 0,
+		     row->rx_bytes > prev_rx ? row->rx_bytes - prev_rx : 0, now, elapsed_ns);
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	row->version = now->generation;
@@ -116,6 +146,14 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	node->view.prev_valid = true;
 	if (row->closed)
 		__atomic_store_n(&node->view.close_shown, 1, __ATOMIC_RELEASE);
+}
+
+static bool windows_moving(const struct flow_row *row)
+{
+	for (int r = 0; r < FLOW_WINDOWS; r++)
+		if (row->tx_rate_win[r] != 0.0f || row->rx_rate_win[r] != 0.0f)
+			return true;
+	return false;
 }
 
 /* An unchanged flow's row as the last snapshot had it, idle since. */
@@ -312,8 +350,42 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 	}
 }
 
-/* Every row's age at now, and the rate totals (only rows written now have rates). */
-static void age_rows(struct snapshot *s, const struct drain_stamp *now)
+/* A row whose windows are not all zero and that no change rewrote now: its averages
+ * move down as time passes, so they are taken again from its flow's buckets. Only such
+ * rows' flows are visited, each for at most 40 s after its last byte; closed rows keep
+ * theirs. touched (update in place) records the row for the readers that keep text. */
+static void decay_row(struct snapshot_builder *b, struct snapshot *s, size_t i,
+		      const struct drain_stamp *now, bool touched)
+{
+	struct flow_row *row = &s->rows[i];
+	struct flow_windows *w;
+
+	if (row->closed || !windows_moving(row))
+		return;
+	/* Written now with a rate: fill_row() took its windows (the node is not touched
+	 * again; a row written now without a rate is taken again, which changes nothing). */
+	if (row->version == now->generation && (row->tx_rate != 0.0 || row->rx_rate != 0.0))
+		return;
+	w = b->sources[i].node->view.win;
+	if (!w)
+		return;
+	rate_windows(row, w, now->mono_ns);
+	row->version = now->generation;
+	if (touched)
+		touched_rows_add(&b->touched, i);
+}
+
+/* The windows of rows laid out anew (ages are set as they are copied). */
+static void decay_windows(struct snapshot_builder *b, struct snapshot *s,
+			  const struct drain_stamp *now)
+{
+	for (size_t i = 0; i < s->nrows; i++)
+		decay_row(b, s, i, now, false);
+}
+
+/* Every row's age and windows at now, and the rate totals (only rows written now have
+ * rates): one pass over the rows, inside the read-side section (decay_row reads nodes). */
+static void age_rows(struct snapshot_builder *b, struct snapshot *s, const struct drain_stamp *now)
 {
 	double tx_rate = 0.0, rx_rate = 0.0;
 
@@ -321,6 +393,7 @@ static void age_rows(struct snapshot *s, const struct drain_stamp *now)
 		struct flow_row *row = &s->rows[i];
 
 		row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
+		decay_row(b, s, i, now, true);
 		tx_rate += row->tx_rate;
 		rx_rate += row->rx_rate;
 	}
@@ -349,6 +422,11 @@ static void prefetch_change(const struct flow_changes *changes, size_t i, const 
 	if (!node)
 		return;
 	__builtin_prefetch(rcu_dereference(node->identity));
+	if (node->view.win) {
+		__builtin_prefetch(node->view.win);
+		__builtin_prefetch((const char *)node->view.win + 64);
+		__builtin_prefetch((const char *)node->view.win + 128);
+	}
 	if (node->view.row_index < s->nrows) {
 		__builtin_prefetch(&s->rows[node->view.row_index]);
 		__builtin_prefetch((const char *)&s->rows[node->view.row_index] + 128);
@@ -402,12 +480,13 @@ static struct snapshot *update_in_place(struct snapshot_builder *b,
 	drop_closed(b, s, &sus);
 	stop_rates(b, s, &sus, now->generation);
 	ok = apply_changes(b, &s, &capacity, changes, now, elapsed_ns);
+	if (ok)
+		age_rows(b, s, now);
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
 		return NULL;
 	}
-	age_rows(s, now);
 	publish_changed(b, s);
 	return s;
 }
@@ -453,6 +532,7 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 	memset(b->taken, 0, b->last->nrows * sizeof(*b->taken));
 	urcu_memb_read_lock();
 	for (i = 0; ok && i < changes->count; i++) {
+		prefetch_change(changes, i, b->last); /* its window buckets above all */
 		node = changes->nodes[i];
 		if (!shows(node))
 			continue;
@@ -463,14 +543,17 @@ static struct snapshot *lay_out_anew(struct snapshot_builder *b,
 			append_row(s, b->spare, node, b->cgroups, now, elapsed_ns);
 	}
 	ok = ok && append_unchanged(b, &s, &capacity, now);
+	if (ok) {
+		swap = b->sources;
+		b->sources = b->spare;
+		b->spare = swap;
+		decay_windows(b, s, now);
+	}
 	urcu_memb_read_unlock();
 	if (!ok) {
 		snapshot_release(s);
 		return NULL;
 	}
-	swap = b->sources;
-	b->sources = b->spare;
-	b->spare = swap;
 	return s;
 }
 

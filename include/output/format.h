@@ -13,10 +13,10 @@ enum output_format {
 };
 
 /* Room for the longest line format_line() writes. */
-#define FORMAT_LINE_MAX 4096
+#define FORMAT_LINE_MAX 8192
 #define FORMAT_TIME_CELL_SIZE 256
 #define FORMAT_JSON_KEY_SIZE 24
-#define FORMAT_MAX_COLUMNS 24 /* at least COL_COUNT */
+#define FORMAT_MAX_COLUMNS 32 /* at least COL_COUNT */
 
 /* What every line of one snapshot shares, prepared once: the time cell and the keys. */
 struct format_snapshot {

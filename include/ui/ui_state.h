@@ -55,6 +55,7 @@ struct ui {
 	bool bits;
 	bool show_cost;             /* the header's cost line (key o) */
 	struct ui_cost cost;        /* sampled at each new snapshot, paused or not */
+	int rate_window;            /* what the rate columns show: ui_rate_window_names */
 	bool resolve;               /* peer names instead of addresses */
 	struct resolver *resolver; /* started the first time names are wanted */
 	bool utf8;

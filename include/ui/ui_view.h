@@ -75,7 +75,14 @@ struct ui_cell_style {
 	bool bits;               /* rates in bits/s instead of bytes/s */
 	bool utf8;               /* the terminal shows "\u00b5" */
 	const char *remote_name; /* the peer's DNS name, NULL to show its address */
+	int window;              /* rate columns show: 0 the last interval, 1..3 2/10/40 s */
 };
+
+/* The live view's rate windows (the w key): the last interval, then 2 s, 10 s, 40 s. */
+#define UI_RATE_WINDOWS 4
+extern const char *const ui_rate_window_names[UI_RATE_WINDOWS];
+/* The column a rate column (COL_TX_RATE, COL_RX_RATE) shows for window; any other id as it is. */
+int ui_rate_column(int id, int window);
 
 /* The text of one cell of a row (column id, one the live view shows), in its column's
  * unit, before it is fitted to its width. */

@@ -30,6 +30,12 @@ enum column_id {
 	COL_AGE_S,
 	COL_NETNS,
 	COL_CGROUP,
+	COL_TX_RATE_2S, /* the window averages: 2 s, 10 s, 40 s (flow_windows.h) */
+	COL_RX_RATE_2S,
+	COL_TX_RATE_10S,
+	COL_RX_RATE_10S,
+	COL_TX_RATE_40S,
+	COL_RX_RATE_40S,
 	COL_COUNT,
 	/* Sort keys that are not output columns. */
 	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */

@@ -192,8 +192,8 @@ static void draw_choices(const struct ui *ui)
 	const struct ui_view_options *v = &ui->view;
 	int x;
 
-	x = put(ui, 2, 0, A_NORMAL, false, "Sort: %s %s  Filter: %s  Names: %s%s%s%s",
-		column_name(v->sort_id), sort_marker(ui),
+	x = put(ui, 2, 0, A_NORMAL, false, "Sort: %s %s  Rates: %s  Filter: %s  Names: %s%s%s%s",
+		column_name(v->sort_id), sort_marker(ui), ui_rate_window_names[ui->rate_window],
 		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		v->hide_time_wait ? "  -TIME_WAIT" : "");
@@ -257,11 +257,12 @@ static attr_t heat(const struct ui *ui, double rate)
 
 static attr_t cell_look(const struct ui *ui, const struct flow_row *row, int id)
 {
-	if (id == COL_RX_RATE)
-		return heat(ui, row->rx_rate);
-	if (id == COL_TX_RATE)
-		return heat(ui, row->tx_rate);
-	return A_NORMAL;
+	struct column_value v;
+
+	if (id != COL_RX_RATE && id != COL_TX_RATE)
+		return A_NORMAL;
+	column_value(row, ui_rate_column(id, ui->rate_window), &v);
+	return heat(ui, v.real);
 }
 
 /* Only rows on screen ask for names: the resolver never sees the rest. */
@@ -280,7 +281,9 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE);
 	char text[128], name[64];
 	struct ui_cell_style style = {
-		.bits = ui->bits, .utf8 = ui->utf8,
+		.bits = ui->bits,
+		.utf8 = ui->utf8,
+		.window = ui->rate_window,
 		.remote_name = peer_name(ui, row, name, sizeof(name)),
 	};
 

@@ -17,6 +17,7 @@ const char *const ui_help_keys[] = {
 	"  n                 peer names from reverse DNS, or addresses (as -n at start)",
 	"  b                 rates in bits/s (kb/s, Mb/s, Gb/s: powers of 1000) or",
 	"                    bytes/s (KiB/s, MiB/s, GiB/s: powers of 1024)",
+	"  w                 rate columns: last interval, 2s, 10s, 40s averages",
 	"  i                 hide idle flows (no bytes in the last interval)",
 	"  l, t              hide LISTEN / TIME_WAIT rows",
 	"  o                 tcptop's own cost: a header line with its CPU share and,",

@@ -127,6 +127,12 @@ static int bits_toggle(struct ui *ui)
 	return UI_REDRAW;
 }
 
+static int window_next(struct ui *ui)
+{
+	ui->rate_window = (ui->rate_window + 1) % UI_RATE_WINDOWS;
+	return UI_REDRAW;
+}
+
 static int names_toggle(struct ui *ui)
 {
 	ui->resolve = !ui->resolve;
@@ -267,6 +273,7 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['p'] = pause_toggle,
 	['Z'] = pause_toggle,
 	['b'] = bits_toggle,
+	['w'] = window_next,
 	['n'] = names_toggle,
 	['i'] = idle_toggle,
 	['l'] = listen_toggle,

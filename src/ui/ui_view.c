@@ -442,6 +442,16 @@ static void format_as_is(const struct column_value *v, char *out, size_t len)
 		snprintf(out, len, "%llu", (unsigned long long)v->integer);
 }
 
+const char *const ui_rate_window_names[UI_RATE_WINDOWS] = { "last interval", "2s avg", "10s avg",
+							    "40s avg" };
+
+int ui_rate_column(int id, int window)
+{
+	if (window <= 0 || window >= UI_RATE_WINDOWS || (id != COL_TX_RATE && id != COL_RX_RATE))
+		return id;
+	return COL_TX_RATE_2S + 2 * (window - 1) + (id == COL_RX_RATE);
+}
+
 void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_style *st,
 		    char *out, size_t len)
 {
@@ -453,7 +463,7 @@ void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_sty
 				   out, len);
 		return;
 	}
-	column_value(row, id, &v);
+	column_value(row, ui_rate_column(id, st->window), &v);
 	if (v.is_null) {
 		snprintf(out, len, "-");
 		return;

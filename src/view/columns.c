@@ -224,6 +224,36 @@ static void get_cgroup(const struct flow_row *row, struct column_value *out)
 	memcpy(out->text, row->cgroup->shown, out->len);
 }
 
+static void get_tx_rate_2s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->tx_rate_win[0]);
+}
+
+static void get_rx_rate_2s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->rx_rate_win[0]);
+}
+
+static void get_tx_rate_10s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->tx_rate_win[1]);
+}
+
+static void get_rx_rate_10s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->rx_rate_win[1]);
+}
+
+static void get_tx_rate_40s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->tx_rate_win[2]);
+}
+
+static void get_rx_rate_40s(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->rx_rate_win[2]);
+}
+
 /* ---------------------------------------------------------------- the table */
 
 /* Longest texts: an IPv6 address (INET6_ADDRSTRLEN - 1), a 64-bit integer, a real. */
@@ -350,6 +380,55 @@ const struct column column_table[COL_COUNT] = {
 			 get_cgroup,
 			 { "CGROUP", UNIT_AS_IS, 8, 20, 40, 14, false },
 			 true },
+	/* The live view shows these in the rate columns, when the w key picks a window. */
+	[COL_TX_RATE_2S] = { "tx_rate_2s",
+			     COLUMN_REAL,
+			     0,
+			     false,
+			     NUMTEXT_MAX,
+			     get_tx_rate_2s,
+			     { NULL },
+			     true },
+	[COL_RX_RATE_2S] = { "rx_rate_2s",
+			     COLUMN_REAL,
+			     0,
+			     false,
+			     NUMTEXT_MAX,
+			     get_rx_rate_2s,
+			     { NULL },
+			     true },
+	[COL_TX_RATE_10S] = { "tx_rate_10s",
+			      COLUMN_REAL,
+			      0,
+			      false,
+			      NUMTEXT_MAX,
+			      get_tx_rate_10s,
+			      { NULL },
+			      true },
+	[COL_RX_RATE_10S] = { "rx_rate_10s",
+			      COLUMN_REAL,
+			      0,
+			      false,
+			      NUMTEXT_MAX,
+			      get_rx_rate_10s,
+			      { NULL },
+			      true },
+	[COL_TX_RATE_40S] = { "tx_rate_40s",
+			      COLUMN_REAL,
+			      0,
+			      false,
+			      NUMTEXT_MAX,
+			      get_tx_rate_40s,
+			      { NULL },
+			      true },
+	[COL_RX_RATE_40S] = { "rx_rate_40s",
+			      COLUMN_REAL,
+			      0,
+			      false,
+			      NUMTEXT_MAX,
+			      get_rx_rate_40s,
+			      { NULL },
+			      true },
 };
 
 static void get_rate(const struct flow_row *row, struct column_value *out)

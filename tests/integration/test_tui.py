@@ -607,3 +607,15 @@ def test_cost_line_without_bpf_says_so(tui):
     run.keys("o")
     run.wait(lambda s: cost_line(s) and "no BPF programs" in cost_line(s),
              "no BPF programs on the cost line")
+
+
+@pytest.mark.hooks_independent
+def test_w_cycles_the_rate_window_and_the_header_says_which(tui):
+    """w: the rate columns show the last interval, then the 2 s, 10 s and 40 s averages,
+    then the last interval again; the third header line names the one shown."""
+    run = tui("-d", "100ms", "-n", "--replay", "synthetic:4:2")
+    run.wait(lambda s: "replay3" in s and "Rates: last interval" in s, "the first rows")
+    for name in ("2s avg", "10s avg", "40s avg", "last interval"):
+        run.keys("w")
+        screen = run.wait(lambda s, n=name: "Rates: " + n in s, "rates: " + name)
+        assert "replay3" in screen and " B/s" in screen, screen

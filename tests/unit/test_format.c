@@ -193,9 +193,12 @@ Test(time, pads_milliseconds_and_formats_the_epoch)
 Test(columns, lookup_accepts_every_column_name_and_rate)
 {
 	static const char *const names[COL_COUNT] = {
-		"time",    "pid",    "comm",     "proto",    "laddr",      "lport",      "raddr",
-		"rport",   "state",  "tx_bytes", "rx_bytes", "tx_packets", "rx_packets", "tx_rate",
-		"rx_rate", "rtt_us", "retrans",  "age_s",    "netns",      "cgroup",
+		"time",        "pid",        "comm",        "proto",       "laddr",
+		"lport",       "raddr",      "rport",       "state",       "tx_bytes",
+		"rx_bytes",    "tx_packets", "rx_packets",  "tx_rate",     "rx_rate",
+		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
+		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
+		"rx_rate_40s",
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
@@ -296,6 +299,8 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_TEXT,    COLUMN_INTEGER,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
+		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
+		COLUMN_REAL,
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
@@ -931,6 +936,17 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		break;
 	case COL_CGROUP:
 		row->cgroup = cgroup_name_intern(rank ? "/b.service" : "/a.service");
+		break;
+	case COL_TX_RATE_2S:
+	case COL_RX_RATE_2S:
+	case COL_TX_RATE_10S:
+	case COL_RX_RATE_10S:
+	case COL_TX_RATE_40S:
+	case COL_RX_RATE_40S:
+		/* tx_rate_2s, rx_rate_2s, tx_rate_10s, ...: the window's in one array each */
+		((id - COL_TX_RATE_2S) % 2
+			 ? row->rx_rate_win
+			 : row->tx_rate_win)[(id - COL_TX_RATE_2S) / 2] = 10.25f + (float)rank;
 		break;
 	case COL_RATE:
 		row->tx_rate = 10.25 + rank;

@@ -221,14 +221,20 @@ static void close_flow(uint64_t cookie)
 	flow_table_mark_closed(table, &key);
 }
 
-/* The end of a drain one second after the last, as the collector ends it, and the build
- * the compute thread makes of it; then the sweep that starts the next drain. The caller
- * releases the snapshot. */
+/* Seconds between drains: 1, or longer than the 40 s window for the model's rounds, so
+ * that a flow's window averages are its last interval's rate when it moved in it, else
+ * zero (flows idle since stay unlisted rows). */
+static uint64_t drain_s = 1;
+
+/* The end of a drain drain_s seconds after the last, as the collector ends it, and the
+ * build the compute thread makes of it; then the sweep that starts the next drain. The
+ * caller releases the snapshot. */
 static struct snapshot *drain_and_build(void)
 {
-	struct drain_stamp prev = { .generation = drains, .mono_ns = drains * 1000000000ULL };
+	struct drain_stamp prev = { .generation = drains,
+				    .mono_ns = drains * drain_s * 1000000000ULL };
 	struct drain_stamp now = { .generation = drains + 1,
-				   .mono_ns = (drains + 1) * 1000000000ULL };
+				   .mono_ns = (drains + 1) * drain_s * 1000000000ULL };
 	struct snapshot *s;
 
 	flow_table_publish_stamp(table, &now);
@@ -269,6 +275,32 @@ Test(snapshot_builder, unchanged_flow_keeps_its_row_with_zero_rate_and_a_later_a
 	cr_assert_eq(s->totals.tx_bytes, 4000);
 	cr_assert_float_eq(s->totals.tx_rate, 2000.0, 1e-9);
 	cr_assert_eq(s->totals.tcp_flows, 2);
+	snapshot_release(s);
+}
+
+/* An idle flow's row is rewritten while its windows fall, and listed as changed. */
+Test(snapshot_builder, idle_flow_windows_decay_in_its_row)
+{
+	struct snapshot *s;
+	const struct flow_row *row;
+
+	for (size_t i = 2; i < 10; i++)
+		merge(i, 1000);
+	snapshot_release(drain_and_build()); /* 1000 B in [0 s, 1 s) each */
+	merge(3, 2000);
+	s = drain_and_build(); /* at 2 s: flow 2's 1000 B over the 2 s window */
+	row = row_of(s, 2);
+	cr_assert_float_eq(row->tx_rate, 0.0, 1e-12);
+	cr_assert_float_eq(row->tx_rate_win[0], 500.0, 1e-3);
+	cr_assert_float_eq(row->tx_rate_win[1], 500.0, 1e-3, "younger than 10 s: over its age");
+	cr_assert_eq(row->version, s->generation, "rewritten");
+	cr_assert_eq(s->changed_since, s->generation - 1, "rows updated in place");
+	snapshot_release(s);
+	merge(3, 3000);
+	s = drain_and_build(); /* at 3 s: out of the 2 s window */
+	row = row_of(s, 2);
+	cr_assert_float_eq(row->tx_rate_win[0], 0.0, 1e-3);
+	cr_assert_float_eq(row->tx_rate_win[1], 1000.0 / 3, 1e-2);
 	snapshot_release(s);
 }
 
@@ -347,8 +379,15 @@ static void check_against_model(const struct snapshot *s, struct model_flow *mod
 		cr_assert_eq(row->tx_bytes, model[i].tx, "flow %zu", i);
 		cr_assert_eq(row->closed, model[i].closed, "flow %zu", i);
 		cr_assert_float_eq(row->tx_rate,
-				   (double)(model[i].tx - (model[i].seen ? model[i].shown_tx : 0)),
-				   1e-6, "flow %zu after drain %llu", i, (unsigned long long)drains);
+				   (double)(model[i].tx - (model[i].seen ? model[i].shown_tx : 0)) /
+					   (double)drain_s,
+				   1e-6, "flow %zu after drain %llu", i,
+				   (unsigned long long)drains);
+		for (int w = 0; w < FLOW_WINDOWS; w++)
+			cr_assert_float_eq(row->tx_rate_win[w], row->tx_rate,
+					   1e-3 + row->tx_rate * 1e-5,
+					   "flow %zu window %d after drain %llu", i, w,
+					   (unsigned long long)drains);
 		cr_assert_eq(row->age_s, flow_age_s(s->mono_ns, row->first_seen_ns), "flow %zu", i);
 		cr_assert(row->tx_rate == 0.0 || row->version == s->generation,
 			  "flow %zu: a rate, but version %llu", i, (unsigned long long)row->version);
@@ -408,6 +447,7 @@ static void build_rounds_against_model(unsigned (*lag)(size_t round))
 	size_t i, round;
 
 	memset(model, 0, sizeof(model));
+	drain_s = 64;
 	for (round = 0; round < ROUNDS; round++) {
 		unsigned busy = round % 3 == 0 && round % 2 == 0 ? 90 : 5; /* % of flows moving */
 
