@@ -42,8 +42,8 @@ def recording(tmp_path_factory):
 def view(recording):
     runs = []
 
-    def start():
-        run = Tui(["-r", str(recording[0]), "-n"], width=160, height=30)
+    def start(height=30):
+        run = Tui(["-r", str(recording[0]), "-n"], width=160, height=height)
         runs.append(run)
         run.wait(HEADER.search, "the recorded time in the header")
         return run
@@ -139,7 +139,7 @@ def test_plus_and_minus_set_the_speed(view):
 
 
 def test_help_lists_the_keys(view):
-    run = view()
+    run = view(height=60)  # the whole help, its recording keys last
     run.keys("?")
     screen = run.wait_text("Reading a recording")
     for line in ("  P   ", "  ], [   ", "  +, -   ", "  J   "):
