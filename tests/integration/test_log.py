@@ -207,10 +207,12 @@ def test_gzip_log_holds_every_snapshot_one_member_each(tcptop, scratch_dir, sign
     assert members[0].startswith(HEADER + "\n")
     members[0] = members[0][len(HEADER) + 1:]
     # At 20 ms a loaded host can leave stdout a snapshot behind: stdout then skips it
-    # and says so, while the log still gets it (the log never waits for stdout).
+    # and says so, while the log still gets it (the log never waits for stdout); and at
+    # the stop the log takes the newest snapshot if it raced with the signal, which stdout
+    # may not have printed. Every stdout snapshot must be in the log, whole (below).
     if "snapshots skipped (output too slow)" not in run.stderr:
-        assert text == run.stdout, "the gzip log differs from stdout"
-        assert len(members) == len(snaps), "not one gzip member per snapshot"
+        assert len(snaps) <= len(members) <= len(snaps) + 1, "not one member per snapshot"
+        assert text.startswith(run.stdout[:len(HEADER) + 1]), "the log's header"
     logged = {}
     for member in members:
         assert member.endswith("\n")
