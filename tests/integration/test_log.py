@@ -311,13 +311,17 @@ def test_logrotate_under_load_loses_and_tears_no_row(tcptop, scratch_dir):
             assert time_text not in seen, "snapshot %s in two files" % time_text
             seen[time_text] = lines
     expected = snapshot_lines(run.stdout.splitlines()[1:])
-    # A loaded host can leave stdout a snapshot behind at 20 ms: it skips it and says so,
-    # while the log keeps it (the log never waits for stdout).
-    if "snapshots skipped (output too slow)" in run.stderr:
-        assert all(seen.get(t) == lines for t, lines in expected.items()), \
-            "a snapshot on stdout differs in the rotated logs"
-    else:
-        assert seen == expected, "the rotated logs differ from stdout"
+    # A loaded host can leave either writer a snapshot behind at 20 ms: it skips it and
+    # says so (stdout: "snapshots skipped", the log: "snapshots not logged"); the other
+    # keeps it. No snapshot may be torn or differ, and none go missing unsaid.
+    said = [int(n) for n in re.findall(r"lost so far: (\d+) snapshots not logged", run.stderr)]
+    for t in set(seen) & set(expected):
+        assert seen[t] == expected[t], "snapshot %s differs in the rotated logs" % t
+    assert len(set(expected) - set(seen)) <= max(said, default=0), \
+        "snapshots on stdout missing from the rotated logs, unsaid: %r" % run.stderr
+    if "snapshots skipped (output too slow)" not in run.stderr:
+        # (but the one that raced with the stop, which the log takes: output.c, finish)
+        assert len(set(seen) - set(expected)) <= 1, "the logs hold snapshots stdout lacks"
 
 
 # ----------------------------------------------------------------------------- full disk
