@@ -59,16 +59,21 @@ def view(recording):
             run.close()
 
 
+def parse_header(screen):
+    """(time, snapshot number from 1, count, state) of a screen, or None."""
+    m = HEADER.search(screen)
+    return m and (m.group(1), int(m.group(2)), int(m.group(3)), m.group(4))
+
+
 def header(run):
-    """(time, snapshot number from 1, count, state) of the screen now."""
-    m = HEADER.search(run.screen())
-    assert m, run.screen()
-    return m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+    """The header of the screen now (retried: a capture can fall between erase and draw)."""
+    return wait_header(run, "a header", lambda h: True)
 
 
 def wait_header(run, what, pred):
-    run.wait(lambda s: HEADER.search(s) and pred(header(run)), what, timeout=5)
-    return header(run)
+    """The first screen whose header pred accepts: one capture, parsed once."""
+    screen = run.wait(lambda s: parse_header(s) and pred(parse_header(s)), what, timeout=5)
+    return parse_header(screen)
 
 
 def jump(run, text):
