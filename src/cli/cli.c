@@ -332,7 +332,8 @@ static int add_pids(struct filter *f, const char *arg, const char **why)
 	return 0;
 }
 
-static int set_cgroup(struct filter *f, const char *arg, const char **why)
+/* A filter's substring (--process, --cgroup): a copy of arg in *slot. */
+static int set_substring(char **slot, const char *arg, const char **why)
 {
 	char *copy;
 
@@ -341,26 +342,17 @@ static int set_cgroup(struct filter *f, const char *arg, const char **why)
 	copy = strdup(arg);
 	if (!copy)
 		return fail(why, "cannot be stored (out of memory)");
-	free(f->cgroup_substring);
-	f->cgroup_substring = copy;
+	free(*slot);
+	*slot = copy;
 	return 0;
 }
 
 static int set_comm(struct filter *f, const char *arg, const char **why)
 {
-	char *copy;
-
-	if (*arg == '\0')
-		return fail(why, "must not be empty");
 	/* The kernel keeps only 15 characters of a process name: a longer one never matches. */
-	if (strlen(arg) > COMM_MAX)
+	if (*arg != '\0' && strlen(arg) > COMM_MAX)
 		return fail(why, "is longer than the 15 characters the kernel keeps");
-	copy = strdup(arg);
-	if (!copy)
-		return fail(why, "cannot be stored (out of memory)");
-	free(f->comm_substring);
-	f->comm_substring = copy;
-	return 0;
+	return set_substring(&f->comm_substring, arg, why);
 }
 
 static int set_port(int *port, const char *arg, const char **why)
@@ -572,7 +564,7 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 	case 'c':
 		return set_comm(&opt->filter, arg, why);
 	case OPT_CGROUP:
-		return set_cgroup(&opt->filter, arg, why);
+		return set_substring(&opt->filter.cgroup_substring, arg, why);
 	case OPT_PORT:
 		return set_port(&opt->filter.port, arg, why);
 	case OPT_SPORT:
