@@ -51,6 +51,8 @@ struct options {
 	bool metrics;      /* --metrics: serve /metrics on metrics_addr */
 	struct listen_addr metrics_addr;
 	uint32_t metrics_top; /* --metrics-top: the busiest flows as series, 0 for none */
+	bool alert;           /* --alert: rows above alert_bytes_per_s are marked */
+	double alert_bytes_per_s;
 };
 
 #endif

@@ -18,6 +18,7 @@
 #include "record/record.h"
 #include "util/privilege.h"
 #include "util/report.h"
+#include "view/alert.h"
 
 /* The live view needs a terminal to draw on and one to read keys from; -N means a fixed
  * number of snapshots, which is batch output. */
@@ -196,6 +197,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	report_set_verbose(opt.verbose);
+	if (opt.alert)
+		alert_set_threshold(opt.alert_bytes_per_s);
 	/* A fixed threshold: glibc raises it to the largest block freed, after which a
 	 * burst's big snapshot arrays stay in the heap for good and RSS keeps its peak. */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);

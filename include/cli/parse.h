@@ -16,4 +16,9 @@ int parse_pid_list(const char *text, pid_t **out_pids, size_t *out_count, const 
 /* A positive integer in [min, max]. */
 int parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out, const char **why);
 
+/* A rate for --alert: a decimal number ("10", "1.5") and a unit, B/s, KiB/s, MiB/s, GiB/s
+ * (powers of 1024) or kbit/s, Mbit/s, Gbit/s, also kb/s, Mb/s, Gb/s (powers of 1000, bits),
+ * in bytes/s. */
+int parse_rate(const char *text, double *out_bytes_per_s, const char **why);
+
 #endif

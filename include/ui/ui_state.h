@@ -11,6 +11,7 @@
 #include "ui/resolver.h"
 #include "record/replay_live.h"
 #include "snapshot.h"
+#include "ui/ui_alert.h"
 #include "ui/ui_cost.h"
 #include "ui/ui_view.h"
 
@@ -55,6 +56,7 @@ struct ui {
 	bool bits;
 	bool show_cost;             /* the header's cost line (key o) */
 	struct ui_cost cost;        /* sampled at each new snapshot, paused or not */
+	struct ui_alert alert;      /* --alert: the rows above at the last snapshot shown */
 	int rate_window;            /* what the rate columns show: ui_rate_window_names */
 	bool resolve;               /* peer names instead of addresses */
 	struct resolver *resolver; /* started the first time names are wanted */

@@ -36,6 +36,7 @@ enum column_id {
 	COL_RX_RATE_10S,
 	COL_TX_RATE_40S,
 	COL_RX_RATE_40S,
+	COL_ALERT, /* 1 above --alert (view/alert.h), 0 not; only with --alert */
 	COL_COUNT,
 	/* Sort keys that are not output columns. */
 	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */

@@ -42,6 +42,7 @@ enum {
 	OPT_BEGIN,
 	OPT_END,
 	OPT_CGROUP,
+	OPT_ALERT,
 };
 
 #define COLUMNS_LABEL "-o/--columns"
@@ -63,6 +64,7 @@ static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "process", required_argument, NULL, 'c' },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "alert", required_argument, NULL, OPT_ALERT },
 	{ "port", required_argument, NULL, OPT_PORT },
 	{ "sport", required_argument, NULL, OPT_SPORT },
 	{ "dport", required_argument, NULL, OPT_DPORT },
@@ -134,6 +136,12 @@ static const char usage_head[] =
 	"  -4                      only IPv4\n"
 	"  -6                      only IPv6\n"
 	"  -i, --interface IF      only flows on network interface IF\n"
+	"Alerts:\n"
+	"      --alert RATE        mark rows whose tx_rate or rx_rate exceeds RATE and\n"
+	"                          ring the bell when a flow first crosses it; CSV and\n"
+	"                          JSONL gain an alert column (1 above, 0 not)\n"
+	"                          RATE: a number with B/s, KiB/s, MiB/s, GiB/s or\n"
+	"                          kbit/s, Mbit/s, Gbit/s (also kb/s, Mb/s, Gb/s)\n"
 	"Sorting:\n"
 	"  -s, --sort COL          sort by column COL, or by rate (tx_rate + rx_rate, the\n"
 	"                          default); numbers sort high to low, text A to Z\n"
@@ -182,6 +190,7 @@ struct cli_state {
 	char *message;
 	size_t message_len;
 	int npositional;
+	const char *columns_arg; /* the last -o, chosen again once --alert is known */
 };
 
 static enum cli_result usage_error(struct cli_state *st, const char *fmt, ...)
@@ -408,6 +417,7 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 
 	column_list_defaults(&all);
 	column_list_view(&view);
+	st->columns_arg = arg;
 	if (column_list_choose(arg, &all, &opt->output_columns, &bad, &bad_len) < 0) {
 		column_names_text(names, sizeof(names));
 		if (!bad_len)
@@ -532,6 +542,14 @@ static int set_metrics_top(struct options *opt, const char *arg, const char **wh
 	return 0;
 }
 
+static int set_alert(struct options *opt, const char *arg, const char **why)
+{
+	if (parse_rate(arg, &opt->alert_bytes_per_s, why) < 0)
+		return -1;
+	opt->alert = true;
+	return 0;
+}
+
 static int set_count(struct options *opt, const char *arg, const char **why)
 {
 	return parse_count(arg, 1, UINT64_MAX, &opt->count, why);
@@ -565,6 +583,8 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_comm(&opt->filter, arg, why);
 	case OPT_CGROUP:
 		return set_substring(&opt->filter.cgroup_substring, arg, why);
+	case OPT_ALERT:
+		return set_alert(opt, arg, why);
 	case OPT_PORT:
 		return set_port(&opt->filter.port, arg, why);
 	case OPT_SPORT:
@@ -709,6 +729,33 @@ static enum cli_result handle_option(struct cli_state *st, int val, char **argv)
 	return usage_error(st, "%s '%s': %s", label, optarg, why);
 }
 
+/* Whether the -o text has the item "-alert". */
+static bool removes_alert(const char *columns)
+{
+	size_t len = strlen("-alert");
+
+	for (const char *p = columns; p; p = strchr(p, ',')) {
+		p += *p == ',';
+		if (strncmp(p, "-alert", len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* The alert column: with --alert, CSV and JSONL gain it (at the end, unless -o places it
+ * or removes it); without, it has no meaning. */
+static enum cli_result choose_alert_column(struct cli_state *st)
+{
+	struct options *opt = st->opt;
+	bool has = column_list_has(&opt->output_columns, COL_ALERT);
+
+	if (opt->alert && !has && !(st->columns_arg && removes_alert(st->columns_arg)))
+		column_list_add(&opt->output_columns, COL_ALERT);
+	else if (!opt->alert && has)
+		return usage_error(st, COLUMNS_LABEL " 'alert': only with --alert RATE");
+	return CLI_RUN;
+}
+
 /* Options that make no sense together. */
 static enum cli_result check_combinations(struct cli_state *st)
 {
@@ -728,7 +775,7 @@ static enum cli_result check_combinations(struct cli_state *st)
 enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *message,
 			  size_t message_len)
 {
-	struct cli_state st = { opt, message, message_len, 0 };
+	struct cli_state st = { opt, message, message_len, 0, NULL };
 	enum cli_result result = CLI_RUN;
 	int val;
 
@@ -743,6 +790,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 	/* Whatever follows "--" is positional. */
 	for (; result == CLI_RUN && optind < argc; optind++)
 		result = apply_positional(&st, argv[optind]);
+	if (result == CLI_RUN)
+		result = choose_alert_column(&st);
 	if (result == CLI_RUN)
 		result = check_combinations(&st);
 	if (result == CLI_RUN && opt->show_version)

@@ -208,3 +208,54 @@ int parse_count(const char *text, uint64_t min, uint64_t max, uint64_t *out, con
 	*out = value;
 	return 0;
 }
+
+struct rate_unit {
+	const char *suffix;
+	double bytes_per_s;
+};
+
+/* As the live view prints rates: bytes in powers of 1024, bits in powers of 1000. */
+static const struct rate_unit rate_units[] = {
+	{ "B/s", 1.0 },
+	{ "KiB/s", 1024.0 },
+	{ "MiB/s", 1048576.0 },
+	{ "GiB/s", 1073741824.0 },
+	{ "kbit/s", 125.0 },
+	{ "Mbit/s", 125000.0 },
+	{ "Gbit/s", 125000000.0 },
+	{ "kb/s", 125.0 },
+	{ "Mb/s", 125000.0 },
+	{ "Gb/s", 125000000.0 },
+};
+
+#define NOT_A_RATE "is not a rate (try 10MiB/s, 500kbit/s or 1.5Gb/s)"
+/* More than any link carries: a bigger number is a typo, and stays exact in a double. */
+#define RATE_MAX 1e15
+
+int parse_rate(const char *text, double *out_bytes_per_s, const char **why)
+{
+	uint64_t whole, billionths = 0;
+	bool overflow;
+	size_t n = scan_digits(text, &whole, &overflow);
+	double value;
+
+	if (n == 0)
+		return fail(why, NOT_A_RATE);
+	if (text[n] == '.') {
+		size_t frac = scan_fraction(text + n + 1, &billionths);
+
+		if (frac == 0)
+			return fail(why, NOT_A_RATE);
+		n += 1 + frac;
+	}
+	for (size_t i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
+		if (strcmp(text + n, rate_units[i].suffix) != 0)
+			continue;
+		value = ((double)whole + (double)billionths / 1e9) * rate_units[i].bytes_per_s;
+		if (overflow || value > RATE_MAX)
+			return fail(why, "is too large");
+		*out_bytes_per_s = value;
+		return 0;
+	}
+	return fail(why, NOT_A_RATE);
+}

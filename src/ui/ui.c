@@ -18,6 +18,7 @@
 #include "util/report.h"
 #include "ui/ui.h"
 #include "ui/ui_state.h"
+#include "view/alert.h"
 #include "util/wakeup.h"
 
 enum ui_ready {
@@ -229,6 +230,8 @@ static int ui_take_snapshot(struct ui *ui, struct snapshot_feed *feed, bool forc
 	ui->shown = s;
 	ui_rebuild(ui);
 	snapshot_release(old);
+	if (alert_enabled() && ui_alert_crossed(&ui->alert, ui->rows, ui->nrows))
+		beep();
 	return UI_REDRAW;
 }
 
@@ -311,6 +314,7 @@ static int names_fd(struct ui *ui)
 static void ui_free(struct ui *ui)
 {
 	ui_rows_free(&ui->kept);
+	ui_alert_free(&ui->alert);
 	snapshot_release(ui->shown);
 	resolver_free(ui->resolver);
 }

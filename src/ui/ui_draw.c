@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <ncurses.h>
+#include "view/alert.h"
 #include "view/columns.h"
 #include "ui/ui_help.h"
 #include "output/format.h"
@@ -187,6 +188,16 @@ static const char *sort_marker(const struct ui *ui)
 	return down ? "v" : "^";
 }
 
+/* How many shown rows are above --alert, and the threshold, in the view's units. */
+static int draw_alert_count(const struct ui *ui, int x)
+{
+	char rate[24];
+
+	ui_format_rate(alert_threshold(), ui->bits, rate, sizeof(rate));
+	return put(ui, 2, x, ui->alert.shown_above ? look(ui, UI_PAIR_ALERT, A_BOLD) | A_BOLD : 0,
+		   false, "Alert: %zu above %s", ui->alert.shown_above, rate);
+}
+
 static void draw_choices(const struct ui *ui)
 {
 	const struct ui_view_options *v = &ui->view;
@@ -197,6 +208,8 @@ static void draw_choices(const struct ui *ui)
 		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		v->hide_time_wait ? "  -TIME_WAIT" : "");
+	if (alert_enabled())
+		x = draw_alert_count(ui, x + 2);
 	draw_losses(ui, draw_closed_health(ui, x + 2));
 }
 
@@ -275,10 +288,22 @@ static const char *peer_name(const struct ui *ui, const struct flow_row *row, ch
 										       : NULL;
 }
 
+/* A row above --alert: "!" in the gutter (readable without colour) and alert-coloured. */
+static attr_t alert_mark(const struct ui *ui, int y, const struct flow_row *row, attr_t bar,
+			 bool selected)
+{
+	attr_t attr = look(ui, UI_PAIR_ALERT, A_BOLD) | A_BOLD;
+
+	if (!alert_row_above(row))
+		return 0;
+	put(ui, y, 0, selected ? bar | A_BOLD : attr, false, "!");
+	return attr;
+}
+
 static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		     const struct ui_layout *lay, bool selected)
 {
-	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE);
+	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE), above;
 	char text[128], name[64];
 	struct ui_cell_style style = {
 		.bits = ui->bits,
@@ -292,6 +317,7 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		mvhline(y, 0, ' ', COLS);
 		attrset(A_NORMAL);
 	}
+	above = alert_mark(ui, y, row, bar, selected);
 	for (int i = 0; i < lay->ncolumns; i++) {
 		int id = lay->column[i];
 		const struct column_view *v = &column_table[id].view;
@@ -301,7 +327,10 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		/* Addresses keep their end: the port tells more than the first octets. */
 		ui_text_fit(text, lay->width[i], v->unit == UNIT_ENDPOINT);
 		draw_cell(ui, y, lay->x[i], lay->width[i], v->right,
-			  selected ? bar : cell_look(ui, row, id), text);
+			  selected ? bar
+			  : above  ? above
+				   : cell_look(ui, row, id),
+			  text);
 	}
 }
 
@@ -310,7 +339,12 @@ static void draw_table(const struct ui *ui)
 	struct ui_layout lay;
 	int lines = ui_draw_body_lines(ui);
 
-	ui_layout_compute(COLS, &ui->shown_columns, &lay);
+	/* With --alert, a one-cell gutter on the left for the rows' marks. */
+	int gutter = alert_enabled() ? 1 : 0;
+
+	ui_layout_compute(COLS - gutter, &ui->shown_columns, &lay);
+	for (int i = 0; i < lay.ncolumns; i++)
+		lay.x[i] += gutter;
 	draw_titles(ui, &lay);
 	for (size_t i = 0; i < (size_t)lines && ui->scroll + i < ui->nrows; i++)
 		draw_row(ui, FIRST_ROW_LINE + (int)i, ui->rows[ui->scroll + i], &lay,

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "util/addr.h"
+#include "view/alert.h"
 #include "view/columns.h"
 #include "util/numtext.h"
 
@@ -207,6 +208,11 @@ static void get_retrans(const struct flow_row *row, struct column_value *out)
 static void get_age_s(const struct flow_row *row, struct column_value *out)
 {
 	set_real(out, row->age_s);
+}
+
+static void get_alert(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, alert_row_above(row) ? 1 : 0);
 }
 
 static void get_netns(const struct flow_row *row, struct column_value *out)
@@ -429,6 +435,7 @@ const struct column column_table[COL_COUNT] = {
 			      get_rx_rate_40s,
 			      { NULL },
 			      true },
+	[COL_ALERT] = { "alert", COLUMN_INTEGER, 0, true, 1, get_alert, { NULL }, true },
 };
 
 static void get_rate(const struct flow_row *row, struct column_value *out)

@@ -619,3 +619,26 @@ def test_w_cycles_the_rate_window_and_the_header_says_which(tui):
         run.keys("w")
         screen = run.wait(lambda s, n=name: "Rates: " + n in s, "rates: " + name)
         assert "replay3" in screen and " B/s" in screen, screen
+
+
+@pytest.mark.hooks_independent
+def test_live_view_marks_rows_above_and_rings_the_bell_once(tui):
+    """Replay at 100 ms: three flows move 10-12 kB/s, three are idle. With --alert
+    5KiB/s the busy rows carry the "!" mark and the idle ones not, the header counts 3
+    above, and the bell rang once when they first crossed, not at every refresh."""
+    run = tui("-d", "100ms", "-n", "--alert", "5KiB/s", "--replay", "synthetic:6:3",
+              bells=True)
+    screen = run.wait(lambda s: "Alert: 3 above 5.00 KiB/s" in s and "replay5" in s,
+                      "three rows above")
+    run.wait(lambda s: run.bells() >= 1, "the bell", timeout=5)
+    time.sleep(2.0)  # twenty refreshes with the same rows above
+    screen = run.screen()
+    marked = {line.split()[1] for line in screen.split("\n") if line.startswith("!")}
+    plain = {w for line in screen.split("\n") if not line.startswith("!")
+             for w in line.split() if w.startswith("replay")}
+    assert marked and all(m.isdigit() for m in marked), screen
+    assert len([line for line in screen.split("\n") if line.startswith("!")]) == 3, screen
+    assert {"replay3", "replay4", "replay5"} <= plain, screen
+    assert run.bells() == 1, "the bell rang %d times" % run.bells()
+    run.keys("q")
+    run.wait_exit()

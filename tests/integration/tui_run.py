@@ -79,7 +79,7 @@ class Tui:
     (Ctrl-Z, fg); the test then echoes EXIT=$? itself."""
 
     def __init__(self, args, width=120, height=40, env=(), stderr_to_pane=False,
-                 lookups=None, shell=False):
+                 lookups=None, shell=False, bells=False):
         self.args = list(args)
         self.lookups = ("-n" not in self.args) if lookups is None else lookups
         self.name = "tcptop-tui-%d-%d" % (os.getpid(), next(_sessions))
@@ -96,6 +96,14 @@ class Tui:
         with open(os.path.join(self.dir, "nsswitch.conf"), "w") as f:
             f.write("hosts: files\n")
         self.hosts_opens = FileOpens(hosts)
+        # bells: the server appends a line to a file at each bell the pane rings.
+        self.bells_path = os.path.join(self.dir, "bells")
+        config = os.path.join(self.dir, "tmux.conf")
+        with open(config, "w") as f:
+            if bells:
+                f.write("set -g monitor-bell on\nset -g bell-action any\n"
+                        "set-hook -g alert-bell \"run-shell 'echo bell >> %s'\"\n"
+                        % self.bells_path)
         binary = tcptop_binary()
         self.comm = os.path.basename(binary)[:15]  # its main thread's name, for pgrep
         command = "env %s %s %s %s; echo EXIT=$?" % (
@@ -104,13 +112,22 @@ class Tui:
             "" if stderr_to_pane else "2>" + shlex.quote(self.err_path))
         # shell: typed at an interactive bash, which does job control (Ctrl-Z, fg).
         subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", SANDBOX,
-                        "sandbox", self.dir, "tmux", "-S", self.socket, "new-session", "-d",
+                        "sandbox", self.dir, "tmux", "-S", self.socket, "-f", config,
+                        "new-session", "-d",
                         "-s", self.name, "-x", str(width), "-y", str(height),
                         "bash --norc --noprofile -i" if shell else command + "; sleep 120"],
                        check=True, capture_output=True, text=True)
         if shell:
             self.type("PS1='$ '; " + command)
             self.keys("Enter")
+
+    def bells(self):
+        """How many times the pane rang the bell (a Tui made with bells=True)."""
+        try:
+            with open(self.bells_path) as f:
+                return len(f.readlines())
+        except FileNotFoundError:
+            return 0
 
     def tmux(self, *args):
         return subprocess.run(["tmux", "-S", self.socket] + list(args), check=True,

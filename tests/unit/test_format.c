@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "util/addr.h"
+#include "view/alert.h"
 #include "view/columns.h"
 #include "view/filter.h"
 #include "output/format.h"
@@ -198,7 +199,7 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 		"rx_bytes",    "tx_packets", "rx_packets",  "tx_rate",     "rx_rate",
 		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
 		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
-		"rx_rate_40s",
+		"rx_rate_40s", "alert",
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
@@ -300,7 +301,7 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
-		COLUMN_REAL,
+		COLUMN_REAL,    COLUMN_INTEGER,
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
@@ -947,6 +948,12 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		((id - COL_TX_RATE_2S) % 2
 			 ? row->rx_rate_win
 			 : row->tx_rate_win)[(id - COL_TX_RATE_2S) / 2] = 10.25f + (float)rank;
+		break;
+	case COL_ALERT:
+		/* above a 100 B/s --alert or not: the higher rank is above */
+		alert_set_threshold(100.0);
+		row->tx_rate = rank ? 1000.0 : 10.0;
+		row->rx_rate = 0.0;
 		break;
 	case COL_RATE:
 		row->tx_rate = 10.25 + rank;

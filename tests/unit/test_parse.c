@@ -10,6 +10,7 @@ TestSuite(count, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(duration, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(pid_list, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(port, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(rate, .timeout = UNIT_TIME_LIMIT_S);
 
 #define MS 1000000ULL
 #define S 1000000000ULL
@@ -332,4 +333,68 @@ Test(count, rejects_anything_but_decimal_digits)
 	count_refused("+1", 0, 10);
 	count_refused("1.0", 0, 10);
 	count_refused("3 ", 0, 10);
+}
+
+/* --alert RATE: every unit in both spellings, as the live view prints them. */
+Test(rate, accepts_every_unit)
+{
+	static const struct {
+		const char *text;
+		double bytes_per_s;
+	} cases[] = {
+		{ "0B/s", 0.0 },
+		{ "100B/s", 100.0 },
+		{ "1KiB/s", 1024.0 },
+		{ "1.5MiB/s", 1.5 * 1048576.0 },
+		{ "2GiB/s", 2147483648.0 },
+		{ "8kbit/s", 1000.0 },
+		{ "8kb/s", 1000.0 },
+		{ "1Mbit/s", 125000.0 },
+		{ "2.5Mb/s", 312500.0 },
+		{ "10Gbit/s", 1.25e9 },
+		{ "10Gb/s", 1.25e9 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *why = NULL;
+		double value = -1.0;
+
+		cr_assert_eq(parse_rate(cases[i].text, &value, &why), 0, "%s: %s", cases[i].text,
+			     why);
+		cr_assert_float_eq(value, cases[i].bytes_per_s, 1e-6, "%s: %f", cases[i].text,
+				   value);
+	}
+}
+
+Test(rate, refuses_what_is_not_a_rate)
+{
+	static const char *const bad[] = {
+		"",        "10",     "MiB/s",   "-1MiB/s", "+1MiB/s", " 1MiB/s",
+		"1 MiB/s", "1MiB",   "1mib/s",  "1KB/s",   "1.MiB/s", ".5MiB/s",
+		"1MiB/s ", "1e3B/s", "0x10B/s", "1Kib/s",  "1Tbit/s",
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *why = NULL;
+		double value = 42.0;
+
+		cr_assert_eq(parse_rate(bad[i], &value, &why), -1, "accepted '%s'", bad[i]);
+		cr_assert_not_null(why);
+		cr_assert(strstr(why, "not a rate"), "%s: %s", bad[i], why);
+		cr_assert_float_eq(value, 42.0, 0.0, "'%s' changed the value", bad[i]);
+	}
+}
+
+Test(rate, refuses_overflow_and_absurd_rates)
+{
+	static const char *const big[] = { "99999999999999999999999B/s", "10000000Gbit/s",
+					   "1000000000GiB/s" };
+
+	for (size_t i = 0; i < sizeof(big) / sizeof(big[0]); i++) {
+		const char *why = NULL;
+		double value;
+
+		cr_assert_eq(parse_rate(big[i], &value, &why), -1, "accepted '%s'", big[i]);
+		cr_assert_str_eq(why, "is too large");
+	}
 }

@@ -5,13 +5,16 @@
 
 #include "view/columns.h"
 #include "snapshot.h"
+#include "ui/ui_alert.h"
 #include "ui/ui_help.h"
 #include "ui/ui_state.h"
 #include "ui/ui_view.h"
 #include "time_limit.h"
+#include "view/alert.h"
 
 TestSuite(help, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(view, .timeout = UNIT_TIME_LIMIT_S);
+TestSuite(alert, .timeout = UNIT_TIME_LIMIT_S);
 
 #define NROWS 4
 
@@ -504,4 +507,34 @@ Test(help, names_every_printable_key_the_view_binds_and_no_other)
 			     ui_keys_bound(key) ? "is bound but not in the help"
 						: "is in the help but does nothing");
 	}
+}
+
+/* The bell is due when a flow goes above, not while it stays there; after it fell below,
+ * again when it crosses again; a second flow crossing rings too. */
+Test(alert, bell_once_per_crossing)
+{
+	struct flow_row rows[2];
+	const struct flow_row *shown[2] = { &rows[0], &rows[1] };
+	struct ui_alert a = { 0 };
+
+	memset(rows, 0, sizeof(rows));
+	rows[0].key.cookie = 1;
+	rows[1].key.cookie = 2;
+	alert_set_threshold(1000.0);
+	rows[0].rx_rate = 1000.0; /* at the threshold is not above it */
+	cr_assert_not(ui_alert_crossed(&a, shown, 2));
+	rows[0].rx_rate = 1000.5;
+	cr_assert(ui_alert_crossed(&a, shown, 2));
+	cr_assert_not(ui_alert_crossed(&a, shown, 2));
+	cr_assert_eq(a.shown_above, 1);
+	rows[1].tx_rate = 5000.0;
+	cr_assert(ui_alert_crossed(&a, shown, 2), "a second flow crossed");
+	cr_assert_not(ui_alert_crossed(&a, shown, 2));
+	rows[0].rx_rate = 10.0;
+	cr_assert_not(ui_alert_crossed(&a, shown, 2), "one fell below");
+	rows[0].tx_rate = 2000.0;
+	cr_assert(ui_alert_crossed(&a, shown, 2), "it crossed again");
+	cr_assert_not(ui_alert_crossed(&a, shown, 1), "fewer rows shown: nothing crossed");
+	cr_assert(ui_alert_crossed(&a, shown, 2), "shown again: crossed again");
+	ui_alert_free(&a);
 }
