@@ -195,6 +195,11 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
+	if (opt.grouping != GROUP_FLOW && want_live_view(&opt)) {
+		report_error("--group: not in the live view yet: use it with -b, -N or -q");
+		cli_free(&opt);
+		return EXIT_USAGE;
+	}
 	report_set_verbose(opt.verbose);
 	/* A fixed threshold: glibc raises it to the largest block freed, after which a
 	 * burst's big snapshot arrays stay in the heap for good and RSS keeps its peak. */
