@@ -162,5 +162,7 @@ int column_compare_flows(const struct flow_row *a, const struct flow_row *b);
 size_t column_line_max(void);
 /* The sort key of a row for sort_id, for sorting many rows with integer comparisons. */
 void column_sort_key(const struct flow_row *row, int sort_id, struct column_sort_key *key);
+/* The same for a value already read (a group's, view/group.h). */
+void column_value_sort_key(const struct column_value *v, struct column_sort_key *key);
 
 #endif

@@ -117,11 +117,15 @@ static size_t shown_rows_count(const struct shown_rows *rows)
 static size_t shown_rows_line(struct shown_rows *rows, const struct format_snapshot *fs,
 			      const struct snapshot *s, size_t i, char *out)
 {
+	const struct group_row *g;
 	struct column_value values[COL_COUNT];
 
 	if (!rows->groups)
 		return line_cache_line(rows->cache, fs, s, i, out);
-	group_values(group_set_row(rows->groups, i), values);
+	/* Only the columns written: every value of 100k groups was half their cost. */
+	g = group_set_row(rows->groups, i);
+	for (int c = 1; c < fs->output_columns.count; c++)
+		group_value(g, fs->output_columns.id[c], &values[fs->output_columns.id[c]]);
 	return format_line_values(fs, values, out, NULL);
 }
 

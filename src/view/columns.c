@@ -578,20 +578,25 @@ static void text_key(const char *text, struct column_sort_key *key)
 	key->exact = !(key->lo & 1);
 }
 
+void column_value_sort_key(const struct column_value *v, struct column_sort_key *key)
+{
+	key->exact = true;
+	if (v->is_null) {
+		key->hi = key->lo = UINT64_MAX; /* after every value */
+	} else if (v->kind == COLUMN_TEXT) {
+		text_key(v->text, key);
+	} else {
+		key->hi = 0;
+		key->lo = ~(v->kind == COLUMN_REAL ? real_order(v->real) : v->integer);
+	}
+}
+
 void column_sort_key(const struct flow_row *row, int id, struct column_sort_key *key)
 {
 	struct column_value v;
 
 	column_value(row, id, &v);
-	key->exact = true;
-	if (v.is_null) {
-		key->hi = key->lo = UINT64_MAX; /* after every value */
-	} else if (v.kind == COLUMN_TEXT) {
-		text_key(v.text, key);
-	} else {
-		key->hi = 0;
-		key->lo = ~(v.kind == COLUMN_REAL ? real_order(v.real) : v.integer);
-	}
+	column_value_sort_key(&v, key);
 }
 
 /* ---------------------------------------------------------------- choices */

@@ -208,6 +208,10 @@ Test(group, sums_of_a_group_equal_the_sums_of_its_flows)
 			cr_assert_eq(group_set_update(set, s), 0);
 			for (size_t i = 0; i < group_set_count(set); i++) {
 				check_group(set, group_set_row(set, i), s);
+				if (i)
+					cr_assert_geq(real_of(group_set_row(set, i - 1), COL_RATE),
+						      real_of(group_set_row(set, i), COL_RATE),
+						      "groups in --sort order");
 				flows += integer_of(group_set_row(set, i), COL_FLOWS);
 			}
 			cr_assert_eq(flows, s->nrows, "%s: every flow is in one group",
