@@ -163,6 +163,13 @@ def test_every_grouping_sums_its_flows_in_csv_and_jsonl(traffic):
         if f["state"] == "LISTEN":
             # Its listener, the connection it accepted and the one the client opened.
             assert (ports[f["lport"]]["flows"], ports[f["lport"]]["listen"]) in [(1, 1), (3, 1)]
+    result = run_tcptop(["-r", traffic["recording"], "-b", "-p", traffic["pids"], "--group",
+                         "process", "-o", "comm,flows", "-s", "flows"])
+    lines = result.stdout.splitlines()
+    assert lines[0] == "time,comm,flows", result
+    chosen = snapshots_of(result.stdout, "csv")[last]
+    assert [g["flows"] for g in chosen] == sorted((g["flows"] for g in chosen), reverse=True)
+    assert chosen[0]["flows"] == 7, chosen  # the server: 4 listeners, 3 connections
     remotes = {g["raddr"]: g for g in replay(traffic, "remote", "csv")[last]}
     assert remotes["127.0.0.1"]["flows"] == 6 and remotes[None]["listen"] == 4, remotes
 
