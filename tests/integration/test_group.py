@@ -176,6 +176,7 @@ def test_every_grouping_sums_its_flows_in_csv_and_jsonl(traffic):
     assert remotes["127.0.0.1"]["flows"] == 6 and remotes[None]["listen"] == 4, remotes
 
 
+@pytest.mark.hooks_independent
 @pytest.mark.parametrize("args, words", [
     (["--group", "host"], ["--group", "'host'", "flow, process, remote, port or cgroup"]),
     (["--group", "process", "-o", "+laddr"], ["-o/--columns", "laddr", "--group process"]),
@@ -191,6 +192,7 @@ def test_bad_grouping_is_a_usage_error(args, words):
         assert word in lines[0], result
 
 
+@pytest.mark.hooks_independent
 def test_live_view_refuses_grouping_for_now():
     """On a terminal (the live view), --group is one line and exit 2, before any screen."""
     master, slave = pty.openpty()
