@@ -7,6 +7,7 @@
 #include "metrics/listen_addr.h"
 #include "view/columns.h"
 #include "view/filter.h"
+#include "view/group.h"
 #include "output/format.h"
 
 #define DEFAULT_INTERVAL_NS 1000000000ULL
@@ -34,6 +35,8 @@ struct options {
 	struct filter filter;
 	const char *interface_name; /* -i, resolved into filter.ifindex */
 	int sort_column;            /* enum column_id, COL_RATE by default */
+	enum grouping grouping;     /* --group: GROUP_FLOW (no grouping) by default */
+	const char *columns_text;   /* -o as given: applied once the grouping is known */
 	struct column_list output_columns; /* -o: what CSV and JSONL write, time first */
 	struct column_list view_columns;   /* -o: what the live view shows at start */
 	bool no_resolve;

@@ -16,7 +16,7 @@ enum output_format {
 #define FORMAT_LINE_MAX 8192
 #define FORMAT_TIME_CELL_SIZE 256
 #define FORMAT_JSON_KEY_SIZE 24
-#define FORMAT_MAX_COLUMNS 32 /* at least COL_COUNT */
+#define FORMAT_MAX_COLUMNS 40 /* at least COL_COUNT */
 
 /* What every line of one snapshot shares, prepared once: the time cell and the keys. */
 struct format_snapshot {
@@ -50,6 +50,11 @@ struct format_split {
 /* format_line(), saying where its time cell and age value lie (split may be NULL). */
 size_t format_line_split(const struct format_snapshot *fs, const struct flow_row *row, char *out,
 			 struct format_split *split);
+/* The same from the values of every column (values[COL_TIME] unused): for rows that are
+ * not flows (view/group.h). */
+size_t format_line_values(const struct format_snapshot *fs,
+			  const struct column_value values[COL_COUNT], char *out,
+			  struct format_split *split);
 /* The start of a line up to time_end, then the age value alone, as format_line() writes
  * them; each returns the end of what it wrote (with FORMAT_LINE_MAX of room). */
 char *format_time_cell(const struct format_snapshot *fs, char *out);

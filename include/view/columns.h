@@ -37,6 +37,16 @@ enum column_id {
 	COL_TX_RATE_40S,
 	COL_RX_RATE_40S,
 	COL_ALERT, /* 1 above --alert (view/alert.h), 0 not; only with --alert */
+	/* Grouped views only (--group, view/group.h): a group's flows, by state, and the
+	 * service port it stands for. */
+	COL_FLOWS,
+	COL_ESTABLISHED,
+	COL_OPENING,
+	COL_CLOSING,
+	COL_LISTEN,
+	COL_CLOSED,
+	COL_UDP,
+	COL_PORT,
 	COL_COUNT,
 	/* Sort keys that are not output columns. */
 	COL_RATE = COL_COUNT, /* tx_rate + rx_rate, the default sort */
@@ -89,7 +99,8 @@ struct column {
 	/* Its value in a row: sets what differs from a null-free zero (column_value()). */
 	void (*get)(const struct flow_row *row, struct column_value *out);
 	struct column_view view;
-	bool extra; /* not among the defaults: shown when -o or the c key asks for it */
+	bool extra;      /* not among the defaults: shown when -o or the c key asks for it */
+	bool group_only; /* a group's (view/group.h): flow rows have no such value */
 };
 
 extern const struct column column_table[COL_COUNT];
@@ -143,6 +154,8 @@ void column_values(const struct flow_row *row, struct column_value values[COL_CO
 /* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
  * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);
+/* The --sort order of two values of one column, without the tie break. */
+int column_value_compare(const struct column_value *a, const struct column_value *b);
 /* Its tie break: the flow key, an order that never changes. */
 int column_compare_flows(const struct flow_row *a, const struct flow_row *b);
 /* The longest a CSV or JSONL line of every column can be, escapes, separators and JSON
@@ -150,5 +163,7 @@ int column_compare_flows(const struct flow_row *a, const struct flow_row *b);
 size_t column_line_max(void);
 /* The sort key of a row for sort_id, for sorting many rows with integer comparisons. */
 void column_sort_key(const struct flow_row *row, int sort_id, struct column_sort_key *key);
+/* The same for a value already read (a group's, view/group.h). */
+void column_value_sort_key(const struct column_value *v, struct column_sort_key *key);
 
 #endif

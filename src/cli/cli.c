@@ -15,6 +15,7 @@
 #include "config.h"
 #include "cli/cli.h"
 #include "view/columns.h"
+#include "view/group.h"
 #include "cli/parse.h"
 #include "record/record.h"
 #include "ui/ui_help.h"
@@ -43,6 +44,7 @@ enum {
 	OPT_END,
 	OPT_CGROUP,
 	OPT_ALERT,
+	OPT_GROUP,
 };
 
 #define COLUMNS_LABEL "-o/--columns"
@@ -71,6 +73,7 @@ static const struct option long_options[] = {
 	{ "tcp", no_argument, NULL, 't' },
 	{ "udp", no_argument, NULL, 'u' },
 	{ "interface", required_argument, NULL, 'i' },
+	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "sort", required_argument, NULL, 's' },
 	{ "columns", required_argument, NULL, 'o' },
 	{ "no-resolve", no_argument, NULL, 'n' },
@@ -142,6 +145,11 @@ static const char usage_head[] =
 	"                          JSONL gain an alert column (1 above, 0 not)\n"
 	"                          RATE: a number with B/s, KiB/s, MiB/s, GiB/s or\n"
 	"                          kbit/s, Mbit/s, Gbit/s (also kb/s, Mb/s, Gb/s)\n"
+	"Grouping:\n"
+	"      --group BY          one row per flow (the default), or per process,\n"
+	"                          remote address, service port or cgroup: BY is flow,\n"
+	"                          process, remote, port or cgroup (columns: below);\n"
+	"                          batch output only for now (-b, -N, -q, -l)\n"
 	"Sorting:\n"
 	"  -s, --sort COL          sort by column COL, or by rate (tx_rate + rx_rate, the\n"
 	"                          default); numbers sort high to low, text A to Z\n"
@@ -242,10 +250,16 @@ static void print_columns(FILE *out)
 	print_column_names(out, &list);
 	list.count = 0;
 	for (int id = 0; id < COL_COUNT; id++)
-		if (column_table[id].extra)
+		if (column_table[id].extra && !column_table[id].group_only)
 			list.id[list.count++] = id;
 	fputs("More columns, shown when -o names them (e.g. -o +cgroup):\n", out);
 	print_column_names(out, &list);
+	for (int g = GROUP_PROCESS; g < GROUP_COUNT; g++) {
+		fprintf(out, "With --group %s (more: any above but the identity of a flow%s):\n",
+			grouping_name(g), g == GROUP_PROCESS ? "; netns, cgroup" : "");
+		grouping_default_columns(g, &list);
+		print_column_names(out, &list);
+	}
 }
 
 static void print_usage(FILE *out)
@@ -406,19 +420,28 @@ static void column_names_text(char *out, size_t len)
 					 column_name(id));
 }
 
-/* The same text chooses both lists: the live view keeps the columns it can show. */
-static enum cli_result set_columns(struct cli_state *st, const char *arg)
+/* The first column of list that grouping g has no value for, or -1. */
+static int column_without_meaning(const struct column_list *list, enum grouping g)
+{
+	for (int i = 0; i < list->count; i++)
+		if (!grouping_has_column(g, list->id[i]))
+			return list->id[i];
+	return -1;
+}
+
+/* The output columns the -o text chooses from the grouping's defaults, time first. */
+static enum cli_result choose_output_columns(struct cli_state *st, const char *arg)
 {
 	struct options *opt = st->opt;
-	struct column_list all, view;
+	struct column_list defaults;
 	const char *bad;
 	size_t bad_len;
-	char names[512];
+	char names[640];
+	int id;
 
-	column_list_defaults(&all);
-	column_list_view(&view);
+	grouping_default_columns(opt->grouping, &defaults);
 	st->columns_arg = arg;
-	if (column_list_choose(arg, &all, &opt->output_columns, &bad, &bad_len) < 0) {
+	if (column_list_choose(arg, &defaults, &opt->output_columns, &bad, &bad_len) < 0) {
 		column_names_text(names, sizeof(names));
 		if (!bad_len)
 			return usage_error(st,
@@ -427,12 +450,13 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 		return usage_error(st, COLUMNS_LABEL " '%.*s': unknown column (valid: %s)",
 				   (int)(bad_len < 40 ? bad_len : 40), bad, names);
 	}
-	column_list_choose(arg, &view, &opt->view_columns, &bad, &bad_len);
-	for (int id = 0; id < COL_COUNT; id++)
-		if (!column_table[id].view.title)
-			column_list_remove(&opt->view_columns, id);
-	if (opt->view_columns.count == 0)
-		opt->view_columns = view; /* none it can show: its own, rather than none */
+	id = column_without_meaning(&opt->output_columns, opt->grouping);
+	if (id >= 0 && opt->grouping == GROUP_FLOW)
+		return usage_error(st, COLUMNS_LABEL " '%s': a column of --group only",
+				   column_name(id));
+	if (id >= 0)
+		return usage_error(st, COLUMNS_LABEL " '%s': no such column with --group %s",
+				   column_name(id), grouping_name(opt->grouping));
 	/* CSV and JSONL lines start with the snapshot's time. */
 	column_list_remove(&opt->output_columns, COL_TIME);
 	if (opt->output_columns.count == 0)
@@ -442,6 +466,55 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 	opt->output_columns.id[0] = COL_TIME;
 	opt->output_columns.count++;
 	return CLI_RUN;
+}
+
+/* The same text chooses both lists: the live view keeps the columns it can show. Checked
+ * here against the flow view's columns; again once --group is known (apply_grouping). */
+static enum cli_result set_columns(struct cli_state *st, const char *arg)
+{
+	struct options *opt = st->opt;
+	struct column_list view;
+	const char *bad;
+	size_t bad_len;
+
+	opt->columns_text = arg;
+	column_list_view(&view);
+	column_list_choose(arg, &view, &opt->view_columns, &bad, &bad_len);
+	for (int id = 0; id < COL_COUNT; id++)
+		if (!column_table[id].view.title || column_table[id].group_only)
+			column_list_remove(&opt->view_columns, id);
+	if (opt->view_columns.count == 0)
+		opt->view_columns = view; /* none it can show: its own, rather than none */
+	return CLI_RUN;
+}
+
+static int set_grouping(struct options *opt, const char *arg, const char **why)
+{
+	int g = grouping_lookup(arg);
+
+	if (g < 0)
+		return fail(why, "must be flow, process, remote, port or cgroup");
+	opt->grouping = (enum grouping)g;
+	return 0;
+}
+
+/* -o and --sort, against the columns of the grouping chosen (wherever --group stood). */
+static enum cli_result apply_grouping(struct cli_state *st)
+{
+	struct options *opt = st->opt;
+	enum cli_result result = CLI_RUN;
+
+	if (opt->columns_text)
+		result = choose_output_columns(st, opt->columns_text);
+	else
+		grouping_default_columns(opt->grouping, &opt->output_columns);
+	if (result != CLI_RUN || grouping_has_column(opt->grouping, opt->sort_column))
+		return result;
+	if (opt->grouping == GROUP_FLOW)
+		return usage_error(st, "-s/--sort '%s': a column of --group only",
+				   column_name(opt->sort_column));
+	return usage_error(st, "-s/--sort '%s': no such column with --group %s",
+			   column_name(opt->sort_column), grouping_name(opt->grouping));
 }
 
 static int set_max_flows(struct options *opt, const char *arg, const char **why)
@@ -595,6 +668,8 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_interface(opt, arg, why);
 	case 's':
 		return set_sort(opt, arg, why);
+	case OPT_GROUP:
+		return set_grouping(opt, arg, why);
 	case OPT_MAX_FLOWS:
 		return set_max_flows(opt, arg, why);
 	case OPT_UDP_TIMEOUT:
@@ -791,9 +866,11 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 	for (; result == CLI_RUN && optind < argc; optind++)
 		result = apply_positional(&st, argv[optind]);
 	if (result == CLI_RUN)
-		result = choose_alert_column(&st);
-	if (result == CLI_RUN)
 		result = check_combinations(&st);
+	if (result == CLI_RUN)
+		result = apply_grouping(&st);
+	if (result == CLI_RUN)
+		result = choose_alert_column(&st);
 	if (result == CLI_RUN && opt->show_version)
 		result = CLI_VERSION;
 	if (result != CLI_RUN && result != CLI_VERSION)

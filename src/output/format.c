@@ -203,10 +203,18 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 			 struct format_split *split)
 {
 	struct column_value values[COL_COUNT];
+
+	column_values(row, values);
+	return format_line_values(fs, values, out, split);
+}
+
+size_t format_line_values(const struct format_snapshot *fs,
+			  const struct column_value values[COL_COUNT], char *out,
+			  struct format_split *split)
+{
 	bool json = fs->format == FORMAT_JSONL;
 	char *p = out;
 
-	column_values(row, values);
 	if (json)
 		*p++ = '{';
 	p = put_time_cell(p, fs); /* COL_TIME, with its key */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "view/columns.h"
+#include "view/group.h"
 #include "output/format.h"
 #include "output/line_cache.h"
 #include "output/log_file.h"
@@ -79,12 +80,61 @@ static enum output_status write_block(struct output_args *args, const char *bloc
 	return result == SINK_WRITTEN ? OUTPUT_RUNNING : stdout_failure(args, result);
 }
 
-/* The rows the cache has shown, as lines, in blocks of whole lines. */
+/* What a writer shows of each snapshot: its flows (kept lines, line_cache.h) or, with
+ * --group, its groups (view/group.h), which are few and formatted anew each time. */
+struct shown_rows {
+	struct line_cache *cache;
+	struct group_set *groups;
+};
+
+static int shown_rows_init(struct shown_rows *rows, const struct options *opt)
+{
+	rows->cache = NULL;
+	rows->groups = NULL;
+	if (opt->grouping != GROUP_FLOW)
+		rows->groups = group_set_new(opt->grouping, &opt->filter, opt->sort_column);
+	else
+		rows->cache = line_cache_new(opt->format, &opt->filter, opt->sort_column);
+	return rows->cache || rows->groups ? 0 : -1;
+}
+
+static void shown_rows_free(struct shown_rows *rows)
+{
+	line_cache_free(rows->cache);
+	group_set_free(rows->groups);
+}
+
+static int shown_rows_update(struct shown_rows *rows, const struct snapshot *s)
+{
+	return rows->groups ? group_set_update(rows->groups, s) : line_cache_update(rows->cache, s);
+}
+
+static size_t shown_rows_count(const struct shown_rows *rows)
+{
+	return rows->groups ? group_set_count(rows->groups) : line_cache_count(rows->cache);
+}
+
+static size_t shown_rows_line(struct shown_rows *rows, const struct format_snapshot *fs,
+			      const struct snapshot *s, size_t i, char *out)
+{
+	const struct group_row *g;
+	struct column_value values[COL_COUNT];
+
+	if (!rows->groups)
+		return line_cache_line(rows->cache, fs, s, i, out);
+	/* Only the columns written: every value of 100k groups was half their cost. */
+	g = group_set_row(rows->groups, i);
+	for (int c = 1; c < fs->output_columns.count; c++)
+		group_value(g, fs->output_columns.id[c], &values[fs->output_columns.id[c]]);
+	return format_line_values(fs, values, out, NULL);
+}
+
+/* The rows shown, as lines, in blocks of whole lines. */
 static enum output_status write_lines(struct output_args *args, const struct snapshot *s,
-				      struct line_cache *cache, char *block)
+				      struct shown_rows *rows, char *block)
 {
 	enum output_status status = OUTPUT_RUNNING;
-	size_t i = 0, len, n = line_cache_count(cache);
+	size_t i = 0, len, n = shown_rows_count(rows);
 	struct format_snapshot fs;
 	char time_text[32];
 
@@ -95,7 +145,7 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 		log_file_begin(args->log);
 	do {
 		for (len = 0; i < n && len + FORMAT_LINE_MAX <= OUTPUT_BLOCK_SIZE; i++)
-			len += line_cache_line(cache, &fs, s, i, block + len);
+			len += shown_rows_line(rows, &fs, s, i, block + len);
 		if (i == n)
 			say_losses(args, s, block, &len, time_text);
 		status = write_block(args, block, len);
@@ -107,13 +157,13 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 
 /* Write one snapshot; the status to stop with, or OUTPUT_RUNNING. */
 static enum output_status write_snapshot(struct output_args *args, const struct snapshot *s,
-					 struct line_cache *cache, char *block)
+					 struct shown_rows *rows, char *block)
 {
-	if (line_cache_update(cache, s) < 0) {
+	if (shown_rows_update(rows, s) < 0) {
 		report_error("out of memory sorting a snapshot's rows");
 		return OUTPUT_FAILED;
 	}
-	return write_lines(args, s, cache, block);
+	return write_lines(args, s, rows, block);
 }
 
 /* Written at once: a reader sees the header (and its own exit, e.g. head -1, ends tcptop)
@@ -166,7 +216,7 @@ static void count_skipped(struct output_args *args, uint64_t n)
  * writer, when a stalled reader held it up, counts the snapshot cut short and those
  * published after it. */
 static void finish(struct output_args *args, uint64_t last_generation, bool cut_short,
-		   struct line_cache *cache, char *block)
+		   struct shown_rows *rows, char *block)
 {
 	struct snapshot *s = snapshot_acquire(args->feed);
 	uint64_t newer = s && s->generation > last_generation ? s->generation - last_generation : 0;
@@ -174,7 +224,7 @@ static void finish(struct output_args *args, uint64_t last_generation, bool cut_
 	if (args->log && newer) {
 		if (last_generation && newer > 1)
 			count_skipped(args, newer - 1);
-		write_snapshot(args, s, cache, block);
+		write_snapshot(args, s, rows, block);
 	} else if (cut_short) {
 		count_skipped(args, 1 + newer);
 	}
@@ -192,11 +242,11 @@ void *output_thread(void *arg)
 	struct snapshot *s;
 	uint64_t start_ns;
 	char *block = malloc(OUTPUT_BLOCK_SIZE);
-	struct line_cache *cache = line_cache_new(args->opt->format, &args->opt->filter,
-						  args->opt->sort_column);
+	struct shown_rows rows;
+	bool have_rows = shown_rows_init(&rows, args->opt) == 0;
 
 	urcu_memb_register_thread();
-	if (!block || !cache) {
+	if (!block || !have_rows) {
 		report_error("cannot allocate the output buffer: %s", strerror(errno));
 		status = OUTPUT_FAILED;
 	} else {
@@ -213,7 +263,7 @@ void *output_thread(void *arg)
 			count_skipped(args, s->generation - last_generation - 1);
 		last_generation = s->generation;
 		start_ns = stage_time_start();
-		status = write_snapshot(args, s, cache, block);
+		status = write_snapshot(args, s, &rows, block);
 		cut_short = status == OUTPUT_STOPPED;
 		stage_time_add(&timing, start_ns);
 		steady_cpu_mark(&cpu);
@@ -226,9 +276,9 @@ void *output_thread(void *arg)
 	stage_time_report(&timing, args->log ? "log write" : "output write");
 	if (args->reports_cpu)
 		steady_cpu_report(&cpu);
-	if (status == OUTPUT_STOPPED && block && cache)
-		finish(args, last_generation, cut_short, cache, block);
-	line_cache_free(cache);
+	if (status == OUTPUT_STOPPED && block && have_rows)
+		finish(args, last_generation, cut_short, &rows, block);
+	shown_rows_free(&rows);
 	free(block);
 	urcu_memb_unregister_thread();
 	/* Published before done_fd: main reads it after seeing done_fd. */

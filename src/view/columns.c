@@ -273,6 +273,17 @@ const int column_view_order[COLUMN_VIEW_COUNT] = {
 	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,    COL_CGROUP,
 };
 
+#define GROUP_COUNT_COLUMN(id_, name_, title_, width_, rank_)                                      \
+	[id_] = { name_,                                                                           \
+		  COLUMN_INTEGER,                                                                  \
+		  0,                                                                               \
+		  false,                                                                           \
+		  INTEGER_MAX,                                                                     \
+		  NULL,                                                                            \
+		  { title_, UNIT_COUNT, width_, width_, width_, rank_, true },                     \
+		  true,                                                                            \
+		  true }
+
 /* view: title, unit, min, want and max width, rank, right-aligned. */
 const struct column column_table[COL_COUNT] = {
 	[COL_TIME] = { "time", COLUMN_TEXT, 0, false, 32, NULL, { NULL } },
@@ -436,6 +447,23 @@ const struct column column_table[COL_COUNT] = {
 			      { NULL },
 			      true },
 	[COL_ALERT] = { "alert", COLUMN_INTEGER, 0, true, 1, get_alert, { NULL }, true },
+	/* Values come from view/group.c's group_value(). */
+	GROUP_COUNT_COLUMN(COL_FLOWS, "flows", "FLOWS", 6, 3),
+	GROUP_COUNT_COLUMN(COL_ESTABLISHED, "established", "ESTAB", 6, 15),
+	GROUP_COUNT_COLUMN(COL_OPENING, "opening", "OPEN", 5, 16),
+	GROUP_COUNT_COLUMN(COL_CLOSING, "closing", "CLOSING", 7, 17),
+	GROUP_COUNT_COLUMN(COL_LISTEN, "listen", "LISTEN", 6, 18),
+	GROUP_COUNT_COLUMN(COL_CLOSED, "closed", "CLOSED", 6, 19),
+	GROUP_COUNT_COLUMN(COL_UDP, "udp", "UDP", 5, 20),
+	[COL_PORT] = { "port",
+		       COLUMN_INTEGER,
+		       0,
+		       false,
+		       INTEGER_MAX,
+		       NULL,
+		       { "PORT", UNIT_AS_IS, 5, 5, 5, 0, true },
+		       true,
+		       true },
 };
 
 static void get_rate(const struct flow_row *row, struct column_value *out)
@@ -501,7 +529,7 @@ static int compare_numbers(const struct column_value *a, const struct column_val
 	return (a->integer < b->integer) - (a->integer > b->integer);
 }
 
-static int compare_values(const struct column_value *a, const struct column_value *b)
+int column_value_compare(const struct column_value *a, const struct column_value *b)
 {
 	/* Null sorts last whichever way the column sorts. */
 	if (a->is_null || b->is_null)
@@ -528,7 +556,7 @@ int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_
 
 	column_value(a, sort_id, &va);
 	column_value(b, sort_id, &vb);
-	order = compare_values(&va, &vb);
+	order = column_value_compare(&va, &vb);
 	return order ? order : column_compare_flows(a, b);
 }
 
@@ -557,20 +585,25 @@ static void text_key(const char *text, struct column_sort_key *key)
 	key->exact = !(key->lo & 1);
 }
 
+void column_value_sort_key(const struct column_value *v, struct column_sort_key *key)
+{
+	key->exact = true;
+	if (v->is_null) {
+		key->hi = key->lo = UINT64_MAX; /* after every value */
+	} else if (v->kind == COLUMN_TEXT) {
+		text_key(v->text, key);
+	} else {
+		key->hi = 0;
+		key->lo = ~(v->kind == COLUMN_REAL ? real_order(v->real) : v->integer);
+	}
+}
+
 void column_sort_key(const struct flow_row *row, int id, struct column_sort_key *key)
 {
 	struct column_value v;
 
 	column_value(row, id, &v);
-	key->exact = true;
-	if (v.is_null) {
-		key->hi = key->lo = UINT64_MAX; /* after every value */
-	} else if (v.kind == COLUMN_TEXT) {
-		text_key(v.text, key);
-	} else {
-		key->hi = 0;
-		key->lo = ~(v.kind == COLUMN_REAL ? real_order(v.real) : v.integer);
-	}
+	column_value_sort_key(&v, key);
 }
 
 /* ---------------------------------------------------------------- choices */

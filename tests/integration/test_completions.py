@@ -67,6 +67,7 @@ def test_bash_completes_every_option_of_help_and_no_other():
 def test_bash_completes_values_hook_sets_formats_columns_and_interfaces():
     assert complete("--hooks", "") == {"auto", "modern", "compat"}
     assert complete("--format", "j") == {"jsonl"}
+    assert complete("--group", "p") == {"process", "port"}
     columns = help_columns()
     assert complete("-o", "") == columns
     assert complete("--columns", "pid,r") == {"pid," + c for c in columns if c.startswith("r")}

@@ -640,7 +640,7 @@ Test(cli, first_error_wins)
 
 Test(cli, help_prints_usage_and_exits_ok, .init = cr_redirect_stdout)
 {
-	char text[8192];
+	char text[16384];
 	size_t len;
 	FILE *out;
 
@@ -798,7 +798,8 @@ Test(cli, columns_refuse_an_unknown_name_listing_the_valid_ones)
 		"-o/--columns 'bogus': unknown column (valid: time,pid,comm,proto,"
 		"laddr,lport,raddr,rport,state,tx_bytes,rx_bytes,tx_packets,"
 		"rx_packets,tx_rate,rx_rate,rtt_us,retrans,age_s,netns,cgroup,"
-		"tx_rate_2s,rx_rate_2s,tx_rate_10s,rx_rate_10s,tx_rate_40s,rx_rate_40s,alert)");
+		"tx_rate_2s,rx_rate_2s,tx_rate_10s,rx_rate_10s,tx_rate_40s,rx_rate_40s,alert,"
+		"flows,established,opening,closing,listen,closed,udp,port)");
 	assert_usage_error_names(PARSE("-o", "pid,,comm"), "-o/--columns");
 	assert_usage_error_names(PARSE("-o", "time"), "-o/--columns");
 	assert_usage_error_names(PARSE("-o", "+rate"), "-o/--columns");
