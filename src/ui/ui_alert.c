@@ -32,7 +32,7 @@ bool ui_alert_crossed(struct ui_alert *a, const struct flow_row *const *rows, si
 	if (n)
 		qsort(now, n, sizeof(*now), key_order);
 	for (size_t i = 0; i < n && !crossed; i++)
-		crossed = !bsearch(&now[i], a->above, a->n, sizeof(*now), key_order);
+		crossed = !a->n || !bsearch(&now[i], a->above, a->n, sizeof(*now), key_order);
 	free(a->above);
 	a->above = now;
 	a->n = n;

@@ -224,7 +224,8 @@ static int collect_listeners(struct group_set *set, const struct snapshot *s)
 		}
 		set->listeners[set->nlisteners++] = listener_key(row);
 	}
-	qsort(set->listeners, set->nlisteners, sizeof(uint64_t), compare_u64);
+	if (set->nlisteners) /* listeners is NULL until the first one */
+		qsort(set->listeners, set->nlisteners, sizeof(uint64_t), compare_u64);
 	return 0;
 }
 
@@ -238,7 +239,8 @@ static uint16_t service_port(const struct group_set *set, const struct flow_row 
 
 	if (row->id.proto == TCPTOP_PROTO_TCP &&
 	    (row->state == TCPTOP_TCP_LISTEN ||
-	     bsearch(&key, set->listeners, set->nlisteners, sizeof(uint64_t), compare_u64)))
+	     (set->nlisteners &&
+	      bsearch(&key, set->listeners, set->nlisteners, sizeof(uint64_t), compare_u64))))
 		return row->id.lport;
 	return ephemeral && row->id.rport ? row->id.rport : row->id.lport;
 }
@@ -569,7 +571,8 @@ static void sort_groups(struct group_set *set)
 		column_value_sort_key(&v, &o[g].key);
 		o[g].place = (uint32_t)g;
 	}
-	qsort_r(o, set->ngroups, sizeof(*o), compare_groups, set);
+	if (set->ngroups) /* sorting is NULL until the first group */
+		qsort_r(o, set->ngroups, sizeof(*o), compare_groups, set);
 	for (size_t g = 0; g < set->ngroups; g++)
 		set->order[g] = o[g].place;
 }
