@@ -40,6 +40,7 @@ struct options {
 	struct column_list output_columns; /* -o: what CSV and JSONL write, time first */
 	struct column_list view_columns;   /* -o: what the live view shows at start */
 	bool no_resolve;
+	bool no_mouse; /* --no-mouse: the live view asks for no mouse events */
 	int verbose;
 	uint32_t max_flows;
 	uint64_t udp_timeout_ns;

@@ -90,6 +90,12 @@ int ui_sort_key_index(int sort_id);
 
 /* Rows of the screen the table may use (between the headers and the key bar). */
 int ui_draw_body_lines(const struct ui *ui);
+/* The screen line of the column titles; the rows start on the next. */
+int ui_title_line(const struct ui *ui);
+/* Where the table's columns are on the screen now. */
+void ui_table_layout(const struct ui *ui, struct ui_layout *lay);
+/* A mouse event (KEY_MOUSE) in the rows mode (ui_mouse.c). */
+int ui_mouse_event(struct ui *ui);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
 /* -r's time navigation (ui_timenav.c): actions of the rows mode, and the J prompt. */
@@ -105,5 +111,11 @@ int ui_timenav_jump_key(struct ui *ui, int key);
 bool ui_keys_bound(int key);
 /* After the rows changed: the highlight finds its flow again and stays on screen. */
 void ui_keys_follow(struct ui *ui);
+/* The actions the mouse shares with keys (ui_keys.c): sort by a column, reverse the
+ * order, highlight row target (follow: keep it on its flow), move page and highlight. */
+int ui_keys_set_sort(struct ui *ui, int sort_id);
+int ui_keys_sort_reverse(struct ui *ui);
+int ui_keys_select_row(struct ui *ui, long target, bool follow);
+int ui_keys_page_move(struct ui *ui, long by);
 
 #endif

@@ -44,6 +44,7 @@ enum {
 	OPT_END,
 	OPT_CGROUP,
 	OPT_ALERT,
+	OPT_NO_MOUSE,
 	OPT_GROUP,
 };
 
@@ -77,6 +78,7 @@ static const struct option long_options[] = {
 	{ "sort", required_argument, NULL, 's' },
 	{ "columns", required_argument, NULL, 'o' },
 	{ "no-resolve", no_argument, NULL, 'n' },
+	{ "no-mouse", no_argument, NULL, OPT_NO_MOUSE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -110,6 +112,9 @@ static const char usage_head[] =
 	"  -w, --write PATH        also record every snapshot to file PATH, compressed, for\n"
 	"                          -r to replay (rules as -l; appending continues it)\n"
 	"  -n, --no-resolve        show peer addresses, not names from reverse DNS\n"
+	"      --no-mouse          the live view leaves the mouse to the terminal\n"
+	"                          (by default a click on a title sorts, on a row\n"
+	"                          highlights it, and the wheel scrolls)\n"
 	"  -q, --quiet             no live view and nothing on stdout (a service: use\n"
 	"                          with --metrics or -l)\n"
 	"Looking back (no root needed):\n"
@@ -707,6 +712,9 @@ static bool apply_flag(struct options *opt, int val)
 		return true;
 	case 'n':
 		opt->no_resolve = true;
+		return true;
+	case OPT_NO_MOUSE:
+		opt->no_mouse = true;
 		return true;
 	case 'q':
 		opt->quiet = true;

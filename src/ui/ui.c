@@ -134,6 +134,12 @@ static int term_start(struct ui_term *t, struct ui *ui)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	/* Presses at once (no click timing); the wheel comes as buttons 4 and 5. A terminal
+	 * without a mouse simply never sends any. */
+	if (!ui->opt->no_mouse) {
+		mouseinterval(0);
+		mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	}
 	colours_start(ui);
 	return 0;
 }

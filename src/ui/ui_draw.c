@@ -334,17 +334,27 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 	}
 }
 
+int ui_title_line(const struct ui *ui)
+{
+	return TITLE_LINE;
+}
+
+void ui_table_layout(const struct ui *ui, struct ui_layout *lay)
+{
+	/* With --alert, a one-cell gutter on the left for the rows' marks. */
+	int gutter = alert_enabled() ? 1 : 0;
+
+	ui_layout_compute(COLS - gutter, &ui->shown_columns, lay);
+	for (int i = 0; i < lay->ncolumns; i++)
+		lay->x[i] += gutter;
+}
+
 static void draw_table(const struct ui *ui)
 {
 	struct ui_layout lay;
 	int lines = ui_draw_body_lines(ui);
 
-	/* With --alert, a one-cell gutter on the left for the rows' marks. */
-	int gutter = alert_enabled() ? 1 : 0;
-
-	ui_layout_compute(COLS - gutter, &ui->shown_columns, &lay);
-	for (int i = 0; i < lay.ncolumns; i++)
-		lay.x[i] += gutter;
+	ui_table_layout(ui, &lay);
 	draw_titles(ui, &lay);
 	for (size_t i = 0; i < (size_t)lines && ui->scroll + i < ui->nrows; i++)
 		draw_row(ui, FIRST_ROW_LINE + (int)i, ui->rows[ui->scroll + i], &lay,

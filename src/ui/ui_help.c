@@ -25,6 +25,8 @@ const char *const ui_help_keys[] = {
 	"  Up, k, Down, j    move the highlight; it follows its flow",
 	"  PgUp, PgDn, Space, Home, End   a page up or down, the first or last row",
 	"  Ctrl-L            redraw the screen",
+	"  Mouse             click a column title to sort by it (again: reverse), a row",
+	"                    to highlight it; the wheel scrolls (--no-mouse: off)",
 	"  Reading a recording (-r), the header shows the recorded time:",
 	"  P                 pause or play (at the recorded pace, or faster)",
 	"  ], [              the next / previous snapshot (and pause)",

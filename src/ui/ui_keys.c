@@ -33,7 +33,7 @@ int ui_sort_key_index(int sort_id)
 	return 0; /* a --sort column the screen does not show: "<" / ">" start over */
 }
 
-static int set_sort(struct ui *ui, int sort_id)
+int ui_keys_set_sort(struct ui *ui, int sort_id)
 {
 	ui->view.sort_id = sort_id;
 	ui->view.reverse = false;
@@ -44,7 +44,8 @@ static int sort_step(struct ui *ui, int step)
 {
 	int n = ui_sort_key_count();
 
-	return set_sort(ui, ui_sort_key((ui_sort_key_index(ui->view.sort_id) + step + n) % n));
+	return ui_keys_set_sort(ui,
+				ui_sort_key((ui_sort_key_index(ui->view.sort_id) + step + n) % n));
 }
 
 static int sort_previous(struct ui *ui)
@@ -57,7 +58,7 @@ static int sort_next(struct ui *ui)
 	return sort_step(ui, 1);
 }
 
-static int sort_reverse(struct ui *ui)
+int ui_keys_sort_reverse(struct ui *ui)
 {
 	ui->view.reverse = !ui->view.reverse;
 	return UI_REBUILD;
@@ -177,7 +178,7 @@ static void show_selected(struct ui *ui)
 		ui->scroll = ui->nrows > page ? ui->nrows - page : 0;
 }
 
-static int select_row(struct ui *ui, long target, bool follow)
+int ui_keys_select_row(struct ui *ui, long target, bool follow)
 {
 	long last = (long)ui->nrows - 1;
 
@@ -198,47 +199,47 @@ void ui_keys_follow(struct ui *ui)
 	       memcmp(&ui->rows[i]->key, &ui->selected_key, sizeof(ui->selected_key)) != 0)
 		i++;
 	/* A flow that went away leaves the highlight where it was. */
-	select_row(ui, ui->following && i < ui->nrows ? (long)i : (long)ui->selected,
-		   ui->following);
+	ui_keys_select_row(ui, ui->following && i < ui->nrows ? (long)i : (long)ui->selected,
+			   ui->following);
 }
 
 static int select_up(struct ui *ui)
 {
-	return select_row(ui, (long)ui->selected - 1, true);
+	return ui_keys_select_row(ui, (long)ui->selected - 1, true);
 }
 
 static int select_down(struct ui *ui)
 {
-	return select_row(ui, (long)ui->selected + 1, true);
+	return ui_keys_select_row(ui, (long)ui->selected + 1, true);
 }
 
 /* Pages move the view and the highlight together. */
-static int page_move(struct ui *ui, long lines)
+int ui_keys_page_move(struct ui *ui, long lines)
 {
 	long scroll = (long)ui->scroll + lines;
 
 	ui->scroll = scroll > 0 ? (size_t)scroll : 0;
-	return select_row(ui, (long)ui->selected + lines, true);
+	return ui_keys_select_row(ui, (long)ui->selected + lines, true);
 }
 
 static int page_up(struct ui *ui)
 {
-	return page_move(ui, -ui_draw_body_lines(ui));
+	return ui_keys_page_move(ui, -ui_draw_body_lines(ui));
 }
 
 static int page_down(struct ui *ui)
 {
-	return page_move(ui, ui_draw_body_lines(ui));
+	return ui_keys_page_move(ui, ui_draw_body_lines(ui));
 }
 
 static int select_first(struct ui *ui)
 {
-	return select_row(ui, 0, false);
+	return ui_keys_select_row(ui, 0, false);
 }
 
 static int select_last(struct ui *ui)
 {
-	return select_row(ui, (long)ui->nrows, true);
+	return ui_keys_select_row(ui, (long)ui->nrows, true);
 }
 
 static int redraw_all(struct ui *ui)
@@ -268,8 +269,8 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['s'] = sort_pick,
 	['c'] = columns_pick,
 	[KEY_F(6)] = sort_pick,
-	['r'] = sort_reverse,
-	['I'] = sort_reverse,
+	['r'] = ui_keys_sort_reverse,
+	['I'] = ui_keys_sort_reverse,
 	['p'] = pause_toggle,
 	['Z'] = pause_toggle,
 	['b'] = bits_toggle,
@@ -298,6 +299,7 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['-'] = ui_timenav_slower,
 	['J'] = ui_timenav_jump_start,
 	[KEY_RESIZE] = redraw_all,
+	[KEY_MOUSE] = ui_mouse_event,
 	[KEY_CTRL('l')] = redraw_all,
 };
 
@@ -340,7 +342,7 @@ static int sort_list_key(struct ui *ui, int key)
 		ui->sort_pick = (ui->sort_pick + 1) % n;
 	else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		ui->mode = UI_MODE_ROWS;
-		return set_sort(ui, ui_sort_key(ui->sort_pick));
+		return ui_keys_set_sort(ui, ui_sort_key(ui->sort_pick));
 	} else if (key == KEY_ESC || key == 'q' || key == KEY_F(10))
 		ui->mode = UI_MODE_ROWS;
 	return UI_REDRAW;

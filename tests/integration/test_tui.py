@@ -642,3 +642,40 @@ def test_live_view_marks_rows_above_and_rings_the_bell_once(tui):
     assert run.bells() == 1, "the bell rang %d times" % run.bells()
     run.keys("q")
     run.wait_exit()
+
+
+@pytest.mark.hooks_independent
+def test_mouse_sorts_by_a_clicked_title_highlights_a_clicked_row_and_wheel_scrolls(tui):
+    """200 flows sorted by local port, 15 lines for rows: a click on the PROCESS title
+    sorts by comm (again: the other way, as the header says); a click on the fifth row
+    highlights it; the wheel moves the page three rows. With --no-mouse tcptop does not ask
+    the terminal for mouse events (which then stay the terminal's: selecting text)."""
+    run = tui("-d", "250ms", "-n", "--replay", "synthetic:200", "-s", "lport", width=100,
+              height=20, env=["NO_COLOR=1"])
+    run.wait_text(":20199")
+    # The terminal sends mouse events only to a program that asks for them.
+    assert run.tmux("display-message", "-p", "-t", run.name, "#{mouse_any_flag}") == "1\n"
+    lines = run.lines()
+    title = title_index(lines)
+    run.mouse(10, title + 5)
+    run.wait(lambda s: highlighted_port(run) == 20195, "row 5 highlighted")
+    run.mouse(10, title + 3, button=65)
+    run.wait(lambda s: first_and_last_port(s)[0] == 20196 and highlighted_port(run) == 20192,
+             "the page three rows down")
+    run.mouse(10, title + 3, button=64)
+    run.wait(lambda s: first_and_last_port(s)[0] == 20199 and highlighted_port(run) == 20195,
+             "the page three rows up")
+    run.mouse(lines[title].index("PROCESS") + 2, title)
+    run.wait_text("Sort: comm \u25b2")
+    run.mouse(lines[title].index("PROCESS") + 2, title)
+    run.wait_text("Sort: comm \u25bc")
+    run.mouse(lines[title].index("LOCAL") + 1, title)
+    run.wait_text("Sort: laddr \u25b2")
+    run.keys("q")
+    run.wait_exit()
+    # Gone, tcptop leaves the terminal's mouse as it found it.
+    assert run.tmux("display-message", "-p", "-t", run.name, "#{mouse_any_flag}") == "0\n"
+    run = tui("-d", "250ms", "-n", "--no-mouse", "--replay", "synthetic:200", "-s", "lport",
+              width=100, height=20, env=["NO_COLOR=1"])
+    run.wait_text(":20199")
+    assert run.tmux("display-message", "-p", "-t", run.name, "#{mouse_any_flag}") == "0\n"

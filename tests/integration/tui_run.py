@@ -145,6 +145,15 @@ class Tui:
     def keys(self, *keys):
         self.tmux("send-keys", "-t", self.name, *keys)
 
+    def mouse(self, x, y, button=0):
+        """A mouse event at screen cell (x, y), 0-based, as an xterm sends it in its X10
+        encoding (the pane's TERM, screen, decodes that): button 0 is a left press (a
+        release follows), 64 and 65 the wheel up and down."""
+        assert x < 94 and y < 94, "X10 mouse codes stop at 223"
+        def event(b):
+            return "\x1b[M" + chr(32 + b) + chr(33 + x) + chr(33 + y)
+        self.type(event(button) + (event(3) if button == 0 else ""))
+
     def type(self, text):
         self.tmux("send-keys", "-t", self.name, "-l", text)
 

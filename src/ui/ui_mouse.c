@@ -1,0 +1,61 @@
+/* The mouse in the live view, as htop has it: a click on a column title sorts by that
+ * column (again: the other way), a click on a row highlights it, the wheel scrolls. */
+#include <ncurses.h>
+#include "ui/ui_state.h"
+#include "ui/ui_view.h"
+
+/* Lines the wheel moves per notch, as most terminals scroll. */
+#define WHEEL_LINES 3
+
+/* The column whose title spans screen column x, or -1. */
+static int column_at(const struct ui *ui, int x)
+{
+	struct ui_layout lay;
+
+	ui_table_layout(ui, &lay);
+	for (int i = 0; i < lay.ncolumns; i++)
+		if (x >= lay.x[i] && x < lay.x[i] + lay.width[i])
+			return lay.column[i];
+	return -1;
+}
+
+static int title_clicked(struct ui *ui, int x)
+{
+	int id = column_at(ui, x);
+
+	if (id < 0)
+		return 0;
+	/* The rate columns sort by what they show: the last interval or a window. */
+	id = ui_rate_column(id, ui->rate_window);
+	if (id == ui->view.sort_id)
+		return ui_keys_sort_reverse(ui);
+	return ui_keys_set_sort(ui, id);
+}
+
+static int row_clicked(struct ui *ui, int y)
+{
+	size_t row = ui->scroll + (size_t)(y - ui_title_line(ui) - 1);
+
+	if (y - ui_title_line(ui) - 1 >= ui_draw_body_lines(ui) || row >= ui->nrows)
+		return 0;
+	return ui_keys_select_row(ui, (long)row, true);
+}
+
+int ui_mouse_event(struct ui *ui)
+{
+	MEVENT ev;
+
+	if (getmouse(&ev) != OK)
+		return 0;
+	if (ev.bstate & BUTTON4_PRESSED)
+		return ui_keys_page_move(ui, -WHEEL_LINES);
+	if (ev.bstate & BUTTON5_PRESSED)
+		return ui_keys_page_move(ui, WHEEL_LINES);
+	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return 0;
+	if (ev.y == ui_title_line(ui))
+		return title_clicked(ui, ev.x);
+	if (ev.y > ui_title_line(ui))
+		return row_clicked(ui, ev.y);
+	return 0;
+}
