@@ -259,6 +259,7 @@ def test_gzip_member_cut_short_is_cut_off_before_appending(scratch_dir, cut):
     first = replay_run(path)
     assert first.returncode == 0, first
     whole = path.read_bytes()
+    logged = zcat(path)[1]
     deflate = zlib.compressobj(1, zlib.DEFLATED, 31)
     member = deflate.compress(bytes(range(256)) * 20) + deflate.flush(zlib.Z_SYNC_FLUSH)
     assert len(member) > cut
@@ -268,7 +269,12 @@ def test_gzip_member_cut_short_is_cut_off_before_appending(scratch_dir, cut):
     assert "cut it off" in second.stderr, second
     assert path.read_bytes().startswith(whole)
     assert gzip_test(path) == (0, "")
-    assert zcat(path)[1] == first.stdout + second.stdout[len(HEADER) + 1:]
+    # What the first run logged, then whole rows of the second (no header again): not
+    # compared with stdout, which may skip a snapshot the log keeps on a loaded host.
+    text = zcat(path)[1]
+    assert text.startswith(logged), text[:300]
+    added = data_lines(HEADER + "\n" + text[len(logged):])[1:]
+    assert added and all(len(line.split(",")) == len(HEADER.split(",")) for line in added), added
 
 
 # ----------------------------------------------------------------------------- rotation
