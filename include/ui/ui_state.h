@@ -22,6 +22,7 @@ enum ui_mode {
 	UI_MODE_SORT,   /* picking a sort key from a list */
 	UI_MODE_COLUMNS, /* choosing the columns shown from a list */
 	UI_MODE_JUMP,    /* typing a time to jump to in a recording */
+	UI_MODE_DETAIL,  /* one flow's every field (ui_detail.c) */
 };
 
 /* What a key or an event asks of the loop; actions never draw themselves. */
@@ -81,6 +82,15 @@ struct ui {
 	struct replay_control *replay;  /* -r: steers the replay; NULL live */
 	char jump_text[40];             /* the time typed after J */
 	char message[120];              /* one line in the key bar until the next key */
+	/* The detail pane's flow, its last row seen and whether it has ended since. */
+	struct flow_key detail_key;
+	struct flow_row detail_row;
+	bool detail_gone;
+	uint32_t detail_pid; /* whose command line detail_cmdline holds */
+	char detail_cmdline[1024];
+	/* The last left press, for double clicks (ui_mouse.c). */
+	uint64_t click_ns;
+	long click_row;
 };
 
 /* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */
@@ -96,6 +106,12 @@ int ui_title_line(const struct ui *ui);
 void ui_table_layout(const struct ui *ui, struct ui_layout *lay);
 /* A mouse event (KEY_MOUSE) in the rows mode (ui_mouse.c). */
 int ui_mouse_event(struct ui *ui);
+/* The detail pane (ui_detail.c): opened on the highlighted row, its keys, its row taken
+ * again from each snapshot shown (after the rows are rebuilt), drawn from line top. */
+int ui_detail_open(struct ui *ui);
+int ui_detail_key(struct ui *ui, int key);
+void ui_detail_update(struct ui *ui);
+void ui_detail_draw(const struct ui *ui, int top);
 void ui_draw(const struct ui *ui);
 int ui_keys_handle(struct ui *ui, int key);
 /* -r's time navigation (ui_timenav.c): actions of the rows mode, and the J prompt. */

@@ -199,6 +199,7 @@ static void ui_rebuild(struct ui *ui)
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
 	}
 	ui_keys_follow(ui);
+	ui_detail_update(ui);
 }
 
 /* A snapshot the UI was too slow to see counts at the rates of the next one, and the
@@ -305,6 +306,7 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->view.sort_id = opt->sort_column;
 	ui->shown_columns = opt->view_columns;
 	ui->resolve = !opt->no_resolve;
+	ui->click_row = -1;
 }
 
 /* The resolver's threads start the first time names are wanted (at once without -n). */

@@ -11,6 +11,7 @@
 #include "ui/ui_help.h"
 #include "output/format.h"
 #include "output/losses.h"
+#include "ui/ui_put.h"
 #include "ui/ui_state.h"
 #include "util/utf8.h"
 
@@ -39,8 +40,7 @@ static attr_t look(const struct ui *ui, enum ui_pair pair, attr_t mono)
 
 /* Text at (y, x) cut to the screen's width: nothing wraps, and nothing the terminal would
  * act on reaches it (process names, DNS answers and typed filters come from outside). */
-__attribute__((format(printf, 6, 7))) static int put(const struct ui *ui, int y, int x, attr_t attr,
-						     bool keep_tail, const char *fmt, ...)
+int ui_put(const struct ui *ui, int y, int x, attr_t attr, bool keep_tail, const char *fmt, ...)
 {
 	char text[LINE_MAX_BYTES];
 	va_list ap;
@@ -79,9 +79,9 @@ static void draw_log_health(const struct ui *ui, int x)
 	failing = atomic_load_explicit(&ui->log_health->failing, memory_order_acquire);
 	lost = atomic_load_explicit(&ui->log_health->lost, memory_order_relaxed);
 	if (failing)
-		put(ui, 0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
-		    "log failing: %s (%llu snapshot%s lost)", failing, (unsigned long long)lost,
-		    lost == 1 ? "" : "s");
+		ui_put(ui, 0, x, look(ui, UI_PAIR_ALERT, A_BOLD), false,
+		       "log failing: %s (%llu snapshot%s lost)", failing, (unsigned long long)lost,
+		       lost == 1 ? "" : "s");
 }
 
 /* While the --closed file fails to take ended flows. */
@@ -94,8 +94,8 @@ static int draw_closed_health(const struct ui *ui, int x)
 	failing = atomic_load_explicit(&ui->closed_health->file->failing, memory_order_acquire);
 	if (!failing)
 		return x;
-	return put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
-		   failing) +
+	return ui_put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "closed log failing: %s",
+		      failing) +
 	       2;
 }
 
@@ -110,7 +110,7 @@ static void draw_losses(const struct ui *ui, int x)
 	losses_read(&l, ui->shown, &src);
 	losses_text(&l, text, sizeof(text));
 	if (text[0])
-		put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
+		ui_put(ui, 2, x, look(ui, UI_PAIR_ALERT, A_BOLD), false, "lost: %s", text);
 }
 
 /* A recording's snapshot: its recorded time as the CSV prints it (what J and --begin
@@ -127,14 +127,14 @@ static int draw_recorded_time(const struct ui *ui, const struct snapshot *s)
 	} else {
 		replay_control_position(ui->replay, 0, &pos);
 	}
-	x = put(ui, 0, 0, A_BOLD, false, "tcptop %s", when);
+	x = ui_put(ui, 0, 0, A_BOLD, false, "tcptop %s", when);
 	if (pos.known)
-		x = put(ui, 0, x, A_NORMAL, false, "  snapshot %zu of %zu", pos.entry + 1,
-			pos.count);
+		x = ui_put(ui, 0, x, A_NORMAL, false, "  snapshot %zu of %zu", pos.entry + 1,
+			   pos.count);
 	if (pos.paused)
-		return put(ui, 0, x + 1, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false,
-			   "[paused]");
-	return put(ui, 0, x + 1, A_BOLD, false, "[playing %ux]", pos.speed);
+		return ui_put(ui, 0, x + 1, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false,
+			      "[paused]");
+	return ui_put(ui, 0, x + 1, A_BOLD, false, "[playing %ux]", pos.speed);
 }
 
 static void draw_counts(const struct ui *ui)
@@ -150,19 +150,20 @@ static void draw_counts(const struct ui *ui)
 	if (ui->replay)
 		x = draw_recorded_time(ui, s);
 	else
-		x = put(ui, 0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
+		x = ui_put(ui, 0, 0, A_BOLD, false, "tcptop %s every %s", clock, every);
 	if (!s) {
-		put(ui, 0, x, A_NORMAL, false, "  waiting for the first snapshot...");
+		ui_put(ui, 0, x, A_NORMAL, false, "  waiting for the first snapshot...");
 		return;
 	}
-	x = put(ui, 0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
-		s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows, s->totals.udp_flows,
-		ui->nrows);
+	x = ui_put(ui, 0, x, A_NORMAL, false, "  Flows: %zu (TCP %zu, UDP %zu), %zu shown",
+		   s->totals.tcp_flows + s->totals.udp_flows, s->totals.tcp_flows,
+		   s->totals.udp_flows, ui->nrows);
 	if (s->totals.unowned_flows)
-		x = put(ui, 0, x, A_NORMAL, false, ", %zu with no process",
-			s->totals.unowned_flows);
+		x = ui_put(ui, 0, x, A_NORMAL, false, ", %zu with no process",
+			   s->totals.unowned_flows);
 	if (ui->paused)
-		x = put(ui, 0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false, "PAUSED");
+		x = ui_put(ui, 0, x + 2, look(ui, UI_PAIR_ALERT, A_REVERSE) | A_BOLD, false,
+			   "PAUSED");
 	draw_log_health(ui, x + 2);
 }
 
@@ -174,9 +175,9 @@ static void draw_rates(const struct ui *ui)
 	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
 	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
 	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
-	put(ui, 1, 0, A_NORMAL, false,
-	    "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s", rx, tx,
-	    ui->totals_estimated ? "about " : "", total_rx, total_tx);
+	ui_put(ui, 1, 0, A_NORMAL, false,
+	       "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s", rx, tx,
+	       ui->totals_estimated ? "about " : "", total_rx, total_tx);
 }
 
 static const char *sort_marker(const struct ui *ui)
@@ -194,8 +195,9 @@ static int draw_alert_count(const struct ui *ui, int x)
 	char rate[24];
 
 	ui_format_rate(alert_threshold(), ui->bits, rate, sizeof(rate));
-	return put(ui, 2, x, ui->alert.shown_above ? look(ui, UI_PAIR_ALERT, A_BOLD) | A_BOLD : 0,
-		   false, "Alert: %zu above %s", ui->alert.shown_above, rate);
+	return ui_put(ui, 2, x,
+		      ui->alert.shown_above ? look(ui, UI_PAIR_ALERT, A_BOLD) | A_BOLD : 0, false,
+		      "Alert: %zu above %s", ui->alert.shown_above, rate);
 }
 
 static void draw_choices(const struct ui *ui)
@@ -203,11 +205,11 @@ static void draw_choices(const struct ui *ui)
 	const struct ui_view_options *v = &ui->view;
 	int x;
 
-	x = put(ui, 2, 0, A_NORMAL, false, "Sort: %s %s  Rates: %s  Filter: %s  Names: %s%s%s%s",
-		column_name(v->sort_id), sort_marker(ui), ui_rate_window_names[ui->rate_window],
-		ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
-		v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
-		v->hide_time_wait ? "  -TIME_WAIT" : "");
+	x = ui_put(ui, 2, 0, A_NORMAL, false, "Sort: %s %s  Rates: %s  Filter: %s  Names: %s%s%s%s",
+		   column_name(v->sort_id), sort_marker(ui), ui_rate_window_names[ui->rate_window],
+		   ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
+		   v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
+		   v->hide_time_wait ? "  -TIME_WAIT" : "");
 	if (alert_enabled())
 		x = draw_alert_count(ui, x + 2);
 	draw_losses(ui, draw_closed_health(ui, x + 2));
@@ -220,7 +222,7 @@ static void draw_cost(const struct ui *ui)
 	if (!ui->show_cost)
 		return;
 	ui_cost_text(&ui->cost, text, sizeof(text));
-	put(ui, 3, 0, A_NORMAL, false, "%s", text);
+	ui_put(ui, 3, 0, A_NORMAL, false, "%s", text);
 }
 
 /* ---------------------------------------------------------------- table */
@@ -236,7 +238,7 @@ static void draw_cell(const struct ui *ui, int y, int x, int width, bool right, 
 		      char *text)
 {
 	ui_text_fit(text, width, false);
-	put(ui, y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
+	ui_put(ui, y, right ? x + width - ui_text_cells(text) : x, attr, false, "%s", text);
 }
 
 static void draw_titles(const struct ui *ui, const struct ui_layout *lay)
@@ -296,7 +298,7 @@ static attr_t alert_mark(const struct ui *ui, int y, const struct flow_row *row,
 
 	if (!alert_row_above(row))
 		return 0;
-	put(ui, y, 0, selected ? bar | A_BOLD : attr, false, "!");
+	ui_put(ui, y, 0, selected ? bar | A_BOLD : attr, false, "!");
 	return attr;
 }
 
@@ -367,10 +369,10 @@ static void draw_help(const struct ui *ui)
 {
 	int y = TITLE_LINE;
 
-	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
-	    "tcptop keys (any key returns)");
+	ui_put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	       "tcptop keys (any key returns)");
 	for (int i = 0; ui_help_keys[i] && y < LINES - 1; i++)
-		put(ui, y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
+		ui_put(ui, y++, 0, A_NORMAL, false, "%s", ui_help_keys[i]);
 }
 
 static void sort_key_label(int sort_id, char *out, size_t len)
@@ -386,11 +388,12 @@ static void draw_sort_list(const struct ui *ui)
 	char label[64];
 	int y = TITLE_LINE;
 
-	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
-	    "Sort by (Up/Down, Enter picks, Esc cancels)");
+	ui_put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	       "Sort by (Up/Down, Enter picks, Esc cancels)");
 	for (int i = 0; i < ui_sort_key_count() && y < LINES - 1; i++) {
 		sort_key_label(ui_sort_key(i), label, sizeof(label));
-		put(ui, y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s", label);
+		ui_put(ui, y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s",
+		       label);
 	}
 }
 
@@ -398,14 +401,14 @@ static void draw_column_list(const struct ui *ui)
 {
 	int y = TITLE_LINE;
 
-	put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
-	    "Columns (Up/Down, Space shows or hides, Enter closes)");
+	ui_put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
+	       "Columns (Up/Down, Space shows or hides, Enter closes)");
 	for (int i = 0; i < COLUMN_VIEW_COUNT && y < LINES - 1; i++) {
 		int id = column_view_order[i];
 
-		put(ui, y++, 0, i == ui->column_pick ? A_REVERSE : A_NORMAL, false,
-		    "  [%c] %-10s %-20s", column_list_has(&ui->shown_columns, id) ? 'x' : ' ',
-		    column_name(id), column_table[id].view.title);
+		ui_put(ui, y++, 0, i == ui->column_pick ? A_REVERSE : A_NORMAL, false,
+		       "  [%c] %-10s %-20s", column_list_has(&ui->shown_columns, id) ? 'x' : ' ',
+		       column_name(id), column_table[id].view.title);
 	}
 }
 
@@ -414,31 +417,33 @@ static void draw_bar(const struct ui *ui)
 	int y = LINES - 1;
 
 	if (ui->mode == UI_MODE_FILTER) {
-		int x = put(ui, y, 0, A_BOLD, false, "Filter: ");
+		int x = ui_put(ui, y, 0, A_BOLD, false, "Filter: ");
 
-		x = put(ui, y, x, A_NORMAL, true, "%s_", ui->edit_text);
-		put(ui, y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL,
-		    false,
-		    ui->edit_invalid ? "port: and pid: need a number" : "Enter apply  Esc cancel");
+		x = ui_put(ui, y, x, A_NORMAL, true, "%s_", ui->edit_text);
+		ui_put(ui, y, x + 2, ui->edit_invalid ? look(ui, UI_PAIR_ALERT, A_BOLD) : A_NORMAL,
+		       false,
+		       ui->edit_invalid ? "port: and pid: need a number"
+					: "Enter apply  Esc cancel");
 		return;
 	}
 	if (ui->mode == UI_MODE_JUMP) {
-		int x = put(ui, y, 0, A_BOLD, false, "Jump to: ");
+		int x = ui_put(ui, y, 0, A_BOLD, false, "Jump to: ");
 
-		x = put(ui, y, x, A_NORMAL, true, "%s_", ui->jump_text);
-		put(ui, y, x + 2, A_NORMAL, false,
-		    "ISO-8601 as the CSV prints it, or HH:MM[:SS]  Enter jump  Esc cancel");
+		x = ui_put(ui, y, x, A_NORMAL, true, "%s_", ui->jump_text);
+		ui_put(ui, y, x + 2, A_NORMAL, false,
+		       "ISO-8601 as the CSV prints it, or HH:MM[:SS]  Enter jump  Esc cancel");
 		return;
 	}
 	if (ui->message[0]) {
-		put(ui, y, 0, look(ui, UI_PAIR_ALERT, A_BOLD), true, "%s", ui->message);
+		ui_put(ui, y, 0, look(ui, UI_PAIR_ALERT, A_BOLD), true, "%s", ui->message);
 		return;
 	}
-	put(ui, y, 0, A_NORMAL, false, "%s",
-	    ui->replay
-		    ? "?:Help  P:Play/Pause  [ ]:Step  J:Jump  +/-:Speed  /:Filter  <>:Sort  q:Quit"
-		    : "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  b:Bits  "
-		      "q:Quit");
+	ui_put(ui, y, 0, A_NORMAL, false, "%s",
+	       ui->replay ? "?:Help  P:Play/Pause  [ ]:Step  J:Jump  +/-:Speed  /:Filter  <>:Sort  "
+			    "q:Quit"
+			  : "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  "
+			    "b:Bits  "
+			    "q:Quit");
 }
 
 void ui_draw(const struct ui *ui)
@@ -454,6 +459,8 @@ void ui_draw(const struct ui *ui)
 		draw_sort_list(ui);
 	else if (ui->mode == UI_MODE_COLUMNS)
 		draw_column_list(ui);
+	else if (ui->mode == UI_MODE_DETAIL)
+		ui_detail_draw(ui, FIRST_ROW_LINE - 1);
 	else
 		draw_table(ui);
 	draw_bar(ui);

@@ -300,6 +300,10 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	['J'] = ui_timenav_jump_start,
 	[KEY_RESIZE] = redraw_all,
 	[KEY_MOUSE] = ui_mouse_event,
+	['d'] = ui_detail_open,
+	['\n'] = ui_detail_open,
+	['\r'] = ui_detail_open,
+	[KEY_ENTER] = ui_detail_open,
 	[KEY_CTRL('l')] = redraw_all,
 };
 
@@ -366,6 +370,8 @@ int ui_keys_handle(struct ui *ui, int key)
 		return column_list_key(ui, key);
 	case UI_MODE_JUMP:
 		return ui_timenav_jump_key(ui, key);
+	case UI_MODE_DETAIL:
+		return key == KEY_MOUSE || key == KEY_RESIZE ? UI_REDRAW : ui_detail_key(ui, key);
 	case UI_MODE_HELP:
 		if (key != KEY_RESIZE)
 			ui->mode = UI_MODE_ROWS;

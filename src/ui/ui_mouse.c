@@ -1,11 +1,16 @@
 /* The mouse in the live view, as htop has it: a click on a column title sorts by that
- * column (again: the other way), a click on a row highlights it, the wheel scrolls. */
+ * column (again: the other way), a click on a row highlights it, a double click opens its
+ * detail pane, the wheel scrolls. */
+#include <time.h>
 #include <ncurses.h>
 #include "ui/ui_state.h"
 #include "ui/ui_view.h"
 
 /* Lines the wheel moves per notch, as most terminals scroll. */
 #define WHEEL_LINES 3
+/* Two presses this close are a double click (ncurses' own default is 166 ms; its click
+ * timing is off here so that single presses act at once). */
+#define DOUBLE_CLICK_NS 400000000ULL
 
 /* The column whose title spans screen column x, or -1. */
 static int column_at(const struct ui *ui, int x)
@@ -32,13 +37,28 @@ static int title_clicked(struct ui *ui, int x)
 	return ui_keys_set_sort(ui, id);
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* A second press on the same row soon after the first opens its detail pane. */
 static int row_clicked(struct ui *ui, int y)
 {
 	size_t row = ui->scroll + (size_t)(y - ui_title_line(ui) - 1);
+	uint64_t now = now_ns();
+	bool twice;
 
 	if (y - ui_title_line(ui) - 1 >= ui_draw_body_lines(ui) || row >= ui->nrows)
 		return 0;
-	return ui_keys_select_row(ui, (long)row, true);
+	twice = ui->click_row == (long)row && now - ui->click_ns < DOUBLE_CLICK_NS;
+	ui->click_row = twice ? -1 : (long)row;
+	ui->click_ns = now;
+	ui_keys_select_row(ui, (long)row, true);
+	return twice ? ui_detail_open(ui) : UI_REDRAW;
 }
 
 int ui_mouse_event(struct ui *ui)

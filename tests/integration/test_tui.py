@@ -679,3 +679,35 @@ def test_mouse_sorts_by_a_clicked_title_highlights_a_clicked_row_and_wheel_scrol
               width=100, height=20, env=["NO_COLOR=1"])
     run.wait_text(":20199")
     assert run.tmux("display-message", "-p", "-t", run.name, "#{mouse_any_flag}") == "0\n"
+
+
+def test_d_enter_and_a_double_click_open_the_detail_pane_which_follows_its_flow(tui, pair):
+    """d on the client's row (the only one shown) opens the pane: pid and comm, the
+    process's command line as /proc has it, the endpoints whole; bytes sent while it is
+    open show on it; Esc closes it; a double click opens it again and Enter closes it;
+    once the connection is closed the pane says the flow has ended."""
+    run = tui("-d", "250ms", "-n", "-p", str(pair.client.pid), width=110, height=30)
+    run.wait(lambda s: "127.0.0.1:%d" % pair.port in s, "the client's row")
+    with open("/proc/%d/cmdline" % pair.client.pid, "rb") as f:
+        cmdline = f.read().rstrip(b"\0").replace(b"\0", b" ").decode()
+    run.keys("d")
+    screen = run.wait_text("Flow detail")
+    assert "Process     %d %s" % (pair.client.pid, pair.client.comm) in screen, screen
+    assert "Command     " + cmdline[:80] in screen, (cmdline, screen)
+    assert "Local       127.0.0.1:%d" % pair.client_lport in screen, screen
+    assert "Remote      127.0.0.1:%d" % pair.port in screen, screen
+    assert "Protocol    TCP IPv4, state ESTABLISHED" in screen, screen
+    pair.transfer(50_000, 0)  # tcptop counts from its start: these bytes only
+    run.wait_text("(50000 bytes)")
+    run.keys("Escape")
+    lines = run.wait(lambda s: "Flow detail" not in s and "PROCESS" in s, "the table").split("\n")
+    row = title_index(lines) + 1
+    run.mouse(5, row)
+    run.mouse(5, row)
+    run.wait_text("Flow detail")
+    run.keys("Enter")
+    run.wait(lambda s: "Flow detail" not in s and "PROCESS" in s, "the table again")
+    run.keys("Enter")
+    run.wait_text("Flow detail")
+    pair.client.call("close", sid=pair.client_sid)
+    run.wait_text("this flow has ended")

@@ -1,0 +1,216 @@
+/* The detail pane: every field of one flow, untruncated, with its process's command line,
+ * redrawn with each snapshot; d or Enter on a row (or a double click) opens it, Esc closes
+ * it. A flow that ends keeps its last values on the pane, marked as ended. */
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "ui/ui_put.h"
+#include "ui/ui_state.h"
+#include "view/columns.h"
+
+#define KEY_ESC 27
+#define LABEL_WIDTH 13
+/* Lines the command line may take: a long Java command line should not push the counts
+ * off a small screen. */
+#define CMDLINE_LINES 4
+
+/* The command line of pid, its arguments separated by spaces; "" when it cannot be read
+ * (a kernel thread, a process gone, hidepid). Shown through ui_put(), which makes it safe
+ * for the terminal. */
+static void read_cmdline(uint32_t pid, char *out, size_t len)
+{
+	char path[32];
+	ssize_t n = -1;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", pid);
+	fd = pid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, out, len - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return;
+	while (n > 0 && out[n - 1] == '\0')
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		out[i] = out[i] ? out[i] : ' ';
+	out[n] = '\0';
+}
+
+/* The shown snapshot's row of the flow on the pane, into ui->detail_row; when the flow is
+ * gone, the pane keeps its last row and says so. */
+void ui_detail_update(struct ui *ui)
+{
+	const struct snapshot *s = ui->shown;
+
+	if (ui->mode != UI_MODE_DETAIL || !s)
+		return;
+	ui->detail_gone = true;
+	for (size_t i = 0; i < s->nrows; i++) {
+		if (memcmp(&s->rows[i].key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
+			continue;
+		ui->detail_row = s->rows[i];
+		ui->detail_row.cgroup = s->rows[i].cgroup; /* interned: outlives the snapshot */
+		ui->detail_gone = s->rows[i].closed;
+		break;
+	}
+	if (ui->detail_row.id.tgid != ui->detail_pid) {
+		ui->detail_pid = ui->detail_row.id.tgid;
+		read_cmdline(ui->detail_pid, ui->detail_cmdline, sizeof(ui->detail_cmdline));
+	}
+}
+
+int ui_detail_open(struct ui *ui)
+{
+	if (!ui->nrows)
+		return 0;
+	ui->detail_key = ui->rows[ui->selected]->key;
+	ui->detail_row = *ui->rows[ui->selected];
+	ui->detail_pid = UINT32_MAX; /* read the command line now */
+	ui->mode = UI_MODE_DETAIL;
+	ui_detail_update(ui);
+	return UI_REDRAW;
+}
+
+/* q quits from the pane as from the table; the keys that opened it close it. */
+int ui_detail_key(struct ui *ui, int key)
+{
+	if (key == 'q' || key == KEY_F(10))
+		return UI_QUIT;
+	if (key == KEY_ESC || key == 'd' || key == KEY_BACKSPACE || key == 127 || key == '\n' ||
+	    key == '\r' || key == KEY_ENTER)
+		ui->mode = UI_MODE_ROWS;
+	return UI_REDRAW;
+}
+
+/* ---------------------------------------------------------------- drawing */
+
+static void label(const struct ui *ui, int y, const char *name)
+{
+	ui_put(ui, y, 1, A_BOLD, false, "%s", name);
+}
+
+/* The network namespace tcptop runs in: interface names are looked up there only. */
+static uint32_t own_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) == 0 ? (uint32_t)st.st_ino : 0;
+}
+
+/* One column's text as the live view writes it, but whole (no column width). */
+static const char *cell(const struct ui *ui, const struct flow_row *row, int id, int window,
+			char *out, size_t len)
+{
+	struct ui_cell_style style = { .bits = ui->bits, .utf8 = ui->utf8, .window = window };
+
+	ui_format_cell(row, id, &style, out, len);
+	return out;
+}
+
+/* The command line over up to CMDLINE_LINES lines, cut between characters. */
+static int draw_cmdline(const struct ui *ui, int y, int bottom)
+{
+	const char *p = ui->detail_cmdline;
+	int width = COLS - LABEL_WIDTH, lines = 0;
+
+	label(ui, y, "Command");
+	if (!*p)
+		ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "(not readable)");
+	while (*p && width > 0 && lines < CMDLINE_LINES && y + lines < bottom) {
+		size_t n = strlen(p);
+
+		if (n > (size_t)width) {
+			n = (size_t)width;
+			while (n > 1 && ((unsigned char)p[n] & 0xc0) == 0x80)
+				n--; /* not inside a UTF-8 character */
+		}
+		ui_put(ui, y + lines, LABEL_WIDTH, A_NORMAL, false, "%.*s", (int)n, p);
+		p += n;
+		lines++;
+	}
+	return lines ? lines : 1;
+}
+
+/* A direction's counts on two lines: the total and packets, then the rate now and over
+ * each window. */
+static void draw_direction(const struct ui *ui, int y, const char *name, bool tx)
+{
+	const struct flow_row *r = &ui->detail_row;
+	char bytes[24], now[24], w2[24], w10[24], w40[24];
+	int rate = tx ? COL_TX_RATE : COL_RX_RATE;
+
+	label(ui, y, name);
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%s (%llu bytes), %llu packets",
+	       cell(ui, r, tx ? COL_TX_BYTES : COL_RX_BYTES, 0, bytes, sizeof(bytes)),
+	       (unsigned long long)(tx ? r->tx_bytes : r->rx_bytes),
+	       (unsigned long long)(tx ? r->tx_packets : r->rx_packets));
+	ui_put(ui, y + 1, LABEL_WIDTH, A_NORMAL, false,
+	       "%s now, %s over 2s, %s over 10s, %s over 40s",
+	       cell(ui, r, rate, 0, now, sizeof(now)), cell(ui, r, rate, 1, w2, sizeof(w2)),
+	       cell(ui, r, rate, 2, w10, sizeof(w10)), cell(ui, r, rate, 3, w40, sizeof(w40)));
+}
+
+static void draw_endpoints(const struct ui *ui, int y)
+{
+	const struct flow_row *r = &ui->detail_row;
+	char local[80], remote[80], name[256] = "";
+	bool named = ui->resolver && r->id.rport &&
+		     resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name, sizeof(name));
+
+	label(ui, y, "Local");
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%s",
+	       cell(ui, r, COL_LADDR, 0, local, sizeof(local)));
+	label(ui, y + 1, "Remote");
+	ui_put(ui, y + 1, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
+	       cell(ui, r, COL_RADDR, 0, remote, sizeof(remote)), named ? "  (" : "",
+	       named ? name : "", named ? ")" : "");
+}
+
+void ui_detail_draw(const struct ui *ui, int top)
+{
+	const struct flow_row *r = &ui->detail_row;
+	int y = top, bottom = LINES - 1;
+	struct column_value v;
+	char state[sizeof(v.text)], age[24], rtt[24], ifname[IF_NAMESIZE] = "";
+
+	ui_put(ui, y++, 0, A_REVERSE | A_BOLD, false, " Flow detail%s  (Esc closes)",
+	       ui->detail_gone ? " - this flow has ended: its last values" : "");
+	label(ui, ++y, "Process");
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id.tgid, r->id.comm);
+	y += 1;
+	y += draw_cmdline(ui, y, bottom);
+	column_value(r, COL_STATE, &v);
+	snprintf(state, sizeof(state), "%s", v.text);
+	label(ui, y, "Protocol");
+	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s %s, state %s",
+	       r->id.proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP",
+	       r->id.family == TCPTOP_AF_INET6 ? "IPv6" : "IPv4", state);
+	draw_endpoints(ui, y);
+	y += 2;
+	label(ui, y, "Cgroup");
+	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
+	       r->cgroup ? r->cgroup->shown : "(not known)", r->cgroup ? "  (" : "",
+	       r->cgroup ? r->cgroup->path : "", r->cgroup ? ")" : "");
+	if (r->id.ifindex && r->id.netns == own_netns())
+		if_indextoname(r->id.ifindex, ifname);
+	label(ui, y, "Network");
+	if (r->id.ifindex)
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "namespace %u, interface %u%s%s%s",
+		       r->id.netns, r->id.ifindex, ifname[0] ? " (" : "", ifname,
+		       ifname[0] ? ")" : "");
+	else
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false,
+		       "namespace %u, interface not known yet", r->id.netns);
+	label(ui, y, "Age");
+	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s, RTT %s, retransmits %u",
+	       cell(ui, r, COL_AGE_S, 0, age, sizeof(age)),
+	       cell(ui, r, COL_RTT_US, 0, rtt, sizeof(rtt)), r->retrans);
+	draw_direction(ui, y, "Sent", true);
+	draw_direction(ui, y + 2, "Received", false);
+}
