@@ -21,7 +21,8 @@ else
 	fi
 fi
 
-# Build: autotools, clang for the BPF target, bpftool for skeletons, the libraries.
+# Build: autotools, clang for the BPF target, bpftool for skeletons, the libraries (libinih
+# reads the settings file).
 # Tests: Criterion (unit), python3 + pytest + pytest-xdist (integration, two workers
 # per pass), iproute2 (network namespaces),
 # tmux (terminal tests), util-linux (setpriv, to test running without privileges; mount,
@@ -33,7 +34,7 @@ fi
 apt-get install -y -q --no-install-recommends \
 	build-essential autoconf automake pkg-config \
 	clang llvm $bpftool_pkgs libbpf-dev libelf-dev zlib1g-dev \
-	liburcu-dev libncurses-dev libcap-dev libmicrohttpd-dev libcriterion-dev \
+	liburcu-dev libncurses-dev libcap-dev libmicrohttpd-dev libinih-dev libcriterion-dev \
 	iproute2 tmux python3 python3-pytest python3-pytest-xdist procps util-linux logrotate git ca-certificates \
 	python3-fusepy clang-format python3-prometheus-client bash-completion zsh fish
 

@@ -36,6 +36,7 @@ struct options {
 	const char *interface_name; /* -i, resolved into filter.ifindex */
 	int sort_column;            /* enum column_id, COL_RATE by default */
 	enum grouping grouping;     /* --group: GROUP_FLOW (no grouping) by default */
+	bool columns_from_config;   /* columns_text is tcptoprc's, not -o's */
 	const char *columns_text;   /* -o as given: applied once the grouping is known */
 	struct column_list output_columns; /* -o: what CSV and JSONL write, time first */
 	struct column_list view_columns;   /* -o: what the live view shows at start */
@@ -55,7 +56,13 @@ struct options {
 	bool metrics;      /* --metrics: serve /metrics on metrics_addr */
 	struct listen_addr metrics_addr;
 	uint32_t metrics_top; /* --metrics-top: the busiest flows as series, 0 for none */
-	bool alert;           /* --alert: rows above alert_bytes_per_s are marked */
+	/* The live view's settings at start (tcptoprc, config/tcptoprc.h). */
+	bool sort_reverse;
+	bool bits;
+	bool hide_idle, hide_listen, hide_time_wait;
+	double heat[3]; /* bytes/s from which rate cells are cool, warm, hot */
+	bool no_config; /* --no-config: tcptoprc neither read nor written */
+	bool alert;     /* --alert: rows above alert_bytes_per_s are marked */
 	double alert_bytes_per_s;
 };
 

@@ -17,6 +17,7 @@
 #include "view/columns.h"
 #include "view/group.h"
 #include "cli/parse.h"
+#include "config/tcptoprc.h"
 #include "record/record.h"
 #include "ui/ui_help.h"
 
@@ -45,6 +46,7 @@ enum {
 	OPT_CGROUP,
 	OPT_ALERT,
 	OPT_NO_MOUSE,
+	OPT_NO_CONFIG,
 	OPT_GROUP,
 };
 
@@ -79,6 +81,7 @@ static const struct option long_options[] = {
 	{ "columns", required_argument, NULL, 'o' },
 	{ "no-resolve", no_argument, NULL, 'n' },
 	{ "no-mouse", no_argument, NULL, OPT_NO_MOUSE },
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -167,6 +170,8 @@ static const char usage_head[] =
 	"                          has room for, in its own order; c there changes them)\n"
 	"Other:\n"
 	"  -v, --verbose           more detail on stderr (repeat for more)\n"
+	"      --no-config         neither read nor write the settings file\n"
+	"                          (~/.config/tcptop/tcptoprc; tcptop(8), FILES)\n"
 	"      --max-flows N       track at most N flows (64 to 16777216, default 65536)\n"
 	"      --udp-timeout DUR   forget UDP flows idle for DUR (default 30s)\n"
 	"      --hooks SET         kernel hooks: auto (default: the best set that loads),\n"
@@ -305,6 +310,34 @@ static void set_defaults(struct options *opt)
 	column_list_view(&opt->view_columns);
 	opt->max_flows = DEFAULT_MAX_FLOWS;
 	opt->udp_timeout_ns = DEFAULT_UDP_TIMEOUT_NS;
+	opt->heat[0] = 1024.0;
+	opt->heat[1] = 100 * 1024.0;
+	opt->heat[2] = 10 * 1024.0 * 1024.0;
+}
+
+/* --no-config is known before the options are parsed: the file comes first. */
+static bool wants_no_config(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--no-config") == 0)
+			return true;
+	return false;
+}
+
+static enum cli_result set_columns(struct cli_state *st, const char *arg);
+
+/* tcptoprc under the command line: the file's settings become the defaults. */
+static void read_settings_file(struct cli_state *st, int argc, char **argv)
+{
+	char path[4096];
+
+	if (wants_no_config(argc, argv) || !tcptoprc_path(path, sizeof(path)))
+		return;
+	tcptoprc_apply(path, st->opt);
+	if (st->opt->columns_text) {
+		set_columns(st, st->opt->columns_text);
+		st->opt->columns_from_config = true;
+	}
 }
 
 static int set_interval(struct options *opt, const char *arg, const char **why)
@@ -484,6 +517,7 @@ static enum cli_result set_columns(struct cli_state *st, const char *arg)
 	size_t bad_len;
 
 	opt->columns_text = arg;
+	opt->columns_from_config = false;
 	column_list_view(&view);
 	column_list_choose(arg, &view, &opt->view_columns, &bad, &bad_len);
 	for (int id = 0; id < COL_COUNT; id++)
@@ -717,6 +751,9 @@ static bool apply_flag(struct options *opt, int val)
 	case OPT_NO_MOUSE:
 		opt->no_mouse = true;
 		return true;
+	case OPT_NO_CONFIG:
+		opt->no_config = true;
+		return true;
 	case 'q':
 		opt->quiet = true;
 		return true;
@@ -866,6 +903,7 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 	set_defaults(opt);
 	if (message_len > 0)
 		message[0] = '\0';
+	read_settings_file(&st, argc, argv);
 	optind = 0; /* 0, not 1: makes glibc forget the previous argv entirely */
 	opterr = 0;
 	while (result == CLI_RUN &&
@@ -876,6 +914,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 		result = apply_positional(&st, argv[optind]);
 	if (result == CLI_RUN)
 		result = check_combinations(&st);
+	if (opt->columns_from_config && opt->grouping != GROUP_FLOW)
+		opt->columns_text = NULL; /* the file's are flow columns */
 	if (result == CLI_RUN)
 		result = apply_grouping(&st);
 	if (result == CLI_RUN)

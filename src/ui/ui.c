@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <ncurses.h>
 #include <term.h>
+#include "config/tcptoprc.h"
 #include "util/report.h"
 #include "ui/ui.h"
 #include "ui/ui_state.h"
@@ -307,6 +308,45 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->shown_columns = opt->view_columns;
 	ui->resolve = !opt->no_resolve;
 	ui->click_row = -1;
+	ui->view.reverse = opt->sort_reverse;
+	ui->bits = opt->bits;
+	ui->view.hide_idle = opt->hide_idle;
+	ui->view.hide_listen = opt->hide_listen;
+	ui->view.hide_time_wait = opt->hide_time_wait;
+}
+
+/* Whether the user changed a setting tcptoprc keeps since the view started. */
+static bool settings_changed(const struct ui *ui)
+{
+	const struct options *opt = ui->opt;
+	const struct column_list *a = &ui->shown_columns, *b = &opt->view_columns;
+
+	return ui->view.sort_id != opt->sort_column || ui->view.reverse != opt->sort_reverse ||
+	       ui->bits != opt->bits || ui->view.hide_idle != opt->hide_idle ||
+	       ui->view.hide_listen != opt->hide_listen ||
+	       ui->view.hide_time_wait != opt->hide_time_wait || ui->resolve != !opt->no_resolve ||
+	       a->count != b->count || memcmp(a->id, b->id, (size_t)a->count * sizeof(a->id[0]));
+}
+
+/* As htop does: what the user changed in the view is there the next time. */
+static void save_settings(const struct ui *ui)
+{
+	struct tcptoprc_view v = {
+		.sort = column_name(ui->view.sort_id),
+		.reverse = ui->view.reverse,
+		.bits = ui->bits,
+		.hide_idle = ui->view.hide_idle,
+		.hide_listen = ui->view.hide_listen,
+		.hide_time_wait = ui->view.hide_time_wait,
+		.dns = ui->resolve,
+		.shown = &ui->shown_columns,
+	};
+	char path[4096];
+
+	if (ui->opt->no_config || !settings_changed(ui) || !tcptoprc_path(path, sizeof(path)))
+		return;
+	if (tcptoprc_save(path, &v) < 0)
+		report_error("warning: cannot save the settings to %s: %s", path, strerror(errno));
 }
 
 /* The resolver's threads start the first time names are wanted (at once without -n). */
@@ -367,6 +407,7 @@ void *ui_thread(void *arg)
 	else
 		wakeup_signal(args->failed_fd);
 	term_stop(&term);
+	save_settings(&ui);
 	ui_free(&ui);
 	urcu_memb_unregister_thread();
 	return NULL;

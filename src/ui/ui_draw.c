@@ -20,11 +20,12 @@
 #define FIRST_ROW_LINE (TITLE_LINE + 1)
 #define LINE_MAX_BYTES 512
 
-/* Fixed thresholds rather than a share of the busiest flow: on an idle host the busiest
- * flow at 2 KiB/s would glow red, and colours would change meaning from frame to frame. */
-#define HEAT_COOL 1024.0
-#define HEAT_WARM (100 * 1024.0)
-#define HEAT_HOT (10 * 1024.0 * 1024.0)
+/* Fixed thresholds (options' heat: 1 KiB/s, 100 KiB/s, 10 MiB/s unless tcptoprc says)
+ * rather than a share of the busiest flow: on an idle host the busiest flow at 2 KiB/s
+ * would glow red, and colours would change meaning from frame to frame. */
+#define HEAT_COOL (ui->opt->heat[0])
+#define HEAT_WARM (ui->opt->heat[1])
+#define HEAT_HOT (ui->opt->heat[2])
 
 int ui_draw_body_lines(const struct ui *ui)
 {

@@ -37,6 +37,7 @@ const char *const ui_help_keys[] = {
 	"  J                 jump to a time: ISO-8601 as the CSV prints it, at any",
 	"                    precision, or HH:MM[:SS]; the first snapshot at or after it",
 	"  ?, h, F1          this help",
-	"  Rate cells: green from 1 KiB/s, yellow from 100 KiB/s, red from 10 MiB/s.",
+	"  Rate cells: green from 1 KiB/s, yellow from 100 KiB/s, red from 10 MiB/s",
+	"  (tcptoprc may say otherwise). Changed settings are saved at q (tcptoprc).",
 	NULL,
 };

@@ -4,6 +4,7 @@ import errno
 import itertools
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
@@ -37,6 +38,17 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "hooks_independent: the outcome cannot depend on the hook set (replay "
         "backend, command line only): run in the default pass only")
+
+
+@pytest.fixture(autouse=True)
+def own_settings(monkeypatch):
+    """Every test's tcptops read and write their settings file (tcptoprc) in a directory
+    of the test's own: never the user's, and no test's settings reach another test."""
+    settings = tempfile.mkdtemp(prefix="tcptop-settings-")
+    os.chmod(settings, 0o755)  # a tcptop run without privileges finds no file, silently
+    monkeypatch.setenv("XDG_CONFIG_HOME", settings)
+    yield pathlib.Path(settings) / "tcptop" / "tcptoprc"
+    shutil.rmtree(settings, ignore_errors=True)
 
 
 def _runs_in_this_pass(item):

@@ -711,3 +711,39 @@ def test_d_enter_and_a_double_click_open_the_detail_pane_which_follows_its_flow(
     run.wait_text("Flow detail")
     pair.client.call("close", sid=pair.client_sid)
     run.wait_text("this flow has ended")
+
+
+@pytest.mark.hooks_independent
+def test_changed_settings_are_written_at_quit_and_read_at_the_next_start(tui, own_settings):
+    """A file with a comment and an interval; i (hide idle), b (bits) and r (reverse)
+    in the view, then q: the file keeps the comment and interval, says the view's
+    settings, mode 0600, no temporary left. The next start shows them; --no-config
+    does not; a run that changes nothing leaves the file as it was."""
+    own_settings.parent.mkdir(parents=True)
+    own_settings.write_text("# my settings\ninterval = 200ms\n")
+    run = tui("-n", "--replay", "synthetic:6:3")
+    run.wait(lambda s: "every 200ms" in s and "replay5" in s, "the file's interval")
+    run.keys("i", "b", "r")
+    run.wait(lambda s: "-idle" in s and "replay5" not in s and "b/s" in s, "the changes")
+    run.keys("q")
+    run.wait_exit()
+    text = own_settings.read_text()
+    assert text.startswith("# my settings\ninterval = 200ms\n"), text
+    for line in ("sort = rate", "reverse = yes", "bits = yes", "hide_idle = yes",
+                 "hide_listen = no", "dns = no", "columns = pid,comm,proto,laddr,raddr"):
+        assert line in text.splitlines() or any(l.startswith(line) for l in text.splitlines()), (line, text)
+    assert os.stat(own_settings).st_mode & 0o777 == 0o600
+    assert os.listdir(own_settings.parent) == ["tcptoprc"]
+    before = os.stat(own_settings).st_mtime_ns
+    run = tui("--replay", "synthetic:6:3")
+    screen = run.wait(lambda s: "-idle" in s and "b/s" in s and "\u25b2" in s, "the settings")
+    assert "Names: off" in screen and "replay5" not in screen, screen
+    run.keys("q")
+    run.wait_exit()
+    assert os.stat(own_settings).st_mtime_ns == before, "rewritten without a change"
+    run = tui("-n", "--no-config", "--replay", "synthetic:6:3")
+    screen = run.wait_text("replay5")
+    assert "-idle" not in screen and "every 1s" in screen, screen
+    run.keys("b", "q")
+    run.wait_exit()
+    assert os.stat(own_settings).st_mtime_ns == before, "--no-config wrote the file"
