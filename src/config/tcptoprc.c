@@ -248,6 +248,20 @@ static int make_dirs(char *path)
 	return 0;
 }
 
+/* Root saving into $XDG_CONFIG_HOME of a sudo -E: the file's directory must be a real
+ * directory of the writer's own, not a link another user made to put root's file elsewhere. */
+static int own_directory(char *path)
+{
+	char *slash = strrchr(path, '/');
+	struct stat st;
+	int ok;
+
+	*slash = '\0';
+	ok = lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+	*slash = '/';
+	return ok ? 0 : (errno = EPERM, -1);
+}
+
 int tcptoprc_save(const char *path, const struct tcptoprc_view *view)
 {
 	char tmp[4096], line[LINE_MAX_BYTES];
@@ -256,7 +270,7 @@ int tcptoprc_save(const char *path, const struct tcptoprc_view *view)
 
 	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
 		return errno = ENAMETOOLONG, -1;
-	if (make_dirs(tmp) < 0)
+	if (make_dirs(tmp) < 0 || own_directory(tmp) < 0)
 		return -1;
 	unlink(tmp); /* one left by a run that died while writing */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

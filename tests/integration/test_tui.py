@@ -747,3 +747,21 @@ def test_changed_settings_are_written_at_quit_and_read_at_the_next_start(tui, ow
     run.keys("b", "q")
     run.wait_exit()
     assert os.stat(own_settings).st_mtime_ns == before, "--no-config wrote the file"
+
+
+@pytest.mark.hooks_independent
+def test_settings_are_not_written_through_a_linked_directory(tui, own_settings, tmp_path):
+    """$XDG_CONFIG_HOME/tcptop is a link to another directory (another user's trick under
+    sudo -E): tcptop writes nothing there and says so in one warning at exit."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(elsewhere, own_settings.parent)
+    run = tui("-n", "--replay", "synthetic:6:3")
+    run.wait_text("replay5")
+    run.keys("b")
+    run.wait_text("b/s")
+    run.keys("q")
+    run.check_ended(stderr_empty=False)
+    assert os.listdir(elsewhere) == [], os.listdir(elsewhere)
+    err = run.stderr()
+    assert err.count("\n") == 1 and "cannot save the settings" in err, err
