@@ -70,6 +70,19 @@ static size_t scan_fraction(const char *text, uint64_t *billionths)
 	return n;
 }
 
+/* "12" or "12.5" at the start of text: the whole part and the fraction in billionths.
+ * Returns how many characters it took, 0 when they are not such a number ("", ".5", "1."). */
+static size_t scan_decimal(const char *text, uint64_t *whole, uint64_t *billionths, bool *overflow)
+{
+	size_t n = scan_digits(text, whole, overflow), frac;
+
+	*billionths = 0;
+	if (n == 0 || text[n] != '.')
+		return n;
+	frac = scan_fraction(text + n + 1, billionths);
+	return frac ? n + 1 + frac : 0;
+}
+
 static const struct duration_unit *find_duration_unit(const char *suffix)
 {
 	for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++)
@@ -94,16 +107,9 @@ int parse_duration_ns(const char *text, uint64_t *out_ns, const char **why)
 	bool overflow;
 	size_t n;
 
-	n = scan_digits(text, &whole, &overflow);
+	n = scan_decimal(text, &whole, &billionths, &overflow);
 	if (n == 0)
 		return fail(why, NOT_A_DURATION);
-	if (text[n] == '.') {
-		size_t frac = scan_fraction(text + n + 1, &billionths);
-
-		if (frac == 0)
-			return fail(why, NOT_A_DURATION);
-		n += 1 + frac;
-	}
 	unit = find_duration_unit(text + n);
 	if (!unit)
 		return fail(why, NOT_A_DURATION);
@@ -234,20 +240,13 @@ static const struct rate_unit rate_units[] = {
 
 int parse_rate(const char *text, double *out_bytes_per_s, const char **why)
 {
-	uint64_t whole, billionths = 0;
+	uint64_t whole, billionths;
 	bool overflow;
-	size_t n = scan_digits(text, &whole, &overflow);
+	size_t n = scan_decimal(text, &whole, &billionths, &overflow);
 	double value;
 
 	if (n == 0)
 		return fail(why, NOT_A_RATE);
-	if (text[n] == '.') {
-		size_t frac = scan_fraction(text + n + 1, &billionths);
-
-		if (frac == 0)
-			return fail(why, NOT_A_RATE);
-		n += 1 + frac;
-	}
 	for (size_t i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
 		if (strcmp(text + n, rate_units[i].suffix) != 0)
 			continue;
