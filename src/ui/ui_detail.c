@@ -54,8 +54,7 @@ void ui_detail_update(struct ui *ui)
 	for (size_t i = 0; i < s->nrows; i++) {
 		if (memcmp(&s->rows[i].key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
-		ui->detail_row = s->rows[i];
-		ui->detail_row.cgroup = s->rows[i].cgroup; /* interned: outlives the snapshot */
+		ui->detail_row = s->rows[i]; /* its cgroup name is interned: outlives s */
 		ui->detail_gone = s->rows[i].closed;
 		break;
 	}
@@ -95,12 +94,16 @@ static void label(const struct ui *ui, int y, const char *name)
 	ui_put(ui, y, 1, A_BOLD, false, "%s", name);
 }
 
-/* The network namespace tcptop runs in: interface names are looked up there only. */
+/* The network namespace tcptop runs in: interface names are looked up there only. Read
+ * once (by the UI thread, the pane's only caller), not at every frame. */
 static uint32_t own_netns(void)
 {
+	static uint32_t ino;
 	struct stat st;
 
-	return stat("/proc/self/ns/net", &st) == 0 ? (uint32_t)st.st_ino : 0;
+	if (!ino && stat("/proc/self/ns/net", &st) == 0)
+		ino = (uint32_t)st.st_ino;
+	return ino;
 }
 
 /* One column's text as the live view writes it, but whole (no column width). */
