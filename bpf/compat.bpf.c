@@ -67,7 +67,7 @@ static __always_inline void compat_apply_owner(struct flow_identity *id,
 
 /* A flow first seen before its socket's owner was known (created in softirq, or older
  * than tcptop) takes it as soon as the socket has one. */
-static __always_inline void compat_adopt_owner(struct flow_value *v, struct bpf_sock *sk)
+static __always_inline void compat_adopt_owner(struct flow_value *v, void *sk)
 {
 	struct sock_owner *o;
 
@@ -532,6 +532,9 @@ static __always_inline void compat_state_first_sight(const struct flow_key *key,
 	if (flow_state_change_by_user(sk, oldstate, newstate) && compat_owner_current(&owner) &&
 	    (oldstate == TCPTOP_TCP_CLOSE || !flow_closer_is_tcptop(owner.tgid, owner.comm)))
 		compat_apply_owner(&v.id, &owner);
+	/* An accepted connection, met first here in softirq: its listener's owner (cloned
+	 * storage), before an owner walk can find its file in whoever holds it then. */
+	compat_adopt_owner(&v, (struct sock *)sk);
 	compat_insert(key, &v);
 }
 
