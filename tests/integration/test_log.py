@@ -213,7 +213,11 @@ def test_gzip_log_holds_every_snapshot_one_member_each(tcptop, scratch_dir, sign
     # and says so, while the log still gets it (the log never waits for stdout); and at
     # the stop the log takes the newest snapshot if it raced with the signal, which stdout
     # may not have printed. Every stdout snapshot must be in the log, whole (below).
-    if "snapshots skipped (output too slow)" not in run.stderr:
+    # Under a sanitizer the log's writer can fall behind too: it skips to the newest
+    # snapshot and says at the stop how many it did not log; all others must be there.
+    said = re.search(r"(\d+) snapshots? of this run could not be logged", run.stderr)
+    not_logged = int(said.group(1)) if said else 0
+    if "snapshots skipped (output too slow)" not in run.stderr and not not_logged:
         assert len(snaps) <= len(members) <= len(snaps) + 1, "not one member per snapshot"
         assert text.startswith(run.stdout[:len(HEADER) + 1]), "the log's header"
     logged = {}
@@ -222,10 +226,13 @@ def test_gzip_log_holds_every_snapshot_one_member_each(tcptop, scratch_dir, sign
         times = {line.split(",", 1)[0] for line in member.splitlines()}
         assert len(times) == 1, "a gzip member holds more than one snapshot"
         logged[times.pop()] = member
-    assert len(logged) == len(members) >= len(snaps)
+    assert len(logged) == len(members) >= len(snaps) - not_logged
     shown = run.stdout.splitlines()[1:]
+    missing = [snap for snap in snaps if snap.time_text not in logged]
+    assert len(missing) <= not_logged, "a snapshot on stdout is not in the log"
     for snap in snaps:
-        assert snap.time_text in logged, "a snapshot on stdout is not in the log"
+        if snap.time_text not in logged:
+            continue
         assert logged[snap.time_text].splitlines() == \
             [line for line in shown if line.startswith(snap.time_text + ",")]
 
@@ -328,7 +335,11 @@ def test_logrotate_under_load_loses_and_tears_no_row(tcptop, scratch_dir):
         assert seen[t] == expected[t], "snapshot %s differs in the rotated logs" % t
     assert len(set(expected) - set(seen)) <= max(said, default=0), \
         "snapshots on stdout missing from the rotated logs, unsaid: %r" % run.stderr
-    if "snapshots skipped (output too slow)" not in run.stderr:
+    # Under a sanitizer the log's writer can fall behind too: it skips to the newest
+    # snapshot and says at the stop how many it did not log; all others must be there.
+    said = re.search(r"(\d+) snapshots? of this run could not be logged", run.stderr)
+    not_logged = int(said.group(1)) if said else 0
+    if "snapshots skipped (output too slow)" not in run.stderr and not not_logged:
         # (but the one that raced with the stop, which the log takes: output.c, finish)
         assert len(set(seen) - set(expected)) <= 1, "the logs hold snapshots stdout lacks"
 

@@ -57,8 +57,11 @@ def test_scrapes_pass_promtool_and_the_openmetrics_parser(metrics, agents):
     run = metrics("-d", "200ms", "--metrics-top", "10")
     pair = TcpPair(agents.new("srv"), agents.new("cli"))
     pair.transfer(10000, 2000)
-    wait_for(lambda: value(run.samples(), "tcptop_process_bytes_total", comm=pair.client.comm,
-                           proto="tcp", direction="tx") == 10000, "the client's bytes")
+    # Both directions in one snapshot: one taken between the transfer's halves has the
+    # client's tx and not yet its rx, and later scrapes may still read that snapshot.
+    wait_for(lambda: [value(samples, "tcptop_process_bytes_total", comm=pair.client.comm,
+                            proto="tcp", direction=d) for samples in [run.samples()]
+                      for d in ("tx", "rx")] == [10000, 2000], "the client's bytes")
     status, said = promtool_check(run.scrape())
     assert status == 0 and said == "", said
     # The busiest flows show while they move bytes: among the top ten (other tests on the
