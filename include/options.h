@@ -37,6 +37,7 @@ struct options {
 	int sort_column;            /* enum column_id, COL_RATE by default */
 	enum grouping grouping;     /* --group: GROUP_FLOW (no grouping) by default */
 	bool columns_from_config;   /* columns_text is tcptoprc's, not -o's */
+	bool sort_from_config;      /* sort_column is tcptoprc's, not -s's */
 	const char *columns_text;   /* -o as given: applied once the grouping is known */
 	struct column_list output_columns; /* -o: what CSV and JSONL write, time first */
 	struct column_list view_columns;   /* -o: what the live view shows at start */

@@ -445,6 +445,7 @@ static int set_sort(struct options *opt, const char *arg, const char **why)
 	if (id < 0)
 		return fail(why, "unknown column (try rate, tx_rate, pid, comm, ...)");
 	opt->sort_column = id;
+	opt->sort_from_config = false;
 	return 0;
 }
 
@@ -916,6 +917,8 @@ enum cli_result cli_parse(int argc, char **argv, struct options *opt, char *mess
 		result = check_combinations(&st);
 	if (opt->columns_from_config && opt->grouping != GROUP_FLOW)
 		opt->columns_text = NULL; /* the file's are flow columns */
+	if (opt->sort_from_config && !grouping_has_column(opt->grouping, opt->sort_column))
+		opt->sort_column = COL_RATE; /* a flow column the grouping has not: its default */
 	if (result == CLI_RUN)
 		result = apply_grouping(&st);
 	if (result == CLI_RUN)

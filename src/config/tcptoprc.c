@@ -146,9 +146,10 @@ static int handle(void *user, const char *section, const char *name, const char 
 		opt->no_resolve = !b;
 	else if (strcmp(name, "dns") == 0)
 		warn(r, "dns: '%s' is not yes or no", value);
-	else if (strcmp(name, "sort") == 0 && (id = column_lookup(value)) >= 0)
+	else if (strcmp(name, "sort") == 0 && (id = column_lookup(value)) >= 0) {
 		opt->sort_column = id;
-	else if (strcmp(name, "sort") == 0)
+		opt->sort_from_config = true;
+	} else if (strcmp(name, "sort") == 0)
 		warn(r, "sort: '%s' is not a column", value);
 	else if (strcmp(name, "interval") == 0 && parse_duration_ns(value, &ns, &why) == 0 &&
 		 ns >= MIN_INTERVAL_NS)

@@ -61,3 +61,15 @@ def test_an_unreadable_settings_file_is_one_warning_and_tcptop_runs(own_settings
     own_settings.write_bytes(b"\xff\xfe\x00garbage\x00\n" * 3)
     result = run_tcptop(BASE, timeout=20)
     assert result.returncode == 0 and result.stdout.splitlines()[0] == ",".join(COLUMNS), result
+
+
+@pytest.mark.hooks_independent
+def test_a_files_flow_sort_gives_way_to_rate_in_a_grouping_without_it(own_settings):
+    """sort = lport means nothing per process: --group process sorts by rate, as if the
+    file said nothing; -s lport on the command line is still a usage error."""
+    write_settings(own_settings, "sort = lport\n")
+    result = run_tcptop(BASE + ["--group", "process", "-o", "pid,flows"], timeout=20)
+    assert result.returncode == 0 and result.stderr == "", result
+    assert result.stdout.splitlines()[0] == "time,pid,flows", result.stdout
+    result = run_tcptop(BASE + ["--group", "process", "-s", "lport"], timeout=20)
+    assert result.returncode == 2 and "lport" in result.stderr, result
