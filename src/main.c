@@ -196,11 +196,6 @@ int main(int argc, char **argv)
 	case CLI_RUN:
 		break;
 	}
-	if (opt.grouping != GROUP_FLOW && want_live_view(&opt)) {
-		report_error("--group: not in the live view yet: use it with -b, -N or -q");
-		cli_free(&opt);
-		return EXIT_USAGE;
-	}
 	report_set_verbose(opt.verbose);
 	if (opt.alert)
 		alert_set_threshold(opt.alert_bytes_per_s);

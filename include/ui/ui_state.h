@@ -13,6 +13,7 @@
 #include "snapshot.h"
 #include "ui/ui_alert.h"
 #include "ui/ui_cost.h"
+#include "ui/ui_groups.h"
 #include "ui/ui_view.h"
 
 enum ui_mode {
@@ -52,7 +53,13 @@ struct ui {
 	bool edit_invalid;
 	int sort_pick; /* index into the sort list while picking */
 	struct column_list shown_columns; /* the columns shown (-o, then the chooser) */
-	int column_pick;                  /* index into column_view_order while choosing */
+	int column_pick;                  /* index into ui_column_choices() while choosing */
+	/* Grouped views (g, --group): the groups, each grouping's columns, and the group
+	 * opened (Enter) to show its flows. */
+	struct ui_groups groups;
+	struct column_list group_columns[GROUP_COUNT];
+	bool group_open;
+	struct group_row open_group; /* a copy: its key chooses the flows */
 	bool paused;
 	bool bits;
 	bool show_cost;             /* the header's cost line (key o) */
@@ -84,7 +91,9 @@ struct ui {
 	char message[120];              /* one line in the key bar until the next key */
 	/* The detail pane's flow, its last row seen and whether it has ended since. */
 	struct flow_key detail_key;
-	struct flow_row detail_row;
+	struct flow_row detail_row; /* a group's: detail_group.row */
+	bool detail_is_group;       /* opened on a group row */
+	struct group_row detail_group;
 	bool detail_gone;
 	uint32_t detail_pid; /* whose command line detail_cmdline holds */
 	char detail_cmdline[1024];
@@ -93,10 +102,18 @@ struct ui {
 	long click_row;
 };
 
-/* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns. */
-int ui_sort_key_count(void);
-int ui_sort_key(int index);
-int ui_sort_key_index(int sort_id);
+/* Sort keys in the order "<" and ">" step through them: rate, then the screen's columns
+ * that the rows shown have (a grouping's, or a flow's). */
+int ui_sort_key_count(const struct ui *ui);
+int ui_sort_key(const struct ui *ui, int index);
+int ui_sort_key_index(const struct ui *ui, int sort_id);
+
+/* Whether the rows shown are group rows (a grouping, no group opened). */
+bool ui_rows_are_groups(const struct ui *ui);
+/* The columns the table shows now: the flow view's, or the grouping's. */
+const struct column_list *ui_columns_now(const struct ui *ui);
+/* The columns the chooser (c) offers now, in the screen's order, into ids; how many. */
+int ui_column_choices(const struct ui *ui, int ids[COLUMN_VIEW_COUNT]);
 
 /* Rows of the screen the table may use (between the headers and the key bar). */
 int ui_draw_body_lines(const struct ui *ui);
@@ -133,5 +150,11 @@ int ui_keys_set_sort(struct ui *ui, int sort_id);
 int ui_keys_sort_reverse(struct ui *ui);
 int ui_keys_select_row(struct ui *ui, long target, bool follow);
 int ui_keys_page_move(struct ui *ui, long by);
+/* Grouped views (ui_group_keys.c). Enter: a group row opens its flows, a flow row its
+ * detail pane; g steps to the next grouping; Esc or Backspace closes the open group. */
+int ui_keys_enter(struct ui *ui);
+int ui_group_cycle(struct ui *ui);
+int ui_group_close(struct ui *ui);
+void ui_group_columns_init(struct ui *ui);
 
 #endif

@@ -10,6 +10,7 @@
 #include "view/columns.h"
 #include "view/filter.h"
 #include "flow_row.h"
+#include "view/group.h"
 #include "view/row_view.h"
 #include "snapshot.h"
 
@@ -25,6 +26,9 @@ struct ui_layout {
 };
 
 void ui_layout_compute(int width, const struct column_list *shown, struct ui_layout *out);
+/* Column id, when the layout has it, moves to the left of the others (what names the rows
+ * of a grouping comes first). */
+void ui_layout_lead(struct ui_layout *lay, int id);
 
 /* What the user chose to see: applied on top of the command-line filter. */
 struct ui_view_options {
@@ -35,7 +39,13 @@ struct ui_view_options {
 	bool hide_idle;              /* no bytes either way in the last interval */
 	bool hide_listen;
 	bool hide_time_wait;
+	/* An opened group (ui_groups.h): only its flows, as its set tells; NULL for all. */
+	const struct group_set *group_set;
+	const struct group_key *group;
 };
+
+/* Whether row passes the options (the command line's filter aside). */
+bool ui_row_shown(const struct ui_view_options *o, const struct flow_row *row);
 
 /* The rows the live view shows of each snapshot, kept from one to the next (row_view.h):
  * a new snapshot costs what changed in it, a new choice of options a full sort. */
@@ -43,6 +53,7 @@ struct ui_rows {
 	struct row_view *view;
 	struct ui_view_options applied; /* the options the view holds, text in applied_text */
 	char applied_text[UI_FILTER_MAX];
+	struct group_key applied_group; /* applied.group points here, or is NULL */
 	const struct flow_row **rows; /* pointers into the snapshot last given */
 	size_t nrows, room;
 };
@@ -76,6 +87,7 @@ struct ui_cell_style {
 	bool utf8;               /* the terminal shows "\u00b5" */
 	const char *remote_name; /* the peer's DNS name, NULL to show its address */
 	int window;              /* rate columns show: 0 the last interval, 1..3 2/10/40 s */
+	bool group;              /* the row is a struct group_row's (view/group.h) */
 };
 
 /* The live view's rate windows (the w key): the last interval, then 2 s, 10 s, 40 s. */

@@ -106,8 +106,9 @@ struct column {
 extern const struct column column_table[COL_COUNT];
 
 /* The columns the live view can show, in its order (endpoints: laddr and raddr with
- * ports); by default those that are not extra. */
-#define COLUMN_VIEW_COUNT 15
+ * ports); by default those that are not extra. A group's own columns (group_only) show
+ * in grouped views only. */
+#define COLUMN_VIEW_COUNT 23
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
 /* A choice of columns (-o/--columns), in the order they are written. */

@@ -33,12 +33,25 @@ enum group_state {
 	GROUP_STATES,
 };
 
+/* What tells groups apart; zeroed but for the grouping's fields, so memcmp compares it. */
+struct group_key {
+	uint64_t cgroup_id;
+	uint32_t pid;
+	uint16_t port;
+	uint8_t family, proto;
+	uint8_t addr[16];
+};
+
 struct group_row {
 	struct flow_row row; /* the sums, and the group's identity in its fields */
+	struct group_key key;
 	uint32_t flows;
 	uint32_t states[GROUP_STATES];
 	uint16_t port; /* GROUP_PORT: the service port */
 };
+
+/* A reader holding a group row's flow_row (the live view's row pointers) has its group. */
+_Static_assert(offsetof(struct group_row, row) == 0, "a group row starts with its flow row");
 
 struct group_set;
 
@@ -51,19 +64,27 @@ bool grouping_has_column(enum grouping g, int id);
 /* The columns CSV and JSONL write by default in grouping g (time first). */
 void grouping_default_columns(enum grouping g, struct column_list *out);
 
+/* A reader's own test of a flow row on top of the filter (the live view's "/" text). */
+typedef bool (*group_set_shows)(const struct flow_row *row, const void *arg);
+
 /* Groups of the rows of each snapshot that match f (which must outlive the set), sorted by
  * sort_id; NULL when out of memory. g must not be GROUP_FLOW. */
 struct group_set *group_set_new(enum grouping g, const struct filter *f, int sort_id);
+/* Rows must also pass shows (arg must outlive the set); set before the first update. */
+void group_set_also(struct group_set *set, group_set_shows shows, const void *arg);
 void group_set_free(struct group_set *set);
+enum grouping group_set_grouping(const struct group_set *set);
 void group_set_sort_by(struct group_set *set, int sort_id);
 /* Learn s: its groups, in order. Closed rows' bytes are kept for their group until a
- * snapshot in which it has no flow. -1 when out of memory (the set is then empty). */
+ * snapshot in which it has no flow. The snapshot learnt last again only sorts anew (its
+ * closed rows count once). -1 when out of memory (the set is then empty). */
 int group_set_update(struct group_set *set, const struct snapshot *s);
 size_t group_set_count(const struct group_set *set);
 /* The i-th group row, in order, after group_set_update(). */
 const struct group_row *group_set_row(const struct group_set *set, size_t i);
-/* Whether row (of the snapshot last learnt) belongs to group row g: for opening a group. */
-bool group_set_holds(const struct group_set *set, const struct group_row *g,
+/* Whether row (of the snapshot last learnt) belongs to the group of key: for opening a
+ * group. */
+bool group_set_holds(const struct group_set *set, const struct group_key *key,
 		     const struct flow_row *row);
 
 /* The value of one column of a group row; values of all columns in one call. */

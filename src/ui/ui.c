@@ -187,14 +187,35 @@ static int term_signalled(struct ui_term *t)
 
 /* ---------------------------------------------------------------- snapshots */
 
+/* The rows of the snapshot shown: its flows, its groups, or an opened group's flows. The
+ * groups learn every snapshot shown while grouped, opened or not, so that their kept
+ * totals and an opened group's service ports stay those of the snapshot. */
+static void rebuild_rows(struct ui *ui)
+{
+	bool grouped = ui->groups.grouping != GROUP_FLOW;
+	bool have_groups = grouped && ui_groups_update(&ui->groups, ui->shown, &ui->view) == 0;
+
+	if (grouped && !ui->group_open) {
+		ui->rows = ui->groups.rows;
+		ui->nrows = have_groups ? ui->groups.nrows : 0;
+		return;
+	}
+	ui->view.group_set = ui->group_open && have_groups ? ui->groups.set : NULL;
+	ui->view.group = ui->view.group_set ? &ui->open_group.key : NULL;
+	if (ui->group_open && !have_groups)
+		return; /* no memory for the groups: no rows rather than every flow */
+	if (ui_rows_update(&ui->kept, ui->shown, &ui->view) == 0) {
+		ui->rows = ui->kept.rows;
+		ui->nrows = ui->kept.nrows;
+	}
+}
+
 static void ui_rebuild(struct ui *ui)
 {
 	ui->shown_rx_rate = ui->shown_tx_rate = 0;
 	ui->nrows = 0;
-	if (ui->shown && ui_rows_update(&ui->kept, ui->shown, &ui->view) == 0) {
-		ui->rows = ui->kept.rows;
-		ui->nrows = ui->kept.nrows;
-	}
+	if (ui->shown)
+		rebuild_rows(ui);
 	for (size_t i = 0; i < ui->nrows; i++) {
 		ui->shown_rx_rate += ui->rows[i]->rx_rate;
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
@@ -313,6 +334,17 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->view.hide_idle = opt->hide_idle;
 	ui->view.hide_listen = opt->hide_listen;
 	ui->view.hide_time_wait = opt->hide_time_wait;
+	ui->groups.grouping = opt->grouping;
+	ui_group_columns_init(ui);
+}
+
+/* The sort tcptoprc keeps: a flow column's (a group's own column would not sort flows). */
+static int sort_to_save(const struct ui *ui)
+{
+	if (grouping_has_column(GROUP_FLOW, ui->view.sort_id))
+		return ui->view.sort_id;
+	return grouping_has_column(GROUP_FLOW, ui->opt->sort_column) ? ui->opt->sort_column
+								     : COL_RATE;
 }
 
 /* Whether the user changed a setting tcptoprc keeps since the view started. */
@@ -332,7 +364,7 @@ static bool settings_changed(const struct ui *ui)
 static void save_settings(const struct ui *ui)
 {
 	struct tcptoprc_view v = {
-		.sort = column_name(ui->view.sort_id),
+		.sort = column_name(sort_to_save(ui)),
 		.reverse = ui->view.reverse,
 		.bits = ui->bits,
 		.hide_idle = ui->view.hide_idle,
@@ -362,6 +394,7 @@ static int names_fd(struct ui *ui)
 static void ui_free(struct ui *ui)
 {
 	ui_rows_free(&ui->kept);
+	ui_groups_free(&ui->groups);
 	ui_alert_free(&ui->alert);
 	snapshot_release(ui->shown);
 	resolver_free(ui->resolver);

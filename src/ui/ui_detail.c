@@ -42,6 +42,21 @@ static void read_cmdline(uint32_t pid, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* A group's pane takes its row from the groups just rebuilt (the rows shown: the pane is
+ * modal, so the grouping stays). */
+static void update_group(struct ui *ui)
+{
+	ui->detail_gone = true;
+	for (size_t i = 0; ui_rows_are_groups(ui) && i < ui->nrows; i++) {
+		if (memcmp(&ui->rows[i]->key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
+			continue;
+		ui->detail_group = *ui_group_of(ui->rows[i]);
+		ui->detail_gone = false;
+		break;
+	}
+	ui->detail_row = ui->detail_group.row;
+}
+
 /* The shown snapshot's row of the flow on the pane, into ui->detail_row; when the flow is
  * gone, the pane keeps its last row and says so. */
 void ui_detail_update(struct ui *ui)
@@ -51,7 +66,9 @@ void ui_detail_update(struct ui *ui)
 	if (ui->mode != UI_MODE_DETAIL || !s)
 		return;
 	ui->detail_gone = true;
-	for (size_t i = 0; i < s->nrows; i++) {
+	if (ui->detail_is_group)
+		update_group(ui);
+	for (size_t i = 0; !ui->detail_is_group && i < s->nrows; i++) {
 		if (memcmp(&s->rows[i].key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
 		ui->detail_row = s->rows[i]; /* its cgroup name is interned: outlives s */
@@ -70,6 +87,9 @@ int ui_detail_open(struct ui *ui)
 		return 0;
 	ui->detail_key = ui->rows[ui->selected]->key;
 	ui->detail_row = *ui->rows[ui->selected];
+	ui->detail_is_group = ui_rows_are_groups(ui);
+	if (ui->detail_is_group)
+		ui->detail_group = *ui_group_of(ui->rows[ui->selected]);
 	ui->detail_pid = UINT32_MAX; /* read the command line now */
 	ui->mode = UI_MODE_DETAIL;
 	ui_detail_update(ui);
@@ -175,12 +195,87 @@ static void draw_endpoints(const struct ui *ui, int y)
 	       named ? name : "", named ? ")" : "");
 }
 
+/* A group's own fields: what names it, and its flows by state. */
+static int draw_group_identity(const struct ui *ui, int y, int bottom)
+{
+	const struct group_row *g = &ui->detail_group;
+	const struct flow_row *r = &g->row;
+	char remote[80], name[256] = "";
+	bool named;
+
+	switch (ui->groups.grouping) {
+	case GROUP_PROCESS:
+		label(ui, y, "Process");
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id.tgid, r->id.comm);
+		y += draw_cmdline(ui, y, bottom);
+		break;
+	case GROUP_REMOTE:
+		named = ui->resolver && r->id.family &&
+			resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name,
+					sizeof(name));
+		label(ui, y, "Remote");
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
+		       cell(ui, r, COL_RADDR, 0, remote, sizeof(remote)), named ? "  (" : "",
+		       named ? name : "", named ? ")" : "");
+		break;
+	case GROUP_PORT:
+		label(ui, y, "Service");
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s port %u",
+		       r->id.proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP", g->port);
+		break;
+	default:
+		break;
+	}
+	if (r->cgroup) {
+		label(ui, y, "Cgroup");
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s  (%s)", r->cgroup->shown,
+		       r->cgroup->path);
+	}
+	label(ui, y, "Flows");
+	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false,
+	       "%u: %u established, %u opening, %u closing, %u listening, %u UDP, "
+	       "%u ended in the last interval",
+	       g->flows, g->states[GROUP_ESTABLISHED], g->states[GROUP_OPENING],
+	       g->states[GROUP_CLOSING], g->states[GROUP_LISTEN], g->states[GROUP_UDP],
+	       g->states[GROUP_CLOSED]);
+	return y;
+}
+
+/* A group row's pane: its identity, flows, RTT and both directions' sums. */
+static void draw_group(const struct ui *ui, int top)
+{
+	const struct flow_row *r = &ui->detail_row;
+	char what[160], age[24], rtt[24];
+	int y = top;
+
+	ui_group_label(ui->groups.grouping, &ui->detail_group, what, sizeof(what));
+	ui_put(ui, y++, 0, A_REVERSE | A_BOLD, false, " Group detail: %s %s%s  (Esc closes)",
+	       grouping_name(ui->groups.grouping), what,
+	       ui->detail_gone ? " - no flows left: its last values" : "");
+	y = draw_group_identity(ui, y + 1, LINES - 1);
+	label(ui, y, "RTT");
+	if (r->srtt_us)
+		cell(ui, r, COL_RTT_US, 0, rtt, sizeof(rtt));
+	else
+		snprintf(rtt, sizeof(rtt), "none");
+	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false,
+	       "%s (median of its TCP flows), retransmits %u, oldest flow %s", rtt, r->retrans,
+	       cell(ui, r, COL_AGE_S, 0, age, sizeof(age)));
+	draw_direction(ui, y, "Sent", true);
+	draw_direction(ui, y + 2, "Received", false);
+}
+
 void ui_detail_draw(const struct ui *ui, int top)
 {
 	const struct flow_row *r = &ui->detail_row;
 	int y = top, bottom = LINES - 1;
 	struct column_value v;
 	char state[sizeof(v.text)], age[24], rtt[24], ifname[IF_NAMESIZE] = "";
+
+	if (ui->detail_is_group) {
+		draw_group(ui, top);
+		return;
+	}
 
 	ui_put(ui, y++, 0, A_REVERSE | A_BOLD, false, " Flow detail%s  (Esc closes)",
 	       ui->detail_gone ? " - this flow has ended: its last values" : "");

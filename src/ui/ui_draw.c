@@ -201,6 +201,19 @@ static int draw_alert_count(const struct ui *ui, int x)
 		      "Alert: %zu above %s", ui->alert.shown_above, rate);
 }
 
+/* "Group: process", or the group opened: "Group: process pid 812 (nginx), Esc back". */
+static int draw_grouping(const struct ui *ui, int x)
+{
+	char label[160];
+
+	if (!ui->group_open)
+		return ui_put(ui, 2, x, A_BOLD, false, "Group: %s",
+			      grouping_name(ui->groups.grouping));
+	ui_group_label(ui->groups.grouping, &ui->open_group, label, sizeof(label));
+	return ui_put(ui, 2, x, A_BOLD, false, "Group: %s %s, Esc back",
+		      grouping_name(ui->groups.grouping), label);
+}
+
 static void draw_choices(const struct ui *ui)
 {
 	const struct ui_view_options *v = &ui->view;
@@ -211,6 +224,8 @@ static void draw_choices(const struct ui *ui)
 		   ui->filter_text[0] ? ui->filter_text : "none", ui->resolve ? "DNS" : "off",
 		   v->hide_idle ? "  -idle" : "", v->hide_listen ? "  -LISTEN" : "",
 		   v->hide_time_wait ? "  -TIME_WAIT" : "");
+	if (ui->groups.grouping != GROUP_FLOW)
+		x = draw_grouping(ui, x + 2);
 	if (alert_enabled())
 		x = draw_alert_count(ui, x + 2);
 	draw_losses(ui, draw_closed_health(ui, x + 2));
@@ -281,11 +296,15 @@ static attr_t cell_look(const struct ui *ui, const struct flow_row *row, int id)
 	return heat(ui, v.real);
 }
 
-/* Only rows on screen ask for names: the resolver never sees the rest. */
+/* Only rows on screen ask for names: the resolver never sees the rest. A flow without a
+ * peer has none; a remote address's group always has one. */
 static const char *peer_name(const struct ui *ui, const struct flow_row *row, char *name,
 			     size_t len)
 {
-	if (!ui->resolve || !ui->resolver || row->id.rport == 0)
+	bool remote_group = ui_rows_are_groups(ui) && ui->groups.grouping == GROUP_REMOTE &&
+			    row->id.family;
+
+	if (!ui->resolve || !ui->resolver || (row->id.rport == 0 && !remote_group))
 		return NULL;
 	return resolver_lookup(ui->resolver, row->id.family, row->id.raddr, name, len) ? name
 										       : NULL;
@@ -313,6 +332,7 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		.utf8 = ui->utf8,
 		.window = ui->rate_window,
 		.remote_name = peer_name(ui, row, name, sizeof(name)),
+		.group = ui_rows_are_groups(ui),
 	};
 
 	if (selected) {
@@ -347,7 +367,9 @@ void ui_table_layout(const struct ui *ui, struct ui_layout *lay)
 	/* With --alert, a one-cell gutter on the left for the rows' marks. */
 	int gutter = alert_enabled() ? 1 : 0;
 
-	ui_layout_compute(COLS - gutter, &ui->shown_columns, lay);
+	ui_layout_compute(COLS - gutter, ui_columns_now(ui), lay);
+	if (ui_rows_are_groups(ui) && ui->groups.grouping == GROUP_CGROUP)
+		ui_layout_lead(lay, COL_CGROUP);
 	for (int i = 0; i < lay->ncolumns; i++)
 		lay->x[i] += gutter;
 }
@@ -391,8 +413,8 @@ static void draw_sort_list(const struct ui *ui)
 
 	ui_put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
 	       "Sort by (Up/Down, Enter picks, Esc cancels)");
-	for (int i = 0; i < ui_sort_key_count() && y < LINES - 1; i++) {
-		sort_key_label(ui_sort_key(i), label, sizeof(label));
+	for (int i = 0; i < ui_sort_key_count(ui) && y < LINES - 1; i++) {
+		sort_key_label(ui_sort_key(ui, i), label, sizeof(label));
 		ui_put(ui, y++, 0, i == ui->sort_pick ? A_REVERSE : A_NORMAL, false, "  %-30s",
 		       label);
 	}
@@ -400,15 +422,15 @@ static void draw_sort_list(const struct ui *ui)
 
 static void draw_column_list(const struct ui *ui)
 {
-	int y = TITLE_LINE;
+	int ids[COLUMN_VIEW_COUNT], n = ui_column_choices(ui, ids), y = TITLE_LINE;
 
 	ui_put(ui, y++, 0, look(ui, UI_PAIR_TITLE, A_REVERSE), false, "%-*s", COLS,
 	       "Columns (Up/Down, Space shows or hides, Enter closes)");
-	for (int i = 0; i < COLUMN_VIEW_COUNT && y < LINES - 1; i++) {
-		int id = column_view_order[i];
+	for (int i = 0; i < n && y < LINES - 1; i++) {
+		int id = ids[i];
 
 		ui_put(ui, y++, 0, i == ui->column_pick ? A_REVERSE : A_NORMAL, false,
-		       "  [%c] %-10s %-20s", column_list_has(&ui->shown_columns, id) ? 'x' : ' ',
+		       "  [%c] %-10s %-20s", column_list_has(ui_columns_now(ui), id) ? 'x' : ' ',
 		       column_name(id), column_table[id].view.title);
 	}
 }
@@ -442,9 +464,9 @@ static void draw_bar(const struct ui *ui)
 	ui_put(ui, y, 0, A_NORMAL, false, "%s",
 	       ui->replay ? "?:Help  P:Play/Pause  [ ]:Step  J:Jump  +/-:Speed  /:Filter  <>:Sort  "
 			    "q:Quit"
-			  : "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  n:Names  "
-			    "b:Bits  "
-			    "q:Quit");
+			  : "?:Help  /:Filter  <>:Sort  s:SortBy  r:Reverse  p:Pause  g:Group  "
+			    "n:Names  "
+			    "b:Bits  q:Quit");
 }
 
 void ui_draw(const struct ui *ui)

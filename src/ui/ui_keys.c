@@ -13,22 +13,26 @@ typedef int (*ui_action)(struct ui *ui);
 
 /* ---------------------------------------------------------------- sort keys */
 
-int ui_sort_key_count(void)
+int ui_sort_key_count(const struct ui *ui)
 {
-	return 1 + COLUMN_VIEW_COUNT;
+	int ids[COLUMN_VIEW_COUNT];
+
+	return 1 + ui_column_choices(ui, ids);
 }
 
-int ui_sort_key(int index)
+int ui_sort_key(const struct ui *ui, int index)
 {
-	if (index <= 0 || index > COLUMN_VIEW_COUNT)
+	int ids[COLUMN_VIEW_COUNT], n = ui_column_choices(ui, ids);
+
+	if (index <= 0 || index > n)
 		return COL_RATE;
-	return column_view_order[index - 1];
+	return ids[index - 1];
 }
 
-int ui_sort_key_index(int sort_id)
+int ui_sort_key_index(const struct ui *ui, int sort_id)
 {
-	for (int i = 0; i < ui_sort_key_count(); i++)
-		if (ui_sort_key(i) == sort_id)
+	for (int i = 0; i < ui_sort_key_count(ui); i++)
+		if (ui_sort_key(ui, i) == sort_id)
 			return i;
 	return 0; /* a --sort column the screen does not show: "<" / ">" start over */
 }
@@ -42,10 +46,10 @@ int ui_keys_set_sort(struct ui *ui, int sort_id)
 
 static int sort_step(struct ui *ui, int step)
 {
-	int n = ui_sort_key_count();
+	int n = ui_sort_key_count(ui);
 
-	return ui_keys_set_sort(ui,
-				ui_sort_key((ui_sort_key_index(ui->view.sort_id) + step + n) % n));
+	return ui_keys_set_sort(
+		ui, ui_sort_key(ui, (ui_sort_key_index(ui, ui->view.sort_id) + step + n) % n));
 }
 
 static int sort_previous(struct ui *ui)
@@ -66,7 +70,7 @@ int ui_keys_sort_reverse(struct ui *ui)
 
 static int sort_pick(struct ui *ui)
 {
-	ui->sort_pick = ui_sort_key_index(ui->view.sort_id);
+	ui->sort_pick = ui_sort_key_index(ui, ui->view.sort_id);
 	ui->mode = UI_MODE_SORT;
 	return UI_REDRAW;
 }
@@ -83,16 +87,18 @@ static int columns_pick(struct ui *ui)
 /* Space changes the highlighted column's mark; Enter or Esc goes back to the table. */
 static int column_list_key(struct ui *ui, int key)
 {
-	int n = COLUMN_VIEW_COUNT, id = column_view_order[ui->column_pick];
+	int ids[COLUMN_VIEW_COUNT], n = ui_column_choices(ui, ids), id = ids[ui->column_pick % n];
+	/* The list ui_columns_now() gives, which is the UI's own. */
+	struct column_list *shown = (struct column_list *)ui_columns_now(ui);
 
 	if (key == KEY_UP || key == 'k')
 		ui->column_pick = (ui->column_pick + n - 1) % n;
 	else if (key == KEY_DOWN || key == 'j')
 		ui->column_pick = (ui->column_pick + 1) % n;
-	else if (key == ' ' && column_list_has(&ui->shown_columns, id))
-		column_list_remove(&ui->shown_columns, id);
+	else if (key == ' ' && column_list_has(shown, id))
+		column_list_remove(shown, id);
 	else if (key == ' ')
-		column_list_add(&ui->shown_columns, id);
+		column_list_add(shown, id);
 	else if (key == '\n' || key == '\r' || key == KEY_ENTER || key == KEY_ESC || key == 'q' ||
 		 key == 'c' || key == KEY_F(10))
 		ui->mode = UI_MODE_ROWS;
@@ -301,9 +307,14 @@ static const ui_action row_keys[KEY_MAX + 1] = {
 	[KEY_RESIZE] = redraw_all,
 	[KEY_MOUSE] = ui_mouse_event,
 	['d'] = ui_detail_open,
-	['\n'] = ui_detail_open,
-	['\r'] = ui_detail_open,
-	[KEY_ENTER] = ui_detail_open,
+	['\n'] = ui_keys_enter,
+	['\r'] = ui_keys_enter,
+	[KEY_ENTER] = ui_keys_enter,
+	['g'] = ui_group_cycle,
+	[KEY_ESC] = ui_group_close,
+	[KEY_BACKSPACE] = ui_group_close,
+	[127] = ui_group_close,
+	['\b'] = ui_group_close,
 	[KEY_CTRL('l')] = redraw_all,
 };
 
@@ -338,7 +349,7 @@ static int filter_key(struct ui *ui, int key)
 
 static int sort_list_key(struct ui *ui, int key)
 {
-	int n = ui_sort_key_count();
+	int n = ui_sort_key_count(ui);
 
 	if (key == KEY_UP || key == 'k')
 		ui->sort_pick = (ui->sort_pick + n - 1) % n;
@@ -346,7 +357,7 @@ static int sort_list_key(struct ui *ui, int key)
 		ui->sort_pick = (ui->sort_pick + 1) % n;
 	else if (key == '\n' || key == '\r' || key == KEY_ENTER) {
 		ui->mode = UI_MODE_ROWS;
-		return ui_keys_set_sort(ui, ui_sort_key(ui->sort_pick));
+		return ui_keys_set_sort(ui, ui_sort_key(ui, ui->sort_pick));
 	} else if (key == KEY_ESC || key == 'q' || key == KEY_F(10))
 		ui->mode = UI_MODE_ROWS;
 	return UI_REDRAW;

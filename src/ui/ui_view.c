@@ -107,6 +107,27 @@ void ui_layout_compute(int width, const struct column_list *shown, struct ui_lay
 	place_columns(w, out);
 }
 
+void ui_layout_lead(struct ui_layout *lay, int id)
+{
+	int k = 0, x = lay->ncolumns ? lay->x[0] : 0, width;
+
+	while (k < lay->ncolumns && lay->column[k] != id)
+		k++;
+	if (k == lay->ncolumns)
+		return;
+	width = lay->width[k];
+	for (int i = k; i > 0; i--) {
+		lay->column[i] = lay->column[i - 1];
+		lay->width[i] = lay->width[i - 1];
+	}
+	lay->column[0] = id;
+	lay->width[0] = width;
+	for (int i = 0; i < lay->ncolumns; i++) {
+		lay->x[i] = x;
+		x += lay->width[i] + 1;
+	}
+}
+
 /* ---------------------------------------------------------------- rows */
 
 static bool word_equals_number(const char *word, uint64_t value)
@@ -207,8 +228,10 @@ static bool row_is_state(const struct flow_row *row, const char *state)
 	return row->id.proto == TCPTOP_PROTO_TCP && strcmp(tcp_state_name(row->state), state) == 0;
 }
 
-static bool row_shown(const struct ui_view_options *o, const struct flow_row *row)
+bool ui_row_shown(const struct ui_view_options *o, const struct flow_row *row)
 {
+	if (o->group && !group_set_holds(o->group_set, o->group, row))
+		return false;
 	if (o->hide_idle && row->tx_rate <= 0 && row->rx_rate <= 0)
 		return false;
 	if (o->hide_listen && row_is_state(row, "LISTEN"))
@@ -230,7 +253,7 @@ static void reverse_rows(const struct flow_row **rows, size_t n)
 
 static bool row_shown_by(const struct flow_row *row, const void *arg)
 {
-	return row_shown(arg, row);
+	return ui_row_shown(arg, row);
 }
 
 static bool same_choice(const struct ui_rows *r, const struct ui_view_options *o)
@@ -239,7 +262,9 @@ static bool same_choice(const struct ui_rows *r, const struct ui_view_options *o
 
 	return r->view && a->filter == o->filter && a->sort_id == o->sort_id &&
 	       a->hide_idle == o->hide_idle && a->hide_listen == o->hide_listen &&
-	       a->hide_time_wait == o->hide_time_wait && strcmp(r->applied_text, o->text) == 0;
+	       a->hide_time_wait == o->hide_time_wait && strcmp(r->applied_text, o->text) == 0 &&
+	       a->group_set == o->group_set && !a->group == !o->group &&
+	       (!o->group || memcmp(&r->applied_group, o->group, sizeof(*o->group)) == 0);
 }
 
 /* A new choice of what to show or in what order: the view starts afresh. */
@@ -252,6 +277,10 @@ static int choose(struct ui_rows *r, const struct ui_view_options *o)
 	r->applied = *o;
 	snprintf(r->applied_text, sizeof(r->applied_text), "%s", o->text);
 	r->applied.text = r->applied_text;
+	if (o->group) {
+		r->applied_group = *o->group;
+		r->applied.group = &r->applied_group;
+	}
 	row_view_choose(r->view, o->sort_id, row_shown_by, &r->applied);
 	return 0;
 }
@@ -452,18 +481,35 @@ int ui_rate_column(int id, int window)
 	return COL_TX_RATE_2S + 2 * (window - 1) + (id == COL_RX_RATE);
 }
 
+/* A group's address has no port: "10.0.0.1", or its name. */
+static void format_group_address(const struct flow_row *row, const char *name, char *out,
+				 size_t len)
+{
+	struct column_value addr;
+
+	column_value(row, COL_RADDR, &addr);
+	snprintf(out, len, "%s", addr.is_null ? "*" : name ? name : addr.text);
+}
+
 void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_style *st,
 		    char *out, size_t len)
 {
 	enum column_unit unit = column_table[id].view.unit;
 	struct column_value v;
 
+	if (unit == UNIT_ENDPOINT && st->group) {
+		format_group_address(row, st->remote_name, out, len);
+		return;
+	}
 	if (unit == UNIT_ENDPOINT) {
 		ui_format_endpoint(row, id == COL_RADDR, id == COL_RADDR ? st->remote_name : NULL,
 				   out, len);
 		return;
 	}
-	column_value(row, ui_rate_column(id, st->window), &v);
+	if (st->group)
+		group_value((const struct group_row *)row, ui_rate_column(id, st->window), &v);
+	else
+		column_value(row, ui_rate_column(id, st->window), &v);
 	if (v.is_null) {
 		snprintf(out, len, "-");
 		return;

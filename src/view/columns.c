@@ -268,9 +268,10 @@ static void get_rx_rate_40s(const struct flow_row *row, struct column_value *out
 
 /* The live view's columns, in the order it shows them. */
 const int column_view_order[COLUMN_VIEW_COUNT] = {
-	COL_PID,        COL_COMM,       COL_PROTO,   COL_LADDR,    COL_RADDR,
-	COL_STATE,      COL_RX_RATE,    COL_TX_RATE, COL_RX_BYTES, COL_TX_BYTES,
-	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,    COL_CGROUP,
+	COL_PID,        COL_COMM,       COL_PROTO,   COL_PORT,    COL_LADDR,    COL_RADDR,
+	COL_STATE,      COL_FLOWS,      COL_RX_RATE, COL_TX_RATE, COL_RX_BYTES, COL_TX_BYTES,
+	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,   COL_CGROUP,   COL_ESTABLISHED,
+	COL_OPENING,    COL_CLOSING,    COL_LISTEN,  COL_CLOSED,  COL_UDP,
 };
 
 #define GROUP_COUNT_COLUMN(id_, name_, title_, width_, rank_)                                      \

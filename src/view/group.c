@@ -13,15 +13,6 @@ static const char *const grouping_names[GROUP_COUNT] = {
 	[GROUP_PORT] = "port", [GROUP_CGROUP] = "cgroup",
 };
 
-/* What tells groups apart; zeroed but for the grouping's fields, so memcmp compares it. */
-struct group_key {
-	uint64_t cgroup_id;
-	uint32_t pid;
-	uint16_t port;
-	uint8_t family, proto;
-	uint8_t addr[16];
-};
-
 /* What closed flows leave in their group. */
 struct kept_totals {
 	uint64_t tx_bytes, rx_bytes, tx_packets, rx_packets, retrans;
@@ -40,7 +31,10 @@ struct group_order;
 struct group_set {
 	enum grouping grouping;
 	const struct filter *filter;
+	group_set_shows shows; /* NULL, or the reader's own test */
+	const void *shows_arg;
 	int sort_id;
+	uint64_t generation;  /* of the snapshot learnt last */
 	struct group *groups; /* live ones first: ngroups */
 	size_t ngroups, room;
 	uint32_t *index; /* 1 + the group's place, 0 for empty; nindex a power of two */
@@ -176,6 +170,17 @@ void group_set_free(struct group_set *set)
 	free(set->of_row);
 	free(set->listeners);
 	free(set);
+}
+
+enum grouping group_set_grouping(const struct group_set *set)
+{
+	return set->grouping;
+}
+
+void group_set_also(struct group_set *set, group_set_shows shows, const void *arg)
+{
+	set->shows = shows;
+	set->shows_arg = arg;
 }
 
 void group_set_sort_by(struct group_set *set, int sort_id)
@@ -376,7 +381,8 @@ static void take_identity(struct group *g, const struct flow_row *row, uint64_t 
 	struct flow_row *out = &g->out.row;
 
 	memset(&g->out, 0, sizeof(g->out));
-	out->key.cookie = hash_key(&g->key); /* a stable tie break for --sort */
+	g->out.key = g->key;
+	out->key.cookie = hash_key(&g->key); /* a stable tie break, and what a reader follows */
 	out->version = generation;
 	out->id.family = g->key.family;
 	memcpy(out->id.raddr, g->key.addr, sizeof(out->id.raddr));
@@ -577,6 +583,11 @@ static void sort_groups(struct group_set *set)
 		set->order[g] = o[g].place;
 }
 
+static bool row_wanted(const struct group_set *set, const struct flow_row *row)
+{
+	return filter_match(set->filter, row) && (!set->shows || set->shows(row, set->shows_arg));
+}
+
 static int sum_rows(struct group_set *set, const struct snapshot *s)
 {
 	struct group_key key;
@@ -586,7 +597,7 @@ static int sum_rows(struct group_set *set, const struct snapshot *s)
 		struct group *g;
 
 		set->of_row[i] = UINT32_MAX;
-		if (!filter_match(set->filter, row))
+		if (!row_wanted(set, row))
 			continue;
 		group_key_of(set, row, &key);
 		g = find_group(set, &key);
@@ -629,21 +640,25 @@ static int update(struct group_set *set, const struct snapshot *s)
 
 int group_set_update(struct group_set *set, const struct snapshot *s)
 {
+	if (s->generation && s->generation == set->generation) {
+		sort_groups(set); /* a new order of what it holds: closed rows count once */
+		return 0;
+	}
+	set->generation = s->generation;
 	if (update(set, s) == 0)
 		return 0;
 	set->ngroups = 0;
+	set->generation = 0;
 	return -1;
 }
 
-bool group_set_holds(const struct group_set *set, const struct group_row *g,
+bool group_set_holds(const struct group_set *set, const struct group_key *key,
 		     const struct flow_row *row)
 {
-	const struct group *of = (const struct group *)((const char *)g -
-							offsetof(struct group, out));
-	struct group_key key;
+	struct group_key of;
 
-	group_key_of(set, row, &key);
-	return filter_match(set->filter, row) && memcmp(&key, &of->key, sizeof(key)) == 0;
+	group_key_of(set, row, &of);
+	return row_wanted(set, row) && memcmp(&of, key, sizeof(of)) == 0;
 }
 
 /* ---------------------------------------------------------------- values */

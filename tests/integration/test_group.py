@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import os
-import pty
 import signal
 import subprocess
 import threading
@@ -190,18 +189,3 @@ def test_bad_grouping_is_a_usage_error(args, words):
     assert len(lines) == 1 and lines[0].startswith("tcptop: " + words[0]), result
     for word in words[1:]:
         assert word in lines[0], result
-
-
-@pytest.mark.hooks_independent
-def test_live_view_refuses_grouping_for_now():
-    """On a terminal (the live view), --group is one line and exit 2, before any screen."""
-    master, slave = pty.openpty()
-    try:
-        proc = subprocess.run([tcptop_binary()] + HOOK_ARGS + ["--group", "process"],
-                              stdin=slave, stdout=slave, stderr=subprocess.PIPE, timeout=20)
-    finally:
-        os.close(slave)
-        os.close(master)
-    assert proc.returncode == 2, proc
-    assert proc.stderr.decode().splitlines() == [
-        "tcptop: --group: not in the live view yet: use it with -b, -N or -q"], proc

@@ -96,6 +96,8 @@ Test(view, sorts_by_every_screen_column_both_ways)
 	struct snapshot *s = make_snapshot();
 
 	for (int c = 0; c < COLUMN_VIEW_COUNT; c++) {
+		if (column_table[column_view_order[c]].group_only)
+			continue;
 		for (int reverse = 0; reverse < 2; reverse++) {
 			struct ui_view_options o = options(column_view_order[c]);
 			const struct flow_row **rows;
@@ -537,4 +539,29 @@ Test(alert, bell_once_per_crossing)
 	cr_assert_not(ui_alert_crossed(&a, shown, 1), "fewer rows shown: nothing crossed");
 	cr_assert(ui_alert_crossed(&a, shown, 2), "shown again: crossed again");
 	ui_alert_free(&a);
+}
+
+Test(view, a_lead_column_moves_left_and_the_others_keep_their_widths)
+{
+	struct column_list shown;
+	struct ui_layout l;
+	int widths[COL_COUNT] = { 0 }, total = 0;
+
+	column_list_view(&shown);
+	column_list_add(&shown, COL_CGROUP);
+	ui_layout_compute(300, &shown, &l);
+	for (int i = 0; i < l.ncolumns; i++) {
+		widths[l.column[i]] = l.width[i];
+		total += l.width[i] + 1;
+	}
+	cr_assert(has_column(&l, COL_CGROUP));
+	ui_layout_lead(&l, COL_CGROUP);
+	cr_assert_eq(l.column[0], COL_CGROUP);
+	cr_assert_eq(l.x[0], 0);
+	for (int i = 0; i < l.ncolumns; i++) {
+		cr_assert_eq(l.width[i], widths[l.column[i]]);
+		if (i)
+			cr_assert_eq(l.x[i], l.x[i - 1] + l.width[i - 1] + 1);
+	}
+	cr_assert_eq(l.x[l.ncolumns - 1] + l.width[l.ncolumns - 1] + 1, total);
 }
