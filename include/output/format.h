@@ -6,6 +6,7 @@
 #include <time.h>
 #include "flow_row.h"
 #include "view/columns.h"
+#include "view/rate_history.h"
 
 enum output_format {
 	FORMAT_CSV,
@@ -23,6 +24,8 @@ struct format_snapshot {
 	enum output_format format;
 	struct column_list output_columns; /* COL_TIME first */
 	bool has_age;                      /* columns holds COL_AGE_S */
+	/* The history column's numbers, by row key; NULL writes it empty (JSONL null). */
+	const struct rate_history *history;
 	size_t time_len;
 	char time_cell[FORMAT_TIME_CELL_SIZE];
 	unsigned char json_key_len[FORMAT_MAX_COLUMNS];
@@ -53,8 +56,8 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 /* The same from the values of every column (values[COL_TIME] unused): for rows that are
  * not flows (view/group.h). */
 size_t format_line_values(const struct format_snapshot *fs,
-			  const struct column_value values[COL_COUNT], char *out,
-			  struct format_split *split);
+			  const struct column_value values[COL_COUNT], const struct flow_key *key,
+			  char *out, struct format_split *split);
 /* The start of a line up to time_end, then the age value alone, as format_line() writes
  * them; each returns the end of what it wrote (with FORMAT_LINE_MAX of room). */
 char *format_time_cell(const struct format_snapshot *fs, char *out);

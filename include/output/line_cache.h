@@ -17,6 +17,9 @@ struct line_cache;
  * by sort_id; NULL when out of memory. */
 struct line_cache *line_cache_new(enum output_format format, const struct filter *f,
 				  int sort_id);
+/* Whether idle rows' texts are kept (by default): not when a column changes without its row
+ * changing (the history). */
+void line_cache_keep_texts(struct line_cache *c, bool keep);
 void line_cache_free(struct line_cache *c);
 /* Learn s: which rows changed since the snapshot learnt before, which are shown, in what
  * order. -1 when out of memory (the cache then starts afresh at the next call). */

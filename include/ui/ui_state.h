@@ -15,6 +15,7 @@
 #include "ui/ui_cost.h"
 #include "ui/ui_groups.h"
 #include "ui/ui_view.h"
+#include "view/rate_history.h"
 
 enum ui_mode {
 	UI_MODE_ROWS,
@@ -60,6 +61,10 @@ struct ui {
 	struct column_list group_columns[GROUP_COUNT];
 	bool group_open;
 	struct group_row open_group; /* a copy: its key chooses the flows */
+	/* Rate histories (the history column, the detail pane) of every flow and, while
+	 * grouped, of every group of history_grouping; NULL when out of memory. */
+	struct rate_history *flow_history, *group_history;
+	enum grouping history_grouping;
 	bool paused;
 	bool bits;
 	bool show_cost;             /* the header's cost line (key o) */
@@ -156,5 +161,8 @@ int ui_keys_enter(struct ui *ui);
 int ui_group_cycle(struct ui *ui);
 int ui_group_close(struct ui *ui);
 void ui_group_columns_init(struct ui *ui);
+/* The rates of row (of the rows shown) over its last intervals, oldest first; how many. */
+size_t ui_row_history(const struct ui *ui, const struct flow_row *row,
+		      double out[RATE_HISTORY_LEN]);
 
 #endif

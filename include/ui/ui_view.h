@@ -88,7 +88,15 @@ struct ui_cell_style {
 	const char *remote_name; /* the peer's DNS name, NULL to show its address */
 	int window;              /* rate columns show: 0 the last interval, 1..3 2/10/40 s */
 	bool group;              /* the row is a struct group_row's (view/group.h) */
+	const double *history;   /* the row's rates, oldest first (view/rate_history.h) */
+	size_t history_len;
+	int history_cells; /* the history column's width */
 };
+
+/* The last rates (at most cells of them) as a sparkline, newest at the right, scaled to
+ * their peak: block characters, or ".:-=+*#@" without UTF-8; a zero is a blank. */
+void ui_format_sparkline(const double *rates, size_t n, int cells, bool utf8, char *out,
+			 size_t len);
 
 /* The live view's rate windows (the w key): the last interval, then 2 s, 10 s, 40 s. */
 #define UI_RATE_WINDOWS 4

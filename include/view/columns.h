@@ -36,7 +36,8 @@ enum column_id {
 	COL_RX_RATE_10S,
 	COL_TX_RATE_40S,
 	COL_RX_RATE_40S,
-	COL_ALERT, /* 1 above --alert (view/alert.h), 0 not; only with --alert */
+	COL_HISTORY, /* the last intervals' rates (view/rate_history.h): its readers' own */
+	COL_ALERT,   /* 1 above --alert (view/alert.h), 0 not; only with --alert */
 	/* Grouped views only (--group, view/group.h): a group's flows, by state, and the
 	 * service port it stands for. */
 	COL_FLOWS,
@@ -76,6 +77,7 @@ enum column_unit {
 	UNIT_COUNT,    /* "1.21k" */
 	UNIT_USEC,     /* "250µs", "1.2ms" */
 	UNIT_SECONDS,  /* "59s", "5m02s" */
+	UNIT_HISTORY,  /* a sparkline of the rate history */
 };
 
 /* Where a column shows in the live view; title NULL for a column it does not show. */
@@ -108,7 +110,7 @@ extern const struct column column_table[COL_COUNT];
 /* The columns the live view can show, in its order (endpoints: laddr and raddr with
  * ports); by default those that are not extra. A group's own columns (group_only) show
  * in grouped views only. */
-#define COLUMN_VIEW_COUNT 23
+#define COLUMN_VIEW_COUNT 24
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
 /* A choice of columns (-o/--columns), in the order they are written. */
@@ -140,6 +142,11 @@ struct column_sort_key {
 	bool exact;
 };
 
+/* Whether rows can be sorted by column id (a history is not one value). */
+static inline bool column_sorts(int id)
+{
+	return id != COL_HISTORY;
+}
 /* Column (or sort key) by name, e.g. "tx_rate", "rate"; -1 when unknown. */
 int column_lookup(const char *name);
 /* Name of a column or sort key. */

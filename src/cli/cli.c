@@ -444,6 +444,8 @@ static int set_sort(struct options *opt, const char *arg, const char **why)
 
 	if (id < 0)
 		return fail(why, "unknown column (try rate, tx_rate, pid, comm, ...)");
+	if (!column_sorts(id))
+		return fail(why, "not a column rows can be sorted by (try rate, tx_rate, ...)");
 	opt->sort_column = id;
 	opt->sort_from_config = false;
 	return 0;

@@ -146,7 +146,8 @@ static int handle(void *user, const char *section, const char *name, const char 
 		opt->no_resolve = !b;
 	else if (strcmp(name, "dns") == 0)
 		warn(r, "dns: '%s' is not yes or no", value);
-	else if (strcmp(name, "sort") == 0 && (id = column_lookup(value)) >= 0) {
+	else if (strcmp(name, "sort") == 0 && (id = column_lookup(value)) >= 0 &&
+		 column_sorts(id)) {
 		opt->sort_column = id;
 		opt->sort_from_config = true;
 	} else if (strcmp(name, "sort") == 0)

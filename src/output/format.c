@@ -2,6 +2,7 @@
  * whole in memory without stdio (numtext, addr_text), and lines are written with fwrite
  * only whole, so a log shared by several writers never holds half a row. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "view/columns.h"
@@ -205,12 +206,35 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 	struct column_value values[COL_COUNT];
 
 	column_values(row, values);
-	return format_line_values(fs, values, out, split);
+	return format_line_values(fs, values, &row->key, out, split);
+}
+
+/* The rates of the row's history, oldest first, in whole bytes/s: CSV "0 1200 800" in one
+ * field, JSONL [0,1200,800]. */
+static char *put_history(char *p, bool json, const struct rate_history *h,
+			 const struct flow_key *key)
+{
+	double rates[RATE_HISTORY_LEN];
+	size_t n;
+
+	if (!h)
+		return json ? put(p, "null", 4) : p;
+	n = rate_history_get(h, key, rates);
+	if (json)
+		*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*p++ = json ? ',' : ' ';
+		p = numtext_u64(p, rates[i] < 1.8e19 ? (uint64_t)llround(rates[i]) : UINT64_MAX);
+	}
+	if (json)
+		*p++ = ']';
+	return p;
 }
 
 size_t format_line_values(const struct format_snapshot *fs,
-			  const struct column_value values[COL_COUNT], char *out,
-			  struct format_split *split)
+			  const struct column_value values[COL_COUNT], const struct flow_key *key,
+			  char *out, struct format_split *split)
 {
 	bool json = fs->format == FORMAT_JSONL;
 	char *p = out;
@@ -231,7 +255,10 @@ size_t format_line_values(const struct format_snapshot *fs,
 		}
 		if (split && id == COL_AGE_S)
 			split->age_start = (size_t)(p - out);
-		p = put_value(p, json, id, &values[id]);
+		if (id == COL_HISTORY)
+			p = put_history(p, json, fs->history, key);
+		else
+			p = put_value(p, json, id, &values[id]);
 		if (split && id == COL_AGE_S)
 			split->age_end = (size_t)(p - out);
 	}
@@ -315,6 +342,7 @@ int format_snapshot_init(struct format_snapshot *fs, enum output_format fmt,
 		return -1;
 	}
 	fs->has_age = column_list_has(&fs->output_columns, COL_AGE_S);
+	fs->history = NULL;
 	for (int id = 1; id < COL_COUNT; id++) {
 		char *p = fs->json_keys[id];
 		size_t n = strlen(column_table[id].name);

@@ -14,6 +14,7 @@ struct line_cache {
 	struct row_view *view;
 	char *text;
 	size_t text_used, text_room, text_garbage;
+	bool keep; /* idle rows' texts */
 };
 
 /* Rows follow in sort order, scattered over the arena and the snapshot: the memory of a
@@ -40,6 +41,7 @@ struct line_cache *line_cache_new(enum output_format format, const struct filter
 	if (!c)
 		return NULL;
 	c->format = format;
+	c->keep = true;
 	c->view = row_view_new(f, sort_id);
 	if (!c->view) {
 		free(c);
@@ -47,6 +49,11 @@ struct line_cache *line_cache_new(enum output_format format, const struct filter
 	}
 	row_view_on_forget(c->view, forget_text, c);
 	return c;
+}
+
+void line_cache_keep_texts(struct line_cache *c, bool keep)
+{
+	c->keep = keep;
 }
 
 void line_cache_free(struct line_cache *c)
@@ -167,7 +174,7 @@ size_t line_cache_line(struct line_cache *c, const struct format_snapshot *fs,
 	}
 	row = &s->rows[item->pos];
 	len = format_line_split(fs, row, out, &split);
-	if (row->version < s->generation)
+	if (row->version < s->generation && c->keep)
 		keep_text(c, &item->text, out, len, &split);
 	return len;
 }

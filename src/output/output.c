@@ -6,6 +6,7 @@
 #include <time.h>
 #include "view/columns.h"
 #include "view/group.h"
+#include "view/rate_history.h"
 #include "output/format.h"
 #include "output/line_cache.h"
 #include "output/log_file.h"
@@ -85,16 +86,24 @@ static enum output_status write_block(struct output_args *args, const char *bloc
 struct shown_rows {
 	struct line_cache *cache;
 	struct group_set *groups;
+	struct rate_history *history; /* with the history column only */
 };
 
 static int shown_rows_init(struct shown_rows *rows, const struct options *opt)
 {
+	bool history = column_list_has(&opt->output_columns, COL_HISTORY);
+
 	rows->cache = NULL;
 	rows->groups = NULL;
+	rows->history = history ? rate_history_new() : NULL;
+	if (history && !rows->history)
+		return -1;
 	if (opt->grouping != GROUP_FLOW)
 		rows->groups = group_set_new(opt->grouping, &opt->filter, opt->sort_column);
 	else
 		rows->cache = line_cache_new(opt->format, &opt->filter, opt->sort_column);
+	if (rows->cache && history)
+		line_cache_keep_texts(rows->cache, false); /* a history moves every interval */
 	return rows->cache || rows->groups ? 0 : -1;
 }
 
@@ -102,11 +111,33 @@ static void shown_rows_free(struct shown_rows *rows)
 {
 	line_cache_free(rows->cache);
 	group_set_free(rows->groups);
+	rate_history_free(rows->history);
+}
+
+/* The rows' rates into the history: the groups', or every flow's. */
+static int learn_history(struct shown_rows *rows, const struct snapshot *s)
+{
+	size_t n = rows->groups ? group_set_count(rows->groups) : s->nrows;
+
+	rate_history_begin(rows->history, s->generation, s->interval_s);
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_row *r = rows->groups ? &group_set_row(rows->groups, i)->row
+							: &s->rows[i];
+
+		rate_history_add(rows->history, &r->key, r->tx_rate + r->rx_rate,
+				 r->tx_bytes + r->rx_bytes);
+	}
+	return rate_history_end(rows->history);
 }
 
 static int shown_rows_update(struct shown_rows *rows, const struct snapshot *s)
 {
-	return rows->groups ? group_set_update(rows->groups, s) : line_cache_update(rows->cache, s);
+	int err = rows->groups ? group_set_update(rows->groups, s)
+			       : line_cache_update(rows->cache, s);
+
+	if (!err && rows->history)
+		err = learn_history(rows, s);
+	return err;
 }
 
 static size_t shown_rows_count(const struct shown_rows *rows)
@@ -126,7 +157,7 @@ static size_t shown_rows_line(struct shown_rows *rows, const struct format_snaps
 	g = group_set_row(rows->groups, i);
 	for (int c = 1; c < fs->output_columns.count; c++)
 		group_value(g, fs->output_columns.id[c], &values[fs->output_columns.id[c]]);
-	return format_line_values(fs, values, out, NULL);
+	return format_line_values(fs, values, &g->row.key, out, NULL);
 }
 
 /* The rows shown, as lines, in blocks of whole lines. */
@@ -141,6 +172,7 @@ static enum output_status write_lines(struct output_args *args, const struct sna
 	format_time_iso8601(&s->time, time_text, sizeof(time_text));
 	if (format_snapshot_init(&fs, args->opt->format, &args->opt->output_columns, time_text) < 0)
 		return OUTPUT_FAILED;
+	fs.history = rows->history;
 	if (args->log)
 		log_file_begin(args->log);
 	do {

@@ -210,12 +210,42 @@ static void rebuild_rows(struct ui *ui)
 	}
 }
 
+static void learn_history(struct rate_history *h, const struct snapshot *s,
+			  const struct flow_row *const *rows, size_t n)
+{
+	if (!h)
+		return;
+	rate_history_begin(h, s->generation, s->interval_s);
+	for (size_t i = 0; i < n; i++) {
+		const struct flow_row *r = rows ? rows[i] : &s->rows[i];
+
+		rate_history_add(h, &r->key, r->tx_rate + r->rx_rate, r->tx_bytes + r->rx_bytes);
+	}
+	rate_history_end(h);
+}
+
+/* Every flow's history, and every group's while grouped (a new grouping's from now). */
+static void learn_histories(struct ui *ui)
+{
+	learn_history(ui->flow_history, ui->shown, NULL, ui->shown->nrows);
+	if (ui->groups.grouping == GROUP_FLOW || !ui->groups.set)
+		return;
+	if (ui->history_grouping != ui->groups.grouping) {
+		rate_history_free(ui->group_history);
+		ui->group_history = rate_history_new();
+		ui->history_grouping = ui->groups.grouping;
+	}
+	learn_history(ui->group_history, ui->shown, ui->groups.rows, ui->groups.nrows);
+}
+
 static void ui_rebuild(struct ui *ui)
 {
 	ui->shown_rx_rate = ui->shown_tx_rate = 0;
 	ui->nrows = 0;
-	if (ui->shown)
+	if (ui->shown) {
 		rebuild_rows(ui);
+		learn_histories(ui);
+	}
 	for (size_t i = 0; i < ui->nrows; i++) {
 		ui->shown_rx_rate += ui->rows[i]->rx_rate;
 		ui->shown_tx_rate += ui->rows[i]->tx_rate;
@@ -336,6 +366,7 @@ static void ui_init(struct ui *ui, const struct options *opt)
 	ui->view.hide_time_wait = opt->hide_time_wait;
 	ui->groups.grouping = opt->grouping;
 	ui_group_columns_init(ui);
+	ui->flow_history = rate_history_new();
 }
 
 /* The sort tcptoprc keeps: a flow column's (a group's own column would not sort flows). */
@@ -395,6 +426,8 @@ static void ui_free(struct ui *ui)
 {
 	ui_rows_free(&ui->kept);
 	ui_groups_free(&ui->groups);
+	rate_history_free(ui->flow_history);
+	rate_history_free(ui->group_history);
 	ui_alert_free(&ui->alert);
 	snapshot_release(ui->shown);
 	resolver_free(ui->resolver);

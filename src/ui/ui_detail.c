@@ -179,6 +179,24 @@ static void draw_direction(const struct ui *ui, int y, const char *name, bool tx
 	       cell(ui, r, rate, 2, w10, sizeof(w10)), cell(ui, r, rate, 3, w40, sizeof(w40)));
 }
 
+/* The rate (tx + rx) over the last intervals, newest at the right, and its peak. */
+static void draw_history(const struct ui *ui, int y)
+{
+	const struct rate_history *h = ui->detail_is_group ? ui->group_history : ui->flow_history;
+	double rates[RATE_HISTORY_LEN], peak = 0;
+	size_t n = h ? rate_history_get(h, &ui->detail_key, rates) : 0;
+	char line[RATE_HISTORY_LEN * 4 + 1], top[24];
+
+	for (size_t i = 0; i < n; i++)
+		peak = rates[i] > peak ? rates[i] : peak;
+	ui_format_sparkline(rates, n, RATE_HISTORY_LEN, ui->utf8, line, sizeof(line));
+	ui_format_rate(peak, ui->bits, top, sizeof(top));
+	label(ui, y, "History");
+	/* Right-aligned in a box of RATE_HISTORY_LEN cells: the newest always at its end. */
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "[%*s%s] peak %s over the last %zu intervals",
+	       RATE_HISTORY_LEN - ui_text_cells(line), "", line, top, n);
+}
+
 static void draw_endpoints(const struct ui *ui, int y)
 {
 	const struct flow_row *r = &ui->detail_row;
@@ -263,6 +281,7 @@ static void draw_group(const struct ui *ui, int top)
 	       cell(ui, r, COL_AGE_S, 0, age, sizeof(age)));
 	draw_direction(ui, y, "Sent", true);
 	draw_direction(ui, y + 2, "Received", false);
+	draw_history(ui, y + 4);
 }
 
 void ui_detail_draw(const struct ui *ui, int top)
@@ -311,4 +330,5 @@ void ui_detail_draw(const struct ui *ui, int top)
 	       cell(ui, r, COL_RTT_US, 0, rtt, sizeof(rtt)), r->retrans);
 	draw_direction(ui, y, "Sent", true);
 	draw_direction(ui, y + 2, "Received", false);
+	draw_history(ui, y + 4);
 }

@@ -326,13 +326,15 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		     const struct ui_layout *lay, bool selected)
 {
 	attr_t bar = look(ui, UI_PAIR_SELECT, A_REVERSE), above;
-	char text[128], name[64];
+	char text[160], name[64];
+	double history[RATE_HISTORY_LEN];
 	struct ui_cell_style style = {
 		.bits = ui->bits,
 		.utf8 = ui->utf8,
 		.window = ui->rate_window,
 		.remote_name = peer_name(ui, row, name, sizeof(name)),
 		.group = ui_rows_are_groups(ui),
+		.history = history,
 	};
 
 	if (selected) {
@@ -345,6 +347,10 @@ static void draw_row(const struct ui *ui, int y, const struct flow_row *row,
 		int id = lay->column[i];
 		const struct column_view *v = &column_table[id].view;
 
+		if (id == COL_HISTORY) {
+			style.history_len = ui_row_history(ui, row, history);
+			style.history_cells = lay->width[i];
+		}
 		ui_format_cell(row, id, &style, text, sizeof(text));
 		utf8_make_printable(text, ui->utf8); /* before it is cut to the column's width */
 		/* Addresses keep their end: the port tells more than the first octets. */

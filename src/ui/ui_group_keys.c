@@ -100,3 +100,11 @@ int ui_group_close(struct ui *ui)
 	ui->following = true;
 	return UI_REBUILD;
 }
+
+size_t ui_row_history(const struct ui *ui, const struct flow_row *row, double out[RATE_HISTORY_LEN])
+{
+	const struct rate_history *h = ui_rows_are_groups(ui) ? ui->group_history
+							      : ui->flow_history;
+
+	return h ? rate_history_get(h, &row->key, out) : 0;
+}

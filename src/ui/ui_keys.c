@@ -13,16 +13,27 @@ typedef int (*ui_action)(struct ui *ui);
 
 /* ---------------------------------------------------------------- sort keys */
 
+/* The columns shown now that rows can be sorted by, into ids; how many. */
+static int sort_columns(const struct ui *ui, int ids[COLUMN_VIEW_COUNT])
+{
+	int n = ui_column_choices(ui, ids), kept = 0;
+
+	for (int i = 0; i < n; i++)
+		if (column_sorts(ids[i]))
+			ids[kept++] = ids[i];
+	return kept;
+}
+
 int ui_sort_key_count(const struct ui *ui)
 {
 	int ids[COLUMN_VIEW_COUNT];
 
-	return 1 + ui_column_choices(ui, ids);
+	return 1 + sort_columns(ui, ids);
 }
 
 int ui_sort_key(const struct ui *ui, int index)
 {
-	int ids[COLUMN_VIEW_COUNT], n = ui_column_choices(ui, ids);
+	int ids[COLUMN_VIEW_COUNT], n = sort_columns(ui, ids);
 
 	if (index <= 0 || index > n)
 		return COL_RATE;

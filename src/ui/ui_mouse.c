@@ -28,7 +28,7 @@ static int title_clicked(struct ui *ui, int x)
 {
 	int id = column_at(ui, x);
 
-	if (id < 0)
+	if (id < 0 || !column_sorts(id))
 		return 0;
 	/* The rate columns sort by what they show: the last interval or a window. */
 	id = ui_rate_column(id, ui->rate_window);

@@ -481,6 +481,33 @@ int ui_rate_column(int id, int window)
 	return COL_TX_RATE_2S + 2 * (window - 1) + (id == COL_RX_RATE);
 }
 
+void ui_format_sparkline(const double *rates, size_t n, int cells, bool utf8, char *out, size_t len)
+{
+	static const char *const blocks[8] = { "\u2581", "\u2582", "\u2583", "\u2584",
+					       "\u2585", "\u2586", "\u2587", "\u2588" };
+	static const char ascii[8] = { '.', ':', '-', '=', '+', '*', '#', '@' };
+	size_t from = cells > 0 && n > (size_t)cells ? n - (size_t)cells : 0, used = 0;
+	double peak = 0;
+
+	for (size_t i = from; i < n; i++)
+		peak = rates[i] > peak ? rates[i] : peak;
+	for (size_t i = from; i < n && used + 4 < len; i++) {
+		int level = peak > 0 && rates[i] > 0 ? (int)(rates[i] / peak * 8.0 - 1e-9) : -1;
+
+		level = level > 7 ? 7 : level;
+		if (rates[i] > 0 && level < 0)
+			level = 0; /* anything at all shows */
+		if (level < 0)
+			out[used++] = ' ';
+		else if (utf8)
+			used += (size_t)snprintf(out + used, len - used, "%s", blocks[level]);
+		else
+			out[used++] = ascii[level];
+	}
+	if (len)
+		out[used < len ? used : len - 1] = '\0';
+}
+
 /* A group's address has no port: "10.0.0.1", or its name. */
 static void format_group_address(const struct flow_row *row, const char *name, char *out,
 				 size_t len)
@@ -497,6 +524,11 @@ void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_sty
 	enum column_unit unit = column_table[id].view.unit;
 	struct column_value v;
 
+	if (unit == UNIT_HISTORY) {
+		ui_format_sparkline(st->history, st->history ? st->history_len : 0,
+				    st->history_cells, st->utf8, out, len);
+		return;
+	}
 	if (unit == UNIT_ENDPOINT && st->group) {
 		format_group_address(row, st->remote_name, out, len);
 		return;

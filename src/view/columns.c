@@ -6,6 +6,7 @@
 #include "util/addr.h"
 #include "view/alert.h"
 #include "view/columns.h"
+#include "view/rate_history.h"
 #include "util/numtext.h"
 
 #define RATE_NAME "rate"
@@ -268,10 +269,10 @@ static void get_rx_rate_40s(const struct flow_row *row, struct column_value *out
 
 /* The live view's columns, in the order it shows them. */
 const int column_view_order[COLUMN_VIEW_COUNT] = {
-	COL_PID,        COL_COMM,       COL_PROTO,   COL_PORT,    COL_LADDR,    COL_RADDR,
-	COL_STATE,      COL_FLOWS,      COL_RX_RATE, COL_TX_RATE, COL_RX_BYTES, COL_TX_BYTES,
-	COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,   COL_CGROUP,   COL_ESTABLISHED,
-	COL_OPENING,    COL_CLOSING,    COL_LISTEN,  COL_CLOSED,  COL_UDP,
+	COL_PID,         COL_COMM,       COL_PROTO,      COL_PORT,    COL_LADDR,   COL_RADDR,
+	COL_STATE,       COL_FLOWS,      COL_RX_RATE,    COL_TX_RATE, COL_HISTORY, COL_RX_BYTES,
+	COL_TX_BYTES,    COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,   COL_CGROUP,
+	COL_ESTABLISHED, COL_OPENING,    COL_CLOSING,    COL_LISTEN,  COL_CLOSED,  COL_UDP,
 };
 
 #define GROUP_COUNT_COLUMN(id_, name_, title_, width_, rank_)                                      \
@@ -447,6 +448,16 @@ const struct column column_table[COL_COUNT] = {
 			      get_rx_rate_40s,
 			      { NULL },
 			      true },
+	/* Its numbers come from the reader's history (output/format.c, ui_view.c): no value
+	 * of its own. At most 40 numbers of up to 20 digits, space-separated. */
+	[COL_HISTORY] = { "history",
+			  COLUMN_TEXT,
+			  0,
+			  true,
+			  RATE_HISTORY_LEN * 21,
+			  NULL,
+			  { "HISTORY", UNIT_HISTORY, 8, 12, RATE_HISTORY_LEN, 21, true },
+			  true },
 	[COL_ALERT] = { "alert", COLUMN_INTEGER, 0, true, 1, get_alert, { NULL }, true },
 	/* Values come from view/group.c's group_value(). */
 	GROUP_COUNT_COLUMN(COL_FLOWS, "flows", "FLOWS", 6, 3),

@@ -118,3 +118,22 @@ def test_group_detail_sums_its_flows_and_names_the_process(tui, two_pairs, tag):
     assert "Received    68.4 KiB (70000 bytes)" in screen, screen
     run.keys("Escape")
     run.wait(lambda s: "Group detail" not in s and "FLOWS" in s, "the groups")
+
+
+@pytest.mark.hooks_independent
+@pytest.mark.parametrize("locale,full", [("C.UTF-8", "\u2588" * 8), ("C", "@" * 8)],
+                         ids=["utf8", "ascii"])
+def test_history_column_is_a_sparkline_and_the_pane_shows_forty(tui, locale, full):
+    """Synthetic flows at steady rates: the moving ones' sparkline is all full blocks
+    (ASCII @ without UTF-8), the idle ones' blank; the detail pane's History line shows
+    the same, with the peak."""
+    run = tui("-d", "100ms", "-n", "-o", "+history", "--replay", "synthetic:6:3",
+              width=200, height=20, env=["LC_ALL=" + locale, "NO_COLOR=1"])
+    screen = run.wait(lambda s: "HISTORY" in s and full in s, "the sparklines")
+    rows = rows_of(screen)
+    assert len(rows) == 6, screen
+    moving = [line for line in rows if full[0] in line]
+    assert len(moving) == 3, screen
+    run.keys("d")
+    run.wait(lambda s: re.search(r"History +\[ *%s+\] peak " % re.escape(full[0]), s),
+             "the pane's history")

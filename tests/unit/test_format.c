@@ -199,8 +199,9 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 		"rx_bytes",    "tx_packets", "rx_packets",  "tx_rate",     "rx_rate",
 		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
 		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
-		"rx_rate_40s", "alert",      "flows",       "established", "opening",
-		"closing",     "listen",     "closed",      "udp",         "port",
+		"rx_rate_40s", "history",    "alert",       "flows",       "established",
+		"opening",     "closing",    "listen",      "closed",      "udp",
+		"port",
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
@@ -302,8 +303,9 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
-		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
+		COLUMN_REAL,    COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
+		COLUMN_INTEGER,
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
@@ -976,9 +978,10 @@ Test(sort, orders_by_every_column_in_its_direction)
 	int ids[COL_COUNT];
 	int n = 0;
 
-	/* Group columns have values in group rows only (test_group.c sorts those). */
+	/* Group columns have values in group rows only (test_group.c sorts those); a history
+	 * is no sort key. */
 	for (int id = COL_PID; id < COL_COUNT; id++)
-		if (!column_table[id].group_only)
+		if (!column_table[id].group_only && column_sorts(id))
 			ids[n++] = id;
 	ids[n++] = COL_RATE;
 	for (int i = 0; i < n; i++) {
