@@ -18,7 +18,7 @@ struct line_cache;
 struct line_cache *line_cache_new(enum output_format format, const struct filter *f,
 				  int sort_id);
 /* Whether idle rows' texts are kept (by default): not when a column changes without its row
- * changing (the history). */
+ * changing (the history; bench/README says why not even while it stays). */
 void line_cache_keep_texts(struct line_cache *c, bool keep);
 void line_cache_free(struct line_cache *c);
 /* Learn s: which rows changed since the snapshot learnt before, which are shown, in what

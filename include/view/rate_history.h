@@ -1,9 +1,9 @@
 /* Each flow's (or group's) rate over its last RATE_HISTORY_LEN intervals, tx + rx, kept by
  * a reader from the snapshots it learns: the history column and the detail pane show
  * whether a rate is a spike or a trend. Only readers that show it keep one, so it costs
- * nothing otherwise (about 200 bytes a flow when it does). Rates are kept as floats (7
- * digits); the intervals of snapshots a reader did not see get the bytes moved meanwhile,
- * spread evenly. */
+ * nothing otherwise (128 bytes a flow when it does). The newest rate is kept exact, those
+ * before it as 16-bit log codes (within 0.034%); the intervals of snapshots a reader did
+ * not see get the bytes moved meanwhile, spread evenly. */
 #ifndef TCPTOP_RATE_HISTORY_H
 #define TCPTOP_RATE_HISTORY_H
 

@@ -1,18 +1,26 @@
 /* Rate histories (view/rate_history.h): entries in one array, found through an
  * open-addressing index rebuilt when entries are forgotten. */
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/array_grow.h"
 #include "view/rate_history.h"
 
+/* log2(1 + rate) in 1/1024ths: within 2^(1/2048) - 1 = 0.034% of the rate, up to 2^64. */
+#define CODE_SCALE 1024.0
+
+/* 128 bytes: at 100k flows the history is 13 MB. */
 struct history_entry {
 	struct flow_key key;
-	uint64_t total;               /* bytes moved, at the last snapshot learnt */
-	uint64_t seen;                /* the generation that last added it */
-	float rate[RATE_HISTORY_LEN]; /* a ring, rate[head] the oldest when full */
-	uint8_t head, len;
+	uint64_t total; /* bytes moved, at the last snapshot learnt */
+	uint32_t seen;  /* the (low bits of the) generation that last added it */
+	float newest;   /* the last rate, exact */
+	uint16_t code[RATE_HISTORY_LEN - 1]; /* those before it: a ring, code[head] the oldest */
+	uint8_t head, len;                   /* len counts newest too */
 };
+
+_Static_assert(sizeof(struct history_entry) == 128, "a history entry is 128 bytes");
 
 struct rate_history {
 	struct history_entry *entries;
@@ -37,6 +45,18 @@ void rate_history_free(struct rate_history *h)
 	free(h->entries);
 	free(h->index);
 	free(h);
+}
+
+static uint16_t encode(double rate)
+{
+	double code = rate > 0 ? log2(1.0 + rate) * CODE_SCALE : 0;
+
+	return code >= 65535.0 ? 65535 : (uint16_t)lround(code);
+}
+
+static double decode(uint16_t code)
+{
+	return code ? exp2(code / CODE_SCALE) - 1.0 : 0.0;
 }
 
 static uint64_t hash_key(const struct flow_key *key)
@@ -100,12 +120,19 @@ void rate_history_begin(struct rate_history *h, uint64_t generation, double inte
 
 static void push(struct history_entry *e, double rate)
 {
-	if (e->len < RATE_HISTORY_LEN) {
-		e->rate[(e->head + e->len++) % RATE_HISTORY_LEN] = (float)rate;
-		return;
+	enum {
+		RING = RATE_HISTORY_LEN - 1
+	};
+
+	if (e->len == RATE_HISTORY_LEN) {
+		e->code[e->head] = encode(e->newest);
+		e->head = (uint8_t)((e->head + 1) % RING);
+	} else if (e->len > 0) {
+		e->code[(e->head + e->len - 1) % RING] = encode(e->newest);
 	}
-	e->rate[e->head] = (float)rate;
-	e->head = (uint8_t)((e->head + 1) % RATE_HISTORY_LEN);
+	if (e->len < RATE_HISTORY_LEN)
+		e->len++;
+	e->newest = (float)rate;
 }
 
 /* Intervals of snapshots not learnt: the bytes they moved (what the row's rate does not
@@ -118,7 +145,7 @@ static void fill_gap(const struct rate_history *h, struct history_entry *e, doub
 				  : 0;
 	double rest, spread;
 
-	if (!missed || e->seen != h->last_generation)
+	if (!missed || e->seen != (uint32_t)h->last_generation)
 		return;
 	rest = total > e->total ? (double)(total - e->total) - rate * h->interval_s : 0;
 	spread = rest > 0 && h->interval_s > 0 ? rest / (h->interval_s * (double)missed) : 0;
@@ -139,7 +166,7 @@ void rate_history_add(struct rate_history *h, const struct flow_key *key, double
 	i = slot_of(h, key);
 	if (h->index[i]) {
 		e = &h->entries[h->index[i] - 1];
-		if (e->seen == h->generation)
+		if (e->seen == (uint32_t)h->generation)
 			return; /* a key twice in one snapshot: once */
 		fill_gap(h, e, rate, total_bytes);
 	} else {
@@ -157,7 +184,7 @@ void rate_history_add(struct rate_history *h, const struct flow_key *key, double
 	}
 	push(e, rate);
 	e->total = total_bytes;
-	e->seen = h->generation;
+	e->seen = (uint32_t)h->generation;
 	return;
 fail:
 	h->failed = true;
@@ -178,7 +205,7 @@ int rate_history_end(struct rate_history *h)
 		return -1;
 	}
 	for (size_t e = 0; e < h->count; e++)
-		if (h->entries[e].seen == h->generation && kept++ != e)
+		if (h->entries[e].seen == (uint32_t)h->generation && kept++ != e)
 			h->entries[kept - 1] = h->entries[e];
 	if (kept == h->count)
 		return 0;
@@ -198,7 +225,9 @@ size_t rate_history_get(const struct rate_history *h, const struct flow_key *key
 	if (!h->index[i])
 		return 0;
 	e = &h->entries[h->index[i] - 1];
-	for (size_t k = 0; k < e->len; k++)
-		out[k] = e->rate[(e->head + k) % RATE_HISTORY_LEN];
+	for (size_t k = 0; k + 1 < e->len; k++)
+		out[k] = decode(e->code[(e->head + k) % (RATE_HISTORY_LEN - 1)]);
+	if (e->len)
+		out[e->len - 1] = e->newest;
 	return e->len;
 }
