@@ -74,6 +74,8 @@ def test_bash_completes_values_hook_sets_formats_columns_and_interfaces():
     assert complete("-o", "+cg") == {"+cgroup"}
     assert complete("-o", "-rtt") == {"-rtt_us"}
     assert complete("-s", "ra") == {"rate", "raddr"}
+    assert complete("-o", "+hi") == {"+history"}
+    assert complete("-s", "hi") == set(), "a history is no sort key"
     assert complete("-i", "l") == {i for i in os.listdir("/sys/class/net") if i.startswith("l")}
     assert "lo" in complete("--interface", "")
     assert complete("-d", "") == set(), "a duration has no list to offer"
