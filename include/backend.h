@@ -33,6 +33,8 @@ struct backend_ops {
 	/* Close records that found the kernel's ring full since start (their flows' final
 	 * counts were read from where they were kept instead). */
 	uint64_t (*close_records_lost)(struct backend *b);
+	/* The host's TCP listen drops so far into *out; false (or NULL) when it cannot tell. */
+	bool (*listen_drops)(struct backend *b, uint64_t *out);
 	/* The counters of the backend's BPF programs, up to room of them (NULL: it has
 	 * none); how many were filled. */
 	size_t (*prog_stats)(struct backend *b, struct prog_stat *out, size_t room);

@@ -16,6 +16,7 @@ struct flow_row {
 	struct flow_identity id; /* tuple, pid, comm, netns, ifindex */
 	uint8_t state;           /* kernel TCP state; TCPTOP_STATE_NONE for UDP */
 	bool closed;             /* final record: shown in one snapshot, then gone */
+	bool listen_known;       /* a TCP listener the listeners' walk saw: backlog... hold */
 	uint64_t tx_bytes;
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
@@ -30,6 +31,10 @@ struct flow_row {
 	double age_s;           /* since tcptop first saw the flow */
 	uint64_t first_seen_ns; /* when that was, CLOCK_MONOTONIC */
 	const struct cgroup_name *cgroup; /* id.cgroup_id's name; NULL when not known */
+	/* A listener's accept queue, its limit, the connections it dropped since it was
+	 * created (the kernel's count) and per second over the last interval. */
+	uint32_t backlog, backlog_max, drops;
+	float drop_rate;
 };
 
 /* A flow's age at now_ns, as rows show it (both CLOCK_MONOTONIC). */

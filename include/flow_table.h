@@ -27,6 +27,10 @@ struct flow_node_counts {
 	uint32_t srtt_us, retrans;
 	uint8_t state;
 	uint8_t closed; /* final counts are in; no further merges */
+	/* A TCP listener's accept queue, its limit and the connections it dropped (the
+	 * kernel's sk_drops), from the listeners' walk; listen_known once it has seen it. */
+	uint8_t listen_known;
+	uint32_t backlog, backlog_max, drops;
 };
 
 /* The compute thread's own: the counters at the previous snapshot and the flow's row in it
@@ -35,6 +39,8 @@ struct flow_node_counts {
 struct flow_node_view {
 	uint64_t prev_tx_bytes, prev_rx_bytes;
 	bool prev_valid;
+	bool prev_drops_valid;
+	uint32_t prev_drops;
 	size_t row_index;
 	uint8_t close_shown; /* a snapshot carried the final row */
 	uint64_t cgroup_id;  /* the id cgroup names, looked up once */
@@ -103,6 +109,8 @@ struct drain_stamp {
 	uint64_t events_missed;      /* runs of the backend's programs the kernel skipped */
 	uint64_t ended_unowned; /* flows whose final row had no process, cumulative */
 	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
+	uint64_t listen_drops;   /* the host's (netns') ListenDrops, cumulative... */
+	bool listen_drops_known; /* ...when the backend can tell */
 	/* The backend's programs: their names are published once, with the first stamp that
 	 * has any, and never change; their counters with every stamp. */
 	uint32_t nprogs;
@@ -142,6 +150,10 @@ void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key
  * the first holder found, now (end) or when they appear later. */
 void flow_table_begin_owner_walk(struct flow_table *table);
 void flow_table_end_owner_walk(struct flow_table *table);
+/* A TCP listener's accept queue (queued of at most max) and its drops so far, for the
+ * flow of this socket cookie (if the table has it). */
+void flow_table_set_listen(struct flow_table *table, uint64_t cookie, uint32_t queued, uint32_t max,
+			   uint32_t drops);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);

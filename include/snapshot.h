@@ -35,6 +35,10 @@ struct snapshot {
 	uint64_t closed_trimmed;
 	/* Flows that ended, their final row shown, without a known process (cumulative). */
 	uint64_t ended_unowned;
+	/* Connections the host's TCP listeners dropped in this interval (ListenDrops), when
+	 * the backend can tell (listen_drops_known). */
+	uint64_t listen_drops;
+	bool listen_drops_known;
 	struct snapshot_totals totals;
 	/* The rows written anew since the snapshot of generation changed_since (0: any row
 	 * may differ, e.g. laid out anew): every other row is as it was there, but for its

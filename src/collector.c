@@ -119,6 +119,8 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 	}
 	stamp.flows_dropped = b->ops->flows_dropped(b);
 	stamp.close_records_lost = b->ops->close_records_lost(b);
+	stamp.listen_drops_known = b->ops->listen_drops &&
+				   b->ops->listen_drops(b, &stamp.listen_drops);
 	stamp.nprogs = b->ops->prog_stats
 			       ? (uint32_t)b->ops->prog_stats(b, stamp.progs, PROG_STATS_MAX)
 			       : 0;

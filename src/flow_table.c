@@ -570,6 +570,26 @@ void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key
 	flow_table_end(table, key, NULL, 0, FLOW_END_CLOSED);
 }
 
+void flow_table_set_listen(struct flow_table *table, uint64_t cookie, uint32_t queued, uint32_t max,
+			   uint32_t drops)
+{
+	struct flow_key key = { .cookie = cookie };
+	struct flow_node *node;
+
+	urcu_memb_read_lock();
+	node = lookup(table, &key);
+	if (node && !__atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED) &&
+	    (!node->counts.listen_known || node->counts.backlog != queued ||
+	     node->counts.backlog_max != max || node->counts.drops != drops)) {
+		__atomic_store_n(&node->counts.backlog, queued, __ATOMIC_RELAXED);
+		__atomic_store_n(&node->counts.backlog_max, max, __ATOMIC_RELAXED);
+		__atomic_store_n(&node->counts.drops, drops, __ATOMIC_RELAXED);
+		__atomic_store_n(&node->counts.listen_known, 1, __ATOMIC_RELAXED);
+		note_changed(table, node);
+	}
+	urcu_memb_read_unlock();
+}
+
 static void set_owner_locked(struct flow_table *table, const struct flow_key *key, uint32_t tgid,
 			     const char comm[TCPTOP_COMM_LEN])
 {
@@ -776,6 +796,9 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.events_missed, stamp->events_missed, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.listen_drops, stamp->listen_drops, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.listen_drops_known, stamp->listen_drops_known,
+			 __ATOMIC_RELAXED);
 	publish_prog_stats(&table->stamp, stamp);
 	/* The generation is stored last with release: a reader that sees it sees the rest,
 	 * and every counter the drain stored. */
@@ -793,6 +816,9 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->events_missed = __atomic_load_n(&table->stamp.events_missed, __ATOMIC_RELAXED);
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
+	out->listen_drops = __atomic_load_n(&table->stamp.listen_drops, __ATOMIC_RELAXED);
+	out->listen_drops_known = __atomic_load_n(&table->stamp.listen_drops_known,
+						  __ATOMIC_RELAXED);
 	read_prog_stats(out, &table->stamp);
 }
 

@@ -116,6 +116,21 @@ static void fill_windows(struct flow_row *row, struct flow_node *node, uint64_t 
 	rate_windows(row, node->view.win, now->mono_ns);
 }
 
+/* A listener's queue and drops, as the listeners' walk left them. */
+static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t elapsed_ns)
+{
+	row->listen_known = __atomic_load_n(&node->counts.listen_known, __ATOMIC_RELAXED);
+	row->backlog = __atomic_load_n(&node->counts.backlog, __ATOMIC_RELAXED);
+	row->backlog_max = __atomic_load_n(&node->counts.backlog_max, __ATOMIC_RELAXED);
+	row->drops = __atomic_load_n(&node->counts.drops, __ATOMIC_RELAXED);
+	row->drop_rate = node->view.prev_drops_valid
+				 ? (float)snapshot_rate(row->drops, node->view.prev_drops,
+							elapsed_ns)
+				 : 0.0f;
+	node->view.prev_drops = row->drops;
+	node->view.prev_drops_valid = row->listen_known;
+}
+
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
 		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
@@ -139,6 +154,7 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 		     row->rx_bytes > prev_rx ? row->rx_bytes - prev_rx : 0, now, elapsed_ns);
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
+	fill_listen(row, node, elapsed_ns);
 	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
 	node->view.prev_tx_bytes = row->tx_bytes;
@@ -159,10 +175,11 @@ static bool windows_moving(const struct flow_row *row)
 /* An unchanged flow's row as the last snapshot had it, idle since. */
 static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 {
-	if (row->tx_rate != 0.0 || row->rx_rate != 0.0)
+	if (row->tx_rate != 0.0 || row->rx_rate != 0.0 || row->drop_rate != 0.0f)
 		row->version = now->generation; /* its rates fall to zero */
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
+	row->drop_rate = 0.0f;
 	row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
 }
 
@@ -341,10 +358,11 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 		if (place >= s->nrows)
 			continue;
 		row = &s->rows[place];
-		if (row->tx_rate == 0.0 && row->rx_rate == 0.0)
+		if (row->tx_rate == 0.0 && row->rx_rate == 0.0 && row->drop_rate == 0.0f)
 			continue;
 		row->tx_rate = 0.0;
 		row->rx_rate = 0.0;
+		row->drop_rate = 0.0f;
 		row->version = generation;
 		touched_rows_add(&b->touched, place);
 	}
@@ -599,6 +617,10 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	memcpy(s->progs, now->progs, now->nprogs * sizeof(s->progs[0]));
 	s->closed_trimmed = now->closed_trimmed;
 	s->ended_unowned = now->ended_unowned;
+	s->listen_drops_known = now->listen_drops_known && prev->listen_drops_known;
+	s->listen_drops = s->listen_drops_known && now->listen_drops > prev->listen_drops
+				  ? now->listen_drops - prev->listen_drops
+				  : 0;
 	b->last = snapshot_hold(s);
 	return s;
 }

@@ -13,6 +13,8 @@ struct sock_diag_entry {
 	const struct inet_diag_msg *msg;
 	const struct tcp_info *info; /* TCP sockets other than TIME_WAIT and listeners; else NULL */
 	size_t info_len;             /* bytes of *info the kernel filled */
+	const uint32_t *meminfo;     /* SK_MEMINFO_* (listeners' dump only); else NULL */
+	size_t meminfo_len;          /* entries of *meminfo */
 	uint8_t proto;               /* TCPTOP_PROTO_TCP or TCPTOP_PROTO_UDP */
 	uint64_t cookie;
 };
@@ -20,5 +22,8 @@ struct sock_diag_entry {
 /* Calls fn for every TCP and UDP socket (IPv4 and IPv6) of the caller's namespace.
  * 0, or -errno. */
 int sock_diag_each(void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx);
+/* The same for TCP listeners only, with their memory counters (SK_MEMINFO_DROPS: the
+ * connections dropped for a full accept queue, among others). */
+int sock_diag_listeners(void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx);
 
 #endif

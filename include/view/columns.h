@@ -37,7 +37,11 @@ enum column_id {
 	COL_TX_RATE_40S,
 	COL_RX_RATE_40S,
 	COL_HISTORY, /* the last intervals' rates (view/rate_history.h): its readers' own */
-	COL_ALERT,   /* 1 above --alert (view/alert.h), 0 not; only with --alert */
+	COL_BACKLOG, /* a TCP listener's accept queue, its limit, its drops (listen_queues.h) */
+	COL_BACKLOG_MAX,
+	COL_DROPS,
+	COL_DROP_RATE,
+	COL_ALERT, /* 1 above --alert (view/alert.h), 0 not; only with --alert */
 	/* Grouped views only (--group, view/group.h): a group's flows, by state, and the
 	 * service port it stands for. */
 	COL_FLOWS,
@@ -110,7 +114,7 @@ extern const struct column column_table[COL_COUNT];
 /* The columns the live view can show, in its order (endpoints: laddr and raddr with
  * ports); by default those that are not extra. A group's own columns (group_only) show
  * in grouped views only. */
-#define COLUMN_VIEW_COUNT 24
+#define COLUMN_VIEW_COUNT 27
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
 /* A choice of columns (-o/--columns), in the order they are written. */

@@ -17,6 +17,7 @@
 #include "ebpf/bpf_gate.h"
 #include "ebpf/cgroup_mount.h"
 #include "ebpf/hooks.h"
+#include "ebpf/listen_queues.h"
 #include "ebpf/prog_stats.h"
 #include "ebpf/walk.h"
 #include "util/caps.h"
@@ -39,6 +40,7 @@ struct ebpf_state {
 	struct flow_key *keys;
 	struct flow_value *values;
 	uint32_t batch_entries;
+	bool listen_queues_failed; /* said once */
 	char describe[1024];
 };
 
@@ -286,6 +288,19 @@ static int ebpf_drain_map(struct ebpf_state *st)
 	return 0;
 }
 
+/* After the flows: a listener first seen in this drain has its flow. Without them the
+ * listener columns stay empty; said once. */
+static void read_listen_queues(struct ebpf_state *st, struct flow_table *table)
+{
+	int err = listen_queues_read(table);
+
+	if (err < 0 && !st->listen_queues_failed) {
+		st->listen_queues_failed = true;
+		report_verbose("cannot read the listeners' accept queues (sock_diag): %s",
+			       strerror(-err));
+	}
+}
+
 static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_ns)
 {
 	struct ebpf_state *st = b->state;
@@ -298,6 +313,8 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 		err = ebpf_drain_map(st);
 	if (!err)
 		slot_array_drain(&st->hooks.slots, table, now_ns);
+	if (!err)
+		read_listen_queues(st, table);
 	if (err) {
 		report_error("cannot read the flows map: %s", strerror(-err));
 		return err;
@@ -329,6 +346,12 @@ static uint64_t ebpf_flows_dropped(struct backend *b)
 	struct ebpf_state *st = b->state;
 
 	return __atomic_load_n(st->hooks.flows_dropped, __ATOMIC_RELAXED);
+}
+
+static bool ebpf_listen_drops(struct backend *b, uint64_t *out)
+{
+	(void)b;
+	return listen_drops_read(out);
 }
 
 static uint64_t ebpf_close_records_lost(struct backend *b)
@@ -391,6 +414,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.expire = ebpf_expire,
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
+	.listen_drops = ebpf_listen_drops,
 	.prog_stats = ebpf_prog_stats,
 	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,

@@ -13,13 +13,16 @@
 
 #define SOCK_DIAG_BUF_BYTES (64 * 1024)
 #define SOCK_DIAG_ALL_STATES 0xffffffffu
+#define LISTEN_STATE (1u << TCPTOP_TCP_LISTEN)
+#define TCP_INFO_EXT (1 << (INET_DIAG_INFO - 1))
+#define MEMINFO_EXT (1 << (INET_DIAG_SKMEMINFO - 1))
 
 struct sock_diag_request {
 	struct nlmsghdr nlh;
 	struct inet_diag_req_v2 req;
 };
 
-static int sock_diag_send(int fd, uint8_t family, uint8_t protocol)
+static int sock_diag_send(int fd, uint8_t family, uint8_t protocol, uint32_t states, uint8_t ext)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct sock_diag_request r;
@@ -30,9 +33,8 @@ static int sock_diag_send(int fd, uint8_t family, uint8_t protocol)
 	r.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	r.req.sdiag_family = family;
 	r.req.sdiag_protocol = protocol;
-	r.req.idiag_states = SOCK_DIAG_ALL_STATES;
-	if (protocol == IPPROTO_TCP)
-		r.req.idiag_ext = 1 << (INET_DIAG_INFO - 1);
+	r.req.idiag_states = states;
+	r.req.idiag_ext = ext;
 	if (sendto(fd, &r, sizeof(r), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
 	return 0;
@@ -53,6 +55,9 @@ static void sock_diag_entry_of(struct sock_diag_entry *e, const struct nlmsghdr 
 		if (attr->rta_type == INET_DIAG_INFO) {
 			e->info = RTA_DATA(attr);
 			e->info_len = RTA_PAYLOAD(attr);
+		} else if (attr->rta_type == INET_DIAG_SKMEMINFO) {
+			e->meminfo = RTA_DATA(attr);
+			e->meminfo_len = RTA_PAYLOAD(attr) / sizeof(uint32_t);
 		}
 	}
 }
@@ -87,16 +92,15 @@ static int sock_diag_read(int fd, uint8_t proto, char *buf,
 	}
 }
 
-int sock_diag_each(void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx)
+struct sock_diag_dump {
+	uint8_t family, protocol, proto;
+	uint32_t states;
+	uint8_t ext;
+};
+
+static int sock_diag_dumps(const struct sock_diag_dump *dumps, size_t ndumps,
+			   void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx)
 {
-	static const struct {
-		uint8_t family, protocol, proto;
-	} dumps[] = {
-		{ AF_INET, IPPROTO_TCP, TCPTOP_PROTO_TCP },
-		{ AF_INET6, IPPROTO_TCP, TCPTOP_PROTO_TCP },
-		{ AF_INET, IPPROTO_UDP, TCPTOP_PROTO_UDP },
-		{ AF_INET6, IPPROTO_UDP, TCPTOP_PROTO_UDP },
-	};
 	char *buf = malloc(SOCK_DIAG_BUF_BYTES);
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	int err = 0;
@@ -105,8 +109,9 @@ int sock_diag_each(void (*fn)(const struct sock_diag_entry *e, void *ctx), void 
 		err = buf ? -errno : -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < sizeof(dumps) / sizeof(dumps[0]) && !err; i++) {
-		err = sock_diag_send(fd, dumps[i].family, dumps[i].protocol);
+	for (size_t i = 0; i < ndumps && !err; i++) {
+		err = sock_diag_send(fd, dumps[i].family, dumps[i].protocol, dumps[i].states,
+				     dumps[i].ext);
 		if (!err)
 			err = sock_diag_read(fd, dumps[i].proto, buf, fn, ctx);
 	}
@@ -115,4 +120,26 @@ out:
 		close(fd);
 	free(buf);
 	return err;
+}
+
+int sock_diag_each(void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx)
+{
+	static const struct sock_diag_dump dumps[] = {
+		{ AF_INET, IPPROTO_TCP, TCPTOP_PROTO_TCP, SOCK_DIAG_ALL_STATES, TCP_INFO_EXT },
+		{ AF_INET6, IPPROTO_TCP, TCPTOP_PROTO_TCP, SOCK_DIAG_ALL_STATES, TCP_INFO_EXT },
+		{ AF_INET, IPPROTO_UDP, TCPTOP_PROTO_UDP, SOCK_DIAG_ALL_STATES, 0 },
+		{ AF_INET6, IPPROTO_UDP, TCPTOP_PROTO_UDP, SOCK_DIAG_ALL_STATES, 0 },
+	};
+
+	return sock_diag_dumps(dumps, sizeof(dumps) / sizeof(dumps[0]), fn, ctx);
+}
+
+int sock_diag_listeners(void (*fn)(const struct sock_diag_entry *e, void *ctx), void *ctx)
+{
+	static const struct sock_diag_dump dumps[] = {
+		{ AF_INET, IPPROTO_TCP, TCPTOP_PROTO_TCP, LISTEN_STATE, MEMINFO_EXT },
+		{ AF_INET6, IPPROTO_TCP, TCPTOP_PROTO_TCP, LISTEN_STATE, MEMINFO_EXT },
+	};
+
+	return sock_diag_dumps(dumps, sizeof(dumps) / sizeof(dumps[0]), fn, ctx);
 }

@@ -168,17 +168,31 @@ static void draw_counts(const struct ui *ui)
 	draw_log_health(ui, x + 2);
 }
 
+/* The host's TCP listeners' drops in the last interval: a full accept queue loses
+ * connections silently; highlighted while it does. */
+static void draw_listen_drops(const struct ui *ui, int x)
+{
+	const struct snapshot *s = ui->shown;
+
+	if (!s || !s->listen_drops_known)
+		return;
+	ui_put(ui, 1, x, s->listen_drops ? look(ui, UI_PAIR_ALERT, A_BOLD) | A_BOLD : A_NORMAL,
+	       false, "Listen drops: %llu", (unsigned long long)s->listen_drops);
+}
+
 static void draw_rates(const struct ui *ui)
 {
 	char rx[24], tx[24], total_rx[24], total_tx[24];
+	int x;
 
 	ui_format_rate(ui->shown_rx_rate, ui->bits, rx, sizeof(rx));
 	ui_format_rate(ui->shown_tx_rate, ui->bits, tx, sizeof(tx));
 	ui_format_size((uint64_t)ui->total_rx, total_rx, sizeof(total_rx));
 	ui_format_size((uint64_t)ui->total_tx, total_tx, sizeof(total_tx));
-	ui_put(ui, 1, 0, A_NORMAL, false,
-	       "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s", rx, tx,
-	       ui->totals_estimated ? "about " : "", total_rx, total_tx);
+	x = ui_put(ui, 1, 0, A_NORMAL, false,
+		   "Shown: RX %s  TX %s    Since start (all flows): %sRX %s  TX %s", rx, tx,
+		   ui->totals_estimated ? "about " : "", total_rx, total_tx);
+	draw_listen_drops(ui, x + 4);
 }
 
 static const char *sort_marker(const struct ui *ui)

@@ -211,6 +211,31 @@ static void get_age_s(const struct flow_row *row, struct column_value *out)
 	set_real(out, row->age_s);
 }
 
+/* A listener's queue columns: null for any other row, and for one the walk has not seen. */
+static void get_backlog(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->backlog);
+	out->is_null = !row->listen_known;
+}
+
+static void get_backlog_max(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->backlog_max);
+	out->is_null = !row->listen_known;
+}
+
+static void get_drops(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->drops);
+	out->is_null = !row->listen_known;
+}
+
+static void get_drop_rate(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->drop_rate);
+	out->is_null = out->is_null || !row->listen_known;
+}
+
 static void get_alert(const struct flow_row *row, struct column_value *out)
 {
 	set_integer(out, alert_row_above(row) ? 1 : 0);
@@ -269,10 +294,11 @@ static void get_rx_rate_40s(const struct flow_row *row, struct column_value *out
 
 /* The live view's columns, in the order it shows them. */
 const int column_view_order[COLUMN_VIEW_COUNT] = {
-	COL_PID,         COL_COMM,       COL_PROTO,      COL_PORT,    COL_LADDR,   COL_RADDR,
-	COL_STATE,       COL_FLOWS,      COL_RX_RATE,    COL_TX_RATE, COL_HISTORY, COL_RX_BYTES,
-	COL_TX_BYTES,    COL_RX_PACKETS, COL_TX_PACKETS, COL_RTT_US,  COL_AGE_S,   COL_CGROUP,
-	COL_ESTABLISHED, COL_OPENING,    COL_CLOSING,    COL_LISTEN,  COL_CLOSED,  COL_UDP,
+	COL_PID,     COL_COMM,    COL_PROTO,       COL_PORT,        COL_LADDR,      COL_RADDR,
+	COL_STATE,   COL_BACKLOG, COL_BACKLOG_MAX, COL_DROPS,       COL_FLOWS,      COL_RX_RATE,
+	COL_TX_RATE, COL_HISTORY, COL_RX_BYTES,    COL_TX_BYTES,    COL_RX_PACKETS, COL_TX_PACKETS,
+	COL_RTT_US,  COL_AGE_S,   COL_CGROUP,      COL_ESTABLISHED, COL_OPENING,    COL_CLOSING,
+	COL_LISTEN,  COL_CLOSED,  COL_UDP,
 };
 
 #define GROUP_COUNT_COLUMN(id_, name_, title_, width_, rank_)                                      \
@@ -458,6 +484,38 @@ const struct column column_table[COL_COUNT] = {
 			  NULL,
 			  { "HISTORY", UNIT_HISTORY, 8, 12, RATE_HISTORY_LEN, 21, true },
 			  true },
+	[COL_BACKLOG] = { "backlog",
+			  COLUMN_INTEGER,
+			  0,
+			  false,
+			  INTEGER_MAX,
+			  get_backlog,
+			  { "BACKLOG", UNIT_COUNT, 7, 7, 7, 22, true },
+			  true },
+	[COL_BACKLOG_MAX] = { "backlog_max",
+			      COLUMN_INTEGER,
+			      0,
+			      false,
+			      INTEGER_MAX,
+			      get_backlog_max,
+			      { "MAXQ", UNIT_COUNT, 5, 5, 5, 23, true },
+			      true },
+	[COL_DROPS] = { "drops",
+			COLUMN_INTEGER,
+			0,
+			false,
+			INTEGER_MAX,
+			get_drops,
+			{ "DROPS", UNIT_COUNT, 6, 6, 6, 24, true },
+			true },
+	[COL_DROP_RATE] = { "drop_rate",
+			    COLUMN_REAL,
+			    1,
+			    false,
+			    NUMTEXT_MAX,
+			    get_drop_rate,
+			    { NULL },
+			    true },
 	[COL_ALERT] = { "alert", COLUMN_INTEGER, 0, true, 1, get_alert, { NULL }, true },
 	/* Values come from view/group.c's group_value(). */
 	GROUP_COUNT_COLUMN(COL_FLOWS, "flows", "FLOWS", 6, 3),

@@ -199,9 +199,9 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 		"rx_bytes",    "tx_packets", "rx_packets",  "tx_rate",     "rx_rate",
 		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
 		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
-		"rx_rate_40s", "history",    "alert",       "flows",       "established",
-		"opening",     "closing",    "listen",      "closed",      "udp",
-		"port",
+		"rx_rate_40s", "history",    "backlog",     "backlog_max", "drops",
+		"drop_rate",   "alert",      "flows",       "established", "opening",
+		"closing",     "listen",     "closed",      "udp",         "port",
 	};
 
 	for (int id = 0; id < COL_COUNT; id++) {
@@ -304,8 +304,8 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_REAL,    COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
+		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
-		COLUMN_INTEGER,
 	};
 
 	for (int id = 0; id < COL_COUNT; id++)
@@ -952,6 +952,15 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		((id - COL_TX_RATE_2S) % 2
 			 ? row->rx_rate_win
 			 : row->tx_rate_win)[(id - COL_TX_RATE_2S) / 2] = 10.25f + (float)rank;
+		break;
+	case COL_BACKLOG:
+	case COL_BACKLOG_MAX:
+	case COL_DROPS:
+	case COL_DROP_RATE:
+		/* a listener's queue columns, all four from one rank */
+		row->listen_known = true;
+		row->backlog = row->backlog_max = row->drops = 10 + (uint32_t)rank;
+		row->drop_rate = 10.25f + (float)rank;
 		break;
 	case COL_ALERT:
 		/* above a 100 B/s --alert or not: the higher rank is above */
