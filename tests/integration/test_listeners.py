@@ -73,7 +73,9 @@ def test_a_full_accept_queue_shows_its_backlog_and_drops_as_the_kernel_counts_th
     assert listens, rows
     last = listens[-1]
     assert dropped >= CONNECTS - 3, dropped
-    assert int(last["drops"]) == dropped, (last, dropped)
+    # (ListenDrops is the namespace's: another test's listener may add to it meanwhile.)
+    assert int(last["drops"]) == dropped or CONNECTS - 3 <= int(last["drops"]) < dropped, \
+        (last, dropped)
     assert int(last["backlog"]) in (2, 3) and last["backlog_max"] == "2", last
     assert any(float(r["drop_rate"]) > 0 for r in listens), listens
     assert (first["state"], first["backlog"], first["drops"]) == ("LISTEN", "0", "0"), first
