@@ -62,6 +62,8 @@ struct ui_rows {
  * r to start with); -1 when out of memory (then no rows). */
 int ui_rows_update(struct ui_rows *r, const struct snapshot *s, const struct ui_view_options *o);
 void ui_rows_free(struct ui_rows *r);
+/* The rows in the other order (r: the sort reversed). */
+void ui_rows_reverse(const struct flow_row **rows, size_t n);
 /* The "/" filter: words that must all match. "port:N" either port, "pid:N", "proc:TEXT"
  * process name; a bare word matches a process name (any case), a pid, a port or part of
  * an address. */

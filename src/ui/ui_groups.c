@@ -37,16 +37,6 @@ static int choose(struct ui_groups *g, const struct ui_view_options *o)
 	return 0;
 }
 
-static void reverse_rows(const struct flow_row **rows, size_t n)
-{
-	for (size_t i = 0; i < n / 2; i++) {
-		const struct flow_row *t = rows[i];
-
-		rows[i] = rows[n - 1 - i];
-		rows[n - 1 - i] = t;
-	}
-}
-
 int ui_groups_update(struct ui_groups *g, const struct snapshot *s, const struct ui_view_options *o)
 {
 	size_t n;
@@ -71,7 +61,7 @@ int ui_groups_update(struct ui_groups *g, const struct snapshot *s, const struct
 		g->rows[i] = &group_set_row(g->set, i)->row;
 	g->nrows = n;
 	if (o->reverse)
-		reverse_rows(g->rows, n);
+		ui_rows_reverse(g->rows, n);
 	return 0;
 }
 

@@ -241,7 +241,7 @@ bool ui_row_shown(const struct ui_view_options *o, const struct flow_row *row)
 	return !o->text[0] || ui_text_match(o->text, row);
 }
 
-static void reverse_rows(const struct flow_row **rows, size_t n)
+void ui_rows_reverse(const struct flow_row **rows, size_t n)
 {
 	for (size_t i = 0; i < n / 2; i++) {
 		const struct flow_row *t = rows[i];
@@ -302,7 +302,7 @@ int ui_rows_update(struct ui_rows *r, const struct snapshot *s, const struct ui_
 		r->rows[i] = &s->rows[row_view_item(r->view, i)->pos];
 	r->nrows = n;
 	if (o->reverse)
-		reverse_rows(r->rows, n);
+		ui_rows_reverse(r->rows, n);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/array_grow.h"
+#include "util/open_index.h"
 #include "view/group.h"
 
 static const char *const grouping_names[GROUP_COUNT] = {
@@ -37,9 +38,8 @@ struct group_set {
 	uint64_t generation;  /* of the snapshot learnt last */
 	struct group *groups; /* live ones first: ngroups */
 	size_t ngroups, room;
-	uint32_t *index; /* 1 + the group's place, 0 for empty; nindex a power of two */
-	size_t nindex;
-	uint32_t *rtt; /* per group, grouped by group */
+	struct open_index index; /* of the groups by key */
+	uint32_t *rtt;           /* per group, grouped by group */
 	size_t rtt_room;
 	uint32_t *order;             /* places of groups, sorted */
 	struct group_order *sorting; /* sort_groups() room */
@@ -163,7 +163,7 @@ void group_set_free(struct group_set *set)
 	if (!set)
 		return;
 	free(set->groups);
-	free(set->index);
+	open_index_free(&set->index);
 	free(set->rtt);
 	free(set->order);
 	free(set->sorting);
@@ -280,43 +280,18 @@ static void group_key_of(const struct group_set *set, const struct flow_row *row
 	}
 }
 
-/* Four words mixed: a byte-wise hash cost a third of a grouping's time at 100k rows. */
 static uint64_t hash_key(const struct group_key *key)
 {
-	uint64_t w[sizeof(*key) / 8], h = 0x9e3779b97f4a7c15ULL;
-
 	_Static_assert(sizeof(*key) % 8 == 0, "the key is whole words");
-	memcpy(w, key, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h = (h ^ w[i]) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
-	}
-	return h;
+	return hash_words(key, sizeof(*key) / 8);
 }
 
 static int rebuild_index(struct group_set *set)
 {
-	size_t n = 64;
-
-	while (n < 2 * set->ngroups + 2)
-		n *= 2;
-	if (n != set->nindex) {
-		uint32_t *index = malloc(n * sizeof(*index));
-
-		if (!index)
-			return -1;
-		free(set->index);
-		set->index = index;
-		set->nindex = n;
-	}
-	memset(set->index, 0, n * sizeof(*set->index));
-	for (size_t g = 0; g < set->ngroups; g++) {
-		size_t i = hash_key(&set->groups[g].key) & (n - 1);
-
-		while (set->index[i])
-			i = (i + 1) & (n - 1);
-		set->index[i] = (uint32_t)g + 1;
-	}
+	if (open_index_reset(&set->index, set->ngroups) < 0)
+		return -1;
+	for (size_t g = 0; g < set->ngroups; g++)
+		open_index_put(&set->index, hash_key(&set->groups[g].key), (uint32_t)g);
 	return 0;
 }
 
@@ -326,11 +301,11 @@ static struct group *find_group(struct group_set *set, const struct group_key *k
 	size_t i;
 	struct group *g;
 
-	if (2 * (set->ngroups + 1) + 2 > set->nindex && rebuild_index(set) < 0)
+	if (!open_index_fits(&set->index, set->ngroups + 1) && rebuild_index(set) < 0)
 		return NULL;
-	for (i = hash_key(key) & (set->nindex - 1); set->index[i];
-	     i = (i + 1) & (set->nindex - 1)) {
-		g = &set->groups[set->index[i] - 1];
+	for (i = hash_key(key) & (set->index.n - 1); set->index.slot[i];
+	     i = (i + 1) & (set->index.n - 1)) {
+		g = &set->groups[set->index.slot[i] - 1];
 		if (memcmp(&g->key, key, sizeof(*key)) == 0)
 			return g;
 	}
@@ -344,7 +319,7 @@ static struct group *find_group(struct group_set *set, const struct group_key *k
 	g = &set->groups[set->ngroups];
 	memset(g, 0, sizeof(*g));
 	g->key = *key;
-	set->index[i] = (uint32_t)++set->ngroups;
+	set->index.slot[i] = (uint32_t)++set->ngroups;
 	return g;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/array_grow.h"
+#include "util/open_index.h"
 #include "view/rate_history.h"
 
 /* log2(1 + rate) in 1/1024ths: within 2^(1/2048) - 1 = 0.034% of the rate, up to 2^64. */
@@ -26,8 +27,7 @@ _Static_assert(sizeof(struct history_entry) == 104, "a history entry is 104 byte
 struct rate_history {
 	struct history_entry *entries;
 	size_t count, room;
-	uint32_t *index; /* 1 + an entry's place, 0 empty; nindex a power of two */
-	size_t nindex;
+	struct open_index index;
 	uint64_t generation, last_generation;
 	double interval_s;
 	bool learning; /* between begin and end of a snapshot not learnt before */
@@ -44,7 +44,7 @@ void rate_history_free(struct rate_history *h)
 	if (!h)
 		return;
 	free(h->entries);
-	free(h->index);
+	open_index_free(&h->index);
 	free(h);
 }
 
@@ -62,50 +62,27 @@ static double decode(uint16_t code)
 
 static uint64_t hash_key(const struct flow_key *key)
 {
-	uint64_t w[sizeof(*key) / 8], h = 0x9e3779b97f4a7c15ULL;
-
 	_Static_assert(sizeof(*key) % 8 == 0, "the key is whole words");
-	memcpy(w, key, sizeof(w));
-	for (size_t i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		h = (h ^ w[i]) * 0xbf58476d1ce4e5b9ULL;
-		h ^= h >> 31;
-	}
-	return h;
+	return hash_words(key, sizeof(*key) / 8);
 }
 
 static int rebuild_index(struct rate_history *h, size_t want)
 {
-	size_t n = 64;
-
-	while (n < 2 * want + 2)
-		n *= 2;
-	if (n != h->nindex) {
-		uint32_t *index = malloc(n * sizeof(*index));
-
-		if (!index)
-			return -1;
-		free(h->index);
-		h->index = index;
-		h->nindex = n;
-	}
-	memset(h->index, 0, n * sizeof(*h->index));
-	for (size_t e = 0; e < h->count; e++) {
-		size_t i = h->entries[e].id & (n - 1);
-
-		while (h->index[i])
-			i = (i + 1) & (n - 1);
-		h->index[i] = (uint32_t)e + 1;
-	}
+	if (open_index_reset(&h->index, want) < 0)
+		return -1;
+	for (size_t e = 0; e < h->count; e++)
+		open_index_put(&h->index, h->entries[e].id, (uint32_t)e);
 	return 0;
 }
 
 /* The slot of id in the index: its entry's, or the empty one where it would go. */
 static size_t slot_of(const struct rate_history *h, uint64_t id)
 {
-	size_t i = id & (h->nindex - 1);
+	const struct open_index *x = &h->index;
+	size_t i = id & (x->n - 1);
 
-	while (h->index[i] && h->entries[h->index[i] - 1].id != id)
-		i = (i + 1) & (h->nindex - 1);
+	while (x->slot[i] && h->entries[x->slot[i] - 1].id != id)
+		i = (i + 1) & (x->n - 1);
 	return i;
 }
 
@@ -163,11 +140,11 @@ void rate_history_add(struct rate_history *h, const struct flow_key *key, double
 
 	if (!h->learning || h->failed)
 		return;
-	if (2 * (h->count + 1) + 2 > h->nindex && rebuild_index(h, h->count + 1) < 0)
+	if (!open_index_fits(&h->index, h->count + 1) && rebuild_index(h, h->count + 1) < 0)
 		goto fail;
 	i = slot_of(h, id);
-	if (h->index[i]) {
-		e = &h->entries[h->index[i] - 1];
+	if (h->index.slot[i]) {
+		e = &h->entries[h->index.slot[i] - 1];
 		if (e->seen == (uint32_t)h->generation)
 			return; /* a key twice in one snapshot: once */
 		fill_gap(h, e, rate, total_bytes);
@@ -182,7 +159,7 @@ void rate_history_add(struct rate_history *h, const struct flow_key *key, double
 		e = &h->entries[h->count];
 		memset(e, 0, sizeof(*e));
 		e->id = id;
-		h->index[i] = (uint32_t)++h->count;
+		h->index.slot[i] = (uint32_t)++h->count;
 	}
 	push(e, rate);
 	e->total = total_bytes;
@@ -202,8 +179,8 @@ int rate_history_end(struct rate_history *h)
 	if (h->failed) {
 		h->failed = false;
 		h->count = 0;
-		if (h->index)
-			memset(h->index, 0, h->nindex * sizeof(*h->index));
+		if (h->index.n)
+			memset(h->index.slot, 0, h->index.n * sizeof(*h->index.slot));
 		return -1;
 	}
 	for (size_t e = 0; e < h->count; e++)
@@ -221,12 +198,12 @@ size_t rate_history_get(const struct rate_history *h, const struct flow_key *key
 	const struct history_entry *e;
 	size_t i;
 
-	if (!h->nindex)
+	if (!h->index.n)
 		return 0;
 	i = slot_of(h, hash_key(key));
-	if (!h->index[i])
+	if (!h->index.slot[i])
 		return 0;
-	e = &h->entries[h->index[i] - 1];
+	e = &h->entries[h->index.slot[i] - 1];
 	for (size_t k = 0; k + 1 < e->len; k++)
 		out[k] = decode(e->code[(e->head + k) % (RATE_HISTORY_LEN - 1)]);
 	if (e->len)
