@@ -158,7 +158,7 @@ static const char usage_head[] =
 	"      --group BY          one row per flow (the default), or per process,\n"
 	"                          remote address, service port or cgroup: BY is flow,\n"
 	"                          process, remote, port or cgroup (columns: below);\n"
-	"                          batch output only for now (-b, -N, -q, -l)\n"
+	"                          the live view starts in it (g steps through them)\n"
 	"Sorting:\n"
 	"  -s, --sort COL          sort by column COL, or by rate (tx_rate + rx_rate, the\n"
 	"                          default); numbers sort high to low, text A to Z\n"
