@@ -5,6 +5,7 @@
 #include <ncurses.h>
 #include "ui/ui_state.h"
 #include "ui/ui_view.h"
+#include "util/clock.h"
 
 /* Lines the wheel moves per notch, as most terminals scroll. */
 #define WHEEL_LINES 3
@@ -37,19 +38,11 @@ static int title_clicked(struct ui *ui, int x)
 	return ui_keys_set_sort(ui, id);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* A second press on the same row soon after the first opens its detail pane. */
 static int row_clicked(struct ui *ui, int y)
 {
 	size_t row = ui->scroll + (size_t)(y - ui_title_line(ui) - 1);
-	uint64_t now = now_ns();
+	uint64_t now = clock_now_ns(CLOCK_MONOTONIC);
 	bool twice;
 
 	if (y - ui_title_line(ui) - 1 >= ui_draw_body_lines(ui) || row >= ui->nrows)
