@@ -2,7 +2,6 @@
  * whole in memory without stdio (numtext, addr_text), and lines are written with fwrite
  * only whole, so a log shared by several writers never holds half a row. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "view/columns.h"
@@ -209,7 +208,8 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 	return format_line_values(fs, values, &row->key, out, split);
 }
 
-/* The rates of the row's history, oldest first, in whole bytes/s: CSV "0 1200 800" in one
+/* The rates of the row's history, oldest first, in whole bytes/s as tx_rate is written
+ * (at most 2^64, so that 40 of them fit the column's room): CSV "0 1200 800" in one
  * field, JSONL [0,1200,800]. */
 static char *put_history(char *p, bool json, const struct rate_history *h,
 			 const struct flow_key *key)
@@ -225,7 +225,7 @@ static char *put_history(char *p, bool json, const struct rate_history *h,
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*p++ = json ? ',' : ' ';
-		p = numtext_u64(p, rates[i] < 1.8e19 ? (uint64_t)llround(rates[i]) : UINT64_MAX);
+		p = numtext_fixed(p, rates[i] < 0x1p64 ? rates[i] : 0x1p64, 0);
 	}
 	if (json)
 		*p++ = ']';
