@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "flow_row.h"
 #include "tcptop_shared.h"
 
 #define RATE_HISTORY_LEN 40
@@ -24,6 +25,11 @@ void rate_history_begin(struct rate_history *h, uint64_t generation, double inte
 /* A row of it: its rate over the interval (bytes/s) and all the bytes it moved. */
 void rate_history_add(struct rate_history *h, const struct flow_key *key, double rate,
 		      uint64_t total_bytes);
+/* A flow's or a group's row: its rate is tx + rx, as the history column says. */
+static inline void rate_history_add_row(struct rate_history *h, const struct flow_row *row)
+{
+	rate_history_add(h, &row->key, row->tx_rate + row->rx_rate, row->tx_bytes + row->rx_bytes);
+}
 /* Rows not added are forgotten. -1 when out of memory (the history is then empty). */
 int rate_history_end(struct rate_history *h);
 /* key's rates, oldest first, into out; how many (0 for a key not known). */

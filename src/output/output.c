@@ -124,8 +124,7 @@ static int learn_history(struct shown_rows *rows, const struct snapshot *s)
 		const struct flow_row *r = rows->groups ? &group_set_row(rows->groups, i)->row
 							: &s->rows[i];
 
-		rate_history_add(rows->history, &r->key, r->tx_rate + r->rx_rate,
-				 r->tx_bytes + r->rx_bytes);
+		rate_history_add_row(rows->history, r);
 	}
 	return rate_history_end(rows->history);
 }

@@ -219,7 +219,7 @@ static void learn_history(struct rate_history *h, const struct snapshot *s,
 	for (size_t i = 0; i < n; i++) {
 		const struct flow_row *r = rows ? rows[i] : &s->rows[i];
 
-		rate_history_add(h, &r->key, r->tx_rate + r->rx_rate, r->tx_bytes + r->rx_bytes);
+		rate_history_add_row(h, r);
 	}
 	rate_history_end(h);
 }
