@@ -25,12 +25,6 @@ int ui_groups_update(struct ui_groups *g, const struct snapshot *s,
 		     const struct ui_view_options *o);
 void ui_groups_free(struct ui_groups *g);
 
-/* The group a row of g->rows stands for. */
-static inline const struct group_row *ui_group_of(const struct flow_row *row)
-{
-	return (const struct group_row *)row;
-}
-
 /* A group's name, as the header and the detail pane say it: "pid 812 (nginx)",
  * "10.0.0.7", "tcp port 443", a cgroup's shortened name. */
 void ui_group_label(enum grouping g, const struct group_row *row, char *out, size_t len);

@@ -52,6 +52,10 @@ struct group_row {
 
 /* A reader holding a group row's flow_row (the live view's row pointers) has its group. */
 _Static_assert(offsetof(struct group_row, row) == 0, "a group row starts with its flow row");
+static inline const struct group_row *group_row_of(const struct flow_row *row)
+{
+	return (const struct group_row *)row;
+}
 
 struct group_set;
 

@@ -50,7 +50,7 @@ static void update_group(struct ui *ui)
 	for (size_t i = 0; ui_rows_are_groups(ui) && i < ui->nrows; i++) {
 		if (memcmp(&ui->rows[i]->key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
-		ui->detail_group = *ui_group_of(ui->rows[i]);
+		ui->detail_group = *group_row_of(ui->rows[i]);
 		ui->detail_gone = false;
 		break;
 	}
@@ -89,7 +89,7 @@ int ui_detail_open(struct ui *ui)
 	ui->detail_row = *ui->rows[ui->selected];
 	ui->detail_is_group = ui_rows_are_groups(ui);
 	if (ui->detail_is_group)
-		ui->detail_group = *ui_group_of(ui->rows[ui->selected]);
+		ui->detail_group = *group_row_of(ui->rows[ui->selected]);
 	ui->detail_pid = UINT32_MAX; /* read the command line now */
 	ui->mode = UI_MODE_DETAIL;
 	ui_detail_update(ui);

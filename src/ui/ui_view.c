@@ -539,7 +539,7 @@ void ui_format_cell(const struct flow_row *row, int id, const struct ui_cell_sty
 		return;
 	}
 	if (st->group)
-		group_value((const struct group_row *)row, ui_rate_column(id, st->window), &v);
+		group_value(group_row_of(row), ui_rate_column(id, st->window), &v);
 	else
 		column_value(row, ui_rate_column(id, st->window), &v);
 	if (v.is_null) {
