@@ -42,10 +42,12 @@ int ui_sort_key(const struct ui *ui, int index)
 
 int ui_sort_key_index(const struct ui *ui, int sort_id)
 {
-	for (int i = 0; i < ui_sort_key_count(ui); i++)
-		if (ui_sort_key(ui, i) == sort_id)
-			return i;
-	return 0; /* a --sort column the screen does not show: "<" / ">" start over */
+	int ids[COLUMN_VIEW_COUNT], n = sort_columns(ui, ids);
+
+	for (int i = 0; i < n; i++)
+		if (ids[i] == sort_id)
+			return 1 + i;
+	return 0; /* rate, or a --sort column the screen does not show: "<" / ">" start over */
 }
 
 int ui_keys_set_sort(struct ui *ui, int sort_id)
