@@ -46,7 +46,6 @@ static void read_cmdline(uint32_t pid, char *out, size_t len)
  * modal, so the grouping stays). */
 static void update_group(struct ui *ui)
 {
-	ui->detail_gone = true;
 	for (size_t i = 0; ui_rows_are_groups(ui) && i < ui->nrows; i++) {
 		if (memcmp(&ui->rows[i]->key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
@@ -197,20 +196,30 @@ static void draw_history(const struct ui *ui, int y)
 	       RATE_HISTORY_LEN - ui_text_cells(line), "", line, top, n);
 }
 
+/* The remote address as the table writes it (a flow's with its port, a group's without),
+ * then its name when the resolver has one; has_peer false: there is none to look up. */
+static void draw_remote(const struct ui *ui, int y, const struct flow_row *r, bool has_peer)
+{
+	struct ui_cell_style style = { .utf8 = ui->utf8, .group = ui->detail_is_group };
+	char remote[80], name[256] = "";
+	bool named = has_peer && ui->resolver &&
+		     resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name, sizeof(name));
+
+	ui_format_cell(r, COL_RADDR, &style, remote, sizeof(remote));
+	label(ui, y, "Remote");
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s", remote, named ? "  (" : "",
+	       named ? name : "", named ? ")" : "");
+}
+
 static void draw_endpoints(const struct ui *ui, int y)
 {
 	const struct flow_row *r = &ui->detail_row;
-	char local[80], remote[80], name[256] = "";
-	bool named = ui->resolver && r->id.rport &&
-		     resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name, sizeof(name));
+	char local[80];
 
 	label(ui, y, "Local");
 	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%s",
 	       cell(ui, r, COL_LADDR, 0, local, sizeof(local)));
-	label(ui, y + 1, "Remote");
-	ui_put(ui, y + 1, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
-	       cell(ui, r, COL_RADDR, 0, remote, sizeof(remote)), named ? "  (" : "",
-	       named ? name : "", named ? ")" : "");
+	draw_remote(ui, y + 1, r, r->id.rport != 0);
 }
 
 /* A group's own fields: what names it, and its flows by state. */
@@ -218,8 +227,6 @@ static int draw_group_identity(const struct ui *ui, int y, int bottom)
 {
 	const struct group_row *g = &ui->detail_group;
 	const struct flow_row *r = &g->row;
-	char remote[80], name[256] = "";
-	bool named;
 
 	switch (ui->groups.grouping) {
 	case GROUP_PROCESS:
@@ -228,13 +235,7 @@ static int draw_group_identity(const struct ui *ui, int y, int bottom)
 		y += draw_cmdline(ui, y, bottom);
 		break;
 	case GROUP_REMOTE:
-		named = ui->resolver && r->id.family &&
-			resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name,
-					sizeof(name));
-		label(ui, y, "Remote");
-		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
-		       cell(ui, r, COL_RADDR, 0, remote, sizeof(remote)), named ? "  (" : "",
-		       named ? name : "", named ? ")" : "");
+		draw_remote(ui, y++, r, r->id.family != 0);
 		break;
 	case GROUP_PORT:
 		label(ui, y, "Service");
