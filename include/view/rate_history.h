@@ -7,6 +7,7 @@
 #ifndef TCPTOP_RATE_HISTORY_H
 #define TCPTOP_RATE_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "flow_row.h"
@@ -20,8 +21,9 @@ struct rate_history;
 struct rate_history *rate_history_new(void);
 void rate_history_free(struct rate_history *h);
 /* Learning the snapshot of generation (its intervals interval_s long) starts; the one
- * learnt last again is ignored, up to rate_history_end(). */
-void rate_history_begin(struct rate_history *h, uint64_t generation, double interval_s);
+ * learnt last again is ignored, up to rate_history_end(): false then, so that the caller
+ * need not go through its rows. */
+bool rate_history_begin(struct rate_history *h, uint64_t generation, double interval_s);
 /* A row of it: its rate over the interval (bytes/s) and all the bytes it moved. */
 void rate_history_add(struct rate_history *h, const struct flow_key *key, double rate,
 		      uint64_t total_bytes);

@@ -213,9 +213,8 @@ static void rebuild_rows(struct ui *ui)
 static void learn_history(struct rate_history *h, const struct snapshot *s,
 			  const struct flow_row *const *rows, size_t n)
 {
-	if (!h)
-		return;
-	rate_history_begin(h, s->generation, s->interval_s);
+	if (!h || !rate_history_begin(h, s->generation, s->interval_s))
+		return; /* learnt already: a rebuild for a key, not a new snapshot */
 	for (size_t i = 0; i < n; i++) {
 		const struct flow_row *r = rows ? rows[i] : &s->rows[i];
 

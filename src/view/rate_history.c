@@ -86,14 +86,15 @@ static size_t slot_of(const struct rate_history *h, uint64_t id)
 	return i;
 }
 
-void rate_history_begin(struct rate_history *h, uint64_t generation, double interval_s)
+bool rate_history_begin(struct rate_history *h, uint64_t generation, double interval_s)
 {
 	h->learning = generation != h->generation || !generation;
 	if (!h->learning)
-		return;
+		return false;
 	h->last_generation = h->generation;
 	h->generation = generation;
 	h->interval_s = interval_s;
+	return true;
 }
 
 static void push(struct history_entry *e, double rate)
