@@ -28,8 +28,7 @@ struct flow_row {
 	float rx_rate_win[3];
 	uint32_t srtt_us;
 	uint32_t retrans;
-	double age_s;           /* since tcptop first saw the flow */
-	uint64_t first_seen_ns; /* when that was, CLOCK_MONOTONIC */
+	double age_s; /* since tcptop first saw the flow: at id.first_seen_ns (CLOCK_MONOTONIC) */
 	const struct cgroup_name *cgroup; /* id.cgroup_id's name; NULL when not known */
 	/* A listener's accept queue, its limit, the connections it dropped since it was
 	 * created (the kernel's count) and per second over the last interval. */

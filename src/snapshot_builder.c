@@ -152,7 +152,7 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->rx_rate = snapshot_rate(row->rx_bytes, prev_rx, elapsed_ns);
 	fill_windows(row, node, row->tx_bytes > prev_tx ? row->tx_bytes - prev_tx : 0,
 		     row->rx_bytes > prev_rx ? row->rx_bytes - prev_rx : 0, now, elapsed_ns);
-	row->first_seen_ns = node->first_seen_ns;
+	row->id.first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	fill_listen(row, node, elapsed_ns);
 	row->version = now->generation;
@@ -180,7 +180,7 @@ static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
 	row->drop_rate = 0.0f;
-	row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
+	row->age_s = flow_age_s(now->mono_ns, row->id.first_seen_ns);
 }
 
 static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
@@ -410,7 +410,7 @@ static void age_rows(struct snapshot_builder *b, struct snapshot *s, const struc
 	for (size_t i = 0; i < s->nrows; i++) {
 		struct flow_row *row = &s->rows[i];
 
-		row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
+		row->age_s = flow_age_s(now->mono_ns, row->id.first_seen_ns);
 		decay_row(b, s, i, now, true);
 		tx_rate += row->tx_rate;
 		rx_rate += row->rx_rate;

@@ -219,7 +219,7 @@ static void remember(struct flow_mark *slot, const struct flow_row *row)
 {
 	*slot = (struct flow_mark){
 		.key = row->key,
-		.first_seen_ns = row->first_seen_ns,
+		.first_seen_ns = row->id.first_seen_ns,
 		.tx_bytes = row->tx_bytes,
 		.rx_bytes = row->rx_bytes,
 		.tx_packets = row->tx_packets,
@@ -234,7 +234,7 @@ static int fold_row(struct metrics_state *m, const struct flow_row *row, uint64_
 	struct flow_mark *old = mark_slot(m->marks, m->marks_room, &row->key);
 	struct process_series *p = NULL;
 
-	if (old && (!old->used || old->first_seen_ns != row->first_seen_ns))
+	if (old && (!old->used || old->first_seen_ns != row->id.first_seen_ns))
 		old = NULL;
 	if (row->id.comm[0]) {
 		p = proc_series(m, row->id.comm);

@@ -344,14 +344,14 @@ static unsigned fields_differing(const struct flow_row *r, const struct row_cont
 	mask |= r->retrans != b->retrans ? F_RETRANS : 0;
 	mask |= r->state != b->state || r->closed != b->closed ? F_STATE : 0;
 	mask |= memcmp(&r->id, &b->id, sizeof(r->id)) != 0 ? F_IDENTITY : 0;
-	mask |= r->first_seen_ns != b->first_seen_ns ? F_FIRST_SEEN : 0;
+	mask |= r->id.first_seen_ns != b->id.first_seen_ns ? F_FIRST_SEEN : 0;
 	if (!same_double(r->tx_rate,
 			 predicted_rate(r->tx_bytes, &b->tx_bytes, c->rates, c->elapsed_ns)))
 		mask |= F_TX_RATE;
 	if (!same_double(r->rx_rate,
 			 predicted_rate(r->rx_bytes, &b->rx_bytes, c->rates, c->elapsed_ns)))
 		mask |= F_RX_RATE;
-	if (!same_double(r->age_s, flow_age_s(c->mono_ns, r->first_seen_ns)))
+	if (!same_double(r->age_s, flow_age_s(c->mono_ns, r->id.first_seen_ns)))
 		mask |= F_AGE;
 	mask |= r->cgroup != b->cgroup ? F_CGROUP : 0; /* interned: one pointer per path */
 	return mask;
@@ -413,7 +413,7 @@ static void put_fields(struct record_buf *out, const struct flow_row *r, const s
 	if (mask & F_IDENTITY)
 		put_bytes(out, &r->id, sizeof(r->id));
 	if (mask & F_FIRST_SEEN)
-		put_delta(out, r->first_seen_ns, b->first_seen_ns);
+		put_delta(out, r->id.first_seen_ns, b->id.first_seen_ns);
 	if (mask & F_TX_RATE)
 		put_double(out, r->tx_rate);
 	if (mask & F_RX_RATE)
@@ -446,14 +446,15 @@ static void get_fields(struct reader *in, struct flow_row *r, const struct row_c
 	r->id = b->id;
 	if (mask & F_IDENTITY)
 		get_bytes(in, &r->id, sizeof(r->id));
-	r->first_seen_ns = mask & F_FIRST_SEEN ? get_delta(in, b->first_seen_ns) : b->first_seen_ns;
+	r->id.first_seen_ns = mask & F_FIRST_SEEN ? get_delta(in, b->id.first_seen_ns)
+						  : b->id.first_seen_ns;
 	r->tx_rate = mask & F_TX_RATE
 			     ? get_double(in)
 			     : predicted_rate(r->tx_bytes, &b->tx_bytes, c->rates, c->elapsed_ns);
 	r->rx_rate = mask & F_RX_RATE
 			     ? get_double(in)
 			     : predicted_rate(r->rx_bytes, &b->rx_bytes, c->rates, c->elapsed_ns);
-	r->age_s = mask & F_AGE ? get_double(in) : flow_age_s(c->mono_ns, r->first_seen_ns);
+	r->age_s = mask & F_AGE ? get_double(in) : flow_age_s(c->mono_ns, r->id.first_seen_ns);
 	r->cgroup = mask & F_CGROUP ? get_cgroup(in) : b->cgroup;
 }
 
@@ -715,7 +716,7 @@ static void copy_rows(struct snapshot *s, size_t *i, const struct flow_row *prev
 			r->version = generation;
 		r->tx_rate = 0.0;
 		r->rx_rate = 0.0;
-		r->age_s = flow_age_s(s->mono_ns, r->first_seen_ns);
+		r->age_s = flow_age_s(s->mono_ns, r->id.first_seen_ns);
 	}
 }
 

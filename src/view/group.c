@@ -370,7 +370,7 @@ static void take_identity(struct group *g, const struct flow_row *row, uint64_t 
 	}
 	out->cgroup = row->cgroup;
 	out->state = TCPTOP_STATE_NONE;
-	out->first_seen_ns = row->first_seen_ns;
+	out->id.first_seen_ns = row->id.first_seen_ns;
 	g->out.port = g->key.port;
 }
 
@@ -401,7 +401,7 @@ static void add_row(struct group *g, const struct flow_row *row)
 	}
 	if (row->age_s > out->age_s) {
 		out->age_s = row->age_s;
-		out->first_seen_ns = row->first_seen_ns;
+		out->id.first_seen_ns = row->id.first_seen_ns;
 	}
 	g->nrtt += has_rtt(row);
 }

@@ -51,7 +51,8 @@ static void new_row(struct world *w, struct flow_row *row)
 	memcpy(row->id.comm, comm, strlen(comm));
 	row->state = 1;
 	/* Some flows seen at the same instant: equal ages, ties for the age sort. */
-	row->first_seen_ns = w->mono_ns - (next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
+	row->id.first_seen_ns = w->mono_ns -
+				(next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
 	row->version = w->generation;
 }
 
@@ -102,7 +103,7 @@ static void advance(struct world *w, unsigned changes, unsigned arrivals)
 		new_row(w, &w->rows[w->n++]);
 	}
 	for (i = 0; i < w->n; i++)
-		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].first_seen_ns);
+		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].id.first_seen_ns);
 }
 
 static struct snapshot *take_snapshot(const struct world *w)

@@ -43,7 +43,7 @@ static struct snapshot *snap(uint64_t now_ns, const struct row_spec *specs, size
 		r->tx_bytes = specs[i].tx;
 		r->rx_bytes = specs[i].rx;
 		r->srtt_us = specs[i].srtt_us;
-		r->first_seen_ns = specs[i].first_seen_ns ? specs[i].first_seen_ns : 1;
+		r->id.first_seen_ns = specs[i].first_seen_ns ? specs[i].first_seen_ns : 1;
 	}
 	return s;
 }

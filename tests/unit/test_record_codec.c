@@ -34,10 +34,10 @@ static void fill(struct flow_row *r, uint64_t cookie, uint64_t tx, uint64_t prev
 	r->tx_packets = tx / 100;
 	r->rx_packets = tx / 200;
 	r->srtt_us = 50;
-	r->first_seen_ns = SECOND + cookie;
+	r->id.first_seen_ns = SECOND + cookie;
 	r->tx_rate = snapshot_rate(tx, prev_tx, elapsed_ns);
 	r->rx_rate = snapshot_rate(tx / 2, prev_tx / 2, elapsed_ns);
-	r->age_s = flow_age_s(mono_ns, r->first_seen_ns);
+	r->age_s = flow_age_s(mono_ns, r->id.first_seen_ns);
 }
 
 static struct snapshot *make(size_t nrows, uint64_t mono_ns)
@@ -183,8 +183,8 @@ Test(record_codec, damage_fails_the_checksum_and_a_lone_delta_is_refused)
 	fill(&s->rows[1], 2, 10, 10, s->mono_ns, SECOND);
 	t->rows[0] = s->rows[0];
 	t->rows[1] = s->rows[1];
-	t->rows[0].age_s = flow_age_s(t->mono_ns, t->rows[0].first_seen_ns);
-	t->rows[1].age_s = flow_age_s(t->mono_ns, t->rows[1].first_seen_ns);
+	t->rows[0].age_s = flow_age_s(t->mono_ns, t->rows[0].id.first_seen_ns);
+	t->rows[1].age_s = flow_age_s(t->mono_ns, t->rows[1].id.first_seen_ns);
 	cr_assert_eq(record_encode(&enc, s, false), 0);
 	cr_assert_eq(record_encode(&enc, t, false), 0);
 	record_header_parse(enc.record.data, enc.record.len, &h);

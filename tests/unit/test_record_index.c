@@ -39,8 +39,8 @@ static struct snapshot *make(unsigned k)
 		snprintf(r->id.comm, sizeof(r->id.comm), "p%u", i);
 		r->tx_bytes = (uint64_t)(k / (1 + i % 5)) * 1000 + i;
 		r->rx_bytes = r->tx_bytes / 3;
-		r->first_seen_ns = SECOND / 2;
-		r->age_s = flow_age_s(s->mono_ns, r->first_seen_ns);
+		r->id.first_seen_ns = SECOND / 2;
+		r->age_s = flow_age_s(s->mono_ns, r->id.first_seen_ns);
 	}
 	return s;
 }
