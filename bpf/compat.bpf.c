@@ -414,6 +414,9 @@ static __always_inline void compat_udp_count(struct flow_value *v, bool ingress,
 	}
 }
 
+/* --udp-mode per-socket: an unconnected socket's datagrams count as one flow, peerless. */
+const volatile bool udp_per_socket = false;
+
 static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct bpf_sock *sk,
 						 bool ingress)
 {
@@ -425,6 +428,11 @@ static __always_inline void compat_udp_datagrams(struct __sk_buff *skb, struct b
 
 	if (!compat_read_udp(skb, ingress, &p))
 		return;
+	if (udp_per_socket && sk->state != TCPTOP_TCP_ESTABLISHED) {
+		__builtin_memset(p.peer, 0, sizeof(p.peer));
+		p.peer_port = 0;
+		p.family = 0;
+	}
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = bpf_get_socket_cookie(skb);
 	__builtin_memcpy(key.peer_addr, p.peer, sizeof(key.peer_addr));

@@ -100,6 +100,10 @@ static __always_inline void flow_common_identity(struct flow_identity *id,
 	id->first_seen_ns = bpf_ktime_get_ns();
 }
 
+/* --udp-mode per-socket: the sock_addr hooks are not attached and nothing is stashed; the
+ * tracepoints make the thread's stash themselves, for its last_slot. */
+const volatile bool udp_per_socket = false;
+
 /* Which peer this datagram belongs to: the address the cgroup hook stashed for this very
  * call, else the connected peer, else none (recv() without an address on an unconnected
  * socket). Consuming the stash keeps it from leaking into a later call. */
@@ -109,7 +113,8 @@ static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key,
 {
 	struct udp_peer *stash;
 
-	stash = bpf_task_storage_get(&udp_peers, task, 0, 0);
+	stash = bpf_task_storage_get(&udp_peers, task, 0,
+				     udp_per_socket ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	if (stash && stash->cookie == key->cookie) {
 		__builtin_memcpy(key->peer_addr, stash->addr, sizeof(key->peer_addr));
 		key->peer_port = stash->port;

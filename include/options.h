@@ -22,6 +22,13 @@ enum hook_choice {
 	HOOKS_COMPAT,
 };
 
+/* --udp-mode: how unconnected UDP sockets' traffic is counted. Per socket the modern set
+ * needs no cgroup sock_addr hooks, whose socket lock every addressed datagram pays. */
+enum udp_mode {
+	UDP_PER_PEER,   /* one flow per socket and peer (the default) */
+	UDP_PER_SOCKET, /* one flow per socket */
+};
+
 /* The most processes --replay synthetic:N:ACTIVE:PROCS spreads its flows over. */
 #define REPLAY_PROCS_MAX 1000000
 
@@ -52,6 +59,7 @@ struct options {
 	const char *end_time;
 	const char *replay_spec; /* --replay: synthetic backend instead of eBPF (tests, bench) */
 	enum hook_choice hooks;
+	enum udp_mode udp_mode;
 	bool show_version; /* -V: print the version and the hook set this kernel takes */
 	bool quiet;        /* no live view, nothing on stdout (a service) */
 	bool metrics;      /* --metrics: serve /metrics on metrics_addr */

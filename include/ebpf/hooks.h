@@ -34,8 +34,9 @@ struct ebpf_hooks {
 	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
 	struct slot_array slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
-	char describe[512];          /* the -v line: which set, on which hooks */
+	char describe[768];          /* the -v line: which set, on which hooks */
 	char refused[320];           /* why the set did not load or attach, for messages */
+	bool udp_per_socket;         /* --udp-mode per-socket */
 	/* Private to the set. */
 	bool sock_addr_hooks;
 	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */

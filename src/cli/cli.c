@@ -38,6 +38,7 @@ enum {
 	OPT_UDP_TIMEOUT,
 	OPT_REPLAY,
 	OPT_HOOKS,
+	OPT_UDP_MODE,
 	OPT_CLOSED,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
@@ -89,6 +90,7 @@ static const struct option long_options[] = {
 	{ "udp-timeout", required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "replay", required_argument, NULL, OPT_REPLAY },
 	{ "hooks", required_argument, NULL, OPT_HOOKS },
+	{ "udp-mode", required_argument, NULL, OPT_UDP_MODE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -176,6 +178,9 @@ static const char usage_head[] =
 	"      --udp-timeout DUR   forget UDP flows idle for DUR (default 30s)\n"
 	"      --hooks SET         kernel hooks: auto (default: the best set that loads),\n"
 	"                          modern (kernel 6.3+) or compat (older kernels)\n"
+	"      --udp-mode MODE     unconnected UDP sockets: per-peer (default: a row per\n"
+	"                          socket and peer) or per-socket (a row per socket,\n"
+	"                          cheaper for busy UDP servers)\n"
 	"      --replay SPEC       synthetic flows instead of eBPF (tests, benchmarks):\n"
 	"                          synthetic:N[:ACTIVE[:PROCS]] (N flows, ACTIVE of them\n"
 	"                          busy, spread over PROCS processes, default 64)\n"
@@ -602,6 +607,21 @@ static int set_hooks(struct options *opt, const char *arg, const char **why)
 	return fail(why, "must be auto, modern or compat");
 }
 
+static int set_udp_mode(struct options *opt, const char *arg, const char **why)
+{
+	static const char *const names[] = {
+		[UDP_PER_PEER] = "per-peer", [UDP_PER_SOCKET] = "per-socket"
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(arg, names[i]) == 0) {
+			opt->udp_mode = (enum udp_mode)i;
+			return 0;
+		}
+	}
+	return fail(why, "must be per-peer or per-socket");
+}
+
 static int set_time(const char **to, const char *text, const char **why)
 {
 	if (!record_time_valid(text))
@@ -721,6 +741,8 @@ static int apply_option(struct options *opt, int val, const char *arg, const cha
 		return set_replay(opt, arg, why);
 	case OPT_HOOKS:
 		return set_hooks(opt, arg, why);
+	case OPT_UDP_MODE:
+		return set_udp_mode(opt, arg, why);
 	case OPT_METRICS:
 		return set_metrics(opt, arg, why);
 	case OPT_METRICS_TOP:

@@ -41,7 +41,7 @@ struct ebpf_state {
 	struct flow_value *values;
 	uint32_t batch_entries;
 	bool listen_queues_failed; /* said once */
-	char describe[1024];
+	char describe[1152];
 };
 
 static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)

@@ -37,6 +37,7 @@ static int compat_load_object(struct ebpf_hooks *h, const struct options *opt,
 	err = bpf_map__set_max_entries(skel->maps.flows, opt->max_flows);
 	skel->rodata->close_ring_bytes = ebpf_close_ring_bytes(opt->max_flows);
 	skel->rodata->tcptop_tgid = (uint32_t)getpid();
+	skel->rodata->udp_per_socket = opt->udp_mode == UDP_PER_SOCKET;
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.close_events,
 					       skel->rodata->close_ring_bytes);
@@ -85,13 +86,18 @@ static int compat_load(struct ebpf_hooks *h, const struct options *opt)
 	h->flows_dropped = &skel->bss->flows_dropped;
 	h->close_events_lost = &skel->bss->close_events_lost;
 	h->obj = skel->obj;
+	h->udp_per_socket = opt->udp_mode == UDP_PER_SOCKET;
 	snprintf(h->describe, sizeof(h->describe),
 		 "hook set: compat (cgroup_skb ingress/egress with bpf_tcp_sock, cgroup "
-		 "sock_create/connect/sendmsg/recvmsg, %s, tcp_rcv_space_adjust, inet_sock_set_state; "
-		 "on %s%s)",
+		 "sock_create/connect/sendmsg/recvmsg, %s, tcp_rcv_space_adjust, "
+		 "inet_sock_set_state; "
+		 "on %s%s%s)",
 		 h->owner_iter ? "iter/task_file" : "owners from /proc (no iter/task_file)",
 		 h->cgroup->private_mount ? "a private mount of " : "",
-		 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
+		 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path,
+		 h->udp_per_socket ? "; UDP of unconnected sockets counted per socket, "
+				     "--udp-mode per-socket"
+				   : "");
 	return 0;
 }
 

@@ -56,6 +56,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 		return err;
 	skel->rodata->flow_slot_count = opt->max_flows;
 	skel->rodata->tcptop_tgid = (uint32_t)getpid();
+	skel->rodata->udp_per_socket = h->udp_per_socket;
 	modern_set_sock_addr_autoload(skel, sock_addr);
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))
@@ -92,13 +93,15 @@ static void modern_explain_refusal(struct ebpf_hooks *h, int err)
 			 strerror(-err), ebpf_hooks_fault_note("modern"));
 }
 
-/* The whole set, or else once more without the cgroup sock_addr programs. */
+/* The whole set, or else once more without the cgroup sock_addr programs (which
+ * --udp-mode per-socket does without from the start). */
 static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 {
 	char note[200] = "no cgroup v2 hierarchy could be opened";
 	int err;
 
-	h->sock_addr_hooks = h->cgroup->fd >= 0;
+	h->udp_per_socket = opt->udp_mode == UDP_PER_SOCKET;
+	h->sock_addr_hooks = h->cgroup->fd >= 0 && !h->udp_per_socket;
 	err = modern_load_once(h, opt, h->sock_addr_hooks);
 	if (err && h->sock_addr_hooks) {
 		snprintf(note, sizeof(note), "the cgroup sock_addr programs did not load (%s)",
@@ -126,6 +129,11 @@ static void modern_describe(struct ebpf_hooks *h)
 		snprintf(h->describe, sizeof(h->describe), "%s, cgroup sock_addr on %s%s)",
 			 base, h->cgroup->private_mount ? "a private mount of " : "",
 			 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
+	else if (h->udp_per_socket)
+		snprintf(h->describe, sizeof(h->describe),
+			 "%s; UDP of unconnected sockets counted per socket, --udp-mode "
+			 "per-socket)",
+			 base);
 	else
 		snprintf(h->describe, sizeof(h->describe),
 			 "%s; without cgroup sock_addr: %s, so UDP of unconnected sockets is "
@@ -183,7 +191,7 @@ static int modern_attach(struct ebpf_hooks *h)
 		}
 	}
 	modern_describe(h);
-	if (!h->sock_addr_hooks)
+	if (!h->sock_addr_hooks && !h->udp_per_socket)
 		report_error("UDP peers of unconnected sockets are not tracked: %s", h->refused);
 	return 0;
 }

@@ -33,6 +33,7 @@ BAD_ARGS = [
     (["-Z"], r"-Z"),
     (["-p"], r"-p\b|--pid"),
     (["--format", "xml"], r"--format"),
+    (["--udp-mode", "per-flow"], r"--udp-mode"),
     (["--format=yaml"], r"--format"),
     (["-s", "nosuchcolumn"], r"-s\b|--sort"),
     (["--sort", "bogus"], r"-s\b|--sort"),
