@@ -30,7 +30,7 @@ struct row_sort {
 };
 
 void row_sort_item(const struct row_sort *rs, size_t pos, struct sort_item *item);
-/* Sorts items[0..n) in place; scratch has room for n items. */
+/* Sorts items[0..n) in place, stably; scratch has room for n / 2 items. */
 void row_sort(const struct row_sort *rs, struct sort_item *items, struct sort_item *scratch,
 	      size_t n);
 /* Merges the sorted runs a[0..na) and b[0..nb) into a, which has room for na + nb items. */

@@ -24,29 +24,12 @@ static void insertion_sort(const struct row_sort *rs, struct sort_item *items, s
 	}
 }
 
-/* Merges the sorted runs a[0..na) and b[0..nb) into out. */
-static void merge(const struct row_sort *rs, const struct sort_item *a, size_t na,
-		  const struct sort_item *b, size_t nb, struct sort_item *out)
-{
-	const struct sort_item *a_end = a + na, *b_end = b + nb;
-
-	/* Unless the runs are already in order, take the lesser head until one runs out. */
-	if (na == 0 || nb == 0 || compare_items(rs, b, a_end - 1) < 0) {
-		while (a < a_end && b < b_end)
-			*out++ = compare_items(rs, b, a) < 0 ? *b++ : *a++;
-	}
-	memcpy(out, a, (size_t)(a_end - a) * sizeof(*a));
-	out += a_end - a;
-	memcpy(out, b, (size_t)(b_end - b) * sizeof(*b));
-}
-
 void row_sort_merge_into(const struct row_sort *rs, struct sort_item *a, size_t na,
 			 const struct sort_item *b, size_t nb)
 {
 	struct sort_item *out = a + na + nb;
 
-	/* From the back, the greater tail first; on a tie a's item stays first, as in
-	 * merge(). */
+	/* From the back, the greater tail first; on a tie a's item stays first. */
 	while (nb > 0) {
 		if (na > 0 && compare_items(rs, &a[na - 1], &b[nb - 1]) > 0)
 			*--out = a[--na];
@@ -55,28 +38,25 @@ void row_sort_merge_into(const struct row_sort *rs, struct sort_item *a, size_t 
 	}
 }
 
-static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
-			  struct sort_item *scratch, size_t n);
-
-/* Sorts items[0..n) into out[0..n), using items as scratch: each level of the merge sort
- * moves every item once, from one buffer to the other. */
-static void sort_into(const struct row_sort *rs, struct sort_item *items, struct sort_item *out,
-		      size_t n)
+/* The sorted runs items[0..na) and items[na..na+nb) merged in place, through a copy of the
+ * first in scratch: the merge's front never overtakes the second run's unread items. */
+static void merge_runs(const struct row_sort *rs, struct sort_item *items, size_t na, size_t nb,
+		       struct sort_item *scratch)
 {
-	size_t half = n / 2;
+	const struct sort_item *a = scratch, *a_end = scratch + na;
+	struct sort_item *b = items + na, *b_end = b + nb, *out = items;
 
-	if (n <= 16) {
-		memcpy(out, items, n * sizeof(*items));
-		insertion_sort(rs, out, n);
-		return;
-	}
-	sort_in_place(rs, items, out, half);
-	sort_in_place(rs, items + half, out + half, n - half);
-	merge(rs, items, half, items + half, n - half, out);
+	if (compare_items(rs, b, b - 1) >= 0)
+		return; /* in order already */
+	memcpy(scratch, items, na * sizeof(*items));
+	/* The lesser head until one runs out; on a tie the first run's item goes first. */
+	while (a < a_end && b < b_end)
+		*out++ = compare_items(rs, b, a) < 0 ? *b++ : *a++;
+	memcpy(out, a, (size_t)(a_end - a) * sizeof(*a)); /* what is left of b is in place */
 }
 
-static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
-			  struct sort_item *scratch, size_t n)
+void row_sort(const struct row_sort *rs, struct sort_item *items, struct sort_item *scratch,
+	      size_t n)
 {
 	size_t half = n / 2;
 
@@ -84,15 +64,9 @@ static void sort_in_place(const struct row_sort *rs, struct sort_item *items,
 		insertion_sort(rs, items, n);
 		return;
 	}
-	sort_into(rs, items, scratch, half);
-	sort_into(rs, items + half, scratch + half, n - half);
-	merge(rs, scratch, half, scratch + half, n - half, items);
-}
-
-void row_sort(const struct row_sort *rs, struct sort_item *items, struct sort_item *scratch,
-	      size_t n)
-{
-	sort_in_place(rs, items, scratch, n);
+	row_sort(rs, items, scratch, half);
+	row_sort(rs, items + half, scratch, n - half);
+	merge_runs(rs, items, half, n - half, scratch);
 }
 
 void row_sort_item(const struct row_sort *rs, size_t pos, struct sort_item *item)

@@ -170,10 +170,10 @@ static size_t keep_unchanged(struct row_view *v, size_t nrows, bool keys_held)
 	return nkept;
 }
 
-/* Items for the rows to sort: the changed ones shown when the last order's keys hold,
- * else every row shown, with the payloads carried for the unchanged ones. */
+/* Items, into to, for the rows to sort: the changed ones shown when the last order's keys
+ * hold, else every row shown, with the payloads carried for the unchanged ones. */
 static size_t gather_fresh(struct row_view *v, const struct row_sort *rs, size_t nrows,
-			   bool keys_held)
+			   bool keys_held, struct sort_item *to)
 {
 	bool carry = v->ordered && !keys_held;
 	size_t nfresh = 0, i;
@@ -181,22 +181,24 @@ static size_t gather_fresh(struct row_view *v, const struct row_sort *rs, size_t
 	if (keys_held) {
 		for (i = 0; i < v->nchanged; i++)
 			if (v->shown[v->changed_list[i]])
-				row_sort_item(rs, v->changed_list[i], &v->fresh[nfresh++]);
+				row_sort_item(rs, v->changed_list[i], &to[nfresh++]);
 		return nfresh;
 	}
 	for (i = 0; i < nrows; i++) {
 		if (!v->shown[i])
 			continue;
-		row_sort_item(rs, i, &v->fresh[nfresh]);
+		row_sort_item(rs, i, &to[nfresh]);
 		if (carry && !v->changed[i])
-			v->fresh[nfresh].text = v->carried[i];
+			to[nfresh].text = v->carried[i];
 		nfresh++;
 	}
 	return nfresh;
 }
 
 /* The rows shown in sort order: the kept ones in the order they had, merged with the
- * changed ones, sorted; or, when the last order's keys do not hold, all of them sorted. */
+ * changed ones, sorted; or, when none is kept (every row changed, or the last order's keys
+ * do not hold), all of them sorted where they go. Then the sort's scratch is half of fresh
+ * and the rest of it is never touched: at 100k rows all changing, 2.4 MB less. */
 static void order_rows(struct row_view *v, const struct snapshot *s)
 {
 	struct row_sort rs = { s->rows, v->sort_id };
@@ -205,7 +207,13 @@ static void order_rows(struct row_view *v, const struct snapshot *s)
 
 	if (v->ordered)
 		nkept = keep_unchanged(v, s->nrows, keys_held);
-	nfresh = gather_fresh(v, &rs, s->nrows, keys_held);
+	if (nkept == 0) {
+		v->norder = gather_fresh(v, &rs, s->nrows, keys_held, v->order);
+		row_sort(&rs, v->order, v->fresh, v->norder);
+		v->ordered = true;
+		return;
+	}
+	nfresh = gather_fresh(v, &rs, s->nrows, keys_held, v->fresh);
 	/* The order's room past the kept items is the sort's scratch, then the merge's. */
 	row_sort(&rs, v->fresh, v->order + nkept, nfresh);
 	row_sort_merge_into(&rs, v->order, nkept, v->fresh, nfresh);
