@@ -38,10 +38,10 @@ struct flow_node_counts {
  * by another thread: the collector sweeps a closed flow once it is set (__atomic). */
 struct flow_node_view {
 	uint64_t prev_tx_bytes, prev_rx_bytes;
+	uint32_t row_index; /* rows and places fit 32 bits: --max-flows is at most 2^24 */
+	uint32_t prev_drops;
 	bool prev_valid;
 	bool prev_drops_valid;
-	uint32_t prev_drops;
-	size_t row_index;
 	uint8_t close_shown; /* a snapshot carried the final row */
 	uint64_t cgroup_id;  /* the id cgroup names, looked up once */
 	const struct cgroup_name *cgroup;
@@ -59,11 +59,11 @@ enum flow_end {
 /* The collector's bookkeeping, never read by another thread. */
 struct flow_node_books {
 	uint64_t changed_batch;                  /* the change list the flow is in... */
-	size_t changed_slot;                     /* ...and where (SIZE_MAX: not stored) */
+	uint32_t changed_slot;                   /* ...and where (UINT32_MAX: not stored) */
+	uint32_t place_plus_one;                 /* its place (flow_table_merge_at), or 0 */
 	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
 	uint64_t idle_placed_ns;                 /* last activity when placed in that list */
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
-	size_t place_plus_one;                   /* its place (flow_table_merge_at), or 0 */
 	bool idle_listed;
 	/* Once closed: how, and the end the kernel's final record gave (CLOCK_MONOTONIC). */
 	uint8_t end_how; /* enum flow_end */
@@ -84,7 +84,7 @@ struct flow_node {
 	struct flow_node_books books;       /* collector */
 };
 
-#define FLOW_NO_ROW SIZE_MAX
+#define FLOW_NO_ROW UINT32_MAX
 
 /* The flows one published drain changed: inserted, new counters or state, a new identity,
  * or closed; each once. Includes what the collector merged between the previous

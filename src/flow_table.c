@@ -171,7 +171,7 @@ static void note_changed(struct flow_table *table, struct flow_node *node)
 	if (node->books.changed_batch == table->batch)
 		return;
 	node->books.changed_batch = table->batch;
-	node->books.changed_slot = SIZE_MAX;
+	node->books.changed_slot = UINT32_MAX;
 	if (list->count == list->cap) {
 		cap = list->cap ? list->cap * 2 : 1024;
 		grown = realloc(list->nodes, cap * sizeof(*grown));
@@ -182,14 +182,14 @@ static void note_changed(struct flow_table *table, struct flow_node *node)
 		list->nodes = grown;
 		list->cap = cap;
 	}
-	node->books.changed_slot = list->count;
+	node->books.changed_slot = (uint32_t)list->count;
 	list->nodes[list->count++] = node;
 }
 
 /* A node leaving the table leaves a hole in the pending list, never a dangling pointer. */
 static void forget_changed(struct flow_table *table, struct flow_node *node)
 {
-	if (node->books.changed_batch == table->batch && node->books.changed_slot != SIZE_MAX)
+	if (node->books.changed_batch == table->batch && node->books.changed_slot != UINT32_MAX)
 		pending_changes(table)->nodes[node->books.changed_slot] = NULL;
 }
 
@@ -450,7 +450,7 @@ static void remember_place(struct flow_table *table, struct flow_node *node, siz
 		before->books.place_plus_one = 0;
 	forget_place(table, node);
 	table->by_place[place] = node;
-	node->books.place_plus_one = place + 1;
+	node->books.place_plus_one = (uint32_t)place + 1;
 }
 
 /* The flow of key, first looked for at place (SIZE_MAX: none). */

@@ -221,7 +221,7 @@ static void append_row(struct snapshot *s, struct row_source *sources, struct fl
 	memset(row, 0, sizeof(*row));
 	fill_row(row, node, cgroups, now, elapsed_ns);
 	sources[s->nrows] = (struct row_source){ node };
-	node->view.row_index = s->nrows++;
+	node->view.row_index = (uint32_t)s->nrows++;
 	totals_add(&s->totals, row);
 }
 
@@ -341,7 +341,7 @@ static void drop_closed(struct snapshot_builder *b, struct snapshot *s, const st
 			continue;
 		s->rows[place] = s->rows[end];
 		b->sources[place] = b->sources[end];
-		b->sources[place].node->view.row_index = place;
+		b->sources[place].node->view.row_index = (uint32_t)place;
 		touched_rows_add(&b->touched, place);
 	}
 }
@@ -528,7 +528,7 @@ static bool append_unchanged(struct snapshot_builder *b, struct snapshot **s, si
 		idle_row(row, now);
 		totals_add(&(*s)->totals, row);
 		b->spare[(*s)->nrows] = b->sources[i];
-		b->sources[i].node->view.row_index = (*s)->nrows++;
+		b->sources[i].node->view.row_index = (uint32_t)(*s)->nrows++;
 	}
 	return true;
 }
