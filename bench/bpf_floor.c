@@ -1,8 +1,9 @@
-/* bpf_floor empty|storage|udp-hooks|udp-peer: loads bench/floor.bpf.c in that mode,
- * attaches its programs (the three TCP tracepoints; the four UDP sock_addr hooks at the
- * cgroup v2 root; or those and the send/receive tracepoints), prints "ready", and holds
- * them until SIGINT or SIGTERM. run-bench runs it in tcptop's place while a load runs, to
- * measure the floors. */
+/* bpf_floor empty|storage|udp-hooks|udp-peer|udp-lockless: loads bench/floor.bpf.c in
+ * that mode, attaches its programs (the three TCP tracepoints; the four UDP sock_addr hooks
+ * at the cgroup v2 root; those and the send/receive tracepoints; or the send/receive
+ * tracepoints, cgroup_skb ingress and the route lookup and receive drop tracepoints),
+ * prints "ready", and holds them until SIGINT or SIGTERM. run-bench runs it in tcptop's
+ * place while a load runs, to measure the floors. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,28 +20,41 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-/* The UDP hooks are the object's cgroup sock_addr programs; the rest, the TCP tracepoints. */
+/* The UDP hooks are the object's cgroup sock_addr programs. */
 static bool is_udp_hook(const struct bpf_program *prog)
 {
 	return bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+}
+
+/* Programs attached to a cgroup rather than by the skeleton. */
+static bool is_cgroup_program(const struct bpf_program *prog)
+{
+	return is_udp_hook(prog) || bpf_program__type(prog) == BPF_PROG_TYPE_CGROUP_SKB;
 }
 
 enum floor_hooks {
 	FLOOR_TCP_TRACEPOINTS, /* empty, storage */
 	FLOOR_UDP_HOOKS,       /* udp-hooks */
 	FLOOR_UDP_PEER,        /* udp-peer: the UDP hooks and the send/receive tracepoints */
+	FLOOR_UDP_LOCKLESS,    /* udp-lockless: no sock_addr hook */
 };
 
 static bool in_mode(const struct floor_bpf *skel, const struct bpf_program *prog,
 		    enum floor_hooks hooks)
 {
+	bool send_recv = prog == skel->progs.floor_send || prog == skel->progs.floor_recv;
+
 	switch (hooks) {
 	case FLOOR_TCP_TRACEPOINTS:
-		return !is_udp_hook(prog);
+		return send_recv || prog == skel->progs.floor_state;
 	case FLOOR_UDP_HOOKS:
 		return is_udp_hook(prog);
 	case FLOOR_UDP_PEER:
-		return prog != skel->progs.floor_state;
+		return send_recv || is_udp_hook(prog);
+	case FLOOR_UDP_LOCKLESS:
+		return send_recv || prog == skel->progs.floor_ingress ||
+		       prog == skel->progs.floor_fib4 || prog == skel->progs.floor_fib6 ||
+		       prog == skel->progs.floor_udp_fail;
 	}
 	return false;
 }
@@ -54,10 +68,10 @@ static void choose_programs(struct floor_bpf *skel, enum floor_hooks hooks)
 		bpf_program__set_autoload(prog, in_mode(skel, prog, hooks));
 }
 
-#define UDP_HOOK_COUNT 4 /* sendmsg4/6, recvmsg4/6 */
+#define UDP_HOOK_COUNT 5 /* sendmsg4/6, recvmsg4/6, or ingress */
 
-/* The UDP hooks at the cgroup v2 root, where tcptop attaches them, their links in links[]
- * (NULL-initialised, for the caller to destroy); 0 or -errno. */
+/* The mode's cgroup programs at the cgroup v2 root, where tcptop attaches its own, their
+ * links in links[] (NULL-initialised, for the caller to destroy); 0 or -errno. */
 static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
 			    struct bpf_link *links[UDP_HOOK_COUNT])
 {
@@ -65,7 +79,7 @@ static int attach_udp_hooks(struct floor_bpf *skel, struct cgroup_mount *cg,
 	int err = cgroup_mount_open(cg), n = 0;
 
 	bpf_object__for_each_program(prog, skel->obj) {
-		if (err || !is_udp_hook(prog))
+		if (err || !is_cgroup_program(prog) || !bpf_program__autoload(prog))
 			continue;
 		if (n == UDP_HOOK_COUNT)
 			return -E2BIG;
@@ -96,12 +110,15 @@ int main(int argc, char **argv)
 	int err;
 
 	if (argc != 2 || (strcmp(argv[1], "empty") && strcmp(argv[1], "storage") &&
-			  strcmp(argv[1], "udp-hooks") && strcmp(argv[1], "udp-peer"))) {
-		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer\n");
+			  strcmp(argv[1], "udp-hooks") && strcmp(argv[1], "udp-peer") &&
+			  strcmp(argv[1], "udp-lockless"))) {
+		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer|udp-lockless\n");
 		return 2;
 	}
-	hooks = !strcmp(argv[1], "udp-hooks") ? FLOOR_UDP_HOOKS
-		: !strcmp(argv[1], "udp-peer") ? FLOOR_UDP_PEER : FLOOR_TCP_TRACEPOINTS;
+	hooks = !strcmp(argv[1], "udp-hooks")      ? FLOOR_UDP_HOOKS
+		: !strcmp(argv[1], "udp-peer")     ? FLOOR_UDP_PEER
+		: !strcmp(argv[1], "udp-lockless") ? FLOOR_UDP_LOCKLESS
+						   : FLOOR_TCP_TRACEPOINTS;
 	/* Blocked until sigsuspend, so that a signal cannot slip in before the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

@@ -16,6 +16,12 @@
  *   udp-peer: those and the send/receive tracepoints, empty: every hook a per-peer UDP
  *            count needs (the sock_addr hooks see the peer, not the length; the
  *            tracepoints the length, not the peer), doing nothing.
+ *   udp-lockless: the hooks of a per-peer design without the sock_addr hooks, empty
+ *            (issue 26): the send/receive tracepoints, cgroup_skb ingress (each
+ *            datagram's headers, on arrival), fib_table_lookup / fib6_table_lookup
+ *            (the route lookup of each unconnected send, in the sender's context) and
+ *            udp_fail_queue_rcv_skb (arrivals a full receive buffer dropped). None takes
+ *            the socket lock.
  * Loaded and held by bench/bpf_floor; run-bench reads their BPF stats like tcptop's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -111,4 +117,31 @@ SEC("cgroup/recvmsg6")
 int floor_recvmsg6(struct bpf_sock_addr *ctx)
 {
 	return 1;
+}
+
+/* udp-lockless: every packet in passes (the ingress program sees TCP's too). */
+SEC("cgroup_skb/ingress")
+int floor_ingress(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("tp_btf/fib_table_lookup")
+int BPF_PROG(floor_fib4, u32 table, const struct flowi4 *flp, const struct fib_nh_common *nhc,
+	     int err)
+{
+	return 0;
+}
+
+SEC("tp_btf/fib6_table_lookup")
+int BPF_PROG(floor_fib6, const struct net *net, const struct fib6_result *res,
+	     struct fib6_table *table, const struct flowi6 *flp)
+{
+	return 0;
+}
+
+SEC("tp_btf/udp_fail_queue_rcv_skb")
+int BPF_PROG(floor_udp_fail, int rc, struct sock *sk, struct sk_buff *skb)
+{
+	return 0;
 }

@@ -40,7 +40,7 @@ apt-get install -y -q --no-install-recommends \
 
 # Real servers and their load generators for the integration tests (test_real_servers.py):
 # nginx driven by ab, dnsmasq driven by dnsperf, each started by the test on a loopback
-# port of its own; prometheus (test_metrics.py scrapes tcptop with a real server, and its
+# port of its own; the same servers in make bench, nginx there driven by wrk; prometheus (test_metrics.py scrapes tcptop with a real server, and its
 # promtool checks every scrape). Installing them must not start a server on port 80 or
 # 9090: invoke-rc.d asks policy-rc.d, which says no (101) while the packages go in.
 no_start=
@@ -51,7 +51,7 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 fi
 status=0
 apt-get install -y -q --no-install-recommends nginx apache2-utils dnsmasq-base dnsperf \
-	prometheus ||
+	prometheus wrk ||
 	status=$?
 if [ -n "$no_start" ]; then
 	rm -f /usr/sbin/policy-rc.d
