@@ -453,27 +453,27 @@ static void remember_place(struct flow_table *table, struct flow_node *node, siz
 	node->books.place_plus_one = (uint32_t)place + 1;
 }
 
-/* The flow of key, first looked for at place (SIZE_MAX: none). */
-static struct flow_node *lookup_at(struct flow_table *table, size_t place,
-				   const struct flow_key *key)
+/* The flow last merged from place, if it is key's (place SIZE_MAX: none). */
+static struct flow_node *at_place(struct flow_table *table, size_t place,
+				  const struct flow_key *key)
 {
 	struct flow_node *node = place < table->places_room ? table->by_place[place] : NULL;
 
-	if (node && memcmp(&node->key, key, sizeof(*key)) == 0)
-		return node;
-	node = lookup(table, key);
-	if (node && place != SIZE_MAX)
-		remember_place(table, node, place);
-	return node;
+	return node && memcmp(&node->key, key, sizeof(*key)) == 0 ? node : NULL;
 }
 
 static void merge_locked(struct flow_table *table, size_t place, const struct flow_key *key,
 			 const struct flow_value *value, uint64_t now_ns)
 {
-	struct flow_node *node = lookup_at(table, place, key);
+	struct flow_node *node = at_place(table, place, key);
 	enum counters_change change;
 	bool inserted = false;
 
+	/* Not the flow last merged from its place: nearly always a new one (a slot given to a
+	 * new connection), so the insertion's own search (add_unique) is the only one; it
+	 * finds the flow where it is already known (a socket of the start-up walk). */
+	if (!node && place == SIZE_MAX)
+		node = lookup(table, key);
 	if (!node) {
 		node = insert(table, key, value, now_ns, &inserted);
 		if (node && place != SIZE_MAX)
