@@ -7,6 +7,20 @@
 #include "cgroup/cgroup_name.h"
 #include "tcptop_shared.h"
 
+/* A TCP connection's health as its last sample said (tcp_health.h): the send and receive
+ * queues in bytes (a listener's: its accept queue's limit and length, as ss shows them),
+ * cwnd in segments, the delivery rate in bytes/s, and the percent of the time up to the
+ * sample spent cwnd, rwnd and sndbuf limited (app: the rest). known: TCPTOP_HEALTH_*,
+ * and FLOW_HEALTH_LIMITED once limited holds shares. */
+struct flow_health_row {
+	uint32_t sendq, recvq, cwnd;
+	float delivery_rate;
+	uint8_t limited[3];
+	uint8_t known;
+};
+
+#define FLOW_HEALTH_LIMITED 0x80
+
 struct flow_row {
 	struct flow_key key;
 	/* The generation of the snapshot in which anything shown of this row but its age last
@@ -35,6 +49,7 @@ struct flow_row {
 	 * created (the kernel's count) and per second over the last interval. */
 	uint32_t backlog, backlog_max, drops;
 	float drop_rate;
+	struct flow_health_row health;
 };
 
 /* A flow's age at now_ns, as rows show it (both CLOCK_MONOTONIC). */

@@ -343,6 +343,55 @@ enum counters_change {
 	COUNTERS_MOVED,   /* bytes or packets: the flow is active */
 };
 
+/* The health sample field by field, atomically: the compute thread reads it meanwhile. */
+static bool store_health(struct flow_node *node, const struct flow_tcp_health *h)
+{
+	struct flow_tcp_health *to = &node->counts.health;
+	bool changed = false;
+
+#define HEALTH_STORE(f)                                                                            \
+	do {                                                                                       \
+		if (__atomic_load_n(&to->f, __ATOMIC_RELAXED) != h->f) {                           \
+			__atomic_store_n(&to->f, h->f, __ATOMIC_RELAXED);                          \
+			changed = true;                                                            \
+		}                                                                                  \
+	} while (0)
+	HEALTH_STORE(sendq);
+	HEALTH_STORE(recvq);
+	HEALTH_STORE(cwnd);
+	HEALTH_STORE(rate_delivered);
+	HEALTH_STORE(rate_interval_us);
+	HEALTH_STORE(chrono_stat[0]);
+	HEALTH_STORE(chrono_stat[1]);
+	HEALTH_STORE(chrono_stat[2]);
+	HEALTH_STORE(chrono_start);
+	HEALTH_STORE(mss_cache);
+	HEALTH_STORE(chrono_type);
+	HEALTH_STORE(known);
+#undef HEALTH_STORE
+	return changed;
+}
+
+void flow_table_load_health(const struct flow_node *node, struct flow_tcp_health *out)
+{
+	const struct flow_tcp_health *from = &node->counts.health;
+
+#define HEALTH_LOAD(f) (out->f = __atomic_load_n(&from->f, __ATOMIC_RELAXED))
+	HEALTH_LOAD(sendq);
+	HEALTH_LOAD(recvq);
+	HEALTH_LOAD(cwnd);
+	HEALTH_LOAD(rate_delivered);
+	HEALTH_LOAD(rate_interval_us);
+	HEALTH_LOAD(chrono_stat[0]);
+	HEALTH_LOAD(chrono_stat[1]);
+	HEALTH_LOAD(chrono_stat[2]);
+	HEALTH_LOAD(chrono_start);
+	HEALTH_LOAD(mss_cache);
+	HEALTH_LOAD(chrono_type);
+	HEALTH_LOAD(known);
+#undef HEALTH_LOAD
+}
+
 static enum counters_change store_counters(struct flow_node *node, const struct flow_counters *c,
 					   uint64_t now_ns)
 {
@@ -354,6 +403,9 @@ static enum counters_change store_counters(struct flow_node *node, const struct 
 		       __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED) != c->retrans ||
 		       __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED) != c->state;
 
+	/* Only a TCP connection's own sample: a listener's queues come from its walk. */
+	if (c->health.known)
+		changed = store_health(node, &c->health) || changed;
 	if (!changed)
 		return COUNTERS_SAME;
 	__atomic_store_n(&node->counts.tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "util/array_grow.h"
 #include "snapshot_builder.h"
+#include "tcp_health.h"
 
 struct row_source {
 	struct flow_node *node;
@@ -131,6 +132,51 @@ static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t e
 	node->view.prev_drops_valid = row->listen_known;
 }
 
+/* The last health sample; limited over the time since the sample the flow's last row
+ * used. A listener's queues are its accept queue (recvq) and that queue's limit (sendq),
+ * as ss shows them. */
+static void fill_health(struct flow_row *row, struct flow_node *node)
+{
+	struct flow_health_row *out = &row->health;
+	struct flow_tcp_health h;
+	uint8_t percent[TCP_LIMIT_COUNT];
+
+	flow_table_load_health(node, &h);
+	out->known = h.known & (TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND);
+	out->sendq = h.sendq;
+	out->recvq = h.recvq;
+	out->cwnd = h.cwnd;
+	out->delivery_rate = (float)tcp_health_delivery_rate(&h);
+	if (row->listen_known) {
+		out->known = TCPTOP_HEALTH_QUEUES;
+		out->recvq = row->backlog;
+		out->sendq = row->backlog_max;
+	}
+	if (!(h.known & TCPTOP_HEALTH_CHRONO)) {
+		node->view.prev_chrono_valid = node->view.limited_valid = false;
+		return;
+	}
+	/* The same sample as the last row's (the row changed for another reason): its
+	 * shares stand. */
+	if (!node->view.prev_chrono_valid || h.chrono_start != node->view.prev_chrono_at) {
+		node->view.limited_valid = node->view.prev_chrono_valid &&
+					   tcp_health_shares(node->view.prev_chrono,
+							     node->view.prev_chrono_at,
+							     h.chrono_stat, h.chrono_start,
+							     percent);
+		if (node->view.limited_valid)
+			memcpy(node->view.limited, &percent[TCP_LIMIT_CWND],
+			       sizeof(node->view.limited));
+		memcpy(node->view.prev_chrono, h.chrono_stat, sizeof(node->view.prev_chrono));
+		node->view.prev_chrono_at = h.chrono_start;
+		node->view.prev_chrono_valid = true;
+	}
+	if (node->view.limited_valid) {
+		memcpy(out->limited, node->view.limited, sizeof(out->limited));
+		out->known |= FLOW_HEALTH_LIMITED;
+	}
+}
+
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
 		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
@@ -155,6 +201,7 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	fill_listen(row, node, elapsed_ns);
+	fill_health(row, node);
 	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
 	node->view.prev_tx_bytes = row->tx_bytes;

@@ -34,8 +34,13 @@ struct ebpf_hooks {
 	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
 	struct slot_array slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
-	char describe[512];          /* the -v line: which set, on which hooks */
+	char describe[640];          /* the -v line: which set, on which hooks */
 	char refused[320];           /* why the set did not load or attach, for messages */
+	unsigned wants;              /* options.wants: which on-demand programs are on */
+	/* The kernel's jiffies, read at each drain by running jiffies_prog (-1: not loaded,
+	 * then the limited column stays empty) into *jiffies_now. */
+	int jiffies_prog_fd;
+	const __u64 *jiffies_now;
 	/* Private to the set. */
 	bool sock_addr_hooks;
 	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */

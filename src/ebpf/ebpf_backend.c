@@ -41,6 +41,10 @@ struct ebpf_state {
 	struct flow_value *values;
 	uint32_t batch_entries;
 	bool listen_queues_failed; /* said once */
+	/* The kernel's jiffies at this drain, for health samples' chronos; NULL when not
+	 * read (jiffies_read says whether jiffies holds them). */
+	uint32_t jiffies;
+	const uint32_t *jiffies_read;
 	char describe[1024];
 };
 
@@ -104,6 +108,8 @@ static int ebpf_try_set(struct ebpf_state *st, const struct ebpf_hook_set *set,
 	memset(h, 0, sizeof(*h));
 	h->set = set;
 	h->cgroup = &st->cgroup;
+	h->wants = opt->wants;
+	h->jiffies_prog_fd = -1;
 	err = set->load(h, opt);
 	if (!err) {
 		err = set->attach(h);
@@ -167,6 +173,7 @@ static int ebpf_on_close_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	slot_array_settle_health(&e.value.counters, st->jiffies_read);
 	flow_table_close(st->table, &e.key, &e.value, st->now_ns);
 	return 0;
 }
@@ -206,6 +213,9 @@ static int ebpf_open(struct backend *b, const struct options *opt)
 		report_error("cannot set up the close ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	report_verbose("listeners' accept queues: %s",
+		       opt->wants & WANT_LISTENERS ? "read at each drain (sock_diag dump)"
+						   : "not read (no column shown needs them)");
 	b->state = st;
 	return 0;
 fail:
@@ -230,6 +240,19 @@ static int ebpf_attach(struct backend *b, struct flow_table *table)
 	return 0;
 }
 
+/* The kernel's jiffies now, from the hook set's clock program when it has one. */
+static void ebpf_read_jiffies(struct ebpf_state *st)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	st->jiffies_read = NULL;
+	if (st->hooks.jiffies_prog_fd < 0 ||
+	    bpf_prog_test_run_opts(st->hooks.jiffies_prog_fd, &run) < 0)
+		return;
+	st->jiffies = (uint32_t)__atomic_load_n(st->hooks.jiffies_now, __ATOMIC_RELAXED);
+	st->jiffies_read = &st->jiffies;
+}
+
 static int ebpf_drain_events(struct backend *b, struct flow_table *table, uint64_t now_ns)
 {
 	struct ebpf_state *st = b->state;
@@ -237,6 +260,7 @@ static int ebpf_drain_events(struct backend *b, struct flow_table *table, uint64
 
 	st->table = table;
 	st->now_ns = now_ns;
+	ebpf_read_jiffies(st);
 	n = ring_buffer__consume(st->ring);
 	return n < 0 ? n : 0;
 }
@@ -312,8 +336,8 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 	if (!err)
 		err = ebpf_drain_map(st);
 	if (!err)
-		slot_array_drain(&st->hooks.slots, table, now_ns);
-	if (!err)
+		slot_array_drain(&st->hooks.slots, table, now_ns, st->jiffies_read);
+	if (!err && (st->hooks.wants & WANT_LISTENERS))
 		read_listen_queues(st, table);
 	if (err) {
 		report_error("cannot read the flows map: %s", strerror(-err));

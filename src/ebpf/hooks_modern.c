@@ -57,6 +57,10 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	skel->rodata->flow_slot_count = opt->max_flows;
 	skel->rodata->tcptop_tgid = (uint32_t)getpid();
 	modern_set_sock_addr_autoload(skel, sock_addr);
+	/* The health columns' on-demand programs: only what the columns asked for. */
+	bpf_program__set_autoload(skel->progs.tcptop_data_ready, h->wants & WANT_ARRIVALS);
+	bpf_program__set_autoload(skel->progs.tcptop_segment_in, h->wants & WANT_SEGMENTS);
+	bpf_program__set_autoload(skel->progs.tcptop_jiffies, h->wants & WANT_CHRONO);
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))
 		bpf_program__set_autoload(skel->progs.tcptop_adopt, false);
@@ -122,14 +126,24 @@ static void modern_describe(struct ebpf_hooks *h)
 	const char *base = "hook set: modern (tp_btf sock_send_length/sock_recv_length, "
 			   "inet_sock_set_state";
 
+	struct tcptop_bpf *skel = h->skel;
+	const char *on_demand = bpf_program__autoload(skel->progs.tcptop_data_ready)
+					? (bpf_program__autoload(skel->progs.tcptop_segment_in)
+						   ? ", sk_data_ready, tcp_probe"
+						   : ", sk_data_ready")
+				: bpf_program__autoload(skel->progs.tcptop_segment_in)
+					? ", tcp_probe"
+					: "";
+
 	if (h->sock_addr_hooks)
-		snprintf(h->describe, sizeof(h->describe), "%s, cgroup sock_addr on %s%s)",
-			 base, h->cgroup->private_mount ? "a private mount of " : "",
+		snprintf(h->describe, sizeof(h->describe), "%s%s, cgroup sock_addr on %s%s)", base,
+			 on_demand, h->cgroup->private_mount ? "a private mount of " : "",
 			 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
 	else
 		snprintf(h->describe, sizeof(h->describe),
-			 "%s; without cgroup sock_addr: %s, so UDP of unconnected sockets is "
-			 "counted per socket, not per peer)", base, h->refused);
+			 "%s%s; without cgroup sock_addr: %s, so UDP of unconnected sockets is "
+			 "counted per socket, not per peer)",
+			 base, on_demand, h->refused);
 }
 
 static int modern_attach_sock_addr(struct tcptop_bpf *skel, int fd)
@@ -168,6 +182,10 @@ static int modern_attach(struct ebpf_hooks *h)
 		err = MODERN_ATTACH(tcptop_send, -1);
 	if (!err)
 		err = MODERN_ATTACH(tcptop_recv, -1);
+	if (!err && bpf_program__autoload(skel->progs.tcptop_data_ready))
+		err = MODERN_ATTACH(tcptop_data_ready, -1);
+	if (!err && bpf_program__autoload(skel->progs.tcptop_segment_in))
+		err = MODERN_ATTACH(tcptop_segment_in, -1);
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "cannot attach the tracepoints: %s",
 			 strerror(-err));
@@ -239,6 +257,10 @@ static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 			 strerror(-err));
 		modern_unload(h);
 		return err;
+	}
+	if (bpf_program__autoload(skel->progs.tcptop_jiffies)) {
+		h->jiffies_prog_fd = bpf_program__fd(skel->progs.tcptop_jiffies);
+		h->jiffies_now = &skel->bss->jiffies_now;
 	}
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
 	h->listeners_fd = bpf_map__fd(skel->maps.walked_listener_owners);

@@ -200,7 +200,8 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
 		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
 		"rx_rate_40s", "history",    "backlog",     "backlog_max", "drops",
-		"drop_rate",   "alert",      "flows",       "established", "opening",
+		"drop_rate",   "sendq",      "recvq",       "cwnd",        "delivery_rate",
+		"limited",     "alert",      "flows",       "established", "opening",
 		"closing",     "listen",     "closed",      "udp",         "port",
 	};
 
@@ -304,7 +305,8 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_REAL,    COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
-		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
+		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,
+		COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 	};
 
@@ -961,6 +963,20 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		row->listen_known = true;
 		row->backlog = row->backlog_max = row->drops = 10 + (uint32_t)rank;
 		row->drop_rate = 10.25f + (float)rank;
+		break;
+	case COL_SENDQ:
+	case COL_RECVQ:
+	case COL_CWND:
+	case COL_DELIVERY_RATE:
+		/* a connection's health: all four numbers from one rank */
+		row->health.known = TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND;
+		row->health.sendq = row->health.recvq = row->health.cwnd = 10 + (uint32_t)rank;
+		row->health.delivery_rate = 10.25f + (float)rank;
+		break;
+	case COL_LIMITED:
+		/* "app" sorts before "cwnd" */
+		row->health.known = FLOW_HEALTH_LIMITED;
+		row->health.limited[0] = rank ? 90 : 10;
 		break;
 	case COL_ALERT:
 		/* above a 100 B/s --alert or not: the higher rank is above */
