@@ -564,7 +564,9 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
  * a connection that has a slot at those moments; user space loads them only when a column
  * that needs them is asked for (each costs a run per segment; bench/README). */
 
-/* After data is queued to a socket (sock_def_readable): recvq as the reader will find it. */
+/* After data is queued to a socket (sock_def_readable): recvq as the reader will find it.
+ * A listener's readiness is a connection to accept: its queues come from the listeners'
+ * dump. */
 SEC("tp_btf/sk_data_ready")
 int BPF_PROG(tcptop_data_ready, struct sock *sk)
 {
@@ -572,7 +574,7 @@ int BPF_PROG(tcptop_data_ready, struct sock *sk)
 	struct flow_record *r;
 	__u32 slot = 0;
 
-	if (flow_proto(sk) != TCPTOP_PROTO_TCP)
+	if (flow_proto(sk) != TCPTOP_PROTO_TCP || sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN)
 		return 0;
 	r = tcp_slot_find(sk, &ref, &slot);
 	if (!r)

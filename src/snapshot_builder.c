@@ -151,6 +151,7 @@ static void fill_health(struct flow_row *row, struct flow_node *node)
 		out->known = TCPTOP_HEALTH_QUEUES;
 		out->recvq = row->backlog;
 		out->sendq = row->backlog_max;
+		return;
 	}
 	if (!(h.known & TCPTOP_HEALTH_CHRONO)) {
 		node->view.prev_chrono_valid = node->view.limited_valid = false;
@@ -175,6 +176,27 @@ static void fill_health(struct flow_row *row, struct flow_node *node)
 		memcpy(out->limited, node->view.limited, sizeof(out->limited));
 		out->known |= FLOW_HEALTH_LIMITED;
 	}
+	out->known |= (uint8_t)((h.chrono_type & 3) << FLOW_HEALTH_RUNNING_SHIFT);
+	if (!node->view.limited_valid ||
+	    (h.chrono_type ? out->limited[(h.chrono_type & 3) - 1]
+			   : 100 - out->limited[0] - out->limited[1] - out->limited[2]) != 100)
+		out->known |= FLOW_HEALTH_MOVING;
+}
+
+/* A connection with no sample this interval ran on as its last one left it: the whole
+ * interval goes to the limit running then. true when that changed the row. */
+static bool health_idle(struct flow_row *row)
+{
+	struct flow_health_row *h = &row->health;
+	unsigned int running = (h->known & FLOW_HEALTH_RUNNING) >> FLOW_HEALTH_RUNNING_SHIFT;
+
+	if (!(h->known & FLOW_HEALTH_MOVING))
+		return false;
+	memset(h->limited, 0, sizeof(h->limited));
+	if (running)
+		h->limited[running - 1] = 100;
+	h->known = (uint8_t)((h->known & ~FLOW_HEALTH_MOVING) | FLOW_HEALTH_LIMITED);
+	return true;
 }
 
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
@@ -222,7 +244,8 @@ static bool windows_moving(const struct flow_row *row)
 /* An unchanged flow's row as the last snapshot had it, idle since. */
 static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 {
-	if (row->tx_rate != 0.0 || row->rx_rate != 0.0 || row->drop_rate != 0.0f)
+	if (row->tx_rate != 0.0 || row->rx_rate != 0.0 || row->drop_rate != 0.0f ||
+	    health_idle(row))
 		row->version = now->generation; /* its rates fall to zero */
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
@@ -405,7 +428,8 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 		if (place >= s->nrows)
 			continue;
 		row = &s->rows[place];
-		if (row->tx_rate == 0.0 && row->rx_rate == 0.0 && row->drop_rate == 0.0f)
+		if (!health_idle(row) && row->tx_rate == 0.0 && row->rx_rate == 0.0 &&
+		    row->drop_rate == 0.0f)
 			continue;
 		row->tx_rate = 0.0;
 		row->rx_rate = 0.0;
