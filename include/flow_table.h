@@ -31,9 +31,18 @@ struct flow_node_counts {
 	 * kernel's sk_drops), from the listeners' walk; listen_known once it has seen it. */
 	uint8_t listen_known;
 	uint32_t backlog, backlog_max, drops;
-	/* A TCP connection's last health sample, its chrono settled at the drain that
-	 * copied it (tcp_health.h); flow_table_load_health reads it whole. */
-	struct flow_tcp_health health;
+};
+
+/* A TCP connection's health (tcp_health.h), allocated at its first sample while the table
+ * keeps health (flow_table_keep_health): only runs that show a health column pay for it.
+ * sample, its chrono settled at the drain that copied it, is the collector's (__atomic,
+ * field by field: flow_table_load_health); the rest is the compute thread's: the chrono
+ * totals of the sample its last row used, their jiffies, the shares that row showed. */
+struct flow_node_health {
+	struct flow_tcp_health sample;
+	bool prev_chrono_valid, limited_valid;
+	uint8_t limited[3];
+	uint32_t prev_chrono[3], prev_chrono_at;
 };
 
 /* The compute thread's own: the counters at the previous snapshot and the flow's row in it
@@ -44,11 +53,6 @@ struct flow_node_view {
 	bool prev_valid;
 	bool prev_drops_valid;
 	uint32_t prev_drops;
-	/* The chrono totals of the health sample the last row used, its jiffies, and the
-	 * shares that row showed (FLOW_HEALTH_LIMITED in limited_valid). */
-	bool prev_chrono_valid, limited_valid;
-	uint8_t limited[3];
-	uint32_t prev_chrono[3], prev_chrono_at;
 	size_t row_index;
 	uint8_t close_shown; /* a snapshot carried the final row */
 	uint64_t cgroup_id;  /* the id cgroup names, looked up once */
@@ -88,6 +92,7 @@ struct flow_node {
 	struct flow_identity_rcu *identity; /* rcu_dereference() it */
 	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
 	struct flow_node_counts counts;     /* collector -> compute */
+	struct flow_node_health *health;    /* NULL until its first health sample; __atomic */
 	struct flow_node_view view;         /* compute */
 	struct flow_node_books books;       /* collector */
 };
@@ -162,9 +167,13 @@ void flow_table_end_owner_walk(struct flow_table *table);
  * flow of this socket cookie (if the table has it). */
 void flow_table_set_listen(struct flow_table *table, uint64_t cookie, uint32_t queued, uint32_t max,
 			   uint32_t drops);
-/* A flow's health sample, each field read atomically (the collector may be storing the
- * next one: fields of two samples may mix, each of them true at its moment). */
-void flow_table_load_health(const struct flow_node *node, struct flow_tcp_health *out);
+/* Whether flows keep their health samples (off by default: nothing shows them). */
+void flow_table_keep_health(struct flow_table *table, bool keep);
+/* A flow's health sample into out, each field read atomically (the collector may be
+ * storing the next one: fields of two samples may mix, each true at its moment); NULL
+ * when it has none. */
+struct flow_node_health *flow_table_load_health(struct flow_node *node,
+						struct flow_tcp_health *out);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);

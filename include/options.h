@@ -31,6 +31,7 @@ enum hook_choice {
 #define WANT_ARRIVALS 2  /* recvq: a sample at each data arrival (tp_btf sk_data_ready) */
 #define WANT_SEGMENTS 4  /* sendq, cwnd, delivery_rate, limited: at each segment in (tcp_probe) */
 #define WANT_CHRONO 8    /* limited: the kernel's jiffies at each drain */
+#define WANT_HEALTH 16   /* any health column: flows keep their samples */
 
 struct options {
 	uint64_t interval_ns;

@@ -43,6 +43,7 @@ struct flow_table {
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
+	bool keep_health;                             /* flow_table_keep_health */
 	size_t nclosed;                               /* in that list */
 	uint64_t closed_trimmed; /* closed flows let go unshown (flow_table_trim_closed) */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
@@ -110,6 +111,7 @@ static void flow_node_free(struct flow_node *node)
 {
 	free(node->identity);
 	free(node->view.win);
+	free(node->health);
 	free(node);
 }
 
@@ -343,11 +345,28 @@ enum counters_change {
 	COUNTERS_MOVED,   /* bytes or packets: the flow is active */
 };
 
-/* The health sample field by field, atomically: the compute thread reads it meanwhile. */
-static bool store_health(struct flow_node *node, const struct flow_tcp_health *h)
+void flow_table_keep_health(struct flow_table *table, bool keep)
 {
-	struct flow_tcp_health *to = &node->counts.health;
+	table->keep_health = keep;
+}
+
+/* The health sample field by field, atomically: the compute thread reads it meanwhile. */
+static bool store_health(const struct flow_table *table, struct flow_node *node,
+			 const struct flow_tcp_health *h)
+{
+	struct flow_node_health *health = node->health;
+	struct flow_tcp_health *to;
 	bool changed = false;
+
+	if (!h->known || !table->keep_health)
+		return false;
+	if (!health) {
+		health = calloc(1, sizeof(*health));
+		if (!health)
+			return false; /* the columns stay empty for this flow */
+		__atomic_store_n(&node->health, health, __ATOMIC_RELEASE);
+	}
+	to = &health->sample;
 
 #define HEALTH_STORE(f)                                                                            \
 	do {                                                                                       \
@@ -372,9 +391,14 @@ static bool store_health(struct flow_node *node, const struct flow_tcp_health *h
 	return changed;
 }
 
-void flow_table_load_health(const struct flow_node *node, struct flow_tcp_health *out)
+struct flow_node_health *flow_table_load_health(struct flow_node *node, struct flow_tcp_health *out)
 {
-	const struct flow_tcp_health *from = &node->counts.health;
+	struct flow_node_health *health = __atomic_load_n(&node->health, __ATOMIC_ACQUIRE);
+	const struct flow_tcp_health *from;
+
+	if (!health)
+		return NULL;
+	from = &health->sample;
 
 #define HEALTH_LOAD(f) (out->f = __atomic_load_n(&from->f, __ATOMIC_RELAXED))
 	HEALTH_LOAD(sendq);
@@ -390,10 +414,11 @@ void flow_table_load_health(const struct flow_node *node, struct flow_tcp_health
 	HEALTH_LOAD(chrono_type);
 	HEALTH_LOAD(known);
 #undef HEALTH_LOAD
+	return health;
 }
 
-static enum counters_change store_counters(struct flow_node *node, const struct flow_counters *c,
-					   uint64_t now_ns)
+static enum counters_change store_counters(const struct flow_table *table, struct flow_node *node,
+					   const struct flow_counters *c, uint64_t now_ns)
 {
 	bool moved = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
 		     __atomic_load_n(&node->counts.rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
@@ -403,9 +428,7 @@ static enum counters_change store_counters(struct flow_node *node, const struct 
 		       __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED) != c->retrans ||
 		       __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED) != c->state;
 
-	/* Only a TCP connection's own sample: a listener's queues come from its walk. */
-	if (c->health.known)
-		changed = store_health(node, &c->health) || changed;
+	changed = store_health(table, node, &c->health) || changed;
 	if (!changed)
 		return COUNTERS_SAME;
 	__atomic_store_n(&node->counts.tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);
@@ -444,7 +467,7 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 	/* The kernel's first sight when it knows it: the flow is older than this drain. */
 	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
 									      now_ns;
-	store_counters(node, &value->counters, now_ns);
+	store_counters(table, node, &value->counters, now_ns);
 	node->counts.last_active_ns = now_ns;
 	node->view.row_index = FLOW_NO_ROW;
 	return node;
@@ -537,7 +560,7 @@ static void merge_locked(struct flow_table *table, size_t place, const struct fl
 	 * (a drain racing the close) add nothing. */
 	if (__atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE))
 		return;
-	change = store_counters(node, &value->counters, now_ns);
+	change = store_counters(table, node, &value->counters, now_ns);
 	if (identity_update(table, node, &value->id) || change != COUNTERS_SAME)
 		note_changed(table, node);
 }

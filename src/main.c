@@ -35,7 +35,7 @@ static bool want_live_view(const struct options *opt)
 static unsigned wanted_data(const struct options *opt, bool live)
 {
 	const struct column_list *shown = live ? &opt->view_columns : &opt->output_columns;
-	unsigned wants = live ? WANT_LISTENERS : 0;
+	unsigned wants = live ? WANT_LISTENERS | WANT_HEALTH : 0;
 	static const struct {
 		int column;
 		unsigned wants;
@@ -44,11 +44,11 @@ static unsigned wanted_data(const struct options *opt, bool live)
 		{ COL_BACKLOG_MAX, WANT_LISTENERS },
 		{ COL_DROPS, WANT_LISTENERS },
 		{ COL_DROP_RATE, WANT_LISTENERS },
-		{ COL_SENDQ, WANT_LISTENERS | WANT_SEGMENTS },
-		{ COL_RECVQ, WANT_LISTENERS | WANT_ARRIVALS },
-		{ COL_CWND, WANT_SEGMENTS },
-		{ COL_DELIVERY_RATE, WANT_SEGMENTS },
-		{ COL_LIMITED, WANT_SEGMENTS | WANT_CHRONO },
+		{ COL_SENDQ, WANT_LISTENERS | WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_RECVQ, WANT_LISTENERS | WANT_ARRIVALS | WANT_HEALTH },
+		{ COL_CWND, WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_DELIVERY_RATE, WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_LIMITED, WANT_SEGMENTS | WANT_CHRONO | WANT_HEALTH },
 	};
 
 	if (opt->quiet && !opt->log_path)

@@ -138,46 +138,47 @@ static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t e
 static void fill_health(struct flow_row *row, struct flow_node *node)
 {
 	struct flow_health_row *out = &row->health;
-	struct flow_tcp_health h;
 	uint8_t percent[TCP_LIMIT_COUNT];
+	struct flow_node_health *view;
+	struct flow_tcp_health h;
 
-	flow_table_load_health(node, &h);
-	out->known = h.known & (TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND);
-	out->sendq = h.sendq;
-	out->recvq = h.recvq;
-	out->cwnd = h.cwnd;
-	out->delivery_rate = (float)tcp_health_delivery_rate(&h);
+	memset(out, 0, sizeof(*out));
 	if (row->listen_known) {
 		out->known = TCPTOP_HEALTH_QUEUES;
 		out->recvq = row->backlog;
 		out->sendq = row->backlog_max;
 		return;
 	}
+	view = flow_table_load_health(node, &h);
+	if (!view)
+		return;
+	out->known = h.known & (TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND);
+	out->sendq = h.sendq;
+	out->recvq = h.recvq;
+	out->cwnd = h.cwnd;
+	out->delivery_rate = (float)tcp_health_delivery_rate(&h);
 	if (!(h.known & TCPTOP_HEALTH_CHRONO)) {
-		node->view.prev_chrono_valid = node->view.limited_valid = false;
+		view->prev_chrono_valid = view->limited_valid = false;
 		return;
 	}
 	/* The same sample as the last row's (the row changed for another reason): its
 	 * shares stand. */
-	if (!node->view.prev_chrono_valid || h.chrono_start != node->view.prev_chrono_at) {
-		node->view.limited_valid = node->view.prev_chrono_valid &&
-					   tcp_health_shares(node->view.prev_chrono,
-							     node->view.prev_chrono_at,
-							     h.chrono_stat, h.chrono_start,
-							     percent);
-		if (node->view.limited_valid)
-			memcpy(node->view.limited, &percent[TCP_LIMIT_CWND],
-			       sizeof(node->view.limited));
-		memcpy(node->view.prev_chrono, h.chrono_stat, sizeof(node->view.prev_chrono));
-		node->view.prev_chrono_at = h.chrono_start;
-		node->view.prev_chrono_valid = true;
+	if (!view->prev_chrono_valid || h.chrono_start != view->prev_chrono_at) {
+		view->limited_valid = view->prev_chrono_valid &&
+				      tcp_health_shares(view->prev_chrono, view->prev_chrono_at,
+							h.chrono_stat, h.chrono_start, percent);
+		if (view->limited_valid)
+			memcpy(view->limited, &percent[TCP_LIMIT_CWND], sizeof(view->limited));
+		memcpy(view->prev_chrono, h.chrono_stat, sizeof(view->prev_chrono));
+		view->prev_chrono_at = h.chrono_start;
+		view->prev_chrono_valid = true;
 	}
-	if (node->view.limited_valid) {
-		memcpy(out->limited, node->view.limited, sizeof(out->limited));
+	if (view->limited_valid) {
+		memcpy(out->limited, view->limited, sizeof(out->limited));
 		out->known |= FLOW_HEALTH_LIMITED;
 	}
 	out->known |= (uint8_t)((h.chrono_type & 3) << FLOW_HEALTH_RUNNING_SHIFT);
-	if (!node->view.limited_valid ||
+	if (!view->limited_valid ||
 	    (h.chrono_type ? out->limited[(h.chrono_type & 3) - 1]
 			   : 100 - out->limited[0] - out->limited[1] - out->limited[2]) != 100)
 		out->known |= FLOW_HEALTH_MOVING;
