@@ -8,11 +8,11 @@
 #include "tcptop_shared.h"
 
 /* A TCP connection's health as its last sample said (tcp_health.h): the send and receive
- * queues in bytes (a listener's: its accept queue's limit and length, as ss shows them),
- * cwnd in segments, the delivery rate in bytes/s, and the percent of the last interval
- * spent cwnd, rwnd and sndbuf limited (app: the rest). known: TCPTOP_HEALTH_QUEUES and
- * _CWND, FLOW_HEALTH_LIMITED once limited holds shares, the limit running at the last
- * sample (FLOW_HEALTH_RUNNING, a TCPTOP_CHRONO_*), and FLOW_HEALTH_MOVING while the
+ * queues in bytes (a listener has none: its sendq and recvq columns show backlog_max and
+ * backlog, so the two can share memory), cwnd in segments, the delivery rate in bytes/s, and the
+ * percent of the last interval spent cwnd, rwnd and sndbuf limited (app: the rest). known:
+ * TCPTOP_HEALTH_QUEUES and _CWND, FLOW_HEALTH_LIMITED once limited holds shares, the limit running
+ * at the last sample (FLOW_HEALTH_RUNNING, a TCPTOP_CHRONO_*), and FLOW_HEALTH_MOVING while the
  * shares are not all that one's: an interval with no sample gives it all of it. */
 struct flow_health_row {
 	uint32_t sendq, recvq, cwnd;

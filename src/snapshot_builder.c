@@ -133,8 +133,7 @@ static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t e
 }
 
 /* The last health sample; limited over the time since the sample the flow's last row
- * used. A listener's queues are its accept queue (recvq) and that queue's limit (sendq),
- * as ss shows them. */
+ * used. A listener has none: the listeners' dump gives its queues. */
 static void fill_health(struct flow_row *row, struct flow_node *node)
 {
 	struct flow_health_row *out = &row->health;
@@ -143,12 +142,8 @@ static void fill_health(struct flow_row *row, struct flow_node *node)
 	struct flow_tcp_health h;
 
 	memset(out, 0, sizeof(*out));
-	if (row->listen_known) {
-		out->known = TCPTOP_HEALTH_QUEUES;
-		out->recvq = row->backlog;
-		out->sendq = row->backlog_max;
-		return;
-	}
+	if (row->listen_known)
+		return; /* its queues are backlog and backlog_max (view/columns.c) */
 	view = flow_table_load_health(node, &h);
 	if (!view)
 		return;

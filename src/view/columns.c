@@ -238,17 +238,18 @@ static void get_drop_rate(const struct flow_row *row, struct column_value *out)
 }
 
 /* A TCP connection's health columns: null where its hook set cannot tell (known), for UDP
- * and before a first sample. */
+ * and before a first sample. A listener's queues are its backlog limit (sendq) and accept
+ * queue (recvq), as ss shows them. */
 static void get_sendq(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->health.sendq);
-	out->is_null = !(row->health.known & TCPTOP_HEALTH_QUEUES);
+	set_integer(out, row->listen_known ? row->backlog_max : row->health.sendq);
+	out->is_null = !row->listen_known && !(row->health.known & TCPTOP_HEALTH_QUEUES);
 }
 
 static void get_recvq(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->health.recvq);
-	out->is_null = !(row->health.known & TCPTOP_HEALTH_QUEUES);
+	set_integer(out, row->listen_known ? row->backlog : row->health.recvq);
+	out->is_null = !row->listen_known && !(row->health.known & TCPTOP_HEALTH_QUEUES);
 }
 
 static void get_cwnd(const struct flow_row *row, struct column_value *out)
