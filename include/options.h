@@ -32,6 +32,7 @@ enum hook_choice {
 #define WANT_SEGMENTS 4  /* sendq, cwnd, delivery_rate, limited: at each segment in (tcp_probe) */
 #define WANT_CHRONO 8    /* limited: the kernel's jiffies at each drain */
 #define WANT_HEALTH 16   /* any health column: flows keep their samples */
+#define WANT_ON_DEMAND (WANT_ARRIVALS | WANT_SEGMENTS | WANT_CHRONO)
 
 struct options {
 	uint64_t interval_ns;

@@ -66,7 +66,7 @@ extern const struct ebpf_hook_set ebpf_hooks_modern;
 extern const struct ebpf_hook_set ebpf_hooks_compat;
 
 /* Faults on purpose, to test the fallbacks, only in the test binary tests/tcptop-fault
- * (src/ebpf/fault_switch.c): TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a
+ * (src/ebpf/fault_switch.c): TCPTOP_BREAK_HOOKS=modern (or compat, iterators, health, or a
  * comma-separated list) makes that part fail to load for real. ebpf_hooks_break_program
  * makes one of its programs look for an attach target the kernel does not have, so the
  * load fails as on a kernel that lacks the hook. tcptop itself never breaks a set. */

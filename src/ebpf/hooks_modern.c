@@ -66,6 +66,8 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 		bpf_program__set_autoload(skel->progs.tcptop_adopt, false);
 	if (ebpf_hooks_broken_on_purpose("modern"))
 		ebpf_hooks_break_program(skel->progs.tcptop_send);
+	if (ebpf_hooks_broken_on_purpose("health") && (h->wants & WANT_SEGMENTS))
+		ebpf_hooks_break_program(skel->progs.tcptop_segment_in);
 	return tcptop_bpf__load(skel);
 }
 
@@ -96,7 +98,10 @@ static void modern_explain_refusal(struct ebpf_hooks *h, int err)
 			 strerror(-err), ebpf_hooks_fault_note("modern"));
 }
 
-/* The whole set, or else once more without the cgroup sock_addr programs. */
+/* The whole set; else without the health columns' on-demand programs (a kernel may lack
+ * their tracepoints: those columns then show each connection as its last send, receive
+ * or state change left it, and limited stays empty); else without the cgroup sock_addr
+ * programs too. */
 static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 {
 	char note[200] = "no cgroup v2 hierarchy could be opened";
@@ -104,6 +109,16 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 
 	h->sock_addr_hooks = h->cgroup->fd >= 0;
 	err = modern_load_once(h, opt, h->sock_addr_hooks);
+	if (err && (h->wants & WANT_ON_DEMAND)) {
+		modern_unload(h);
+		h->wants &= ~(unsigned)WANT_ON_DEMAND;
+		err = modern_load_once(h, opt, h->sock_addr_hooks);
+		if (!err)
+			report_error(
+				"the health columns' programs (sk_data_ready, tcp_probe) did "
+				"not load: their values are as of each connection's last send, "
+				"receive or state change");
+	}
 	if (err && h->sock_addr_hooks) {
 		snprintf(note, sizeof(note), "the cgroup sock_addr programs did not load (%s)",
 			 strerror(-err));
@@ -121,19 +136,24 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 	return 0;
 }
 
+/* The health columns' programs loaded, as the -v line names them. */
+static const char *modern_on_demand(const struct tcptop_bpf *skel)
+{
+	bool arrivals = bpf_program__autoload(skel->progs.tcptop_data_ready);
+	bool segments = bpf_program__autoload(skel->progs.tcptop_segment_in);
+
+	if (arrivals && segments)
+		return ", sk_data_ready, tcp_probe";
+	if (arrivals)
+		return ", sk_data_ready";
+	return segments ? ", tcp_probe" : "";
+}
+
 static void modern_describe(struct ebpf_hooks *h)
 {
 	const char *base = "hook set: modern (tp_btf sock_send_length/sock_recv_length, "
 			   "inet_sock_set_state";
-
-	struct tcptop_bpf *skel = h->skel;
-	const char *on_demand = bpf_program__autoload(skel->progs.tcptop_data_ready)
-					? (bpf_program__autoload(skel->progs.tcptop_segment_in)
-						   ? ", sk_data_ready, tcp_probe"
-						   : ", sk_data_ready")
-				: bpf_program__autoload(skel->progs.tcptop_segment_in)
-					? ", tcp_probe"
-					: "";
+	const char *on_demand = modern_on_demand(h->skel);
 
 	if (h->sock_addr_hooks)
 		snprintf(h->describe, sizeof(h->describe), "%s%s, cgroup sock_addr on %s%s)", base,

@@ -349,3 +349,23 @@ def test_health_columns_in_the_live_view(tui):  # noqa: F811
         client.close()
         conn.close()
         srv.close()
+
+
+@pytest.mark.only_pass("auto")
+def test_without_the_on_demand_programs_the_modern_set_stays_and_says_so():
+    """A kernel without tcp_probe (tests/tcptop-fault, TCPTOP_BREAK_HOOKS=health): the
+    modern set loads without the health columns' programs, and one line says what that
+    means for them; limited stays empty (no clock), the rest are last-event values."""
+    env = dict(os.environ, TCPTOP_BREAK_HOOKS="health")
+    result = subprocess.run([tcptop_binary(env), "-b", "-N", "2", "-d", "100ms", "-v", "-o",
+                             "state,sendq,cwnd,limited"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result
+    lines = result.stderr.splitlines()
+    assert "tcptop: the health columns' programs (sk_data_ready, tcp_probe) did not load: " \
+        "their values are as of each connection's last send, receive or state change" in \
+        lines, result.stderr
+    hook = [ln for ln in lines if "hook set: modern" in ln]
+    assert hook and "tcp_probe" not in hook[0], result.stderr
+    rows = list(csv.DictReader(result.stdout.splitlines()))
+    assert rows and all(r["limited"] == "" for r in rows), rows
