@@ -42,6 +42,7 @@ struct flow_node_health {
 	struct flow_tcp_health sample;
 	bool prev_chrono_valid, limited_valid;
 	uint8_t limited[3];
+	uint8_t prev_type; /* the kind running at that sample */
 	uint32_t prev_chrono[3], prev_chrono_at;
 };
 
@@ -124,6 +125,8 @@ struct drain_stamp {
 	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
 	uint64_t listen_drops;   /* the host's (netns') ListenDrops, cumulative... */
 	bool listen_drops_known; /* ...when the backend can tell */
+	uint32_t jiffies, jiffies_before; /* the kernel's, at this drain and the one before, */
+	bool jiffies_known;               /* when the backend reads them (backend.h) */
 	/* The backend's programs: their names are published once, with the first stamp that
 	 * has any, and never change; their counters with every stamp. */
 	uint32_t nprogs;

@@ -872,6 +872,9 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.listen_drops, stamp->listen_drops, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies, stamp->jiffies, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies_before, stamp->jiffies_before, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies_known, stamp->jiffies_known, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.listen_drops_known, stamp->listen_drops_known,
 			 __ATOMIC_RELAXED);
 	publish_prog_stats(&table->stamp, stamp);
@@ -892,6 +895,9 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
 	out->listen_drops = __atomic_load_n(&table->stamp.listen_drops, __ATOMIC_RELAXED);
+	out->jiffies = __atomic_load_n(&table->stamp.jiffies, __ATOMIC_RELAXED);
+	out->jiffies_before = __atomic_load_n(&table->stamp.jiffies_before, __ATOMIC_RELAXED);
+	out->jiffies_known = __atomic_load_n(&table->stamp.jiffies_known, __ATOMIC_RELAXED);
 	out->listen_drops_known = __atomic_load_n(&table->stamp.listen_drops_known,
 						  __ATOMIC_RELAXED);
 	read_prog_stats(out, &table->stamp);

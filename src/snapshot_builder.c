@@ -134,7 +134,7 @@ static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t e
 
 /* The last health sample; limited over the time since the sample the flow's last row
  * used. A listener has none: the listeners' dump gives its queues. */
-static void fill_health(struct flow_row *row, struct flow_node *node)
+static void fill_health(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now)
 {
 	struct flow_health_row *out = &row->health;
 	uint8_t percent[TCP_LIMIT_COUNT];
@@ -156,6 +156,16 @@ static void fill_health(struct flow_row *row, struct flow_node *node)
 		view->prev_chrono_valid = view->limited_valid = false;
 		return;
 	}
+	/* Intervals with no sample went whole to the kind running at the last one (the rows
+	 * said so, health_idle): the shares are of the time since the drain before. */
+	if (view->prev_chrono_valid && now->jiffies_known &&
+	    (int32_t)(now->jiffies_before - view->prev_chrono_at) > 0 &&
+	    (int32_t)(h.chrono_start - now->jiffies_before) > 0) {
+		if (view->prev_type)
+			view->prev_chrono[view->prev_type - 1] += now->jiffies_before -
+								  view->prev_chrono_at;
+		view->prev_chrono_at = now->jiffies_before;
+	}
 	/* The same sample as the last row's (the row changed for another reason): its
 	 * shares stand. */
 	if (!view->prev_chrono_valid || h.chrono_start != view->prev_chrono_at) {
@@ -166,6 +176,7 @@ static void fill_health(struct flow_row *row, struct flow_node *node)
 			memcpy(view->limited, &percent[TCP_LIMIT_CWND], sizeof(view->limited));
 		memcpy(view->prev_chrono, h.chrono_stat, sizeof(view->prev_chrono));
 		view->prev_chrono_at = h.chrono_start;
+		view->prev_type = h.chrono_type & 3;
 		view->prev_chrono_valid = true;
 	}
 	if (view->limited_valid) {
@@ -219,7 +230,7 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	fill_listen(row, node, elapsed_ns);
-	fill_health(row, node);
+	fill_health(row, node, now);
 	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
 	node->view.prev_tx_bytes = row->tx_bytes;

@@ -45,6 +45,9 @@ struct ebpf_state {
 	 * read (jiffies_read says whether jiffies holds them). */
 	uint32_t jiffies;
 	const uint32_t *jiffies_read;
+	/* The jiffies of the last two full drains, once both were read. */
+	uint32_t drain_jiffies, drain_jiffies_before;
+	int drain_jiffies_count;
 	char describe[1024];
 };
 
@@ -332,6 +335,13 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 
 	/* Close records first: a flow whose record is in the ring is gone from the map. */
 	err = ebpf_drain_events(b, table, now_ns);
+	if (st->jiffies_read) {
+		st->drain_jiffies_before = st->drain_jiffies;
+		st->drain_jiffies = st->jiffies;
+		st->drain_jiffies_count += st->drain_jiffies_count < 2;
+	} else {
+		st->drain_jiffies_count = 0;
+	}
 	st->unowned_since_ns = 0;
 	if (!err)
 		err = ebpf_drain_map(st);
@@ -376,6 +386,15 @@ static bool ebpf_listen_drops(struct backend *b, uint64_t *out)
 {
 	(void)b;
 	return listen_drops_read(out);
+}
+
+static bool ebpf_jiffies(struct backend *b, uint32_t *now, uint32_t *before)
+{
+	struct ebpf_state *st = b->state;
+
+	*now = st->drain_jiffies;
+	*before = st->drain_jiffies_before;
+	return st->drain_jiffies_count == 2;
 }
 
 static uint64_t ebpf_close_records_lost(struct backend *b)
@@ -439,6 +458,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
 	.listen_drops = ebpf_listen_drops,
+	.jiffies = ebpf_jiffies,
 	.prog_stats = ebpf_prog_stats,
 	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,
