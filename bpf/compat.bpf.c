@@ -264,6 +264,10 @@ static __always_inline void compat_sample_tcp_sock(struct compat_tcp_sample *s,
 	s->srtt_us = tp->srtt_us >> 3;
 	s->retrans = tp->total_retrans;
 	s->state = state;
+	s->cwnd = tp->snd_cwnd;
+	s->rate_delivered = tp->rate_delivered;
+	s->rate_interval_us = tp->rate_interval_us;
+	s->mss_cache = tp->mss_cache;
 }
 
 static __always_inline void compat_tcp_bases(struct flow_counters *c,
@@ -514,6 +518,10 @@ static __always_inline void compat_sample_sk(struct compat_tcp_sample *s, const 
 	s->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	s->retrans = BPF_CORE_READ(tp, total_retrans);
 	s->state = state;
+	s->cwnd = BPF_CORE_READ(tp, snd_cwnd);
+	s->rate_delivered = BPF_CORE_READ(tp, rate_delivered);
+	s->rate_interval_us = BPF_CORE_READ(tp, rate_interval_us);
+	s->mss_cache = BPF_CORE_READ(tp, mss_cache);
 }
 
 static __always_inline void compat_state_first_sight(const struct flow_key *key,

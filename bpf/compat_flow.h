@@ -45,6 +45,12 @@ struct compat_tcp_sample {
 	__u32 srtt_us;
 	__u32 retrans;
 	__u32 state;
+	/* The health columns this set can fill exactly (bpf_tcp_sock has neither write_seq,
+	 * copied_seq nor the chrono accounting). */
+	__u32 cwnd;
+	__u32 rate_delivered;
+	__u32 rate_interval_us;
+	__u32 mss_cache;
 };
 
 static __always_inline __u64 compat_sub_floor(__u64 a, __u64 b)
@@ -88,6 +94,11 @@ static __always_inline void compat_tcp_store(struct flow_counters *c,
 	compat_store_max(&c->rx_packets, (__u32)(s->segs_in - c->segs_in_base));
 	c->retrans = s->retrans - c->retrans_base;
 	c->srtt_us = s->srtt_us;
+	c->health.cwnd = s->cwnd;
+	c->health.rate_delivered = s->rate_delivered;
+	c->health.rate_interval_us = s->rate_interval_us;
+	c->health.mss_cache = s->mss_cache;
+	c->health.known = TCPTOP_HEALTH_CWND;
 }
 
 /* What the TCP header of the packet in hand says (ingress). */

@@ -77,6 +77,24 @@ static __always_inline void flow_tcp_bases(struct flow_counters *c, const struct
 	c->srtt_us = tp->srtt_us >> 3;
 }
 
+/* The health columns' fields, as tcp_info reads them (tcp_get_info): plain loads, no
+ * helper call. chrono_type is a 2-bit field on kernels before 6.8. */
+static __always_inline void flow_tcp_health(struct flow_tcp_health *h, const struct tcp_sock *tp)
+{
+	h->sendq = tp->write_seq - tp->snd_una;
+	h->recvq = tp->rcv_nxt - tp->copied_seq;
+	h->cwnd = tp->snd_cwnd;
+	h->rate_delivered = tp->rate_delivered;
+	h->rate_interval_us = tp->rate_interval_us;
+	h->mss_cache = tp->mss_cache;
+	h->chrono_stat[0] = tp->chrono_stat[0];
+	h->chrono_stat[1] = tp->chrono_stat[1];
+	h->chrono_stat[2] = tp->chrono_stat[2];
+	h->chrono_start = tp->chrono_start;
+	h->chrono_type = BPF_CORE_READ_BITFIELD(tp, chrono_type);
+	h->known = TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND | TCPTOP_HEALTH_CHRONO;
+}
+
 /* TCP packet counts come from the socket's own counters, so they are exact however the
  * stack splits or merges segments; a plain store suffices (the kernel's value is newest). */
 static __always_inline void flow_tcp_sample(struct flow_counters *c, const struct sock *sk)
@@ -87,6 +105,7 @@ static __always_inline void flow_tcp_sample(struct flow_counters *c, const struc
 	c->rx_packets = (__u32)(tp->segs_in - c->segs_in_base);
 	c->retrans = tp->total_retrans - c->retrans_base;
 	c->srtt_us = tp->srtt_us >> 3;
+	flow_tcp_health(&c->health, tp);
 }
 
 static __always_inline void flow_common_identity(struct flow_identity *id,
@@ -541,6 +560,94 @@ int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)
 	if (!r->value.id.ifindex)
 		r->value.id.ifindex = flow_ifindex_btf(sk);
 	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ on demand
+ * Queues and limits change with no process-context event: data arrives for a reader that
+ * stopped reading, ACKs (or none) reach a writer blocked in send(). These programs sample
+ * a connection that has a slot at those moments; user space loads them only when a column
+ * that needs them is asked for (each costs a run per segment; bench/README). */
+
+/* After data is queued to a socket (sock_def_readable): recvq as the reader will find it.
+ * A listener's readiness is a connection to accept: its queues come from the listeners'
+ * dump. */
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(tcptop_data_ready, struct sock *sk)
+{
+	struct tcp_slot_ref *ref;
+	struct flow_record *r;
+	__u32 slot = 0;
+
+	if (flow_proto(sk) != TCPTOP_PROTO_TCP || sk->__sk_common.skc_state == TCPTOP_TCP_LISTEN)
+		return 0;
+	r = tcp_slot_find(sk, &ref, &slot);
+	if (!r)
+		return 0;
+	flow_tcp_health(&r->value.counters.health, flow_tcp_sk(sk));
+	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	return 0;
+}
+
+/* Wrap-safe sequence comparison, as the kernel's after(). */
+static __always_inline bool health_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* tcp_probe runs as an established connection takes a segment in, before TCP processes
+ * it: the sample is moved forward by the segment's ACK, which is what an idle sender's
+ * last event is. An ACK of everything written empties the send queue, and the kernel then
+ * stops the chrono (tcp_chrono_stop: both queues empty), from now on. */
+static __always_inline void health_take_ack(struct flow_tcp_health *h, const struct tcp_sock *tp,
+					    const struct sk_buff *skb)
+{
+	const struct tcphdr *th = bpf_rdonly_cast(skb->data,
+						  bpf_core_type_id_kernel(struct tcphdr));
+	__u32 ack = bpf_ntohl(th->ack_seq), una = tp->snd_una, now, kind;
+
+	if (!th->ack || !health_seq_after(ack, una) || health_seq_after(ack, tp->snd_nxt))
+		return;
+	h->sendq = tp->write_seq - ack;
+	if (h->sendq || h->chrono_type == TCPTOP_CHRONO_NONE)
+		return;
+	now = (__u32)bpf_jiffies64();
+	kind = h->chrono_type - 1;
+	barrier_var(kind);
+	if (kind > 2)
+		return;
+	h->chrono_stat[kind] += now - h->chrono_start;
+	h->chrono_start = now;
+	h->chrono_type = TCPTOP_CHRONO_NONE;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(tcptop_segment_in, struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = flow_tcp_sk(sk);
+	struct tcp_slot_ref *ref;
+	struct flow_record *r;
+	__u32 slot = 0;
+
+	if (flow_proto(sk) != TCPTOP_PROTO_TCP)
+		return 0;
+	r = tcp_slot_find(sk, &ref, &slot);
+	if (!r)
+		return 0;
+	flow_tcp_health(&r->value.counters.health, tp);
+	health_take_ack(&r->value.counters.health, tp, skb);
+	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	return 0;
+}
+
+/* The kernel's jiffies now, for user space to bring running chronos up to a drain (run
+ * through BPF_PROG_TEST_RUN; loaded only with the limited column). */
+__u64 jiffies_now;
+
+SEC("syscall")
+int tcptop_jiffies(void *ctx)
+{
+	jiffies_now = bpf_jiffies64();
 	return 0;
 }
 

@@ -35,6 +35,9 @@ struct backend_ops {
 	uint64_t (*close_records_lost)(struct backend *b);
 	/* The host's TCP listen drops so far into *out; false (or NULL) when it cannot tell. */
 	bool (*listen_drops)(struct backend *b, uint64_t *out);
+	/* The kernel's jiffies at this drain and at the one before (health samples' chronos
+	 * are settled at them); false (or NULL) when it does not read them. */
+	bool (*jiffies)(struct backend *b, uint32_t *now, uint32_t *before);
 	/* The counters of the backend's BPF programs, up to room of them (NULL: it has
 	 * none); how many were filled. */
 	size_t (*prog_stats)(struct backend *b, struct prog_stat *out, size_t room);

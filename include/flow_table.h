@@ -33,6 +33,19 @@ struct flow_node_counts {
 	uint32_t backlog, backlog_max, drops;
 };
 
+/* A TCP connection's health (tcp_health.h), allocated at its first sample while the table
+ * keeps health (flow_table_keep_health): only runs that show a health column pay for it.
+ * sample, its chrono settled at the drain that copied it, is the collector's (__atomic,
+ * field by field: flow_table_load_health); the rest is the compute thread's: the chrono
+ * totals of the sample its last row used, their jiffies, the shares that row showed. */
+struct flow_node_health {
+	struct flow_tcp_health sample;
+	bool prev_chrono_valid, limited_valid;
+	uint8_t limited[3];
+	uint8_t prev_type; /* the kind running at that sample */
+	uint32_t prev_chrono[3], prev_chrono_at;
+};
+
 /* The compute thread's own: the counters at the previous snapshot and the flow's row in it
  * (FLOW_NO_ROW until it has one; set so before publication). close_shown alone is read
  * by another thread: the collector sweeps a closed flow once it is set (__atomic). */
@@ -61,7 +74,15 @@ struct flow_node_books {
 	uint64_t changed_batch;                  /* the change list the flow is in... */
 	uint32_t changed_slot;                   /* ...and where (UINT32_MAX: not stored) */
 	uint32_t place_plus_one;                 /* its place (flow_table_merge_at), or 0 */
-	struct flow_node *idle_prev, *idle_next; /* open UDP flows, least recently placed first */
+	union {
+		/* Open UDP flows, least recently placed first. */
+		struct {
+			struct flow_node *idle_prev, *idle_next;
+		};
+		/* Once out of the table (out of that list first), its free after a grace
+		 * period: no thread reads its books then. */
+		struct rcu_head rcu;
+	};
 	uint64_t idle_placed_ns;                 /* last activity when placed in that list */
 	struct flow_node *closed_next;           /* closed flows waiting for the sweep */
 	bool idle_listed;
@@ -75,11 +96,11 @@ struct flow_node_books {
  * never change; the identity is replaced whole under RCU. */
 struct flow_node {
 	struct cds_lfht_node ht_node;
-	struct rcu_head rcu;
 	struct flow_key key;
 	struct flow_identity_rcu *identity; /* rcu_dereference() it */
 	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
 	struct flow_node_counts counts;     /* collector -> compute */
+	struct flow_node_health *health;    /* NULL until its first health sample; __atomic */
 	struct flow_node_view view;         /* compute */
 	struct flow_node_books books;       /* collector */
 };
@@ -111,6 +132,8 @@ struct drain_stamp {
 	uint64_t closed_trimmed; /* closed flows let go unshown, over the bound, cumulative */
 	uint64_t listen_drops;   /* the host's (netns') ListenDrops, cumulative... */
 	bool listen_drops_known; /* ...when the backend can tell */
+	uint32_t jiffies, jiffies_before; /* the kernel's, at this drain and the one before, */
+	bool jiffies_known;               /* when the backend reads them (backend.h) */
 	/* The backend's programs: their names are published once, with the first stamp that
 	 * has any, and never change; their counters with every stamp. */
 	uint32_t nprogs;
@@ -154,6 +177,13 @@ void flow_table_end_owner_walk(struct flow_table *table);
  * flow of this socket cookie (if the table has it). */
 void flow_table_set_listen(struct flow_table *table, uint64_t cookie, uint32_t queued, uint32_t max,
 			   uint32_t drops);
+/* Whether flows keep their health samples (off by default: nothing shows them). */
+void flow_table_keep_health(struct flow_table *table, bool keep);
+/* A flow's health sample into out, each field read atomically (the collector may be
+ * storing the next one: fields of two samples may mix, each true at its moment); NULL
+ * when it has none. */
+struct flow_node_health *flow_table_load_health(struct flow_node *node,
+						struct flow_tcp_health *out);
 /* Give every flow of this socket cookie that has no owner yet this one. */
 void flow_table_set_owner(struct flow_table *table, uint64_t cookie, uint32_t tgid,
 			  const char comm[TCPTOP_COMM_LEN]);

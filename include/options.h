@@ -32,6 +32,15 @@ enum udp_mode {
 /* The most processes --replay synthetic:N:ACTIVE:PROCS spreads its flows over. */
 #define REPLAY_PROCS_MAX 1000000
 
+/* Optional data the eBPF backend gathers only when something shows it (options.wants,
+ * filled by main.c from the columns asked for). */
+#define WANT_LISTENERS 1 /* the listeners' dump each drain: backlog..., a listener's queues */
+#define WANT_ARRIVALS 2  /* recvq: a sample at each data arrival (tp_btf sk_data_ready) */
+#define WANT_SEGMENTS 4  /* sendq, cwnd, delivery_rate, limited: at each segment in (tcp_probe) */
+#define WANT_CHRONO 8    /* limited: the kernel's jiffies at each drain */
+#define WANT_HEALTH 16   /* any health column: flows keep their samples */
+#define WANT_ON_DEMAND (WANT_ARRIVALS | WANT_SEGMENTS | WANT_CHRONO)
+
 struct options {
 	uint64_t interval_ns;
 	uint64_t count; /* snapshots to print, 0 = until interrupted */
@@ -73,6 +82,7 @@ struct options {
 	bool no_config; /* --no-config: tcptoprc neither read nor written */
 	bool alert;     /* --alert: rows above alert_bytes_per_s are marked */
 	double alert_bytes_per_s;
+	unsigned wants; /* WANT_*: set by main.c before the backend opens */
 };
 
 #endif

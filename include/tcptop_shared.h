@@ -63,6 +63,37 @@ struct flow_identity {
 	__u64 cgroup_id;
 };
 
+/* How a TCP connection is doing (the sendq, recvq, cwnd, delivery_rate and limited
+ * columns), as its socket said at the last sample: a copy, not a counter. The modern set
+ * samples it at each send, receive and state change, and, only while a column asks for
+ * them, at each incoming segment (tcp_probe) and data arrival (sk_data_ready); the compat
+ * set fills cwnd and the delivery rate only. known says which fields hold a sample.
+ * chrono_*: the kernel's chrono accounting (tcp_get_info_chrono_stats), in jiffies: time
+ * spent busy, rwnd limited and sndbuf limited before chrono_start, and the kind of time
+ * running since chrono_start (chrono_type, TCPTOP_CHRONO_*). */
+struct flow_tcp_health {
+	__u32 sendq;            /* write_seq - snd_una: written, not yet acknowledged */
+	__u32 recvq;            /* rcv_nxt - copied_seq: received, not yet read */
+	__u32 cwnd;             /* snd_cwnd, segments */
+	__u32 rate_delivered;   /* segments delivered over rate_interval_us (tcp_info's */
+	__u32 rate_interval_us; /* delivery rate: rate_delivered * mss / rate_interval_us) */
+	__u32 chrono_stat[3];   /* jiffies busy, rwnd limited, sndbuf limited */
+	__u32 chrono_start;     /* jiffies */
+	__u16 mss_cache;
+	__u8 chrono_type;
+	__u8 known; /* TCPTOP_HEALTH_* */
+};
+
+#define TCPTOP_HEALTH_QUEUES 1 /* sendq, recvq */
+#define TCPTOP_HEALTH_CWND 2   /* cwnd, rate_delivered, rate_interval_us, mss_cache */
+#define TCPTOP_HEALTH_CHRONO 4 /* chrono_* */
+
+/* The kernel's enum tcp_chrono. */
+#define TCPTOP_CHRONO_NONE 0 /* nothing to send: the application */
+#define TCPTOP_CHRONO_BUSY 1
+#define TCPTOP_CHRONO_RWND 2
+#define TCPTOP_CHRONO_SNDBUF 3
+
 /* Monotonic cumulative counters since tcptop first saw the flow. TCP packet and retransmit
  * counts come from the socket's own counters minus their value at first sight; so do TCP
  * bytes in the compat hook set (bytes_acked/bytes_received minus the *_bytes_base). */
@@ -86,6 +117,7 @@ struct flow_counters {
 	__u8 end_state;
 	__u8 end_errno;
 	__u64 ended_ns;
+	struct flow_tcp_health health; /* TCP only */
 };
 
 /* flags. Compat set: the peer's FIN arrived in order (bytes_received counts it as one

@@ -121,6 +121,8 @@ static int drain_once(struct collector_args *args, uint64_t generation,
 	stamp.close_records_lost = b->ops->close_records_lost(b);
 	stamp.listen_drops_known = b->ops->listen_drops &&
 				   b->ops->listen_drops(b, &stamp.listen_drops);
+	stamp.jiffies_known = b->ops->jiffies &&
+			      b->ops->jiffies(b, &stamp.jiffies, &stamp.jiffies_before);
 	stamp.nprogs = b->ops->prog_stats
 			       ? (uint32_t)b->ops->prog_stats(b, stamp.progs, PROG_STATS_MAX)
 			       : 0;

@@ -43,6 +43,7 @@ struct flow_table {
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
+	bool keep_health;                             /* flow_table_keep_health */
 	size_t nclosed;                               /* in that list */
 	uint64_t closed_trimmed; /* closed flows let go unshown (flow_table_trim_closed) */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
@@ -110,12 +111,13 @@ static void flow_node_free(struct flow_node *node)
 {
 	free(node->identity);
 	free(node->view.win);
+	free(node->health);
 	free(node);
 }
 
 static void flow_node_free_rcu(struct rcu_head *head)
 {
-	flow_node_free(caa_container_of(head, struct flow_node, rcu));
+	flow_node_free(caa_container_of(head, struct flow_node, books.rcu));
 }
 
 static void identity_free_rcu(struct rcu_head *head)
@@ -134,7 +136,7 @@ void flow_table_destroy(struct flow_table *table)
 	urcu_memb_read_lock();
 	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
 		if (cds_lfht_del(table->ht, &node->ht_node) == 0)
-			urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
+			urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
 	}
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
@@ -343,8 +345,80 @@ enum counters_change {
 	COUNTERS_MOVED,   /* bytes or packets: the flow is active */
 };
 
-static enum counters_change store_counters(struct flow_node *node, const struct flow_counters *c,
-					   uint64_t now_ns)
+void flow_table_keep_health(struct flow_table *table, bool keep)
+{
+	table->keep_health = keep;
+}
+
+/* The health sample field by field, atomically: the compute thread reads it meanwhile. */
+static bool store_health(const struct flow_table *table, struct flow_node *node,
+			 const struct flow_tcp_health *h)
+{
+	struct flow_node_health *health = node->health;
+	struct flow_tcp_health *to;
+	bool changed = false;
+
+	if (!h->known || !table->keep_health)
+		return false;
+	if (!health) {
+		health = calloc(1, sizeof(*health));
+		if (!health)
+			return false; /* the columns stay empty for this flow */
+		__atomic_store_n(&node->health, health, __ATOMIC_RELEASE);
+	}
+	to = &health->sample;
+
+#define HEALTH_STORE(f)                                                                            \
+	do {                                                                                       \
+		if (__atomic_load_n(&to->f, __ATOMIC_RELAXED) != h->f) {                           \
+			__atomic_store_n(&to->f, h->f, __ATOMIC_RELAXED);                          \
+			changed = true;                                                            \
+		}                                                                                  \
+	} while (0)
+	HEALTH_STORE(sendq);
+	HEALTH_STORE(recvq);
+	HEALTH_STORE(cwnd);
+	HEALTH_STORE(rate_delivered);
+	HEALTH_STORE(rate_interval_us);
+	HEALTH_STORE(chrono_stat[0]);
+	HEALTH_STORE(chrono_stat[1]);
+	HEALTH_STORE(chrono_stat[2]);
+	HEALTH_STORE(chrono_start);
+	HEALTH_STORE(mss_cache);
+	HEALTH_STORE(chrono_type);
+	HEALTH_STORE(known);
+#undef HEALTH_STORE
+	return changed;
+}
+
+struct flow_node_health *flow_table_load_health(struct flow_node *node, struct flow_tcp_health *out)
+{
+	struct flow_node_health *health = __atomic_load_n(&node->health, __ATOMIC_ACQUIRE);
+	const struct flow_tcp_health *from;
+
+	if (!health)
+		return NULL;
+	from = &health->sample;
+
+#define HEALTH_LOAD(f) (out->f = __atomic_load_n(&from->f, __ATOMIC_RELAXED))
+	HEALTH_LOAD(sendq);
+	HEALTH_LOAD(recvq);
+	HEALTH_LOAD(cwnd);
+	HEALTH_LOAD(rate_delivered);
+	HEALTH_LOAD(rate_interval_us);
+	HEALTH_LOAD(chrono_stat[0]);
+	HEALTH_LOAD(chrono_stat[1]);
+	HEALTH_LOAD(chrono_stat[2]);
+	HEALTH_LOAD(chrono_start);
+	HEALTH_LOAD(mss_cache);
+	HEALTH_LOAD(chrono_type);
+	HEALTH_LOAD(known);
+#undef HEALTH_LOAD
+	return health;
+}
+
+static enum counters_change store_counters(const struct flow_table *table, struct flow_node *node,
+					   const struct flow_counters *c, uint64_t now_ns)
 {
 	bool moved = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED) != c->tx_bytes ||
 		     __atomic_load_n(&node->counts.rx_bytes, __ATOMIC_RELAXED) != c->rx_bytes ||
@@ -354,6 +428,7 @@ static enum counters_change store_counters(struct flow_node *node, const struct 
 		       __atomic_load_n(&node->counts.retrans, __ATOMIC_RELAXED) != c->retrans ||
 		       __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED) != c->state;
 
+	changed = store_health(table, node, &c->health) || changed;
 	if (!changed)
 		return COUNTERS_SAME;
 	__atomic_store_n(&node->counts.tx_bytes, c->tx_bytes, __ATOMIC_RELAXED);
@@ -392,7 +467,7 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 	/* The kernel's first sight when it knows it: the flow is older than this drain. */
 	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
 									      now_ns;
-	store_counters(node, &value->counters, now_ns);
+	store_counters(table, node, &value->counters, now_ns);
 	node->counts.last_active_ns = now_ns;
 	node->view.row_index = FLOW_NO_ROW;
 	return node;
@@ -485,7 +560,7 @@ static void merge_locked(struct flow_table *table, size_t place, const struct fl
 	 * (a drain racing the close) add nothing. */
 	if (__atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE))
 		return;
-	change = store_counters(node, &value->counters, now_ns);
+	change = store_counters(table, node, &value->counters, now_ns);
 	if (identity_update(table, node, &value->id) || change != COUNTERS_SAME)
 		note_changed(table, node);
 }
@@ -680,7 +755,7 @@ static void let_go(struct flow_table *table, struct flow_node **link, struct flo
 	forget_place(table, node);
 	if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
 		__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
-		urcu_memb_call_rcu(&node->rcu, flow_node_free_rcu);
+		urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
 	}
 }
 
@@ -797,6 +872,9 @@ void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp
 	__atomic_store_n(&table->stamp.ended_unowned, table->ended_unowned, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.closed_trimmed, table->closed_trimmed, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.listen_drops, stamp->listen_drops, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies, stamp->jiffies, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies_before, stamp->jiffies_before, __ATOMIC_RELAXED);
+	__atomic_store_n(&table->stamp.jiffies_known, stamp->jiffies_known, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.listen_drops_known, stamp->listen_drops_known,
 			 __ATOMIC_RELAXED);
 	publish_prog_stats(&table->stamp, stamp);
@@ -817,6 +895,9 @@ void flow_table_read_stamp(struct flow_table *table, struct drain_stamp *out)
 	out->ended_unowned = __atomic_load_n(&table->stamp.ended_unowned, __ATOMIC_RELAXED);
 	out->closed_trimmed = __atomic_load_n(&table->stamp.closed_trimmed, __ATOMIC_RELAXED);
 	out->listen_drops = __atomic_load_n(&table->stamp.listen_drops, __ATOMIC_RELAXED);
+	out->jiffies = __atomic_load_n(&table->stamp.jiffies, __ATOMIC_RELAXED);
+	out->jiffies_before = __atomic_load_n(&table->stamp.jiffies_before, __ATOMIC_RELAXED);
+	out->jiffies_known = __atomic_load_n(&table->stamp.jiffies_known, __ATOMIC_RELAXED);
 	out->listen_drops_known = __atomic_load_n(&table->stamp.listen_drops_known,
 						  __ATOMIC_RELAXED);
 	read_prog_stats(out, &table->stamp);

@@ -28,6 +28,38 @@ static bool want_live_view(const struct options *opt)
 	       isatty(STDOUT_FILENO);
 }
 
+/* Which optional data the backend gathers (WANT_*): what the columns written or shown at
+ * start ask for. The live view may always show listeners (its c key adds their columns
+ * at any time, and their dump is cheap); the on-demand hooks follow its columns at start
+ * (doc/design.md, "Health columns"). --metrics and -w show none of them. */
+static unsigned wanted_data(const struct options *opt, bool live)
+{
+	const struct column_list *shown = live ? &opt->view_columns : &opt->output_columns;
+	unsigned wants = live ? WANT_LISTENERS | WANT_HEALTH : 0;
+	static const struct {
+		int column;
+		unsigned wants;
+	} needs[] = {
+		{ COL_BACKLOG, WANT_LISTENERS },
+		{ COL_BACKLOG_MAX, WANT_LISTENERS },
+		{ COL_DROPS, WANT_LISTENERS },
+		{ COL_DROP_RATE, WANT_LISTENERS },
+		{ COL_SENDQ, WANT_LISTENERS | WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_RECVQ, WANT_LISTENERS | WANT_ARRIVALS | WANT_HEALTH },
+		{ COL_CWND, WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_DELIVERY_RATE, WANT_SEGMENTS | WANT_HEALTH },
+		{ COL_LIMITED, WANT_SEGMENTS | WANT_CHRONO | WANT_HEALTH },
+	};
+
+	if (opt->quiet && !opt->log_path)
+		return 0;
+	for (size_t i = 0; i < sizeof(needs) / sizeof(needs[0]); i++)
+		if (column_list_has(shown, needs[i].column) ||
+		    (opt->log_path && column_list_has(&opt->output_columns, needs[i].column)))
+			wants |= needs[i].wants;
+	return wants;
+}
+
 /* SIGINT/SIGTERM/SIGHUP arrive through a signalfd so that the threads see a clean stop
  * (or, for SIGHUP, a reopened log) instead of being interrupted; SIGPIPE is ignored so a
  * closed stdout shows up as EPIPE. Blocked too, in every thread, for the live view to
@@ -207,6 +239,7 @@ int main(int argc, char **argv)
 		cli_free(&opt);
 		return 1;
 	}
+	opt.wants = wanted_data(&opt, want_live_view(&opt));
 	urcu_memb_register_thread();
 	status = run(&opt);
 	urcu_memb_unregister_thread();

@@ -28,6 +28,7 @@ int pipeline_open(struct pipeline *p, const struct options *opt, const struct ba
 		report_error("cannot create the flow table: out of memory");
 		return -1;
 	}
+	flow_table_keep_health(p->table, opt->wants & WANT_HEALTH);
 	p->backend.ops = ops;
 	if (ops->open(&p->backend, opt) < 0)
 		return -1;

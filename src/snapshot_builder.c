@@ -15,6 +15,7 @@
 #include <string.h>
 #include "util/array_grow.h"
 #include "snapshot_builder.h"
+#include "tcp_health.h"
 
 struct row_source {
 	struct flow_node *node;
@@ -131,6 +132,84 @@ static void fill_listen(struct flow_row *row, struct flow_node *node, uint64_t e
 	node->view.prev_drops_valid = row->listen_known;
 }
 
+/* The last health sample; limited over the time since the sample the flow's last row
+ * used. A listener has none: the listeners' dump gives its queues. */
+static void fill_health(struct flow_row *row, struct flow_node *node, const struct drain_stamp *now)
+{
+	struct flow_health_row *out = &row->health;
+	uint8_t percent[TCP_LIMIT_COUNT];
+	struct flow_node_health *view;
+	struct flow_tcp_health h;
+
+	if (row->listen_known) {
+		/* Its queues are backlog and backlog_max (view/columns.c), in this memory. */
+		memset(out->limited, 0, sizeof(out->limited));
+		out->known = 0;
+		return;
+	}
+	memset(out, 0, sizeof(*out));
+	view = flow_table_load_health(node, &h);
+	if (!view)
+		return;
+	out->known = h.known & (TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND);
+	out->sendq = h.sendq;
+	out->recvq = h.recvq;
+	out->cwnd = h.cwnd;
+	out->delivery_rate = (float)tcp_health_delivery_rate(&h);
+	if (!(h.known & TCPTOP_HEALTH_CHRONO)) {
+		view->prev_chrono_valid = view->limited_valid = false;
+		return;
+	}
+	/* Intervals with no sample went whole to the kind running at the last one (the rows
+	 * said so, health_idle): the shares are of the time since the drain before. */
+	if (view->prev_chrono_valid && now->jiffies_known &&
+	    (int32_t)(now->jiffies_before - view->prev_chrono_at) > 0 &&
+	    (int32_t)(h.chrono_start - now->jiffies_before) > 0) {
+		if (view->prev_type)
+			view->prev_chrono[view->prev_type - 1] += now->jiffies_before -
+								  view->prev_chrono_at;
+		view->prev_chrono_at = now->jiffies_before;
+	}
+	/* The same sample as the last row's (the row changed for another reason): its
+	 * shares stand. */
+	if (!view->prev_chrono_valid || h.chrono_start != view->prev_chrono_at) {
+		view->limited_valid = view->prev_chrono_valid &&
+				      tcp_health_shares(view->prev_chrono, view->prev_chrono_at,
+							h.chrono_stat, h.chrono_start, percent);
+		if (view->limited_valid)
+			memcpy(view->limited, &percent[TCP_LIMIT_CWND], sizeof(view->limited));
+		memcpy(view->prev_chrono, h.chrono_stat, sizeof(view->prev_chrono));
+		view->prev_chrono_at = h.chrono_start;
+		view->prev_type = h.chrono_type & 3;
+		view->prev_chrono_valid = true;
+	}
+	if (view->limited_valid) {
+		memcpy(out->limited, view->limited, sizeof(out->limited));
+		out->known |= FLOW_HEALTH_LIMITED;
+	}
+	out->known |= (uint8_t)((h.chrono_type & 3) << FLOW_HEALTH_RUNNING_SHIFT);
+	if (!view->limited_valid ||
+	    (h.chrono_type ? out->limited[(h.chrono_type & 3) - 1]
+			   : 100 - out->limited[0] - out->limited[1] - out->limited[2]) != 100)
+		out->known |= FLOW_HEALTH_MOVING;
+}
+
+/* A connection with no sample this interval ran on as its last one left it: the whole
+ * interval goes to the limit running then. true when that changed the row. */
+static bool health_idle(struct flow_row *row)
+{
+	struct flow_health_row *h = &row->health;
+	unsigned int running = (h->known & FLOW_HEALTH_RUNNING) >> FLOW_HEALTH_RUNNING_SHIFT;
+
+	if (!(h->known & FLOW_HEALTH_MOVING))
+		return false;
+	memset(h->limited, 0, sizeof(h->limited));
+	if (running)
+		h->limited[running - 1] = 100;
+	h->known = (uint8_t)((h->known & ~FLOW_HEALTH_MOVING) | FLOW_HEALTH_LIMITED);
+	return true;
+}
+
 static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup_ids *cgroups,
 		     const struct drain_stamp *now, uint64_t elapsed_ns)
 {
@@ -155,6 +234,7 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->id.first_seen_ns = node->first_seen_ns;
 	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
 	fill_listen(row, node, elapsed_ns);
+	fill_health(row, node, now);
 	row->version = now->generation;
 	/* The compute thread alone owns the prev_* fields. */
 	node->view.prev_tx_bytes = row->tx_bytes;
@@ -162,6 +242,16 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	node->view.prev_valid = true;
 	if (row->closed)
 		__atomic_store_n(&node->view.close_shown, 1, __ATOMIC_RELEASE);
+}
+
+/* A listener's drop rate falls to zero in an interval without a drain of its own: true
+ * when that changed it. (A connection's row holds its health in the same memory.) */
+static bool listen_rate_stops(struct flow_row *row)
+{
+	if (!row->listen_known || row->drop_rate == 0.0f)
+		return false;
+	row->drop_rate = 0.0f;
+	return true;
 }
 
 static bool windows_moving(const struct flow_row *row)
@@ -175,11 +265,14 @@ static bool windows_moving(const struct flow_row *row)
 /* An unchanged flow's row as the last snapshot had it, idle since. */
 static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 {
-	if (row->tx_rate != 0.0 || row->rx_rate != 0.0 || row->drop_rate != 0.0f)
+	bool changed = row->tx_rate != 0.0 || row->rx_rate != 0.0;
+
+	changed |= listen_rate_stops(row);
+	changed |= health_idle(row);
+	if (changed)
 		row->version = now->generation; /* its rates fall to zero */
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
-	row->drop_rate = 0.0f;
 	row->age_s = flow_age_s(now->mono_ns, row->id.first_seen_ns);
 }
 
@@ -352,17 +445,20 @@ static void stop_rates(struct snapshot_builder *b, struct snapshot *s, const str
 {
 	size_t k, place;
 	struct flow_row *row;
+	bool changed;
 
 	for (k = 0; k < sus->count; k++) {
 		place = suspect(sus, k);
 		if (place >= s->nrows)
 			continue;
 		row = &s->rows[place];
-		if (row->tx_rate == 0.0 && row->rx_rate == 0.0 && row->drop_rate == 0.0f)
+		changed = row->tx_rate != 0.0 || row->rx_rate != 0.0;
+		changed |= listen_rate_stops(row);
+		changed |= health_idle(row);
+		if (!changed)
 			continue;
 		row->tx_rate = 0.0;
 		row->rx_rate = 0.0;
-		row->drop_rate = 0.0f;
 		row->version = generation;
 		touched_rows_add(&b->touched, place);
 	}

@@ -34,9 +34,14 @@ struct ebpf_hooks {
 	/* The modern set's flows; capacity 0 for sets that keep them in the flows map. */
 	struct slot_array slots;
 	struct cgroup_mount *cgroup; /* opened by the backend; fd < 0 when there is none */
-	char describe[768];          /* the -v line: which set, on which hooks */
+	char describe[1024];         /* the -v line: which set, on which hooks */
 	char refused[320];           /* why the set did not load or attach, for messages */
 	bool udp_per_socket;         /* --udp-mode per-socket */
+	unsigned wants;              /* options.wants: which on-demand programs are on */
+	/* The kernel's jiffies, read at each drain by running jiffies_prog (-1: not loaded,
+	 * then the limited column stays empty) into *jiffies_now. */
+	int jiffies_prog_fd;
+	const __u64 *jiffies_now;
 	/* Private to the set. */
 	bool sock_addr_hooks;
 	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */
@@ -62,7 +67,7 @@ extern const struct ebpf_hook_set ebpf_hooks_modern;
 extern const struct ebpf_hook_set ebpf_hooks_compat;
 
 /* Faults on purpose, to test the fallbacks, only in the test binary tests/tcptop-fault
- * (src/ebpf/fault_switch.c): TCPTOP_BREAK_HOOKS=modern (or compat, iterators, or a
+ * (src/ebpf/fault_switch.c): TCPTOP_BREAK_HOOKS=modern (or compat, iterators, health, or a
  * comma-separated list) makes that part fail to load for real. ebpf_hooks_break_program
  * makes one of its programs look for an attach target the kernel does not have, so the
  * load fails as on a kernel that lacks the hook. tcptop itself never breaks a set. */

@@ -36,7 +36,11 @@ void slot_array_unmap(struct slot_array *s);
 
 /* Merges every slot changed since the last drain into table. A record in state CLOSE is a
  * close whose ring record did not fit: the flow is closed and its slot freed here. */
-void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t now_ns);
+void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t now_ns,
+		      const uint32_t *jiffies_now);
+/* A copied health sample's running chrono brought up to the kernel's jiffies now
+ * (tcp_health_settle); without them (NULL) its chrono is dropped as unknown. */
+void slot_array_settle_health(struct flow_counters *c, const uint32_t *jiffies_now);
 
 /* An idle UDP flow goes: its final counts into *final, its slot freed; 0 or -errno
  * (-ENOENT for a flow that never had a slot, e.g. one only the start-up walk saw). */

@@ -17,7 +17,7 @@ enum output_format {
 #define FORMAT_LINE_MAX 8192
 #define FORMAT_TIME_CELL_SIZE 256
 #define FORMAT_JSON_KEY_SIZE 24
-#define FORMAT_MAX_COLUMNS 40 /* at least COL_COUNT */
+#define FORMAT_MAX_COLUMNS 48 /* at least COL_COUNT */
 
 /* What every line of one snapshot shares, prepared once: the time cell and the keys. */
 struct format_snapshot {

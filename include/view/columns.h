@@ -41,6 +41,11 @@ enum column_id {
 	COL_BACKLOG_MAX,
 	COL_DROPS,
 	COL_DROP_RATE,
+	COL_SENDQ, /* a TCP connection's health (tcp_health.h): queues, cwnd, rate, limit */
+	COL_RECVQ,
+	COL_CWND,
+	COL_DELIVERY_RATE,
+	COL_LIMITED,
 	COL_ALERT, /* 1 above --alert (view/alert.h), 0 not; only with --alert */
 	/* Grouped views only (--group, view/group.h): a group's flows, by state, and the
 	 * service port it stands for. */
@@ -111,10 +116,13 @@ struct column {
 
 extern const struct column column_table[COL_COUNT];
 
+/* The limited column's shares (app, cwnd, rwnd, sndbuf: enum tcp_limit) from its value. */
+void column_limited_shares(const struct column_value *v, double share[4]);
+
 /* The columns the live view can show, in its order (endpoints: laddr and raddr with
  * ports); by default those that are not extra. A group's own columns (group_only) show
  * in grouped views only. */
-#define COLUMN_VIEW_COUNT 27
+#define COLUMN_VIEW_COUNT 32
 extern const int column_view_order[COLUMN_VIEW_COUNT];
 
 /* A choice of columns (-o/--columns), in the order they are written. */

@@ -41,7 +41,14 @@ struct ebpf_state {
 	struct flow_value *values;
 	uint32_t batch_entries;
 	bool listen_queues_failed; /* said once */
-	char describe[1152];
+	/* The kernel's jiffies at this drain, for health samples' chronos; NULL when not
+	 * read (jiffies_read says whether jiffies holds them). */
+	uint32_t jiffies;
+	const uint32_t *jiffies_read;
+	/* The jiffies of the last two full drains, once both were read. */
+	uint32_t drain_jiffies, drain_jiffies_before;
+	int drain_jiffies_count;
+	char describe[1408];
 };
 
 static int ebpf_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -104,6 +111,8 @@ static int ebpf_try_set(struct ebpf_state *st, const struct ebpf_hook_set *set,
 	memset(h, 0, sizeof(*h));
 	h->set = set;
 	h->cgroup = &st->cgroup;
+	h->wants = opt->wants;
+	h->jiffies_prog_fd = -1;
 	err = set->load(h, opt);
 	if (!err) {
 		err = set->attach(h);
@@ -167,6 +176,7 @@ static int ebpf_on_close_record(void *ctx, void *data, size_t size)
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
+	slot_array_settle_health(&e.value.counters, st->jiffies_read);
 	flow_table_close(st->table, &e.key, &e.value, st->now_ns);
 	return 0;
 }
@@ -206,6 +216,9 @@ static int ebpf_open(struct backend *b, const struct options *opt)
 		report_error("cannot set up the close ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	report_verbose("listeners' accept queues: %s",
+		       opt->wants & WANT_LISTENERS ? "read at each drain (sock_diag dump)"
+						   : "not read (no column shown needs them)");
 	b->state = st;
 	return 0;
 fail:
@@ -230,6 +243,19 @@ static int ebpf_attach(struct backend *b, struct flow_table *table)
 	return 0;
 }
 
+/* The kernel's jiffies now, from the hook set's clock program when it has one. */
+static void ebpf_read_jiffies(struct ebpf_state *st)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+
+	st->jiffies_read = NULL;
+	if (st->hooks.jiffies_prog_fd < 0 ||
+	    bpf_prog_test_run_opts(st->hooks.jiffies_prog_fd, &run) < 0)
+		return;
+	st->jiffies = (uint32_t)__atomic_load_n(st->hooks.jiffies_now, __ATOMIC_RELAXED);
+	st->jiffies_read = &st->jiffies;
+}
+
 static int ebpf_drain_events(struct backend *b, struct flow_table *table, uint64_t now_ns)
 {
 	struct ebpf_state *st = b->state;
@@ -237,6 +263,7 @@ static int ebpf_drain_events(struct backend *b, struct flow_table *table, uint64
 
 	st->table = table;
 	st->now_ns = now_ns;
+	ebpf_read_jiffies(st);
 	n = ring_buffer__consume(st->ring);
 	return n < 0 ? n : 0;
 }
@@ -308,12 +335,19 @@ static int ebpf_drain(struct backend *b, struct flow_table *table, uint64_t now_
 
 	/* Close records first: a flow whose record is in the ring is gone from the map. */
 	err = ebpf_drain_events(b, table, now_ns);
+	if (st->jiffies_read) {
+		st->drain_jiffies_before = st->drain_jiffies;
+		st->drain_jiffies = st->jiffies;
+		st->drain_jiffies_count += st->drain_jiffies_count < 2;
+	} else {
+		st->drain_jiffies_count = 0;
+	}
 	st->unowned_since_ns = 0;
 	if (!err)
 		err = ebpf_drain_map(st);
 	if (!err)
-		slot_array_drain(&st->hooks.slots, table, now_ns);
-	if (!err)
+		slot_array_drain(&st->hooks.slots, table, now_ns, st->jiffies_read);
+	if (!err && (st->hooks.wants & WANT_LISTENERS))
 		read_listen_queues(st, table);
 	if (err) {
 		report_error("cannot read the flows map: %s", strerror(-err));
@@ -352,6 +386,15 @@ static bool ebpf_listen_drops(struct backend *b, uint64_t *out)
 {
 	(void)b;
 	return listen_drops_read(out);
+}
+
+static bool ebpf_jiffies(struct backend *b, uint32_t *now, uint32_t *before)
+{
+	struct ebpf_state *st = b->state;
+
+	*now = st->drain_jiffies;
+	*before = st->drain_jiffies_before;
+	return st->drain_jiffies_count == 2;
 }
 
 static uint64_t ebpf_close_records_lost(struct backend *b)
@@ -415,6 +458,7 @@ const struct backend_ops backend_ebpf_ops = {
 	.flows_dropped = ebpf_flows_dropped,
 	.close_records_lost = ebpf_close_records_lost,
 	.listen_drops = ebpf_listen_drops,
+	.jiffies = ebpf_jiffies,
 	.prog_stats = ebpf_prog_stats,
 	.steady_needs = ebpf_steady_needs,
 	.describe = ebpf_describe,

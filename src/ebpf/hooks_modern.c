@@ -58,11 +58,17 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	skel->rodata->tcptop_tgid = (uint32_t)getpid();
 	skel->rodata->udp_per_socket = h->udp_per_socket;
 	modern_set_sock_addr_autoload(skel, sock_addr);
+	/* The health columns' on-demand programs: only what the columns asked for. */
+	bpf_program__set_autoload(skel->progs.tcptop_data_ready, h->wants & WANT_ARRIVALS);
+	bpf_program__set_autoload(skel->progs.tcptop_segment_in, h->wants & WANT_SEGMENTS);
+	bpf_program__set_autoload(skel->progs.tcptop_jiffies, h->wants & WANT_CHRONO);
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))
 		bpf_program__set_autoload(skel->progs.tcptop_adopt, false);
 	if (ebpf_hooks_broken_on_purpose("modern"))
 		ebpf_hooks_break_program(skel->progs.tcptop_send);
+	if (ebpf_hooks_broken_on_purpose("health") && (h->wants & WANT_SEGMENTS))
+		ebpf_hooks_break_program(skel->progs.tcptop_segment_in);
 	return tcptop_bpf__load(skel);
 }
 
@@ -93,8 +99,10 @@ static void modern_explain_refusal(struct ebpf_hooks *h, int err)
 			 strerror(-err), ebpf_hooks_fault_note("modern"));
 }
 
-/* The whole set, or else once more without the cgroup sock_addr programs (which
- * --udp-mode per-socket does without from the start). */
+/* The whole set; else without the health columns' on-demand programs (a kernel may lack
+ * their tracepoints: those columns then show each connection as its last send, receive
+ * or state change left it, and limited stays empty); else without the cgroup sock_addr
+ * programs too (which --udp-mode per-socket does without from the start). */
 static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 {
 	char note[200] = "no cgroup v2 hierarchy could be opened";
@@ -103,6 +111,16 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 	h->udp_per_socket = opt->udp_mode == UDP_PER_SOCKET;
 	h->sock_addr_hooks = h->cgroup->fd >= 0 && !h->udp_per_socket;
 	err = modern_load_once(h, opt, h->sock_addr_hooks);
+	if (err && (h->wants & WANT_ON_DEMAND)) {
+		modern_unload(h);
+		h->wants &= ~(unsigned)WANT_ON_DEMAND;
+		err = modern_load_once(h, opt, h->sock_addr_hooks);
+		if (!err)
+			report_error(
+				"the health columns' programs (sk_data_ready, tcp_probe) did "
+				"not load: their values are as of each connection's last send, "
+				"receive or state change");
+	}
 	if (err && h->sock_addr_hooks) {
 		snprintf(note, sizeof(note), "the cgroup sock_addr programs did not load (%s)",
 			 strerror(-err));
@@ -120,24 +138,39 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 	return 0;
 }
 
+/* The health columns' programs loaded, as the -v line names them. */
+static const char *modern_on_demand(const struct tcptop_bpf *skel)
+{
+	bool arrivals = bpf_program__autoload(skel->progs.tcptop_data_ready);
+	bool segments = bpf_program__autoload(skel->progs.tcptop_segment_in);
+
+	if (arrivals && segments)
+		return ", sk_data_ready, tcp_probe";
+	if (arrivals)
+		return ", sk_data_ready";
+	return segments ? ", tcp_probe" : "";
+}
+
 static void modern_describe(struct ebpf_hooks *h)
 {
 	const char *base = "hook set: modern (tp_btf sock_send_length/sock_recv_length, "
 			   "inet_sock_set_state";
+	const char *on_demand = modern_on_demand(h->skel);
 
 	if (h->sock_addr_hooks)
-		snprintf(h->describe, sizeof(h->describe), "%s, cgroup sock_addr on %s%s)",
-			 base, h->cgroup->private_mount ? "a private mount of " : "",
+		snprintf(h->describe, sizeof(h->describe), "%s%s, cgroup sock_addr on %s%s)", base,
+			 on_demand, h->cgroup->private_mount ? "a private mount of " : "",
 			 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
 	else if (h->udp_per_socket)
 		snprintf(h->describe, sizeof(h->describe),
-			 "%s; UDP of unconnected sockets counted per socket, --udp-mode "
+			 "%s%s; UDP of unconnected sockets counted per socket, --udp-mode "
 			 "per-socket)",
-			 base);
+			 base, on_demand);
 	else
 		snprintf(h->describe, sizeof(h->describe),
-			 "%s; without cgroup sock_addr: %s, so UDP of unconnected sockets is "
-			 "counted per socket, not per peer)", base, h->refused);
+			 "%s%s; without cgroup sock_addr: %s, so UDP of unconnected sockets is "
+			 "counted per socket, not per peer)",
+			 base, on_demand, h->refused);
 }
 
 static int modern_attach_sock_addr(struct tcptop_bpf *skel, int fd)
@@ -176,6 +209,10 @@ static int modern_attach(struct ebpf_hooks *h)
 		err = MODERN_ATTACH(tcptop_send, -1);
 	if (!err)
 		err = MODERN_ATTACH(tcptop_recv, -1);
+	if (!err && bpf_program__autoload(skel->progs.tcptop_data_ready))
+		err = MODERN_ATTACH(tcptop_data_ready, -1);
+	if (!err && bpf_program__autoload(skel->progs.tcptop_segment_in))
+		err = MODERN_ATTACH(tcptop_segment_in, -1);
 	if (err) {
 		snprintf(h->refused, sizeof(h->refused), "cannot attach the tracepoints: %s",
 			 strerror(-err));
@@ -247,6 +284,10 @@ static int modern_prepare(struct ebpf_hooks *h, const struct options *opt)
 			 strerror(-err));
 		modern_unload(h);
 		return err;
+	}
+	if (bpf_program__autoload(skel->progs.tcptop_jiffies)) {
+		h->jiffies_prog_fd = bpf_program__fd(skel->progs.tcptop_jiffies);
+		h->jiffies_now = &skel->bss->jiffies_now;
 	}
 	h->flows_fd = bpf_map__fd(skel->maps.flows);
 	h->listeners_fd = bpf_map__fd(skel->maps.walked_listener_owners);

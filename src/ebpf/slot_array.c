@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "ebpf/slot_array.h"
+#include "tcp_health.h"
 
 /* The kernel lays an mmapable array's values out back to back, each rounded up to 8. */
 _Static_assert(sizeof(struct flow_record) % 8 == 0, "slot stride is the record's size");
@@ -73,6 +74,16 @@ static void slot_array_release_quarantine(struct slot_array *s)
 }
 
 /* The close the BPF side could not send: its final counts are in the slot. */
+void slot_array_settle_health(struct flow_counters *c, const uint32_t *jiffies_now)
+{
+	if (!(c->health.known & TCPTOP_HEALTH_CHRONO))
+		return;
+	if (jiffies_now)
+		tcp_health_settle(&c->health, *jiffies_now);
+	else
+		c->health.known &= (__u8)~TCPTOP_HEALTH_CHRONO;
+}
+
 static void slot_array_close_lost(struct slot_array *s, uint32_t slot,
 				 const struct flow_record *rec, struct flow_table *table,
 				 uint64_t now_ns)
@@ -81,7 +92,8 @@ static void slot_array_close_lost(struct slot_array *s, uint32_t slot,
 	slot_array_let_go(s, slot);
 }
 
-void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t now_ns)
+void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t now_ns,
+		      const uint32_t *jiffies_now)
 {
 	uint64_t used = s->used ? __atomic_load_n(s->used, __ATOMIC_ACQUIRE) : 0;
 	uint32_t end = used < s->capacity ? (uint32_t)used : s->capacity;
@@ -106,6 +118,7 @@ void slot_array_drain(struct slot_array *s, struct flow_table *table, uint64_t n
 		if (__atomic_fetch_add(&s->records[slot].key.cookie, 0, __ATOMIC_ACQ_REL) !=
 		    rec.key.cookie)
 			continue;
+		slot_array_settle_health(&rec.value.counters, jiffies_now);
 		if (rec.value.counters.state == TCPTOP_TCP_CLOSE) {
 			/* Else its record is in the ring, which brings the final counts. */
 			if (rec.value.counters.flags & TCPTOP_CLOSE_KEPT)

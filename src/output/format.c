@@ -6,6 +6,7 @@
 #include <string.h>
 #include "view/columns.h"
 #include "output/format.h"
+#include "tcp_health.h"
 #include "util/numtext.h"
 #include "util/utf8.h"
 
@@ -178,10 +179,31 @@ static char *put_time_cell(char *p, const struct format_snapshot *fs)
 }
 
 /* CSV: the value or nothing; JSONL: null when there is none. */
+/* JSONL's limited: the share of each limit, {"app":0.1,"cwnd":0.9,"rwnd":0,"sndbuf":0}. */
+static char *put_limited_shares(char *p, const struct column_value *v)
+{
+	double share[TCP_LIMIT_COUNT];
+
+	column_limited_shares(v, share);
+	*p++ = '{';
+	for (int i = 0; i < TCP_LIMIT_COUNT; i++) {
+		if (i)
+			*p++ = ',';
+		*p++ = '"';
+		p = put(p, tcp_limit_names[i], strlen(tcp_limit_names[i]));
+		p = put(p, "\":", 2);
+		p = numtext_fixed(p, share[i], 2);
+	}
+	*p++ = '}';
+	return p;
+}
+
 static char *put_value(char *p, bool json, int id, const struct column_value *v)
 {
 	if (v->is_null)
 		return json ? put(p, "null", 4) : p;
+	if (json && id == COL_LIMITED)
+		return put_limited_shares(p, v);
 	if (v->kind == COLUMN_TEXT)
 		return put_text(p, json, id, v);
 	if (v->kind == COLUMN_REAL)

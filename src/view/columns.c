@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "tcp_health.h"
 #include "util/addr.h"
 #include "view/alert.h"
 #include "view/columns.h"
@@ -236,6 +237,61 @@ static void get_drop_rate(const struct flow_row *row, struct column_value *out)
 	out->is_null = out->is_null || !row->listen_known;
 }
 
+/* A TCP connection's health columns: null where its hook set cannot tell (known), for UDP
+ * and before a first sample. A listener's queues are its backlog limit (sendq) and accept
+ * queue (recvq), as ss shows them. */
+static void get_sendq(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->listen_known ? row->backlog_max : row->health.sendq);
+	out->is_null = !row->listen_known && !(row->health.known & TCPTOP_HEALTH_QUEUES);
+}
+
+static void get_recvq(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->listen_known ? row->backlog : row->health.recvq);
+	out->is_null = !row->listen_known && !(row->health.known & TCPTOP_HEALTH_QUEUES);
+}
+
+static void get_cwnd(const struct flow_row *row, struct column_value *out)
+{
+	set_integer(out, row->health.cwnd);
+	out->is_null = !(row->health.known & TCPTOP_HEALTH_CWND);
+}
+
+static void get_delivery_rate(const struct flow_row *row, struct column_value *out)
+{
+	set_real(out, row->health.delivery_rate);
+	out->is_null = out->is_null || !(row->health.known & TCPTOP_HEALTH_CWND);
+}
+
+/* The limit with the largest share as text; the shares themselves, percent per
+ * enum tcp_limit, one byte each from the lowest, in integer (JSONL writes them:
+ * column_limited_shares). */
+static void get_limited(const struct flow_row *row, struct column_value *out)
+{
+	uint8_t percent[TCP_LIMIT_COUNT];
+	const char *name;
+	int given = 0;
+
+	out->is_null = !(row->health.known & FLOW_HEALTH_LIMITED);
+	if (out->is_null)
+		return;
+	for (int i = 0; i < 3; i++)
+		given += percent[TCP_LIMIT_CWND + i] = row->health.limited[i];
+	percent[TCP_LIMIT_APP] = (uint8_t)(given < 100 ? 100 - given : 0);
+	name = tcp_limit_names[tcp_health_main_limit(percent)];
+	set_text(out, out->text, name, strlen(name));
+	out->integer = 0;
+	for (int i = 0; i < TCP_LIMIT_COUNT; i++)
+		out->integer |= (uint64_t)percent[i] << (8 * i);
+}
+
+void column_limited_shares(const struct column_value *v, double share[TCP_LIMIT_COUNT])
+{
+	for (int i = 0; i < TCP_LIMIT_COUNT; i++)
+		share[i] = (double)((v->integer >> (8 * i)) & 0xff) / 100.0;
+}
+
 static void get_alert(const struct flow_row *row, struct column_value *out)
 {
 	set_integer(out, alert_row_above(row) ? 1 : 0);
@@ -294,11 +350,13 @@ static void get_rx_rate_40s(const struct flow_row *row, struct column_value *out
 
 /* The live view's columns, in the order it shows them. */
 const int column_view_order[COLUMN_VIEW_COUNT] = {
-	COL_PID,     COL_COMM,    COL_PROTO,       COL_PORT,        COL_LADDR,      COL_RADDR,
-	COL_STATE,   COL_BACKLOG, COL_BACKLOG_MAX, COL_DROPS,       COL_FLOWS,      COL_RX_RATE,
-	COL_TX_RATE, COL_HISTORY, COL_RX_BYTES,    COL_TX_BYTES,    COL_RX_PACKETS, COL_TX_PACKETS,
-	COL_RTT_US,  COL_AGE_S,   COL_CGROUP,      COL_ESTABLISHED, COL_OPENING,    COL_CLOSING,
-	COL_LISTEN,  COL_CLOSED,  COL_UDP,
+	COL_PID,      COL_COMM,        COL_PROTO,      COL_PORT,          COL_LADDR,
+	COL_RADDR,    COL_STATE,       COL_BACKLOG,    COL_BACKLOG_MAX,   COL_DROPS,
+	COL_SENDQ,    COL_RECVQ,       COL_CWND,       COL_LIMITED,       COL_FLOWS,
+	COL_RX_RATE,  COL_TX_RATE,     COL_HISTORY,    COL_DELIVERY_RATE, COL_RX_BYTES,
+	COL_TX_BYTES, COL_RX_PACKETS,  COL_TX_PACKETS, COL_RTT_US,        COL_AGE_S,
+	COL_CGROUP,   COL_ESTABLISHED, COL_OPENING,    COL_CLOSING,       COL_LISTEN,
+	COL_CLOSED,   COL_UDP,
 };
 
 #define GROUP_COUNT_COLUMN(id_, name_, title_, width_, rank_)                                      \
@@ -516,6 +574,47 @@ const struct column column_table[COL_COUNT] = {
 			    get_drop_rate,
 			    { NULL },
 			    true },
+	[COL_SENDQ] = { "sendq",
+			COLUMN_INTEGER,
+			0,
+			false,
+			INTEGER_MAX,
+			get_sendq,
+			{ "SENDQ", UNIT_BYTES, 6, 8, 9, 25, true },
+			true },
+	[COL_RECVQ] = { "recvq",
+			COLUMN_INTEGER,
+			0,
+			false,
+			INTEGER_MAX,
+			get_recvq,
+			{ "RECVQ", UNIT_BYTES, 6, 8, 9, 25, true },
+			true },
+	[COL_CWND] = { "cwnd",
+		       COLUMN_INTEGER,
+		       0,
+		       false,
+		       INTEGER_MAX,
+		       get_cwnd,
+		       { "CWND", UNIT_COUNT, 5, 6, 6, 26, true },
+		       true },
+	[COL_DELIVERY_RATE] = { "delivery_rate",
+				COLUMN_REAL,
+				1,
+				false,
+				NUMTEXT_MAX,
+				get_delivery_rate,
+				{ "DLVRATE", UNIT_RATE, 8, 10, 12, 26, true },
+				true },
+	/* JSONL writes the shares as an object (output/format.c); max_len is its room. */
+	[COL_LIMITED] = { "limited",
+			  COLUMN_TEXT,
+			  0,
+			  true,
+			  64,
+			  get_limited,
+			  { "LIMIT", UNIT_AS_IS, 4, 6, 6, 25, false },
+			  true },
 	[COL_ALERT] = { "alert", COLUMN_INTEGER, 0, true, 1, get_alert, { NULL }, true },
 	/* Values come from view/group.c's group_value(). */
 	GROUP_COUNT_COLUMN(COL_FLOWS, "flows", "FLOWS", 6, 3),

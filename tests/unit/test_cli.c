@@ -798,7 +798,8 @@ Test(cli, columns_refuse_an_unknown_name_listing_the_valid_ones)
 			   "laddr,lport,raddr,rport,state,tx_bytes,rx_bytes,tx_packets,"
 			   "rx_packets,tx_rate,rx_rate,rtt_us,retrans,age_s,netns,cgroup,"
 			   "tx_rate_2s,rx_rate_2s,tx_rate_10s,rx_rate_10s,tx_rate_40s,rx_rate_40s,"
-			   "history,backlog,backlog_max,drops,drop_rate,alert,"
+			   "history,backlog,backlog_max,drops,drop_rate,sendq,recvq,cwnd,"
+			   "delivery_rate,limited,alert,"
 			   "flows,established,opening,closing,listen,closed,udp,port)");
 	assert_usage_error_names(PARSE("-o", "pid,,comm"), "-o/--columns");
 	assert_usage_error_names(PARSE("-o", "time"), "-o/--columns");

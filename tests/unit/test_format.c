@@ -200,7 +200,8 @@ Test(columns, lookup_accepts_every_column_name_and_rate)
 		"rtt_us",      "retrans",    "age_s",       "netns",       "cgroup",
 		"tx_rate_2s",  "rx_rate_2s", "tx_rate_10s", "rx_rate_10s", "tx_rate_40s",
 		"rx_rate_40s", "history",    "backlog",     "backlog_max", "drops",
-		"drop_rate",   "alert",      "flows",       "established", "opening",
+		"drop_rate",   "sendq",      "recvq",       "cwnd",        "delivery_rate",
+		"limited",     "alert",      "flows",       "established", "opening",
 		"closing",     "listen",     "closed",      "udp",         "port",
 	};
 
@@ -285,6 +286,52 @@ Test(format, chosen_columns_write_only_those_in_their_order)
 		     "time comes first");
 }
 
+/* One line of row in the health columns. */
+static const char *health_line(const struct flow_row *row, enum output_format fmt)
+{
+	static const struct column_list list = {
+		6, { COL_TIME, COL_SENDQ, COL_RECVQ, COL_CWND, COL_DELIVERY_RATE, COL_LIMITED }
+	};
+	static char line[FORMAT_LINE_MAX];
+	struct format_snapshot fs;
+
+	cr_assert_eq(format_snapshot_init(&fs, fmt, &list, TIME_TEXT), 0);
+	line[format_line(&fs, row, line)] = '\0';
+	return line;
+}
+
+Test(format, health_columns_write_the_sample_and_the_main_limit_or_all_shares)
+{
+	struct flow_row row = tcp_row();
+
+	cr_assert_str_eq(health_line(&row, FORMAT_CSV), TIME_TEXT ",,,,,\n", "no sample yet");
+	row.health.known = TCPTOP_HEALTH_CWND; /* the compat set's */
+	row.health.cwnd = 10;
+	row.health.delivery_rate = 1000.0f;
+	cr_assert_str_eq(health_line(&row, FORMAT_CSV), TIME_TEXT ",,,10,1000.0,\n");
+	row.health.known |= TCPTOP_HEALTH_QUEUES | FLOW_HEALTH_LIMITED;
+	row.health.sendq = 4096;
+	row.health.recvq = 0;
+	row.health.limited[0] = 20; /* cwnd */
+	row.health.limited[1] = 70; /* rwnd; app is the 10 left */
+	cr_assert_str_eq(health_line(&row, FORMAT_CSV), TIME_TEXT ",4096,0,10,1000.0,rwnd\n");
+	cr_assert_str_eq(health_line(&row, FORMAT_JSONL),
+			 "{\"time\":\"" TIME_TEXT "\",\"sendq\":4096,\"recvq\":0,\"cwnd\":10,"
+			 "\"delivery_rate\":1000.0,\"limited\":{\"app\":0.10,\"cwnd\":0.20,"
+			 "\"rwnd\":0.70,\"sndbuf\":0.00}}\n");
+}
+
+Test(format, a_listeners_queues_are_its_backlog_limit_and_accept_queue)
+{
+	struct flow_row row = tcp_row();
+
+	row.state = TCPTOP_TCP_LISTEN;
+	row.listen_known = true;
+	row.backlog = 3;
+	row.backlog_max = 128;
+	cr_assert_str_eq(health_line(&row, FORMAT_CSV), TIME_TEXT ",128,3,,,\n");
+}
+
 Test(columns, lookup_refuses_unknown_names)
 {
 	cr_assert_eq(column_lookup("bogus"), -1);
@@ -304,7 +351,8 @@ Test(columns, kinds_and_decimals_follow_the_contract)
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,    COLUMN_INTEGER, COLUMN_TEXT,
 		COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,    COLUMN_REAL,
 		COLUMN_REAL,    COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
-		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
+		COLUMN_REAL,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_REAL,
+		COLUMN_TEXT,    COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 		COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER, COLUMN_INTEGER,
 	};
 
@@ -961,6 +1009,20 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		row->listen_known = true;
 		row->backlog = row->backlog_max = row->drops = 10 + (uint32_t)rank;
 		row->drop_rate = 10.25f + (float)rank;
+		break;
+	case COL_SENDQ:
+	case COL_RECVQ:
+	case COL_CWND:
+	case COL_DELIVERY_RATE:
+		/* a connection's health: all four numbers from one rank */
+		row->health.known = TCPTOP_HEALTH_QUEUES | TCPTOP_HEALTH_CWND;
+		row->health.sendq = row->health.recvq = row->health.cwnd = 10 + (uint32_t)rank;
+		row->health.delivery_rate = 10.25f + (float)rank;
+		break;
+	case COL_LIMITED:
+		/* "app" sorts before "cwnd" */
+		row->health.known = FLOW_HEALTH_LIMITED;
+		row->health.limited[0] = rank ? 90 : 10;
 		break;
 	case COL_ALERT:
 		/* above a 100 B/s --alert or not: the higher rank is above */
