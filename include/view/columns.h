@@ -168,9 +168,11 @@ const char *column_name(int id);
 void column_value(const struct flow_row *row, int id, struct column_value *out);
 /* The age_s column's value for an age: what column_value() gives for a row of that age. */
 void column_age_value(double age_s, struct column_value *out);
-/* column_value() of every column (values[COL_TIME] null) in one call: for writers of whole
- * lines, to whom a call per cell would cost more than the values. */
-void column_values(const struct flow_row *row, struct column_value values[COL_COUNT]);
+/* column_value() of the columns list names, each into values[its id] (COL_TIME null), in
+ * one call: for writers of whole lines. The others are left as they were: computing every
+ * column for every line cost a writer more than its own columns. */
+void column_values(const struct flow_row *row, const struct column_list *list,
+		   struct column_value values[COL_COUNT]);
 /* Ordering for --sort: numbers descending, text ascending, ties broken by the flow key so
  * rows never swap places between snapshots. Returns <0, 0, >0 like strcmp. */
 int column_compare(const struct flow_row *a, const struct flow_row *b, int sort_id);

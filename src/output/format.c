@@ -226,7 +226,7 @@ size_t format_line_split(const struct format_snapshot *fs, const struct flow_row
 {
 	struct column_value values[COL_COUNT];
 
-	column_values(row, values);
+	column_values(row, &fs->output_columns, values);
 	return format_line_values(fs, values, &row->key, out, split);
 }
 

@@ -667,10 +667,11 @@ void column_age_value(double age_s, struct column_value *out)
 	set_real(out, age_s);
 }
 
-void column_values(const struct flow_row *row, struct column_value values[COL_COUNT])
+void column_values(const struct flow_row *row, const struct column_list *list,
+		   struct column_value values[COL_COUNT])
 {
-	for (int id = 0; id < COL_COUNT; id++)
-		column_value(row, id, &values[id]);
+	for (int i = 0; i < list->count; i++)
+		column_value(row, list->id[i], &values[list->id[i]]);
 }
 
 /* A text cell at worst: every byte a JSON \u00XX escape (six), or doubled in CSV quotes. */
