@@ -166,7 +166,10 @@ def test_sort_list_picks_a_column(tui, pair):
     run.keys("s")
     run.wait_text("Sort by")
     run.keys("Down", "Down", "Enter")
-    screen = run.wait_text("Sort: comm")
+    # tmux can capture a frame half written (the new header over the old list): wait for
+    # one with the list gone.
+    screen = run.wait(lambda s: "Sort: comm" in s and "Sort by" not in s and
+                      pair.client.comm in s, "rows sorted by comm, the list closed")
     assert pair.client.comm in screen
 
 
