@@ -23,10 +23,10 @@ const volatile __u32 close_ring_bytes = CLOSE_RING_MIN_BYTES;
 /* The final record goes through the ring; false when the ring is full (counted). No
  * wake-up per record (~10 us each): user space drains on its interval, and is woken early
  * only when the ring is half full. */
-static __always_inline bool flow_emit_record(const struct flow_key *key,
-					     const struct flow_value *v)
+static __always_inline bool flow_emit_record(const struct flow_key *key, const struct flow_value *v,
+					     __u32 slot_plus_one)
 {
-	struct flow_record *e;
+	struct flow_close_record *e;
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	e = bpf_ringbuf_reserve(&close_events, sizeof(*e), 0);
@@ -34,8 +34,10 @@ static __always_inline bool flow_emit_record(const struct flow_key *key,
 		__sync_fetch_and_add(&close_events_lost, 1);
 		return false;
 	}
-	e->key = *key;
-	e->value = *v;
+	e->rec.key = *key;
+	e->rec.value = *v;
+	e->slot_plus_one = slot_plus_one;
+	e->pad = 0;
 	if (bpf_ringbuf_query(&close_events, BPF_RB_AVAIL_DATA) > close_ring_bytes / 2)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
@@ -46,7 +48,7 @@ static __always_inline bool flow_emit_record(const struct flow_key *key,
  * user space removes CLOSE entries it finds, so the counts still arrive when it is full. */
 static __always_inline void flow_emit_close(const struct flow_key *key, struct flow_value *v)
 {
-	if (flow_emit_record(key, v))
+	if (flow_emit_record(key, v, 0))
 		bpf_map_delete_elem(&flows, key);
 }
 

@@ -332,7 +332,7 @@ static __always_inline void tcp_slot_close(struct tcp_slot_ref *ref, struct flow
 					   __u32 slot)
 {
 	ref->slot_plus_one = TCP_SLOT_CLOSED;
-	if (!flow_emit_record(&r->key, &r->value)) {
+	if (!flow_emit_record(&r->key, &r->value, slot + 1)) {
 		/* Only this flag lets user space free the slot: a CLOSE state alone may be a
 		 * close whose record went out, its slot already free or taken again. */
 		r->value.counters.flags |= TCPTOP_CLOSE_KEPT;

@@ -163,6 +163,10 @@ void flow_table_merge_at(struct flow_table *table, size_t place, const struct fl
 /* The flow's final record from the kernel: merge it and mark the flow closed. */
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns);
+/* The same for the flow last merged from place (flow_table_merge_at), found there rather
+ * than by its key when it still is the place's (SIZE_MAX: no place). */
+void flow_table_close_at(struct flow_table *table, size_t place, const struct flow_key *key,
+			 const struct flow_value *value, uint64_t now_ns);
 /* The flow ends for another reason (how): its final record merged when there is one
  * (final may be NULL: the counters it has are final), then marked closed. */
 void flow_table_end(struct flow_table *table, const struct flow_key *key,

@@ -145,6 +145,15 @@ struct flow_record {
 	struct flow_value value;
 };
 
+/* A close record as the ring carries it: the flow whole, and the slot it had (+ 1; 0 when
+ * it had none: the compat set, the start-up walk's entries). User space finds the flow by
+ * its slot then, not by a hash lookup of its key. */
+struct flow_close_record {
+	struct flow_record rec;
+	__u32 slot_plus_one;
+	__u32 pad;
+};
+
 /* Records written by the start-up iterators (bpf_seq_write), read from the iterator fd. */
 struct walk_socket_record {
 	__u64 cookie;

@@ -601,10 +601,13 @@ void flow_table_merge_at(struct flow_table *table, size_t place, const struct fl
 	fit_buckets(table);
 }
 
-static void end_locked(struct flow_table *table, const struct flow_key *key,
+static void end_locked(struct flow_table *table, size_t place, const struct flow_key *key,
 		       const struct flow_value *final, uint64_t now_ns, enum flow_end how)
 {
-	struct flow_node *node = lookup(table, key);
+	struct flow_node *node = at_place(table, place, key);
+
+	if (!node)
+		node = lookup(table, key);
 
 	if (!node || __atomic_load_n(&node->counts.closed, __ATOMIC_RELAXED))
 		return;
@@ -624,20 +627,32 @@ static void end_locked(struct flow_table *table, const struct flow_key *key,
 	table->nclosed++;
 }
 
+static void end_at(struct flow_table *table, size_t place, const struct flow_key *key,
+		   const struct flow_value *final, uint64_t now_ns, enum flow_end how)
+{
+	if (final)
+		flow_table_merge_at(table, place, key, final, now_ns);
+	urcu_memb_read_lock();
+	end_locked(table, place, key, final, now_ns, how);
+	urcu_memb_read_unlock();
+}
+
 void flow_table_end(struct flow_table *table, const struct flow_key *key,
 		    const struct flow_value *final, uint64_t now_ns, enum flow_end how)
 {
-	if (final)
-		flow_table_merge(table, key, final, now_ns);
-	urcu_memb_read_lock();
-	end_locked(table, key, final, now_ns, how);
-	urcu_memb_read_unlock();
+	end_at(table, SIZE_MAX, key, final, now_ns, how);
 }
 
 void flow_table_close(struct flow_table *table, const struct flow_key *key,
 		      const struct flow_value *value, uint64_t now_ns)
 {
-	flow_table_end(table, key, value, now_ns, FLOW_END_CLOSED);
+	end_at(table, SIZE_MAX, key, value, now_ns, FLOW_END_CLOSED);
+}
+
+void flow_table_close_at(struct flow_table *table, size_t place, const struct flow_key *key,
+			 const struct flow_value *value, uint64_t now_ns)
+{
+	end_at(table, place, key, value, now_ns, FLOW_END_CLOSED);
 }
 
 void flow_table_mark_closed(struct flow_table *table, const struct flow_key *key)

@@ -171,13 +171,14 @@ static int ebpf_choose_set(struct ebpf_state *st, const struct options *opt)
 static int ebpf_on_close_record(void *ctx, void *data, size_t size)
 {
 	struct ebpf_state *st = ctx;
-	struct flow_record e;
+	struct flow_close_record e;
 
 	if (size < sizeof(e))
 		return 0;
 	memcpy(&e, data, sizeof(e));
-	slot_array_settle_health(&e.value.counters, st->jiffies_read);
-	flow_table_close(st->table, &e.key, &e.value, st->now_ns);
+	slot_array_settle_health(&e.rec.value.counters, st->jiffies_read);
+	flow_table_close_at(st->table, e.slot_plus_one ? e.slot_plus_one - 1 : SIZE_MAX, &e.rec.key,
+			    &e.rec.value, st->now_ns);
 	return 0;
 }
 
