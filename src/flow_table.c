@@ -350,6 +350,22 @@ void flow_table_keep_health(struct flow_table *table, bool keep)
 	table->keep_health = keep;
 }
 
+/* struct flow_tcp_health's fields, for X to copy one by one: the store and the load below
+ * go through the same list. */
+#define HEALTH_FIELDS(X)                                                                           \
+	X(sendq)                                                                                   \
+	X(recvq)                                                                                   \
+	X(cwnd)                                                                                    \
+	X(rate_delivered)                                                                          \
+	X(rate_interval_us)                                                                        \
+	X(chrono_stat[0])                                                                          \
+	X(chrono_stat[1])                                                                          \
+	X(chrono_stat[2])                                                                          \
+	X(chrono_start)                                                                            \
+	X(mss_cache)                                                                               \
+	X(chrono_type)                                                                             \
+	X(known)
+
 /* The health sample field by field, atomically: the compute thread reads it meanwhile. */
 static bool store_health(const struct flow_table *table, struct flow_node *node,
 			 const struct flow_tcp_health *h)
@@ -369,24 +385,11 @@ static bool store_health(const struct flow_table *table, struct flow_node *node,
 	to = &health->sample;
 
 #define HEALTH_STORE(f)                                                                            \
-	do {                                                                                       \
-		if (__atomic_load_n(&to->f, __ATOMIC_RELAXED) != h->f) {                           \
-			__atomic_store_n(&to->f, h->f, __ATOMIC_RELAXED);                          \
-			changed = true;                                                            \
-		}                                                                                  \
-	} while (0)
-	HEALTH_STORE(sendq);
-	HEALTH_STORE(recvq);
-	HEALTH_STORE(cwnd);
-	HEALTH_STORE(rate_delivered);
-	HEALTH_STORE(rate_interval_us);
-	HEALTH_STORE(chrono_stat[0]);
-	HEALTH_STORE(chrono_stat[1]);
-	HEALTH_STORE(chrono_stat[2]);
-	HEALTH_STORE(chrono_start);
-	HEALTH_STORE(mss_cache);
-	HEALTH_STORE(chrono_type);
-	HEALTH_STORE(known);
+	if (__atomic_load_n(&to->f, __ATOMIC_RELAXED) != h->f) {                                   \
+		__atomic_store_n(&to->f, h->f, __ATOMIC_RELAXED);                                  \
+		changed = true;                                                                    \
+	}
+	HEALTH_FIELDS(HEALTH_STORE)
 #undef HEALTH_STORE
 	return changed;
 }
@@ -400,19 +403,8 @@ struct flow_node_health *flow_table_load_health(struct flow_node *node, struct f
 		return NULL;
 	from = &health->sample;
 
-#define HEALTH_LOAD(f) (out->f = __atomic_load_n(&from->f, __ATOMIC_RELAXED))
-	HEALTH_LOAD(sendq);
-	HEALTH_LOAD(recvq);
-	HEALTH_LOAD(cwnd);
-	HEALTH_LOAD(rate_delivered);
-	HEALTH_LOAD(rate_interval_us);
-	HEALTH_LOAD(chrono_stat[0]);
-	HEALTH_LOAD(chrono_stat[1]);
-	HEALTH_LOAD(chrono_stat[2]);
-	HEALTH_LOAD(chrono_start);
-	HEALTH_LOAD(mss_cache);
-	HEALTH_LOAD(chrono_type);
-	HEALTH_LOAD(known);
+#define HEALTH_LOAD(f) out->f = __atomic_load_n(&from->f, __ATOMIC_RELAXED);
+	HEALTH_FIELDS(HEALTH_LOAD)
 #undef HEALTH_LOAD
 	return health;
 }
