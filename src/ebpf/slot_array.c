@@ -73,7 +73,6 @@ static void slot_array_release_quarantine(struct slot_array *s)
 	s->quarantined = 0;
 }
 
-/* The close the BPF side could not send: its final counts are in the slot. */
 void slot_array_settle_health(struct flow_counters *c, const uint32_t *jiffies_now)
 {
 	if (!(c->health.known & TCPTOP_HEALTH_CHRONO))
@@ -84,11 +83,12 @@ void slot_array_settle_health(struct flow_counters *c, const uint32_t *jiffies_n
 		c->health.known &= (__u8)~TCPTOP_HEALTH_CHRONO;
 }
 
+/* The close the BPF side could not send: its final counts are in the slot. */
 static void slot_array_close_lost(struct slot_array *s, uint32_t slot,
 				 const struct flow_record *rec, struct flow_table *table,
 				 uint64_t now_ns)
 {
-	flow_table_close(table, &rec->key, &rec->value, now_ns);
+	flow_table_close_at(table, slot, &rec->key, &rec->value, now_ns);
 	slot_array_let_go(s, slot);
 }
 
