@@ -12,6 +12,8 @@
 /* Two presses this close are a double click (ncurses' own default is 166 ms; its click
  * timing is off here so that single presses act at once). */
 #define DOUBLE_CLICK_NS 400000000ULL
+/* ncurses queues 8 mouse events at most (EV_MAX). */
+#define MOUSE_EVENTS_AT_ONCE 8
 
 /* The column whose title spans screen column x, or -1. */
 static int column_at(const struct ui *ui, int x)
@@ -54,21 +56,32 @@ static int row_clicked(struct ui *ui, int y)
 	return twice ? ui_detail_open(ui) : UI_REDRAW;
 }
 
+static int one_event(struct ui *ui, const MEVENT *ev)
+{
+	if (ev->bstate & BUTTON4_PRESSED)
+		return ui_keys_page_move(ui, -WHEEL_LINES);
+	if (ev->bstate & BUTTON5_PRESSED)
+		return ui_keys_page_move(ui, WHEEL_LINES);
+	if (!(ev->bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
+		return 0;
+	if (ev->y == ui_title_line(ui))
+		return title_clicked(ui, ev->x);
+	if (ev->y > ui_title_line(ui))
+		return row_clicked(ui, ev->y);
+	return 0;
+}
+
+/* Presses that reach ncurses in one read (a busy host, a fast double click) come as one
+ * KEY_MOUSE, and getmouse() hands them out newest first: take them all, then act on them
+ * in the order they were made. */
 int ui_mouse_event(struct ui *ui)
 {
-	MEVENT ev;
+	MEVENT ev[MOUSE_EVENTS_AT_ONCE];
+	int n = 0, flags = 0;
 
-	if (getmouse(&ev) != OK)
-		return 0;
-	if (ev.bstate & BUTTON4_PRESSED)
-		return ui_keys_page_move(ui, -WHEEL_LINES);
-	if (ev.bstate & BUTTON5_PRESSED)
-		return ui_keys_page_move(ui, WHEEL_LINES);
-	if (!(ev.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)))
-		return 0;
-	if (ev.y == ui_title_line(ui))
-		return title_clicked(ui, ev.x);
-	if (ev.y > ui_title_line(ui))
-		return row_clicked(ui, ev.y);
-	return 0;
+	while (n < MOUSE_EVENTS_AT_ONCE && getmouse(&ev[n]) == OK)
+		n++;
+	while (n-- > 0)
+		flags |= one_event(ui, &ev[n]);
+	return flags;
 }
