@@ -10,6 +10,8 @@
 #define FLOW_IPPROTO_UDPLITE 136
 #define FLOW_MSG_PEEK 2
 #define FLOW_PF_KTHREAD 0x00200000
+/* The input device of an output route lookup (LOOPBACK_IFINDEX). */
+#define FLOW_LOOPBACK_IFINDEX 1
 
 /* One entry per TCP socket or per (UDP socket, peer). max_entries is set from --max-flows
  * before load; the walk object reuses the hooks object's map through its fd. */

@@ -18,15 +18,18 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The peer of the datagram the current thread is sending or receiving, stashed by the
- * cgroup hook for the tracepoint that follows it in the same thread (doc/design.md, "UDP
- * peers"); costs in bench/README. */
+/* The peer of the datagram the current thread is sending or receiving, stashed for the
+ * tracepoint that follows it in the same thread (doc/design.md, "UDP peers"): by the
+ * route lookup of a send, or by the cgroup recvmsg hook (sendmsg too where the route
+ * lookup tracepoints are missing); costs in bench/README. */
 struct udp_peer {
-	__u64 cookie; /* 0 once consumed */
+	__u64 cookie; /* the socket's; UDP_STASH_ROUTE from a route lookup; 0 once consumed */
 	__u32 addr[4];
 	__u16 port;
 	__u8 family;
-	__u8 pad[5];
+	__u8 pad;
+	__u16 route_sport; /* a route lookup's source port: the sending socket's */
+	__u8 pad2[2];
 	/* The slot this thread counted into last. A thread that keeps to one peer (a client,
 	 * each side of a ping-pong) then skips the udp_slot_of lookup, ~70 of the ~250 ns a
 	 * datagram costs per side; one that alternates pays a key compare. */
@@ -123,18 +126,32 @@ static __always_inline void flow_common_identity(struct flow_identity *id,
  * tracepoints make the thread's stash themselves, for its last_slot. */
 const volatile bool udp_per_socket = false;
 
-/* Which peer this datagram belongs to: the address the cgroup hook stashed for this very
- * call, else the connected peer, else none (recv() without an address on an unconnected
- * socket). Consuming the stash keeps it from leaking into a later call. */
-static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key,
-						       const struct sock *sk,
-						       struct task_struct *task)
+/* A stash a route lookup left: no socket cookie there, only the source port. */
+#define UDP_STASH_ROUTE (~0ULL)
+
+/* Whether the stash is this call's: the cgroup hook's for this socket, or, for a send, the
+ * route lookup this socket's send just made (a lookup that led to no send, a connect's,
+ * is overwritten by the next or fails the port check). */
+static __always_inline bool udp_stash_is_ours(const struct udp_peer *stash, __u64 cookie,
+					      const struct sock *sk, bool tx)
+{
+	if (stash->cookie == cookie)
+		return true;
+	return tx && stash->cookie == UDP_STASH_ROUTE &&
+	       stash->route_sport == sk->__sk_common.skc_num;
+}
+
+/* Which peer this datagram belongs to: the address stashed for this very call, else the
+ * connected peer, else none (recv() without an address on an unconnected socket).
+ * Consuming the stash keeps it from leaking into a later call. */
+static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key, const struct sock *sk,
+						      struct task_struct *task, bool tx)
 {
 	struct udp_peer *stash;
 
 	stash = bpf_task_storage_get(&udp_peers, task, 0,
 				     udp_per_socket ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-	if (stash && stash->cookie == key->cookie) {
+	if (stash && udp_stash_is_ours(stash, key->cookie, sk, tx)) {
 		__builtin_memcpy(key->peer_addr, stash->addr, sizeof(key->peer_addr));
 		key->peer_port = stash->port;
 		key->peer_family = stash->family;
@@ -146,12 +163,12 @@ static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key,
 	return stash;
 }
 
-static __always_inline void flow_udp_forget_peer(__u64 cookie)
+static __always_inline void flow_udp_forget_peer(__u64 cookie, const struct sock *sk, bool tx)
 {
 	struct udp_peer *stash;
 
 	stash = bpf_task_storage_get(&udp_peers, bpf_get_current_task_btf(), 0, 0);
-	if (stash && stash->cookie == cookie)
+	if (stash && udp_stash_is_ours(stash, cookie, sk, tx))
 		stash->cookie = 0;
 }
 
@@ -401,13 +418,13 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
 	if (ret < 0) {
-		flow_udp_forget_peer(key.cookie);
+		flow_udp_forget_peer(key.cookie, sk, tx);
 		return 0;
 	}
 	/* Each helper call costs ~15-20 ns here (every return goes through the SRSO return
 	 * thunk): the task, needed for the stash anyway, also gives the tgid. */
 	task = bpf_get_current_task_btf();
-	stash = flow_udp_peer(&key, sk, task);
+	stash = flow_udp_peer(&key, sk, task, tx);
 	r = udp_slot_cached(stash, &key, &slot);
 	if (!r) {
 		r = udp_slot_find(&key, &slot);
@@ -727,6 +744,67 @@ static __always_inline int flow_stash_peer(struct bpf_sock_addr *ctx, bool v6)
 	stash->family = flow_peer_ctx(ctx, v6, stash->addr, &stash->port);
 	stash->cookie = flow_stash_cookie(ctx);
 	return 1;
+}
+
+/* The route lookup of a UDP send on an unconnected socket (and of a UDP connect), in the
+ * sender's context and without the socket lock the sendmsg hooks make the kernel take:
+ * its destination is the datagram's peer. Output lookups only: theirs have the loopback
+ * device as input (a received packet's lookup, in whatever task a softirq interrupts, has
+ * its real device; loopback traffic keeps its route and makes none). */
+static __always_inline struct udp_peer *udp_route_stash(const struct flowi_common *fl, __be16 sport,
+							__be16 dport)
+{
+	struct udp_peer *stash;
+
+	if ((fl->flowic_proto != TCPTOP_PROTO_UDP && fl->flowic_proto != FLOW_IPPROTO_UDPLITE) ||
+	    fl->flowic_iif != FLOW_LOOPBACK_IFINDEX)
+		return NULL;
+	stash = bpf_task_storage_get(&udp_peers, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!stash)
+		return NULL;
+	stash->cookie = UDP_STASH_ROUTE;
+	stash->route_sport = bpf_ntohs(sport);
+	stash->port = bpf_ntohs(dport);
+	return stash;
+}
+
+SEC("tp_btf/fib_table_lookup")
+int BPF_PROG(tcptop_route4, u32 table, const struct flowi4 *flp, const struct fib_nh_common *nhc,
+	     int err)
+{
+	struct udp_peer *stash;
+
+	stash = udp_route_stash(&flp->__fl_common, flp->uli.ports.sport, flp->uli.ports.dport);
+	if (!stash)
+		return 0;
+	stash->addr[0] = flp->daddr;
+	stash->addr[1] = 0;
+	stash->addr[2] = 0;
+	stash->addr[3] = 0;
+	stash->family = TCPTOP_AF_INET;
+	return 0;
+}
+
+SEC("tp_btf/fib6_table_lookup")
+int BPF_PROG(tcptop_route6, const struct net *net, const struct fib6_result *res,
+	     struct fib6_table *table, const struct flowi6 *flp)
+{
+	struct udp_peer *stash;
+
+	stash = udp_route_stash(&flp->__fl_common, flp->uli.ports.sport, flp->uli.ports.dport);
+	if (!stash)
+		return 0;
+	stash->addr[0] = flp->daddr.in6_u.u6_addr32[0];
+	stash->addr[1] = flp->daddr.in6_u.u6_addr32[1];
+	stash->addr[2] = flp->daddr.in6_u.u6_addr32[2];
+	stash->addr[3] = flp->daddr.in6_u.u6_addr32[3];
+	stash->family = TCPTOP_AF_INET6;
+	if (flow_addr_is_v4mapped(stash->addr)) {
+		flow_addr_to_v4(stash->addr);
+		stash->family = TCPTOP_AF_INET;
+	}
+	return 0;
 }
 
 SEC("cgroup/sendmsg4")

@@ -44,6 +44,9 @@ struct ebpf_hooks {
 	const __u64 *jiffies_now;
 	/* Private to the set. */
 	bool sock_addr_hooks;
+	/* modern: the route lookup tracepoints learn the peers of UDP sends, so that only
+	 * the recvmsg sock_addr hooks are attached (else sendmsg's too). */
+	bool route_hooks;
 	bool owner_iter; /* compat: owners walked with iter/task_file, else through /proc */
 	uint64_t last_owner_walk_ns;
 };

@@ -1,7 +1,8 @@
 /* The modern hook set (bpf/tcptop.bpf.c, kernel >= 6.3): bytes and owners from the
  * sock_send_length/sock_recv_length tracepoints, lifecycle from inet_sock_set_state, and
- * the cgroup sendmsg/recvmsg hooks for the peers of unconnected UDP sockets. Without
- * those cgroup hooks it still works, counting such UDP traffic per socket. */
+ * for the peers of unconnected UDP sockets the route lookup tracepoints (sends) and the
+ * cgroup recvmsg hooks (the sendmsg hooks where those tracepoints do not load). Without
+ * the cgroup hooks it still works, counting such UDP traffic per socket. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,12 +19,16 @@
 #define MODERN_ATTACH(prog, cgroup_fd) \
 	ebpf_hooks_attach(skel->progs.prog, &skel->links.prog, cgroup_fd)
 
-static void modern_set_sock_addr_autoload(struct tcptop_bpf *skel, bool on)
+/* Per-peer UDP: the recvmsg hooks, and for sends the route lookup tracepoints where
+ * route is set (they take no socket lock), else the sendmsg hooks. */
+static void modern_set_udp_peer_autoload(struct tcptop_bpf *skel, bool sock_addr, bool route)
 {
-	bpf_program__set_autoload(skel->progs.tcptop_sendmsg4, on);
-	bpf_program__set_autoload(skel->progs.tcptop_sendmsg6, on);
-	bpf_program__set_autoload(skel->progs.tcptop_recvmsg4, on);
-	bpf_program__set_autoload(skel->progs.tcptop_recvmsg6, on);
+	bpf_program__set_autoload(skel->progs.tcptop_route4, sock_addr && route);
+	bpf_program__set_autoload(skel->progs.tcptop_route6, sock_addr && route);
+	bpf_program__set_autoload(skel->progs.tcptop_sendmsg4, sock_addr && !route);
+	bpf_program__set_autoload(skel->progs.tcptop_sendmsg6, sock_addr && !route);
+	bpf_program__set_autoload(skel->progs.tcptop_recvmsg4, sock_addr);
+	bpf_program__set_autoload(skel->progs.tcptop_recvmsg6, sock_addr);
 }
 
 /* Every map that holds flows has room for --max-flows of them; the close ring, a share. */
@@ -57,7 +62,7 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	skel->rodata->flow_slot_count = opt->max_flows;
 	skel->rodata->tcptop_tgid = (uint32_t)getpid();
 	skel->rodata->udp_per_socket = h->udp_per_socket;
-	modern_set_sock_addr_autoload(skel, sock_addr);
+	modern_set_udp_peer_autoload(skel, sock_addr, h->route_hooks);
 	/* The health columns' on-demand programs: only what the columns asked for. */
 	bpf_program__set_autoload(skel->progs.tcptop_data_ready, h->wants & WANT_ARRIVALS);
 	bpf_program__set_autoload(skel->progs.tcptop_segment_in, h->wants & WANT_SEGMENTS);
@@ -65,6 +70,8 @@ static int modern_load_once(struct ebpf_hooks *h, const struct options *opt, boo
 	/* Without iterators the walked sockets move to slots at their first event. */
 	if (ebpf_hooks_broken_on_purpose("iterators"))
 		bpf_program__set_autoload(skel->progs.tcptop_adopt, false);
+	if (ebpf_hooks_broken_on_purpose("route") && h->route_hooks && sock_addr)
+		ebpf_hooks_break_program(skel->progs.tcptop_route4);
 	if (ebpf_hooks_broken_on_purpose("modern"))
 		ebpf_hooks_break_program(skel->progs.tcptop_send);
 	if (ebpf_hooks_broken_on_purpose("health") && (h->wants & WANT_SEGMENTS))
@@ -101,8 +108,9 @@ static void modern_explain_refusal(struct ebpf_hooks *h, int err)
 
 /* The whole set; else without the health columns' on-demand programs (a kernel may lack
  * their tracepoints: those columns then show each connection as its last send, receive
- * or state change left it, and limited stays empty); else without the cgroup sock_addr
- * programs too (which --udp-mode per-socket does without from the start). */
+ * or state change left it, and limited stays empty); else with the sendmsg hooks for the
+ * route lookup tracepoints; else without the cgroup sock_addr programs too (which
+ * --udp-mode per-socket does without from the start). */
 static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 {
 	char note[200] = "no cgroup v2 hierarchy could be opened";
@@ -110,6 +118,7 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 
 	h->udp_per_socket = opt->udp_mode == UDP_PER_SOCKET;
 	h->sock_addr_hooks = h->cgroup->fd >= 0 && !h->udp_per_socket;
+	h->route_hooks = h->sock_addr_hooks;
 	err = modern_load_once(h, opt, h->sock_addr_hooks);
 	if (err && (h->wants & WANT_ON_DEMAND)) {
 		modern_unload(h);
@@ -120,6 +129,11 @@ static int modern_load(struct ebpf_hooks *h, const struct options *opt)
 				"the health columns' programs (sk_data_ready, tcp_probe) did "
 				"not load: their values are as of each connection's last send, "
 				"receive or state change");
+	}
+	if (err && h->route_hooks) {
+		modern_unload(h);
+		h->route_hooks = false;
+		err = modern_load_once(h, opt, h->sock_addr_hooks);
 	}
 	if (err && h->sock_addr_hooks) {
 		snprintf(note, sizeof(note), "the cgroup sock_addr programs did not load (%s)",
@@ -158,8 +172,11 @@ static void modern_describe(struct ebpf_hooks *h)
 	const char *on_demand = modern_on_demand(h->skel);
 
 	if (h->sock_addr_hooks)
-		snprintf(h->describe, sizeof(h->describe), "%s%s, cgroup sock_addr on %s%s)", base,
-			 on_demand, h->cgroup->private_mount ? "a private mount of " : "",
+		snprintf(h->describe, sizeof(h->describe), "%s%s, %scgroup sock_addr %s on %s%s)",
+			 base, on_demand,
+			 h->route_hooks ? "fib_table_lookup/fib6_table_lookup, " : "",
+			 h->route_hooks ? "recvmsg" : "sendmsg/recvmsg",
+			 h->cgroup->private_mount ? "a private mount of " : "",
 			 h->cgroup->private_mount ? "cgroup2" : h->cgroup->path);
 	else if (h->udp_per_socket)
 		snprintf(h->describe, sizeof(h->describe),
@@ -173,27 +190,33 @@ static void modern_describe(struct ebpf_hooks *h)
 			 base, on_demand, h->refused);
 }
 
-static int modern_attach_sock_addr(struct tcptop_bpf *skel, int fd)
+/* The per-peer UDP programs that loaded: the route tracepoints, the cgroup hooks. */
+static int modern_attach_udp_peer(struct tcptop_bpf *skel, int fd)
 {
-	int err = MODERN_ATTACH(tcptop_sendmsg4, fd);
+	struct {
+		struct bpf_program *prog;
+		struct bpf_link **link;
+		int cgroup_fd;
+	} hooks[] = {
+		{ skel->progs.tcptop_route4, &skel->links.tcptop_route4, -1 },
+		{ skel->progs.tcptop_route6, &skel->links.tcptop_route6, -1 },
+		{ skel->progs.tcptop_sendmsg4, &skel->links.tcptop_sendmsg4, fd },
+		{ skel->progs.tcptop_sendmsg6, &skel->links.tcptop_sendmsg6, fd },
+		{ skel->progs.tcptop_recvmsg4, &skel->links.tcptop_recvmsg4, fd },
+		{ skel->progs.tcptop_recvmsg6, &skel->links.tcptop_recvmsg6, fd },
+	};
+	int err = 0;
 
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]) && !err; i++)
+		if (bpf_program__autoload(hooks[i].prog))
+			err = ebpf_hooks_attach(hooks[i].prog, hooks[i].link, hooks[i].cgroup_fd);
 	if (!err)
-		err = MODERN_ATTACH(tcptop_sendmsg6, fd);
-	if (!err)
-		err = MODERN_ATTACH(tcptop_recvmsg4, fd);
-	if (!err)
-		err = MODERN_ATTACH(tcptop_recvmsg6, fd);
+		return 0;
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+		bpf_link__destroy(*hooks[i].link);
+		*hooks[i].link = NULL;
+	}
 	return err;
-}
-
-static void modern_detach_sock_addr(struct tcptop_bpf *skel)
-{
-	bpf_link__destroy(skel->links.tcptop_sendmsg4);
-	bpf_link__destroy(skel->links.tcptop_sendmsg6);
-	bpf_link__destroy(skel->links.tcptop_recvmsg4);
-	bpf_link__destroy(skel->links.tcptop_recvmsg6);
-	skel->links.tcptop_sendmsg4 = skel->links.tcptop_sendmsg6 = NULL;
-	skel->links.tcptop_recvmsg4 = skel->links.tcptop_recvmsg6 = NULL;
 }
 
 static int modern_attach(struct ebpf_hooks *h)
@@ -219,10 +242,9 @@ static int modern_attach(struct ebpf_hooks *h)
 		return err;
 	}
 	if (h->sock_addr_hooks) {
-		err = modern_attach_sock_addr(skel, h->cgroup->fd);
+		err = modern_attach_udp_peer(skel, h->cgroup->fd);
 		if (err) {
-			modern_detach_sock_addr(skel);
-			h->sock_addr_hooks = false;
+			h->sock_addr_hooks = h->route_hooks = false;
 			snprintf(h->refused, sizeof(h->refused), "cannot attach to %s (%s)",
 				 h->cgroup->path, strerror(-err));
 		}

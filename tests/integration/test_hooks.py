@@ -41,6 +41,7 @@ def test_auto_takes_the_modern_set_and_v_says_so():
     assert result.returncode == 0, result
     line = hook_line(result.stderr)
     assert line.startswith("tcptop: hook set: modern (tp_btf sock_send_length"), line
+    assert "fib_table_lookup/fib6_table_lookup, cgroup sock_addr recvmsg on" in line, line
     assert "refused" not in line, line
     # The start-up walk's iterators load on this kernel (once they did not, silently).
     assert "start-up walk: BPF iterators (iter/tcp, iter/udp, iter/task_file)" \

@@ -86,6 +86,62 @@ def test_udp_sendto_two_peers_from_one_socket_gives_two_rows(tcptop, agents, fam
 
 
 @pytest.mark.parametrize("family", [4, 6], ids=["v4", "v6"])
+def test_a_route_lookup_without_a_send_is_not_taken_for_another_sockets_datagrams(
+        tcptop, agents, family):
+    """The modern set learns an unconnected send's peer from its route lookup; a UDP
+    connect makes one too and sends nothing. One thread connects socket a to dest_1, then
+    sends on socket b, connected to dest_2 before: b's 3 datagrams are dest_2's, and a
+    has no traffic."""
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    dest_1 = receiver.call("udp_socket", family=family, host=LOOPBACK[family])
+    dest_2 = receiver.call("udp_socket", family=family, host=SECOND[family])
+    a = sender.call("udp_socket", family=family, host=LOOPBACK[family])
+    b = sender.call("udp_socket", family=family, host=LOOPBACK[family])
+    sender.call("udp_connect", sid=b["sid"], host=dest_2["addr"], port=dest_2["port"])
+    run = running_tcptop(tcptop, sender)
+
+    sender.call("udp_connect", sid=a["sid"], host=dest_1["addr"], port=dest_1["port"])
+    sender.call("udp_send", sid=b["sid"], size=40, count=3)
+    receiver.call("udp_recvfrom", sid=dest_2["sid"], count=3)
+    snap = run.wait_after(time.time())
+
+    row = snap.one(proto="UDP", lport=b["port"])
+    assert (row["raddr"], row["rport"]) == (dest_2["addr"], dest_2["port"]), row
+    assert (row["tx_packets"], row["tx_bytes"]) == (3, 120), row
+    assert not snap.find(proto="UDP", lport=a["port"], tx_packets=3), snap.rows
+    assert not snap.find(proto="UDP", lport=dest_1["port"], rx_packets=3), snap.rows
+    run.stop()
+
+
+@pytest.mark.only_pass("auto", "the route lookup tracepoints are the modern set's")
+def test_without_the_route_tracepoints_the_sendmsg_hooks_keep_sends_per_peer(
+        tcptop, agents, monkeypatch):
+    """TCPTOP_BREAK_HOOKS=route: the route lookup programs do not load; the modern set
+    takes the cgroup sendmsg hooks instead, says so with -v, and an unconnected socket's
+    sends to two peers are still two exact rows."""
+    monkeypatch.setenv("TCPTOP_BREAK_HOOKS", "route")
+    receiver, sender = agents.new("rcv"), agents.new("snd")
+    dest_1 = receiver.call("udp_socket", family=4)
+    dest_2 = receiver.call("udp_socket", family=4, host=SECOND[4])
+    sock = sender.call("udp_socket", family=4)
+    marker = sender.call("tcp_listen", family=4)
+    run = tcptop("-d", "250ms", "-v")
+    run.wait_row(proto="TCP", lport=marker["port"], state="LISTEN")
+
+    for dest, count in ((dest_1, 2), (dest_2, 5)):
+        sender.call("udp_sendto", sid=sock["sid"], host=dest["addr"], port=dest["port"],
+                    size=30, count=count)
+        receiver.call("udp_recvfrom", sid=dest["sid"], count=count)
+    snap = run.wait_after(time.time())
+    for dest, count in ((dest_1, 2), (dest_2, 5)):
+        row = snap.one(proto="UDP", lport=sock["port"], raddr=dest["addr"], rport=dest["port"])
+        assert (row["tx_packets"], row["tx_bytes"]) == (count, 30 * count), row
+    run.stop()
+    assert "cgroup sock_addr sendmsg/recvmsg on" in run.stderr, run.stderr
+    assert "fib_table_lookup" not in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize("family", [4, 6], ids=["v4", "v6"])
 def test_udp_connected_send_and_recv_counts_exact(tcptop, agents, family):
     """Two connected sockets: 7x123 bytes one way, 2x321 back, with send()/recv(); each
     socket is exactly one row, with its peer and exact counts."""
