@@ -1,6 +1,7 @@
-/* bpf_floor empty|storage|udp-hooks|udp-peer|udp-lockless: loads bench/floor.bpf.c in
- * that mode, attaches its programs (the three TCP tracepoints; the four UDP sock_addr hooks
- * at the cgroup v2 root; those and the send/receive tracepoints; or the send/receive
+/* bpf_floor empty|storage|udp-hooks|udp-peer|udp-route|udp-lockless: loads
+ * bench/floor.bpf.c in that mode, attaches its programs (the three TCP tracepoints; the four
+ * UDP sock_addr hooks at the cgroup v2 root; those and the send/receive tracepoints; the
+ * send/receive and route lookup tracepoints and the recvmsg hooks; or the send/receive
  * tracepoints, cgroup_skb ingress and the route lookup and receive drop tracepoints),
  * prints "ready", and holds them until SIGINT or SIGTERM. run-bench runs it in tcptop's
  * place while a load runs, to measure the floors. */
@@ -36,6 +37,7 @@ enum floor_hooks {
 	FLOOR_TCP_TRACEPOINTS, /* empty, storage */
 	FLOOR_UDP_HOOKS,       /* udp-hooks */
 	FLOOR_UDP_PEER,        /* udp-peer: the UDP hooks and the send/receive tracepoints */
+	FLOOR_UDP_ROUTE,       /* udp-route: the modern set's per-peer hooks since issue 26 */
 	FLOOR_UDP_LOCKLESS,    /* udp-lockless: no sock_addr hook */
 };
 
@@ -51,6 +53,10 @@ static bool in_mode(const struct floor_bpf *skel, const struct bpf_program *prog
 		return is_udp_hook(prog);
 	case FLOOR_UDP_PEER:
 		return send_recv || is_udp_hook(prog);
+	case FLOOR_UDP_ROUTE:
+		return send_recv || prog == skel->progs.floor_fib4 ||
+		       prog == skel->progs.floor_fib6 || prog == skel->progs.floor_recvmsg4 ||
+		       prog == skel->progs.floor_recvmsg6;
 	case FLOOR_UDP_LOCKLESS:
 		return send_recv || prog == skel->progs.floor_ingress ||
 		       prog == skel->progs.floor_fib4 || prog == skel->progs.floor_fib6 ||
@@ -111,12 +117,14 @@ int main(int argc, char **argv)
 
 	if (argc != 2 || (strcmp(argv[1], "empty") && strcmp(argv[1], "storage") &&
 			  strcmp(argv[1], "udp-hooks") && strcmp(argv[1], "udp-peer") &&
-			  strcmp(argv[1], "udp-lockless"))) {
-		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer|udp-lockless\n");
+			  strcmp(argv[1], "udp-route") && strcmp(argv[1], "udp-lockless"))) {
+		fprintf(stderr, "usage: bpf_floor "
+				"empty|storage|udp-hooks|udp-peer|udp-route|udp-lockless\n");
 		return 2;
 	}
 	hooks = !strcmp(argv[1], "udp-hooks")      ? FLOOR_UDP_HOOKS
 		: !strcmp(argv[1], "udp-peer")     ? FLOOR_UDP_PEER
+		: !strcmp(argv[1], "udp-route")    ? FLOOR_UDP_ROUTE
 		: !strcmp(argv[1], "udp-lockless") ? FLOOR_UDP_LOCKLESS
 						   : FLOOR_TCP_TRACEPOINTS;
 	/* Blocked until sigsuspend, so that a signal cannot slip in before the wait. */

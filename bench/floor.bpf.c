@@ -16,6 +16,9 @@
  *   udp-peer: those and the send/receive tracepoints, empty: every hook a per-peer UDP
  *            count needs (the sock_addr hooks see the peer, not the length; the
  *            tracepoints the length, not the peer), doing nothing.
+ *   udp-route: the modern set's per-peer hooks since issue 26, empty: the send/receive
+ *            tracepoints, the route lookups (the peers of sends, no socket lock) and the
+ *            recvmsg4/6 hooks (the peers of receives, under the socket lock).
  *   udp-lockless: the hooks of a per-peer design without the sock_addr hooks, empty
  *            (issue 26): the send/receive tracepoints, cgroup_skb ingress (each
  *            datagram's headers, on arrival), fib_table_lookup / fib6_table_lookup
