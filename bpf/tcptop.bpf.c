@@ -282,6 +282,9 @@ static __always_inline void udp_slot_first_sight(const struct flow_key *key,
 	flow_slot_mark(s, TCPTOP_SLOT_CHANGED);
 }
 
+/* Set by user space from before the start-up walk until tcptop_adopt has run. */
+__u32 walk_pending;
+
 /* A slot for a socket that has none, filled before it is made the socket's:
  * from its flows map entry when the start-up walk put it there (only an old socket can
  * be there: new ones skip the lookup), else from the socket. NULL when there is no slot
@@ -322,6 +325,9 @@ static __always_inline struct flow_record *tcp_slot_take(struct sock *sk, __u64 
 		flow_tuple_btf(&r->value.id, &sk->__sk_common);
 		flow_common_identity(&r->value.id, sk, TCPTOP_PROTO_TCP);
 		flow_tcp_bases(&r->value.counters, sk);
+		/* Born after the start-up walk was adopted: no walk can have listed it. */
+		if (new_socket && !walk_pending)
+			r->value.counters.flags = TCPTOP_BORN_IN_SLOT;
 	}
 	r->value.counters.state = state;
 	if (owner)
@@ -510,9 +516,6 @@ static __always_inline const struct task_struct *tcp_state_user(int newstate)
 		return NULL;
 	return task;
 }
-
-/* Set by user space from before the start-up walk until tcptop_adopt has run. */
-__u32 walk_pending;
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcptop_state, struct sock *sk, int oldstate, int newstate)

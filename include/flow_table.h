@@ -89,6 +89,7 @@ struct flow_node_books {
 	/* Once closed: how, and the end the kernel's final record gave (CLOCK_MONOTONIC). */
 	uint8_t end_how; /* enum flow_end */
 	uint8_t end_state, end_errno;
+	bool unhashed; /* never in the hash table: in the unhashed list (close_unhashed) */
 	uint64_t ended_ns;
 };
 
@@ -96,6 +97,9 @@ struct flow_node_books {
  * never change; the identity is replaced whole under RCU. */
 struct flow_node {
 	struct cds_lfht_node ht_node;
+	/* The next flow of the table's unhashed list (flows closed before any drain saw them,
+	 * which never enter the hash table); rcu_dereference() it. */
+	struct flow_node *unhashed_next;
 	struct flow_key key;
 	struct flow_identity_rcu *identity; /* rcu_dereference() it */
 	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */

@@ -110,7 +110,7 @@ struct flow_counters {
 	__u32 segs_in_base;
 	__u32 retrans_base;
 	__u8 state;      /* kernel TCP state, TCPTOP_STATE_NONE for UDP */
-	__u8 flags;      /* TCP: TCPTOP_COMPAT_FIN_IN, TCPTOP_CLOSE_KEPT */
+	__u8 flags;      /* TCP: TCPTOP_COMPAT_FIN_IN, TCPTOP_CLOSE_KEPT, TCPTOP_BORN_IN_SLOT */
 	/* How a TCP connection ended (the closed-connection log): the state it left for
 	 * CLOSE, the kernel's error on it then (ETIMEDOUT, ECONNRESET...; 0: none), and when
 	 * (CLOCK_MONOTONIC; 0 while open). */
@@ -122,9 +122,12 @@ struct flow_counters {
 
 /* flags. Compat set: the peer's FIN arrived in order (bytes_received counts it as one
  * byte). Modern set: the close record found the ring full, so the slot holds the final
- * counts and waits for user space to close the flow and free it. */
+ * counts and waits for user space to close the flow and free it; and the socket was
+ * born after the start-up walk and took its slot then, so that no flow of it can reach
+ * user space but through this slot. */
 #define TCPTOP_COMPAT_FIN_IN 1
 #define TCPTOP_CLOSE_KEPT 2
+#define TCPTOP_BORN_IN_SLOT 4
 
 /* A TCP slot's dirty word (bpf/flow_slots.h): changed since user space last read the slot,
  * and whether its owner was checked since. User space swaps it back to CLEAN. */

@@ -43,8 +43,11 @@ struct flow_table {
 	/* Collector-private: open UDP flows by the time they were placed, closed flows. */
 	struct flow_node *idle_head, *idle_tail;
 	struct flow_node *closed_head, **closed_tail; /* in the order they closed */
-	bool keep_health;                             /* flow_table_keep_health */
-	size_t nclosed;                               /* in that list */
+	/* Written by the collector, read under RCU: the closed flows never hashed, in the
+	 * order they closed (a subsequence of the closed list). */
+	struct flow_node *unhashed_head, **unhashed_tail;
+	bool keep_health;        /* flow_table_keep_health */
+	size_t nclosed;          /* in that list */
 	uint64_t closed_trimmed; /* closed flows let go unshown (flow_table_trim_closed) */
 	/* Owners found by the latest owner walk, by cookie, for flows inserted after it
 	 * without an owner (collector-private, sorted on first use; each walk starts them
@@ -52,9 +55,11 @@ struct flow_table {
 	struct owner_hint *hints;
 	size_t nhints, hints_cap;
 	bool hints_sorted;
-	/* Collector-private: the flow last merged from each place (flow_table_merge_at). */
+	/* Collector-private: the flow last merged from each place (flow_table_merge_at);
+	 * places_lost once a flow could not be remembered at its place. */
 	struct flow_node **by_place;
 	size_t places_room;
+	bool places_lost;
 	/* Collector-private: flows swept whose final row named no process. */
 	uint64_t ended_unowned;
 };
@@ -102,6 +107,7 @@ struct flow_table *flow_table_new(void)
 	}
 	table->buckets = MIN_BUCKETS;
 	table->closed_tail = &table->closed_head;
+	table->unhashed_tail = &table->unhashed_head;
 	table->batch = 1;
 	table->lists[1].complete = true;
 	return table;
@@ -137,6 +143,10 @@ void flow_table_destroy(struct flow_table *table)
 	cds_lfht_for_each_entry(table->ht, &iter, node, ht_node) {
 		if (cds_lfht_del(table->ht, &node->ht_node) == 0)
 			urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
+	}
+	while ((node = table->unhashed_head)) {
+		table->unhashed_head = node->unhashed_next;
+		urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
 	}
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
@@ -497,8 +507,8 @@ static void forget_place(struct flow_table *table, struct flow_node *node)
 	node->books.place_plus_one = 0;
 }
 
-/* node is the flow at place now (when there is room to remember it). */
-static void remember_place(struct flow_table *table, struct flow_node *node, size_t place)
+/* node is the flow at place now; false when there is no room to remember it. */
+static bool remember_place(struct flow_table *table, struct flow_node *node, size_t place)
 {
 	struct flow_node **grown, *before;
 	size_t room;
@@ -506,8 +516,10 @@ static void remember_place(struct flow_table *table, struct flow_node *node, siz
 	if (place >= table->places_room) {
 		room = place + place / 2 + 1024;
 		grown = realloc(table->by_place, room * sizeof(*grown));
-		if (!grown)
-			return; /* found by its key instead */
+		if (!grown) {
+			table->places_lost = true;
+			return false; /* found by its key instead */
+		}
 		memset(grown + table->places_room, 0, (room - table->places_room) * sizeof(*grown));
 		table->by_place = grown;
 		table->places_room = room;
@@ -518,6 +530,7 @@ static void remember_place(struct flow_table *table, struct flow_node *node, siz
 	forget_place(table, node);
 	table->by_place[place] = node;
 	node->books.place_plus_one = (uint32_t)place + 1;
+	return true;
 }
 
 /* The flow last merged from place, if it is key's (place SIZE_MAX: none). */
@@ -619,9 +632,55 @@ static void end_locked(struct flow_table *table, size_t place, const struct flow
 	table->nclosed++;
 }
 
+/* Whether a flow merged from place is still in the table. */
+static bool place_taken(const struct flow_table *table, size_t place)
+{
+	return place < table->places_room && table->by_place[place];
+}
+
+/* A connection born after the start-up walk and closed before any drain saw it: its node
+ * never enters the hash table, which spares a short connection the insertion and the
+ * removal, a third of its cost in user space (bench/README). Only its slot can have
+ * named it (TCPTOP_BORN_IN_SLOT), and a flow merged from its slot's place stays there
+ * until swept, which needs its close: an empty place means it was never merged. (A
+ * place holding another flow may hold the slot's next one, merged before this close
+ * record came: the hash table decides then.) Readers that walk every flow find it in the
+ * unhashed list; a drain's late copy of its slot finds it at its place, closed. False
+ * when the flow must go the usual way. */
+static bool close_unhashed(struct flow_table *table, size_t place, const struct flow_key *key,
+			   const struct flow_value *final, uint64_t now_ns)
+{
+	struct flow_node *node;
+
+	if (place == SIZE_MAX || !(final->counters.flags & TCPTOP_BORN_IN_SLOT) ||
+	    table->places_lost || place_taken(table, place))
+		return false;
+	node = node_new(table, key, final, now_ns);
+	if (!node)
+		return false;
+	if (!remember_place(table, node, place)) {
+		flow_node_free(node); /* never published */
+		return false;
+	}
+	node->books.unhashed = true;
+	node->unhashed_next = NULL;
+	rcu_assign_pointer(*table->unhashed_tail, node);
+	table->unhashed_tail = &node->unhashed_next;
+	note_changed(table, node);
+	pending_changes(table)->inserted++;
+	return true;
+}
+
 static void end_at(struct flow_table *table, size_t place, const struct flow_key *key,
 		   const struct flow_value *final, uint64_t now_ns, enum flow_end how)
 {
+	urcu_memb_read_lock();
+	if (final && how == FLOW_END_CLOSED && close_unhashed(table, place, key, final, now_ns)) {
+		end_locked(table, place, key, final, now_ns, how);
+		urcu_memb_read_unlock();
+		return;
+	}
+	urcu_memb_read_unlock();
 	if (final)
 		flow_table_merge_at(table, place, key, final, now_ns);
 	urcu_memb_read_lock();
@@ -746,13 +805,31 @@ void flow_table_end_owner_walk(struct flow_table *table)
 	urcu_memb_read_unlock();
 }
 
-/* Takes node, which *link points to, out of the closed list and the table. */
-static void let_go(struct flow_table *table, struct flow_node **link, struct flow_node *node,
+/* Where a walk of the closed list stands (link), and of the unhashed list, which holds
+ * the closed list's unhashed flows in the same order (unhashed_link). */
+struct closed_walk {
+	struct flow_node **link, **unhashed_link;
+};
+
+static struct closed_walk closed_walk_start(struct flow_table *table)
+{
+	return (struct closed_walk){ &table->closed_head, &table->unhashed_head };
+}
+
+static void closed_walk_keep(struct closed_walk *w, struct flow_node *node)
+{
+	if (node->books.unhashed)
+		w->unhashed_link = &node->unhashed_next;
+	w->link = &node->books.closed_next;
+}
+
+/* Takes node, which *w->link points to, out of the closed list and the table. */
+static void let_go(struct flow_table *table, struct closed_walk *w, struct flow_node *node,
 		   flow_table_gone gone, void *arg)
 {
-	*link = node->books.closed_next;
-	if (!*link)
-		table->closed_tail = link;
+	*w->link = node->books.closed_next;
+	if (!*w->link)
+		table->closed_tail = w->link;
 	table->nclosed--;
 	if (gone)
 		gone(node, arg);
@@ -760,7 +837,12 @@ static void let_go(struct flow_table *table, struct flow_node **link, struct flo
 		table->ended_unowned++;
 	forget_changed(table, node);
 	forget_place(table, node);
-	if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
+	if (node->books.unhashed) {
+		rcu_assign_pointer(*w->unhashed_link, node->unhashed_next);
+		if (!node->unhashed_next)
+			table->unhashed_tail = w->unhashed_link;
+		urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
+	} else if (cds_lfht_del(table->ht, &node->ht_node) == 0) {
 		__atomic_sub_fetch(&table->nflows, 1, __ATOMIC_RELAXED);
 		urcu_memb_call_rcu(&node->books.rcu, flow_node_free_rcu);
 	}
@@ -768,14 +850,15 @@ static void let_go(struct flow_table *table, struct flow_node **link, struct flo
 
 void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg)
 {
-	struct flow_node **link = &table->closed_head, *node;
+	struct closed_walk w = closed_walk_start(table);
+	struct flow_node *node;
 
 	urcu_memb_read_lock();
-	while ((node = *link)) {
+	while ((node = *w.link)) {
 		if (all || __atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE))
-			let_go(table, link, node, gone, arg);
+			let_go(table, &w, node, gone, arg);
 		else
-			link = &node->books.closed_next;
+			closed_walk_keep(&w, node);
 	}
 	urcu_memb_read_unlock();
 	fit_buckets(table);
@@ -784,20 +867,21 @@ void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone
 size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_gone gone,
 			      void *arg)
 {
-	struct flow_node **link = &table->closed_head, *node;
+	struct closed_walk w = closed_walk_start(table);
+	struct flow_node *node;
 	size_t trimmed = 0;
 
 	urcu_memb_read_lock();
-	while (table->nclosed > keep && (node = *link)) {
+	while (table->nclosed > keep && (node = *w.link)) {
 		/* Sockets already over at start (TIME_WAIT) are as many as the host has, and
 		 * shown once: they do not pile up. */
 		if (node->view.row_index == FLOW_NO_ROW &&
 		    node->books.end_how != FLOW_END_BEFORE_START &&
 		    !__atomic_load_n(&node->view.close_shown, __ATOMIC_ACQUIRE)) {
-			let_go(table, link, node, gone, arg);
+			let_go(table, &w, node, gone, arg);
 			trimmed++;
 		} else {
-			link = &node->books.closed_next;
+			closed_walk_keep(&w, node);
 		}
 	}
 	urcu_memb_read_unlock();
@@ -937,6 +1021,9 @@ bool flow_table_each(struct flow_table *table, bool (*fn)(struct flow_node *node
 			break;
 		}
 	}
+	for (node = rcu_dereference(table->unhashed_head); whole && node;
+	     node = rcu_dereference(node->unhashed_next))
+		whole = fn(node, arg);
 	urcu_memb_read_unlock();
 	return whole;
 }
