@@ -9,15 +9,10 @@
 #include <stdint.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
+#include "flow_identity.h"
 #include "flow_windows.h"
 #include "prog_stat.h"
 #include "tcptop_shared.h"
-
-/* Identity changes rarely (a new owner): it is replaced whole, never edited in place. */
-struct flow_identity_rcu {
-	struct flow_identity id;
-	struct rcu_head rcu;
-};
 
 /* A flow's counters as the last drain left them. Written by the collector, read by the
  * compute thread: __atomic accessors only. */
@@ -101,7 +96,8 @@ struct flow_node {
 	 * which never enter the hash table); rcu_dereference() it. */
 	struct flow_node *unhashed_next;
 	struct flow_key key;
-	struct flow_identity_rcu *identity; /* rcu_dereference() it */
+	/* rcu_dereference() it; replaced whole when the owner changes (flow_identity.h). */
+	struct flow_identity_rcu *identity;
 	uint64_t first_seen_ns;             /* CLOCK_MONOTONIC */
 	struct flow_node_counts counts;     /* collector -> compute */
 	struct flow_node_health *health;    /* NULL until its first health sample; __atomic */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <urcu/urcu-memb.h>
+#include "flow_identity.h"
 #include "flow_row.h"
 #include "prog_stat.h"
 
@@ -48,6 +49,10 @@ struct snapshot {
 	size_t nchanged;
 	size_t nrows;
 	size_t capacity;            /* rows there is room for */
+	/* Row slots [0, held) each hold a reference on their row's identity (or a NULL one):
+	 * the memory's, kept while it is reused, dropped when it is freed. nrows once built;
+	 * a builder that reuses the memory moves the references of the rows it rewrites. */
+	size_t held;
 	struct snapshot_feed *home; /* takes the memory back for reuse when released, or NULL */
 	struct flow_row rows[];
 };
@@ -67,13 +72,20 @@ struct snapshot_feed {
 	int nsubscribers;
 };
 
-/* Room for nrows rows, zeroed, nrows still 0; the caller holds the one reference. */
+/* Room for nrows rows, zeroed, nrows still 0; the caller holds the one reference. Every
+ * slot holds a NULL identity: give a row's id a reference of its own (flow_identity_new,
+ * flow_identity_hold), which the snapshot drops when its memory is freed. */
 struct snapshot *snapshot_alloc(size_t nrows);
 /* The same with the rows left unwritten, for a builder that writes each row it counts;
  * in the memory of home's newest spare snapshot when it is big enough (home may be NULL). Its
  * rows are then still those of the snapshot of *rows_generation (else 0). */
 struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 				    uint64_t *rows_generation);
+/* Slots [held, n) of s made to hold a NULL identity, so that a row written there moves
+ * its reference (flow_identity_move). */
+void snapshot_hold_slots(struct snapshot *s, size_t n);
+/* The references of slots [nrows, held) dropped: a snapshot built keeps only its rows'. */
+void snapshot_trim_slots(struct snapshot *s);
 /* Room for nrows rows in s, not yet published; NULL (s unchanged) when out of memory. */
 struct snapshot *snapshot_grow(struct snapshot *s, size_t nrows);
 /* Another reference on s, which the caller already holds one on. */

@@ -62,6 +62,16 @@ struct flow_table {
 	bool places_lost;
 	/* Collector-private: flows swept whose final row named no process. */
 	uint64_t ended_unowned;
+	/* Collector-private: identities replaced since the last drain published, linked by
+	 * next_retired, whose node references wait for retire_identities(). */
+	struct flow_identity_rcu *retired;
+};
+
+/* Identities whose node references go together after a grace period: one call_rcu a
+ * drain instead of an rcu_head in every identity (16 bytes of each). */
+struct retired_identities {
+	struct rcu_head rcu;
+	struct flow_identity_rcu *head;
 };
 
 /* splitmix64's finaliser: cookies are sequential, so they need mixing to spread. */
@@ -115,7 +125,7 @@ struct flow_table *flow_table_new(void)
 
 static void flow_node_free(struct flow_node *node)
 {
-	free(node->identity);
+	flow_identity_put(&node->identity->id);
 	free(node->view.win);
 	free(node->health);
 	free(node);
@@ -126,9 +136,37 @@ static void flow_node_free_rcu(struct rcu_head *head)
 	flow_node_free(caa_container_of(head, struct flow_node, books.rcu));
 }
 
-static void identity_free_rcu(struct rcu_head *head)
+/* Drops the node references of the identities linked from head. */
+static void identities_put(struct flow_identity_rcu *head)
 {
-	free(caa_container_of(head, struct flow_identity_rcu, rcu));
+	struct flow_identity_rcu *next;
+
+	for (; head; head = next) {
+		next = head->next_retired;
+		flow_identity_put(&head->id);
+	}
+}
+
+static void identities_put_rcu(struct rcu_head *head)
+{
+	struct retired_identities *batch = caa_container_of(head, struct retired_identities, rcu);
+
+	identities_put(batch->head);
+	free(batch);
+}
+
+/* The node references of the identities replaced so far, dropped a grace period from now
+ * (a reader may have loaded node->identity before it changed); out of memory, they wait
+ * for the next drain. */
+static void retire_identities(struct flow_table *table)
+{
+	struct retired_identities *batch;
+
+	if (!table->retired || !(batch = malloc(sizeof(*batch))))
+		return;
+	batch->head = table->retired;
+	table->retired = NULL;
+	urcu_memb_call_rcu(&batch->rcu, identities_put_rcu);
 }
 
 void flow_table_destroy(struct flow_table *table)
@@ -150,6 +188,7 @@ void flow_table_destroy(struct flow_table *table)
 	}
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
+	identities_put(table->retired);
 	cds_lfht_destroy(table->ht, NULL);
 	free(table->lists[0].nodes);
 	free(table->lists[1].nodes);
@@ -313,18 +352,6 @@ static void identity_merge(struct flow_identity *merged, const struct flow_ident
 	}
 	if (!merged->netns)
 		merged->netns = old->netns;
-	if (old->first_seen_ns && (!merged->first_seen_ns ||
-				   old->first_seen_ns < merged->first_seen_ns))
-		merged->first_seen_ns = old->first_seen_ns;
-}
-
-static struct flow_identity_rcu *identity_new(const struct flow_identity *id)
-{
-	struct flow_identity_rcu *copy = malloc(sizeof(*copy));
-
-	if (copy)
-		copy->id = *id;
-	return copy;
 }
 
 /* True when the node got a new identity. */
@@ -336,13 +363,15 @@ static bool identity_update(struct flow_table *table, struct flow_node *node,
 	struct flow_identity_rcu *copy;
 
 	identity_merge(&merged, &old->id);
+	merged.first_seen_ns = node->first_seen_ns; /* what rows show, from the node */
 	if (memcmp(&merged, &old->id, sizeof(merged)) == 0)
 		return false;
-	copy = identity_new(&merged);
+	copy = flow_identity_new(&merged);
 	if (!copy)
 		return false; /* keep the old identity rather than lose the flow */
 	rcu_assign_pointer(node->identity, copy);
-	urcu_memb_call_rcu(&old->rcu, identity_free_rcu);
+	old->next_retired = table->retired;
+	table->retired = old;
 	if (merged.proto != old->id.proto)
 		idle_follow_identity(table, node, merged.proto);
 	return true;
@@ -459,16 +488,17 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 		id.tgid = hint->tgid;
 		memcpy(id.comm, hint->comm, sizeof(id.comm));
 	}
-	node->identity = identity_new(&id);
-	if (!node->identity) {
-		free(node);
-		return NULL;
-	}
 	cds_lfht_node_init(&node->ht_node);
 	node->key = *key;
 	/* The kernel's first sight when it knows it: the flow is older than this drain. */
 	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
 									      now_ns;
+	id.first_seen_ns = node->first_seen_ns; /* rows show the node's first sight */
+	node->identity = flow_identity_new(&id);
+	if (!node->identity) {
+		free(node);
+		return NULL;
+	}
 	store_counters(table, node, &value->counters, now_ns);
 	node->counts.last_active_ns = now_ns;
 	node->view.row_index = FLOW_NO_ROW;
@@ -954,6 +984,7 @@ static void read_prog_stats(struct drain_stamp *out, struct drain_stamp *from)
 void flow_table_publish_stamp(struct flow_table *table, const struct drain_stamp *stamp)
 {
 	publish_changes(table, stamp->generation);
+	retire_identities(table);
 	__atomic_store_n(&table->stamp.mono_ns, stamp->mono_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.real_ns, stamp->real_ns, __ATOMIC_RELAXED);
 	__atomic_store_n(&table->stamp.flows_dropped, stamp->flows_dropped, __ATOMIC_RELAXED);

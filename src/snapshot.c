@@ -54,6 +54,14 @@ static void *with_huge_pages(void *block, size_t size)
 	return block;
 }
 
+/* The memory's references on its rows' identities dropped, then the memory. */
+static void snapshot_free_memory(struct snapshot *s)
+{
+	for (size_t i = 0; s && i < s->held; i++)
+		flow_identity_put(s->rows[i].id);
+	free(s);
+}
+
 struct snapshot *snapshot_alloc(size_t nrows)
 {
 	struct snapshot *s = with_huge_pages(calloc(1, snapshot_size(nrows)), snapshot_size(nrows));
@@ -61,15 +69,28 @@ struct snapshot *snapshot_alloc(size_t nrows)
 	if (s) {
 		s->refs = 1;
 		set_capacity(s, nrows);
+		s->held = nrows;
 	}
 	return s;
+}
+
+void snapshot_hold_slots(struct snapshot *s, size_t n)
+{
+	for (; s->held < n; s->held++)
+		s->rows[s->held].id = NULL;
+}
+
+void snapshot_trim_slots(struct snapshot *s)
+{
+	for (; s->held > s->nrows; s->held--)
+		flow_identity_put(s->rows[s->held - 1].id);
 }
 
 struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 				    uint64_t *rows_generation)
 {
 	struct snapshot *s = NULL;
-	size_t capacity;
+	size_t capacity, held;
 
 	for (int i = 0; home && !s && i < SNAPSHOT_SPARES; i++)
 		s = __atomic_exchange_n(&home->spare[i], NULL, __ATOMIC_ACQ_REL);
@@ -77,11 +98,12 @@ struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 
 	*rows_generation = s ? s->generation : 0;
 	if (s && capacity < nrows) {
-		free(s);
+		snapshot_free_memory(s);
 		s = NULL;
 		capacity = nrows;
 		*rows_generation = 0;
 	}
+	held = s ? s->held : 0; /* fresh memory holds nothing */
 	if (!s)
 		s = with_huge_pages(malloc(snapshot_size(capacity)), snapshot_size(capacity));
 	if (!s)
@@ -89,6 +111,7 @@ struct snapshot *snapshot_alloc_raw(struct snapshot_feed *home, size_t nrows,
 	memset(s, 0, sizeof(*s));
 	s->refs = 1;
 	set_capacity(s, capacity);
+	s->held = held;
 	s->home = home;
 	return s;
 }
@@ -110,7 +133,7 @@ static void snapshot_free(struct snapshot *s)
 {
 	for (int i = 0; s && s->home && i < SNAPSHOT_SPARES; i++)
 		s = __atomic_exchange_n(&s->home->spare[i], s, __ATOMIC_ACQ_REL);
-	free(s);
+	snapshot_free_memory(s);
 }
 
 struct snapshot *snapshot_hold(struct snapshot *s)
@@ -159,7 +182,7 @@ void snapshot_feed_destroy(struct snapshot_feed *feed)
 	snapshot_release(feed->current);
 	feed->current = NULL;
 	for (i = 0; i < SNAPSHOT_SPARES; i++) {
-		free(feed->spare[i]);
+		snapshot_free_memory(feed->spare[i]);
 		feed->spare[i] = NULL;
 	}
 	for (i = 0; i < feed->nsubscribers; i++)

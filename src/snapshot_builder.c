@@ -217,8 +217,8 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	uint64_t prev_rx = node->view.prev_valid ? node->view.prev_rx_bytes : 0;
 
 	row->key = node->key;
-	row->id = rcu_dereference(node->identity)->id;
-	row->cgroup = row_cgroup(cgroups, node, row->id.cgroup_id, now->mono_ns);
+	flow_identity_move(&row->id, &rcu_dereference(node->identity)->id);
+	row->cgroup = row_cgroup(cgroups, node, row->id->cgroup_id, now->mono_ns);
 	row->closed = __atomic_load_n(&node->counts.closed, __ATOMIC_ACQUIRE);
 	row->state = __atomic_load_n(&node->counts.state, __ATOMIC_RELAXED);
 	row->tx_bytes = __atomic_load_n(&node->counts.tx_bytes, __ATOMIC_RELAXED);
@@ -231,8 +231,8 @@ static void fill_row(struct flow_row *row, struct flow_node *node, struct cgroup
 	row->rx_rate = snapshot_rate(row->rx_bytes, prev_rx, elapsed_ns);
 	fill_windows(row, node, row->tx_bytes > prev_tx ? row->tx_bytes - prev_tx : 0,
 		     row->rx_bytes > prev_rx ? row->rx_bytes - prev_rx : 0, now, elapsed_ns);
-	row->id.first_seen_ns = node->first_seen_ns;
-	row->age_s = flow_age_s(now->mono_ns, node->first_seen_ns);
+	row->first_seen_ns = node->first_seen_ns; /* its identity's too (flow_table.c) */
+	row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
 	fill_listen(row, node, elapsed_ns);
 	fill_health(row, node, now);
 	row->version = now->generation;
@@ -273,16 +273,16 @@ static void idle_row(struct flow_row *row, const struct drain_stamp *now)
 		row->version = now->generation; /* its rates fall to zero */
 	row->tx_rate = 0.0;
 	row->rx_rate = 0.0;
-	row->age_s = flow_age_s(now->mono_ns, row->id.first_seen_ns);
+	row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
 }
 
 static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
 {
-	if (row->id.proto == TCPTOP_PROTO_UDP)
+	if (row->id->proto == TCPTOP_PROTO_UDP)
 		t->udp_flows++;
 	else
 		t->tcp_flows++;
-	if (!row->id.tgid)
+	if (!row->id->tgid)
 		t->unowned_flows++;
 	t->tx_rate += row->tx_rate;
 	t->rx_rate += row->rx_rate;
@@ -292,16 +292,29 @@ static void totals_add(struct snapshot_totals *t, const struct flow_row *row)
 
 static void totals_remove(struct snapshot_totals *t, const struct flow_row *row)
 {
-	if (row->id.proto == TCPTOP_PROTO_UDP)
+	if (row->id->proto == TCPTOP_PROTO_UDP)
 		t->udp_flows--;
 	else
 		t->tcp_flows--;
-	if (!row->id.tgid)
+	if (!row->id->tgid)
 		t->unowned_flows--;
 	t->tx_rate -= row->tx_rate;
 	t->rx_rate -= row->rx_rate;
 	t->tx_bytes -= row->tx_bytes;
 	t->rx_bytes -= row->rx_bytes;
+}
+
+/* s's row at place made a copy of src, the slot's reference moved to src's identity. */
+static void copy_row(struct snapshot *s, size_t place, const struct flow_row *src)
+{
+	struct flow_row *row = &s->rows[place];
+	const struct flow_identity *id;
+
+	snapshot_hold_slots(s, place + 1);
+	id = row->id;
+	*row = *src;
+	row->id = id;
+	flow_identity_move(&row->id, src->id);
 }
 
 /* A row of its own for node at the end of s, recorded in sources. */
@@ -310,8 +323,12 @@ static void append_row(struct snapshot *s, struct row_source *sources, struct fl
 		       uint64_t elapsed_ns)
 {
 	struct flow_row *row = &s->rows[s->nrows];
+	const struct flow_identity *id;
 
+	snapshot_hold_slots(s, s->nrows + 1);
+	id = row->id;
 	memset(row, 0, sizeof(*row));
+	row->id = id;
 	fill_row(row, node, cgroups, now, elapsed_ns);
 	sources[s->nrows] = (struct row_source){ node };
 	node->view.row_index = (uint32_t)s->nrows++;
@@ -370,14 +387,15 @@ static void bring_up_to_last(struct snapshot_builder *b, struct snapshot *s, uin
 	uint32_t place;
 
 	if (!touched_rows_since(&b->touched, rows_of, last->generation)) {
-		memcpy(s->rows, last->rows, last->nrows * sizeof(*s->rows));
+		for (size_t i = 0; i < last->nrows; i++)
+			copy_row(s, i, &last->rows[i]);
 	} else {
 		for (uint64_t g = rows_of + 1; g <= last->generation; g++) {
 			t = touched_rows_of(&b->touched, g);
 			for (size_t k = 0; k < t->n; k++) {
 				place = t->places[k];
 				if (place < last->nrows)
-					s->rows[place] = last->rows[place];
+					copy_row(s, place, &last->rows[place]);
 			}
 		}
 	}
@@ -432,7 +450,9 @@ static void drop_closed(struct snapshot_builder *b, struct snapshot *s, const st
 		totals_remove(&s->totals, &s->rows[place]);
 		if (place == end)
 			continue;
+		flow_identity_put(s->rows[place].id); /* the last row's reference moves */
 		s->rows[place] = s->rows[end];
+		s->rows[end].id = NULL;
 		b->sources[place] = b->sources[end];
 		b->sources[place].node->view.row_index = (uint32_t)place;
 		touched_rows_add(&b->touched, place);
@@ -506,7 +526,7 @@ static void age_rows(struct snapshot_builder *b, struct snapshot *s, const struc
 	for (size_t i = 0; i < s->nrows; i++) {
 		struct flow_row *row = &s->rows[i];
 
-		row->age_s = flow_age_s(now->mono_ns, row->id.first_seen_ns);
+		row->age_s = flow_age_s(now->mono_ns, row->first_seen_ns);
 		decay_row(b, s, i, now, true);
 		tx_rate += row->tx_rate;
 		rx_rate += row->rx_rate;
@@ -619,8 +639,8 @@ static bool append_unchanged(struct snapshot_builder *b, struct snapshot **s, si
 			continue;
 		if (!room_for_row(b, s, capacity))
 			return false;
+		copy_row(*s, (*s)->nrows, &last->rows[i]);
 		row = &(*s)->rows[(*s)->nrows];
-		*row = last->rows[i];
 		idle_row(row, now);
 		totals_add(&(*s)->totals, row);
 		b->spare[(*s)->nrows] = b->sources[i];
@@ -701,6 +721,7 @@ struct snapshot *snapshot_builder_build(struct snapshot_builder *b, struct flow_
 	b->last = NULL;
 	if (!s)
 		return NULL;
+	snapshot_trim_slots(s);
 	s->generation = now->generation;
 	s->time.tv_sec = (time_t)(now->real_ns / 1000000000ULL);
 	s->time.tv_nsec = (long)(now->real_ns % 1000000000ULL);

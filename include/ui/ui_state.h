@@ -96,8 +96,9 @@ struct ui {
 	char message[120];              /* one line in the key bar until the next key */
 	/* The detail pane's flow, its last row seen and whether it has ended since. */
 	struct flow_key detail_key;
-	struct flow_row detail_row; /* a group's: detail_group.row */
-	bool detail_is_group;       /* opened on a group row */
+	struct flow_row detail_row; /* a group's: detail_group.row; its id is detail_id */
+	struct flow_identity detail_id;
+	bool detail_is_group; /* opened on a group row */
 	struct group_row detail_group;
 	bool detail_gone;
 	uint32_t detail_pid; /* whose command line detail_cmdline holds */

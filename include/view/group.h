@@ -43,7 +43,8 @@ struct group_key {
 };
 
 struct group_row {
-	struct flow_row row; /* the sums, and the group's identity in its fields */
+	struct flow_row row;        /* the sums; its id points to ident */
+	struct flow_identity ident; /* the group's identity in its fields */
 	struct group_key key;
 	uint32_t flows;
 	uint32_t states[GROUP_STATES];
@@ -55,6 +56,13 @@ _Static_assert(offsetof(struct group_row, row) == 0, "a group row starts with it
 static inline const struct group_row *group_row_of(const struct flow_row *row)
 {
 	return (const struct group_row *)row;
+}
+
+/* A copy of src that is whole in itself: its row's identity is its own. */
+static inline void group_row_copy(struct group_row *dst, const struct group_row *src)
+{
+	*dst = *src;
+	dst->row.id = &dst->ident;
 }
 
 struct group_set;

@@ -131,7 +131,7 @@ static struct process_series *proc_series(struct metrics_state *m, const char *c
 	char key[TCPTOP_COMM_LEN] = { 0 };
 	struct process_series *p;
 
-	strncpy(key, comm, TCPTOP_COMM_LEN - 1);
+	memcpy(key, comm, strnlen(comm, TCPTOP_COMM_LEN - 1));
 	p = find_proc(m, key);
 	if (p)
 		return p;
@@ -191,7 +191,7 @@ static void credit(struct traffic_counters *c, const struct flow_row *row,
 		   const struct flow_mark *mark)
 {
 	struct flow_mark zero = { 0 };
-	int proto = row->id.proto == TCPTOP_PROTO_UDP ? PROTO_UDP_INDEX : PROTO_TCP_INDEX;
+	int proto = row->id->proto == TCPTOP_PROTO_UDP ? PROTO_UDP_INDEX : PROTO_TCP_INDEX;
 
 	if (!mark)
 		mark = &zero;
@@ -204,7 +204,8 @@ static void credit(struct traffic_counters *c, const struct flow_row *row,
 
 static void observe_gauges(struct process_series *p, const struct flow_row *row)
 {
-	if (row->id.proto != TCPTOP_PROTO_TCP || row->closed || row->state >= TCPTOP_TCP_MAX_STATES)
+	if (row->id->proto != TCPTOP_PROTO_TCP || row->closed ||
+	    row->state >= TCPTOP_TCP_MAX_STATES)
 		return;
 	p->connections[row->state]++;
 	p->states_seen |= 1u << row->state;
@@ -219,7 +220,7 @@ static void remember(struct flow_mark *slot, const struct flow_row *row)
 {
 	*slot = (struct flow_mark){
 		.key = row->key,
-		.first_seen_ns = row->id.first_seen_ns,
+		.first_seen_ns = row->first_seen_ns,
 		.tx_bytes = row->tx_bytes,
 		.rx_bytes = row->rx_bytes,
 		.tx_packets = row->tx_packets,
@@ -234,10 +235,10 @@ static int fold_row(struct metrics_state *m, const struct flow_row *row, uint64_
 	struct flow_mark *old = mark_slot(m->marks, m->marks_room, &row->key);
 	struct process_series *p = NULL;
 
-	if (old && (!old->used || old->first_seen_ns != row->id.first_seen_ns))
+	if (old && (!old->used || old->first_seen_ns != row->first_seen_ns))
 		old = NULL;
-	if (row->id.comm[0]) {
-		p = proc_series(m, row->id.comm);
+	if (row->id->comm[0]) {
+		p = proc_series(m, row->id->comm);
 		if (!p)
 			return -1;
 		credit(&p->traffic, row, old);

@@ -31,11 +31,12 @@ static void endpoint_text(uint8_t family, const uint8_t addr[16], uint16_t port,
 
 static void set_top_flow(struct top_flow *t, const struct flow_row *row)
 {
-	memcpy(t->comm, row->id.comm, sizeof(t->comm));
+	memcpy(t->comm, row->id->comm, sizeof(t->comm));
 	t->comm[TCPTOP_COMM_LEN - 1] = '\0';
-	t->proto = row->id.proto;
-	endpoint_text(row->id.family, row->id.laddr, row->id.lport, t->local, sizeof(t->local));
-	endpoint_text(row->id.family, row->id.raddr, row->id.rport, t->remote, sizeof(t->remote));
+	t->proto = row->id->proto;
+	endpoint_text(row->id->family, row->id->laddr, row->id->lport, t->local, sizeof(t->local));
+	endpoint_text(row->id->family, row->id->raddr, row->id->rport, t->remote,
+		      sizeof(t->remote));
 	t->tx_rate = row->tx_rate;
 	t->rx_rate = row->rx_rate;
 }

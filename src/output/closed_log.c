@@ -242,7 +242,7 @@ static char *put_time(char *p, enum output_format fmt, uint64_t ns)
 static void closed_row(const struct closed_flow *f, struct flow_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	row->id = f->id;
+	row->id = &f->id; /* f outlives row */
 	row->state = f->state;
 	row->closed = true;
 	row->tx_bytes = f->tx_bytes;

@@ -151,6 +151,19 @@ static void prefetch_line(const struct line_cache *c, const struct snapshot *s, 
 	__builtin_prefetch(p + sizeof(s->rows[0]) - 1);
 }
 
+/* The identity of a row prefetched PREFETCH_AHEAD / 2 lines ago: it lies elsewhere. */
+static void prefetch_identity(const struct line_cache *c, const struct snapshot *s, size_t i)
+{
+	const struct sort_item *item = row_view_item(c->view, i);
+	const char *p;
+
+	if (item->text.suffix_len)
+		return;
+	p = (const char *)s->rows[item->pos].id;
+	__builtin_prefetch(p);
+	__builtin_prefetch(p + sizeof(struct flow_identity) - 1);
+}
+
 size_t line_cache_line(struct line_cache *c, const struct format_snapshot *fs,
 		       const struct snapshot *s, size_t i, char *out)
 {
@@ -163,6 +176,8 @@ size_t line_cache_line(struct line_cache *c, const struct format_snapshot *fs,
 
 	if (i + PREFETCH_AHEAD < row_view_count(c->view))
 		prefetch_line(c, s, i + PREFETCH_AHEAD);
+	if (i + PREFETCH_AHEAD / 2 < row_view_count(c->view))
+		prefetch_identity(c, s, i + PREFETCH_AHEAD / 2);
 	if (t->suffix_len) {
 		p = format_time_cell(fs, out);
 		memcpy(p, c->text + t->off, t->prefix_len);

@@ -12,6 +12,8 @@
 
 static const uint8_t file_magic[8] = { 0x89, 'T', 'C', 'P', 'R', 'E', 'C', '\n' };
 static const uint8_t record_magic[4] = { 'T', 'R', 'E', 'C' };
+/* The identity a new row is against: nothing known. Never counted, never in a row. */
+static const struct flow_identity no_identity;
 
 /* The row operations of a record's payload. */
 enum {
@@ -231,9 +233,13 @@ int record_file_header_check(const uint8_t *header, size_t len, char *why, size_
 
 /* ---------------------------------------------------------------- history */
 
+/* The history's rows hold a reference on their identity each, as a snapshot's do: moved
+ * only where a row's identity is another than the one kept in its place. */
 static int history_keep(struct record_history *h, const struct flow_row *rows, size_t n,
 			uint64_t mono_ns)
 {
+	const struct flow_identity *id;
+
 	if (n > h->room) {
 		if (!array_grow((void **)&h->rows, n, sizeof(*rows))) {
 			h->valid = false;
@@ -241,7 +247,14 @@ static int history_keep(struct record_history *h, const struct flow_row *rows, s
 		}
 		h->room = n;
 	}
-	memcpy(h->rows, rows, n * sizeof(*rows));
+	for (size_t i = 0; i < n; i++) {
+		id = i < h->nrows ? h->rows[i].id : NULL;
+		h->rows[i] = rows[i];
+		h->rows[i].id = id;
+		flow_identity_move(&h->rows[i].id, rows[i].id);
+	}
+	for (size_t i = n; i < h->nrows; i++)
+		flow_identity_put(h->rows[i].id);
 	h->nrows = n;
 	h->mono_ns = mono_ns;
 	h->valid = true;
@@ -250,6 +263,8 @@ static int history_keep(struct record_history *h, const struct flow_row *rows, s
 
 static void history_free(struct record_history *h)
 {
+	for (size_t i = 0; i < h->nrows; i++)
+		flow_identity_put(h->rows[i].id);
 	free(h->rows);
 	free(h->index);
 	memset(h, 0, sizeof(*h));
@@ -343,15 +358,15 @@ static unsigned fields_differing(const struct flow_row *r, const struct row_cont
 	mask |= r->srtt_us != b->srtt_us ? F_SRTT : 0;
 	mask |= r->retrans != b->retrans ? F_RETRANS : 0;
 	mask |= r->state != b->state || r->closed != b->closed ? F_STATE : 0;
-	mask |= memcmp(&r->id, &b->id, sizeof(r->id)) != 0 ? F_IDENTITY : 0;
-	mask |= r->id.first_seen_ns != b->id.first_seen_ns ? F_FIRST_SEEN : 0;
+	mask |= r->id != b->id && memcmp(r->id, b->id, sizeof(*r->id)) != 0 ? F_IDENTITY : 0;
+	mask |= r->id->first_seen_ns != b->id->first_seen_ns ? F_FIRST_SEEN : 0;
 	if (!same_double(r->tx_rate,
 			 predicted_rate(r->tx_bytes, &b->tx_bytes, c->rates, c->elapsed_ns)))
 		mask |= F_TX_RATE;
 	if (!same_double(r->rx_rate,
 			 predicted_rate(r->rx_bytes, &b->rx_bytes, c->rates, c->elapsed_ns)))
 		mask |= F_RX_RATE;
-	if (!same_double(r->age_s, flow_age_s(c->mono_ns, r->id.first_seen_ns)))
+	if (!same_double(r->age_s, flow_age_s(c->mono_ns, r->first_seen_ns)))
 		mask |= F_AGE;
 	mask |= r->cgroup != b->cgroup ? F_CGROUP : 0; /* interned: one pointer per path */
 	return mask;
@@ -411,9 +426,9 @@ static void put_fields(struct record_buf *out, const struct flow_row *r, const s
 		put_u8(out, r->closed);
 	}
 	if (mask & F_IDENTITY)
-		put_bytes(out, &r->id, sizeof(r->id));
+		put_bytes(out, r->id, sizeof(*r->id));
 	if (mask & F_FIRST_SEEN)
-		put_delta(out, r->id.first_seen_ns, b->id.first_seen_ns);
+		put_delta(out, r->id->first_seen_ns, b->id->first_seen_ns);
 	if (mask & F_TX_RATE)
 		put_double(out, r->tx_rate);
 	if (mask & F_RX_RATE)
@@ -422,6 +437,29 @@ static void put_fields(struct record_buf *out, const struct flow_row *r, const s
 		put_double(out, r->age_s);
 	if (mask & F_CGROUP)
 		put_cgroup(out, r->cgroup);
+}
+
+/* A decoded row's identity, with a reference for its slot: the base row's when the
+ * record carries none (the fields of one are then the base's), else a new one; NULL
+ * (and in->bad) when out of memory. */
+static const struct flow_identity *get_identity(struct reader *in, uint64_t mask,
+						const struct flow_identity *base)
+{
+	struct flow_identity id = *base;
+	struct flow_identity_rcu *made;
+
+	if (!(mask & (F_IDENTITY | F_FIRST_SEEN)) && base != &no_identity)
+		return flow_identity_hold(base);
+	if (mask & F_IDENTITY)
+		get_bytes(in, &id, sizeof(id));
+	id.first_seen_ns = mask & F_FIRST_SEEN ? get_delta(in, base->first_seen_ns)
+					       : base->first_seen_ns;
+	made = flow_identity_new(&id);
+	if (!made) {
+		in->bad = true;
+		return NULL;
+	}
+	return &made->id;
 }
 
 static void get_fields(struct reader *in, struct flow_row *r, const struct row_context *c)
@@ -443,18 +481,17 @@ static void get_fields(struct reader *in, struct flow_row *r, const struct row_c
 		r->state = get_u8(in);
 		r->closed = get_u8(in) != 0;
 	}
-	r->id = b->id;
-	if (mask & F_IDENTITY)
-		get_bytes(in, &r->id, sizeof(r->id));
-	r->id.first_seen_ns = mask & F_FIRST_SEEN ? get_delta(in, b->id.first_seen_ns)
-						  : b->id.first_seen_ns;
+	r->id = get_identity(in, mask, b->id); /* the slot held a NULL one */
+	if (!r->id)
+		return;
+	r->first_seen_ns = r->id->first_seen_ns;
 	r->tx_rate = mask & F_TX_RATE
 			     ? get_double(in)
 			     : predicted_rate(r->tx_bytes, &b->tx_bytes, c->rates, c->elapsed_ns);
 	r->rx_rate = mask & F_RX_RATE
 			     ? get_double(in)
 			     : predicted_rate(r->rx_bytes, &b->rx_bytes, c->rates, c->elapsed_ns);
-	r->age_s = mask & F_AGE ? get_double(in) : flow_age_s(c->mono_ns, r->id.first_seen_ns);
+	r->age_s = mask & F_AGE ? get_double(in) : flow_age_s(c->mono_ns, r->first_seen_ns);
 	r->cgroup = mask & F_CGROUP ? get_cgroup(in) : b->cgroup;
 }
 
@@ -526,7 +563,7 @@ static void put_run(struct record_buf *out, int op, size_t *n)
 static void put_new_row(struct record_buf *out, const struct flow_row *r,
 			const struct row_context *c)
 {
-	struct flow_row empty = { .key = r->key };
+	struct flow_row empty = { .key = r->key, .id = &no_identity };
 	struct row_context nc = *c;
 
 	nc.base = &empty;
@@ -712,11 +749,12 @@ static void copy_rows(struct snapshot *s, size_t *i, const struct flow_row *prev
 		struct flow_row *r = &s->rows[(*i)++];
 
 		*r = prev[k];
+		flow_identity_hold(r->id); /* the slot held a NULL one */
 		if (r->tx_rate != 0.0 || r->rx_rate != 0.0)
 			r->version = generation;
 		r->tx_rate = 0.0;
 		r->rx_rate = 0.0;
-		r->age_s = flow_age_s(s->mono_ns, r->id.first_seen_ns);
+		r->age_s = flow_age_s(s->mono_ns, r->first_seen_ns);
 	}
 }
 
@@ -730,7 +768,7 @@ static int get_rows(struct record_decoder *d, struct reader *in, struct snapshot
 	while (i < s->nrows && !in->bad) {
 		uint8_t op = get_u8(in);
 		uint64_t n = op == OP_COPY || op == OP_SKIP ? get_varint(in) : 1;
-		struct flow_row empty = { 0 }, *r;
+		struct flow_row empty = { .id = &no_identity }, *r;
 
 		if ((op != OP_NEW && n > nprev - prev) || (op == OP_COPY && n > s->nrows - i))
 			return -1;

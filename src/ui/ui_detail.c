@@ -42,6 +42,15 @@ static void read_cmdline(uint32_t pid, char *out, size_t len)
 	out[n] = '\0';
 }
 
+/* The pane keeps src, which may outlive the snapshot or groups it came from: its identity
+ * copied too. Its cgroup name is interned: it outlives them. */
+static void keep_row(struct ui *ui, const struct flow_row *src)
+{
+	ui->detail_row = *src;
+	ui->detail_id = *src->id;
+	ui->detail_row.id = &ui->detail_id;
+}
+
 /* A group's pane takes its row from the groups just rebuilt (the rows shown: the pane is
  * modal, so the grouping stays). */
 static void update_group(struct ui *ui)
@@ -49,11 +58,11 @@ static void update_group(struct ui *ui)
 	for (size_t i = 0; ui_rows_are_groups(ui) && i < ui->nrows; i++) {
 		if (memcmp(&ui->rows[i]->key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
-		ui->detail_group = *group_row_of(ui->rows[i]);
+		group_row_copy(&ui->detail_group, group_row_of(ui->rows[i]));
 		ui->detail_gone = false;
 		break;
 	}
-	ui->detail_row = ui->detail_group.row;
+	keep_row(ui, &ui->detail_group.row);
 }
 
 /* The shown snapshot's row of the flow on the pane, into ui->detail_row; when the flow is
@@ -70,12 +79,12 @@ void ui_detail_update(struct ui *ui)
 	for (size_t i = 0; !ui->detail_is_group && i < s->nrows; i++) {
 		if (memcmp(&s->rows[i].key, &ui->detail_key, sizeof(ui->detail_key)) != 0)
 			continue;
-		ui->detail_row = s->rows[i]; /* its cgroup name is interned: outlives s */
+		keep_row(ui, &s->rows[i]);
 		ui->detail_gone = s->rows[i].closed;
 		break;
 	}
-	if (ui->detail_row.id.tgid != ui->detail_pid) {
-		ui->detail_pid = ui->detail_row.id.tgid;
+	if (ui->detail_row.id->tgid != ui->detail_pid) {
+		ui->detail_pid = ui->detail_row.id->tgid;
 		read_cmdline(ui->detail_pid, ui->detail_cmdline, sizeof(ui->detail_cmdline));
 	}
 }
@@ -85,10 +94,10 @@ int ui_detail_open(struct ui *ui)
 	if (!ui->nrows)
 		return 0;
 	ui->detail_key = ui->rows[ui->selected]->key;
-	ui->detail_row = *ui->rows[ui->selected];
+	keep_row(ui, ui->rows[ui->selected]);
 	ui->detail_is_group = ui_rows_are_groups(ui);
 	if (ui->detail_is_group)
-		ui->detail_group = *group_row_of(ui->rows[ui->selected]);
+		group_row_copy(&ui->detail_group, group_row_of(ui->rows[ui->selected]));
 	ui->detail_pid = UINT32_MAX; /* read the command line now */
 	ui->mode = UI_MODE_DETAIL;
 	ui_detail_update(ui);
@@ -203,7 +212,7 @@ static void draw_remote(const struct ui *ui, int y, const struct flow_row *r, bo
 	struct ui_cell_style style = { .utf8 = ui->utf8, .group = ui->detail_is_group };
 	char remote[80], name[256] = "";
 	bool named = has_peer && ui->resolver &&
-		     resolver_lookup(ui->resolver, r->id.family, r->id.raddr, name, sizeof(name));
+		     resolver_lookup(ui->resolver, r->id->family, r->id->raddr, name, sizeof(name));
 
 	ui_format_cell(r, COL_RADDR, &style, remote, sizeof(remote));
 	label(ui, y, "Remote");
@@ -219,7 +228,7 @@ static void draw_endpoints(const struct ui *ui, int y)
 	label(ui, y, "Local");
 	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%s",
 	       cell(ui, r, COL_LADDR, 0, local, sizeof(local)));
-	draw_remote(ui, y + 1, r, r->id.rport != 0);
+	draw_remote(ui, y + 1, r, r->id->rport != 0);
 }
 
 /* A group's own fields: what names it, and its flows by state. */
@@ -231,16 +240,16 @@ static int draw_group_identity(const struct ui *ui, int y, int bottom)
 	switch (ui->groups.grouping) {
 	case GROUP_PROCESS:
 		label(ui, y, "Process");
-		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id.tgid, r->id.comm);
+		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id->tgid, r->id->comm);
 		y += draw_cmdline(ui, y, bottom);
 		break;
 	case GROUP_REMOTE:
-		draw_remote(ui, y++, r, r->id.family != 0);
+		draw_remote(ui, y++, r, r->id->family != 0);
 		break;
 	case GROUP_PORT:
 		label(ui, y, "Service");
 		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s port %u",
-		       r->id.proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP", g->port);
+		       r->id->proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP", g->port);
 		break;
 	default:
 		break;
@@ -300,31 +309,31 @@ void ui_detail_draw(const struct ui *ui, int top)
 	ui_put(ui, y++, 0, A_REVERSE | A_BOLD, false, " Flow detail%s  (Esc closes)",
 	       ui->detail_gone ? " - this flow has ended: its last values" : "");
 	label(ui, ++y, "Process");
-	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id.tgid, r->id.comm);
+	ui_put(ui, y, LABEL_WIDTH, A_NORMAL, false, "%u %s", r->id->tgid, r->id->comm);
 	y += 1;
 	y += draw_cmdline(ui, y, bottom);
 	column_value(r, COL_STATE, &v);
 	snprintf(state, sizeof(state), "%s", v.text);
 	label(ui, y, "Protocol");
 	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s %s, state %s",
-	       r->id.proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP",
-	       r->id.family == TCPTOP_AF_INET6 ? "IPv6" : "IPv4", state);
+	       r->id->proto == TCPTOP_PROTO_UDP ? "UDP" : "TCP",
+	       r->id->family == TCPTOP_AF_INET6 ? "IPv6" : "IPv4", state);
 	draw_endpoints(ui, y);
 	y += 2;
 	label(ui, y, "Cgroup");
 	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s%s%s%s",
 	       r->cgroup ? r->cgroup->shown : "(not known)", r->cgroup ? "  (" : "",
 	       r->cgroup ? r->cgroup->path : "", r->cgroup ? ")" : "");
-	if (r->id.ifindex && r->id.netns == own_netns())
-		if_indextoname(r->id.ifindex, ifname);
+	if (r->id->ifindex && r->id->netns == own_netns())
+		if_indextoname(r->id->ifindex, ifname);
 	label(ui, y, "Network");
-	if (r->id.ifindex)
+	if (r->id->ifindex)
 		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "namespace %u, interface %u%s%s%s",
-		       r->id.netns, r->id.ifindex, ifname[0] ? " (" : "", ifname,
+		       r->id->netns, r->id->ifindex, ifname[0] ? " (" : "", ifname,
 		       ifname[0] ? ")" : "");
 	else
 		ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false,
-		       "namespace %u, interface not known yet", r->id.netns);
+		       "namespace %u, interface not known yet", r->id->netns);
 	label(ui, y, "Age");
 	ui_put(ui, y++, LABEL_WIDTH, A_NORMAL, false, "%s, RTT %s, retransmits %u",
 	       cell(ui, r, COL_AGE_S, 0, age, sizeof(age)),

@@ -316,12 +316,12 @@ static const char *peer_name(const struct ui *ui, const struct flow_row *row, ch
 			     size_t len)
 {
 	bool remote_group = ui_rows_are_groups(ui) && ui->groups.grouping == GROUP_REMOTE &&
-			    row->id.family;
+			    row->id->family;
 
-	if (!ui->resolve || !ui->resolver || (row->id.rport == 0 && !remote_group))
+	if (!ui->resolve || !ui->resolver || (row->id->rport == 0 && !remote_group))
 		return NULL;
-	return resolver_lookup(ui->resolver, row->id.family, row->id.raddr, name, len) ? name
-										       : NULL;
+	return resolver_lookup(ui->resolver, row->id->family, row->id->raddr, name, len) ? name
+											 : NULL;
 }
 
 /* A row above --alert: "!" in the gutter (readable without colour) and alert-coloured. */

@@ -82,7 +82,7 @@ int ui_keys_enter(struct ui *ui)
 		return ui_detail_open(ui);
 	if (!ui->nrows)
 		return 0;
-	ui->open_group = *group_row_of(ui->rows[ui->selected]);
+	group_row_copy(&ui->open_group, group_row_of(ui->rows[ui->selected]));
 	ui->group_open = true;
 	keep_sort_meaningful(ui);
 	rows_from_top(ui);

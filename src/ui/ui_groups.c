@@ -80,8 +80,8 @@ void ui_group_label(enum grouping g, const struct group_row *row, char *out, siz
 
 	switch (g) {
 	case GROUP_PROCESS:
-		if (row->row.id.tgid)
-			snprintf(out, len, "pid %u (%s)", row->row.id.tgid, row->row.id.comm);
+		if (row->row.id->tgid)
+			snprintf(out, len, "pid %u (%s)", row->row.id->tgid, row->row.id->comm);
 		else
 			snprintf(out, len, "no process");
 		return;
@@ -91,7 +91,7 @@ void ui_group_label(enum grouping g, const struct group_row *row, char *out, siz
 		return;
 	case GROUP_PORT:
 		snprintf(out, len, "%s port %u",
-			 row->row.id.proto == TCPTOP_PROTO_UDP ? "udp" : "tcp", row->port);
+			 row->row.id->proto == TCPTOP_PROTO_UDP ? "udp" : "tcp", row->port);
 		return;
 	case GROUP_CGROUP:
 		column_value(&row->row, COL_CGROUP, &v);

@@ -160,8 +160,8 @@ static bool addr_contains(const struct flow_row *row, const char *word)
 
 static bool port_is(const struct flow_row *row, const char *word)
 {
-	return word_equals_number(word, row->id.lport) ||
-	       (row->id.rport && word_equals_number(word, row->id.rport));
+	return word_equals_number(word, row->id->lport) ||
+	       (row->id->rport && word_equals_number(word, row->id->rport));
 }
 
 static bool word_match(const char *word, const struct flow_row *row)
@@ -169,11 +169,11 @@ static bool word_match(const char *word, const struct flow_row *row)
 	if (strncmp(word, "port:", 5) == 0)
 		return port_is(row, word + 5);
 	if (strncmp(word, "pid:", 4) == 0)
-		return row->id.tgid && word_equals_number(word + 4, row->id.tgid);
+		return row->id->tgid && word_equals_number(word + 4, row->id->tgid);
 	if (strncmp(word, "proc:", 5) == 0)
 		return comm_contains(row, word + 5);
 	return comm_contains(row, word) || addr_contains(row, word) || port_is(row, word) ||
-	       (row->id.tgid && word_equals_number(word, row->id.tgid));
+	       (row->id->tgid && word_equals_number(word, row->id->tgid));
 }
 
 /* Calls fn on each space-separated word until it returns false. */
@@ -225,7 +225,7 @@ bool ui_text_valid(const char *text)
 
 static bool row_is_state(const struct flow_row *row, const char *state)
 {
-	return row->id.proto == TCPTOP_PROTO_TCP && strcmp(tcp_state_name(row->state), state) == 0;
+	return row->id->proto == TCPTOP_PROTO_TCP && strcmp(tcp_state_name(row->state), state) == 0;
 }
 
 bool ui_row_shown(const struct ui_view_options *o, const struct flow_row *row)

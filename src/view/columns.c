@@ -43,7 +43,7 @@ static enum column_kind column_kind(int id)
 
 static bool row_is_udp(const struct flow_row *row)
 {
-	return row->id.proto == TCPTOP_PROTO_UDP;
+	return row->id->proto == TCPTOP_PROTO_UDP;
 }
 
 static size_t family_addr_len(uint8_t family)
@@ -59,8 +59,8 @@ static bool row_has_peer(const struct flow_row *row)
 {
 	static const uint8_t zero[16];
 
-	return row->id.rport != 0 ||
-	       memcmp(row->id.raddr, zero, family_addr_len(row->id.family)) != 0;
+	return row->id->rport != 0 ||
+	       memcmp(row->id->raddr, zero, family_addr_len(row->id->family)) != 0;
 }
 
 static void set_integer(struct column_value *out, uint64_t value)
@@ -96,15 +96,15 @@ static void set_proto(struct column_value *out, char *text, uint8_t proto)
 /* comm is not NUL-terminated when the name fills all TCPTOP_COMM_LEN bytes. */
 static void set_comm(struct column_value *out, char *text, const struct flow_row *row)
 {
-	set_text(out, text, row->id.comm, sizeof(row->id.comm));
-	out->len = strnlen(row->id.comm, sizeof(row->id.comm));
+	set_text(out, text, row->id->comm, sizeof(row->id->comm));
+	out->len = strnlen(row->id->comm, sizeof(row->id->comm));
 	out->is_null = out->len == 0;
 }
 
 static void set_addr(struct column_value *out, char *text, const struct flow_row *row,
 		     const uint8_t *addr)
 {
-	out->len = (size_t)(addr_text(row->id.family, addr, text) - text);
+	out->len = (size_t)(addr_text(row->id->family, addr, text) - text);
 }
 
 static void set_state(struct column_value *out, char *text, const struct flow_row *row)
@@ -125,8 +125,8 @@ static bool rtt_is_null(const struct flow_row *row)
 
 static void get_pid(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->id.tgid);
-	out->is_null = row->id.tgid == 0;
+	set_integer(out, row->id->tgid);
+	out->is_null = row->id->tgid == 0;
 }
 
 static void get_comm(const struct flow_row *row, struct column_value *out)
@@ -136,28 +136,28 @@ static void get_comm(const struct flow_row *row, struct column_value *out)
 
 static void get_proto(const struct flow_row *row, struct column_value *out)
 {
-	set_proto(out, out->text, row->id.proto);
+	set_proto(out, out->text, row->id->proto);
 }
 
 static void get_laddr(const struct flow_row *row, struct column_value *out)
 {
-	set_addr(out, out->text, row, row->id.laddr);
+	set_addr(out, out->text, row, row->id->laddr);
 }
 
 static void get_lport(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->id.lport);
+	set_integer(out, row->id->lport);
 }
 
 static void get_raddr(const struct flow_row *row, struct column_value *out)
 {
-	set_addr(out, out->text, row, row->id.raddr);
+	set_addr(out, out->text, row, row->id->raddr);
 	out->is_null = !row_has_peer(row);
 }
 
 static void get_rport(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->id.rport);
+	set_integer(out, row->id->rport);
 	out->is_null = !row_has_peer(row);
 }
 
@@ -299,7 +299,7 @@ static void get_alert(const struct flow_row *row, struct column_value *out)
 
 static void get_netns(const struct flow_row *row, struct column_value *out)
 {
-	set_integer(out, row->id.netns);
+	set_integer(out, row->id->netns);
 }
 
 static void get_cgroup(const struct flow_row *row, struct column_value *out)

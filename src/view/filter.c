@@ -30,7 +30,7 @@ static bool match_pid(const struct filter *f, const struct flow_row *row)
 	if (f->npids == 0)
 		return true;
 	for (size_t i = 0; i < f->npids; i++)
-		if (f->pids[i] > 0 && (uint32_t)f->pids[i] == row->id.tgid)
+		if (f->pids[i] > 0 && (uint32_t)f->pids[i] == row->id->tgid)
 			return true;
 	return false;
 }
@@ -43,8 +43,8 @@ static bool match_comm(const struct filter *f, const struct flow_row *row)
 	if (!f->comm_substring)
 		return true;
 	/* The kernel leaves no NUL when a name fills all TCPTOP_COMM_LEN bytes. */
-	len = strnlen(row->id.comm, sizeof(row->id.comm));
-	memcpy(comm, row->id.comm, len);
+	len = strnlen(row->id->comm, sizeof(row->id->comm));
+	memcpy(comm, row->id->comm, len);
 	comm[len] = '\0';
 	return strstr(comm, f->comm_substring) != NULL;
 }
@@ -60,19 +60,19 @@ static bool match_cgroup(const struct filter *f, const struct flow_row *row)
 
 static bool match_ports(const struct filter *f, const struct flow_row *row)
 {
-	if (f->port >= 0 && row->id.lport != f->port && row->id.rport != f->port)
+	if (f->port >= 0 && row->id->lport != f->port && row->id->rport != f->port)
 		return false;
-	if (f->sport >= 0 && row->id.lport != f->sport)
+	if (f->sport >= 0 && row->id->lport != f->sport)
 		return false;
-	return f->dport < 0 || row->id.rport == f->dport;
+	return f->dport < 0 || row->id->rport == f->dport;
 }
 
 static bool match_proto(const struct filter *f, const struct flow_row *row)
 {
 	if (!f->tcp && !f->udp)
 		return true;
-	return (f->tcp && row->id.proto == TCPTOP_PROTO_TCP) ||
-	       (f->udp && row->id.proto == TCPTOP_PROTO_UDP);
+	return (f->tcp && row->id->proto == TCPTOP_PROTO_TCP) ||
+	       (f->udp && row->id->proto == TCPTOP_PROTO_UDP);
 }
 
 /* The backend stores v4-mapped addresses as IPv4; the bytes are checked as well so that a
@@ -80,10 +80,10 @@ static bool match_proto(const struct filter *f, const struct flow_row *row)
  * address that talks to a mapped peer carries IPv4 traffic too. */
 static bool row_is_ipv4(const struct flow_row *row)
 {
-	if (row->id.family == TCPTOP_AF_INET)
+	if (row->id->family == TCPTOP_AF_INET)
 		return true;
-	return row->id.family == TCPTOP_AF_INET6 &&
-	       (addr_is_v4_mapped(row->id.laddr) || addr_is_v4_mapped(row->id.raddr));
+	return row->id->family == TCPTOP_AF_INET6 &&
+	       (addr_is_v4_mapped(row->id->laddr) || addr_is_v4_mapped(row->id->raddr));
 }
 
 static bool match_family(const struct filter *f, const struct flow_row *row)
@@ -93,14 +93,14 @@ static bool match_family(const struct filter *f, const struct flow_row *row)
 	if (!f->ipv4 && !f->ipv6)
 		return true;
 	v4 = row_is_ipv4(row);
-	return (f->ipv4 && v4) || (f->ipv6 && !v4 && row->id.family == TCPTOP_AF_INET6);
+	return (f->ipv4 && v4) || (f->ipv6 && !v4 && row->id->family == TCPTOP_AF_INET6);
 }
 
 bool filter_match(const struct filter *f, const struct flow_row *row)
 {
 	return match_pid(f, row) && match_comm(f, row) && match_cgroup(f, row) &&
 	       match_ports(f, row) && match_proto(f, row) && match_family(f, row) &&
-	       (f->ifindex == 0 || row->id.ifindex == f->ifindex);
+	       (f->ifindex == 0 || row->id->ifindex == f->ifindex);
 }
 
 struct text_buf {

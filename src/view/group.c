@@ -209,7 +209,7 @@ static int compare_u64(const void *a, const void *b)
 
 static uint64_t listener_key(const struct flow_row *row)
 {
-	return (uint64_t)row->id.netns << 16 | row->id.lport;
+	return (uint64_t)row->id->netns << 16 | row->id->lport;
 }
 
 static int collect_listeners(struct group_set *set, const struct snapshot *s)
@@ -218,7 +218,7 @@ static int collect_listeners(struct group_set *set, const struct snapshot *s)
 	for (size_t i = 0; i < s->nrows; i++) {
 		const struct flow_row *row = &s->rows[i];
 
-		if (row->id.proto != TCPTOP_PROTO_TCP || row->state != TCPTOP_TCP_LISTEN)
+		if (row->id->proto != TCPTOP_PROTO_TCP || row->state != TCPTOP_TCP_LISTEN)
 			continue;
 		if (set->nlisteners == set->listeners_room) {
 			size_t room = set->listeners_room * 2 + 16;
@@ -240,14 +240,14 @@ static int collect_listeners(struct group_set *set, const struct snapshot *s)
 static uint16_t service_port(const struct group_set *set, const struct flow_row *row)
 {
 	uint64_t key = listener_key(row);
-	bool ephemeral = row->id.lport >= set->ephemeral_lo && row->id.lport <= set->ephemeral_hi;
+	bool ephemeral = row->id->lport >= set->ephemeral_lo && row->id->lport <= set->ephemeral_hi;
 
-	if (row->id.proto == TCPTOP_PROTO_TCP &&
+	if (row->id->proto == TCPTOP_PROTO_TCP &&
 	    (row->state == TCPTOP_TCP_LISTEN ||
 	     (set->nlisteners &&
 	      bsearch(&key, set->listeners, set->nlisteners, sizeof(uint64_t), compare_u64))))
-		return row->id.lport;
-	return ephemeral && row->id.rport ? row->id.rport : row->id.lport;
+		return row->id->lport;
+	return ephemeral && row->id->rport ? row->id->rport : row->id->lport;
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -260,20 +260,20 @@ static void group_key_of(const struct group_set *set, const struct flow_row *row
 	memset(key, 0, sizeof(*key));
 	switch (set->grouping) {
 	case GROUP_PROCESS:
-		key->pid = row->id.tgid;
+		key->pid = row->id->tgid;
 		break;
 	case GROUP_REMOTE:
-		if (row->id.rport || memcmp(row->id.raddr, zero, sizeof(zero))) {
-			key->family = row->id.family;
-			memcpy(key->addr, row->id.raddr, sizeof(key->addr));
+		if (row->id->rport || memcmp(row->id->raddr, zero, sizeof(zero))) {
+			key->family = row->id->family;
+			memcpy(key->addr, row->id->raddr, sizeof(key->addr));
 		}
 		break;
 	case GROUP_PORT:
-		key->proto = row->id.proto;
+		key->proto = row->id->proto;
 		key->port = service_port(set, row);
 		break;
 	case GROUP_CGROUP:
-		key->cgroup_id = row->id.cgroup_id;
+		key->cgroup_id = row->id->cgroup_id;
 		break;
 	default:
 		break;
@@ -329,7 +329,7 @@ static enum group_state state_of(const struct flow_row *row)
 {
 	if (row->closed)
 		return GROUP_CLOSED;
-	if (row->id.proto == TCPTOP_PROTO_UDP)
+	if (row->id->proto == TCPTOP_PROTO_UDP)
 		return GROUP_UDP;
 	switch (row->state) {
 	case TCPTOP_TCP_LISTEN:
@@ -347,30 +347,33 @@ static enum group_state state_of(const struct flow_row *row)
 
 static bool has_rtt(const struct flow_row *row)
 {
-	return row->id.proto == TCPTOP_PROTO_TCP && row->state != TCPTOP_TCP_LISTEN && row->srtt_us;
+	return row->id->proto == TCPTOP_PROTO_TCP && row->state != TCPTOP_TCP_LISTEN &&
+	       row->srtt_us;
 }
 
 /* The group's identity, from one of its rows (the first in the snapshot). */
 static void take_identity(struct group *g, const struct flow_row *row, uint64_t generation)
 {
 	struct flow_row *out = &g->out.row;
+	struct flow_identity *id = &g->out.ident;
 
 	memset(&g->out, 0, sizeof(g->out));
+	out->id = id;
 	g->out.key = g->key;
 	out->key.cookie = hash_key(&g->key); /* a stable tie break, and what a reader follows */
 	out->version = generation;
-	out->id.family = g->key.family;
-	memcpy(out->id.raddr, g->key.addr, sizeof(out->id.raddr));
-	out->id.proto = g->key.proto;
-	out->id.tgid = g->key.pid;
-	out->id.cgroup_id = g->key.cgroup_id;
+	id->family = g->key.family;
+	memcpy(id->raddr, g->key.addr, sizeof(id->raddr));
+	id->proto = g->key.proto;
+	id->tgid = g->key.pid;
+	id->cgroup_id = g->key.cgroup_id;
 	if (g->key.pid) {
-		memcpy(out->id.comm, row->id.comm, sizeof(out->id.comm));
-		out->id.netns = row->id.netns;
+		memcpy(id->comm, row->id->comm, sizeof(id->comm));
+		id->netns = row->id->netns;
 	}
 	out->cgroup = row->cgroup;
 	out->state = TCPTOP_STATE_NONE;
-	out->id.first_seen_ns = row->id.first_seen_ns;
+	out->first_seen_ns = id->first_seen_ns = row->first_seen_ns;
 	g->out.port = g->key.port;
 }
 
@@ -385,13 +388,13 @@ static void add_row(struct group *g, const struct flow_row *row)
 		g->kept.rx_bytes += row->rx_bytes;
 		g->kept.tx_packets += row->tx_packets;
 		g->kept.rx_packets += row->rx_packets;
-		g->kept.retrans += row->id.proto == TCPTOP_PROTO_UDP ? 0 : row->retrans;
+		g->kept.retrans += row->id->proto == TCPTOP_PROTO_UDP ? 0 : row->retrans;
 	} else {
 		out->tx_bytes += row->tx_bytes;
 		out->rx_bytes += row->rx_bytes;
 		out->tx_packets += row->tx_packets;
 		out->rx_packets += row->rx_packets;
-		out->retrans += row->id.proto == TCPTOP_PROTO_UDP ? 0 : row->retrans;
+		out->retrans += row->id->proto == TCPTOP_PROTO_UDP ? 0 : row->retrans;
 	}
 	out->tx_rate += row->tx_rate;
 	out->rx_rate += row->rx_rate;
@@ -401,7 +404,7 @@ static void add_row(struct group *g, const struct flow_row *row)
 	}
 	if (row->age_s > out->age_s) {
 		out->age_s = row->age_s;
-		out->id.first_seen_ns = row->id.first_seen_ns;
+		out->first_seen_ns = g->out.ident.first_seen_ns = row->first_seen_ns;
 	}
 	g->nrtt += has_rtt(row);
 }
@@ -609,6 +612,8 @@ static int update(struct group_set *set, const struct snapshot *s)
 			finish_sums(&set->groups[g]);
 	if (drop_ended(set, s->generation) < 0)
 		return -1;
+	for (size_t g = 0; g < set->ngroups; g++) /* the groups may have moved */
+		set->groups[g].out.row.id = &set->groups[g].out.ident;
 	sort_groups(set);
 	return 0;
 }

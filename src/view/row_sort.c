@@ -79,5 +79,5 @@ void row_sort_item(const struct row_sort *rs, size_t pos, struct sort_item *item
 	item->key[1] = key.lo;
 	item->key[2] = key.exact ? row->key.cookie : 0;
 	item->pos = (uint32_t)pos;
-	item->text = (struct kept_text){ .first_seen_ns = row->id.first_seen_ns };
+	item->text = (struct kept_text){ .first_seen_ns = row->first_seen_ns };
 }

@@ -11,6 +11,7 @@
 #include "cli/parse.h"
 #include "fuzz_parsers.h"
 #include "ui/ui_view.h"
+#include "../unit/identities.h"
 
 #define MAX_ARGS 32
 
@@ -18,16 +19,16 @@
 static void example_row(struct flow_row *row)
 {
 	memset(row, 0, sizeof(*row));
-	row->id.family = TCPTOP_AF_INET;
-	row->id.proto = TCPTOP_PROTO_TCP;
-	row->id.laddr[0] = 127;
-	row->id.laddr[3] = 1;
-	row->id.raddr[15] = 1;
-	row->id.lport = 8080;
-	row->id.rport = 443;
-	row->id.tgid = 1234;
+	test_id(row)->family = TCPTOP_AF_INET;
+	test_id(row)->proto = TCPTOP_PROTO_TCP;
+	test_id(row)->laddr[0] = 127;
+	test_id(row)->laddr[3] = 1;
+	test_id(row)->raddr[15] = 1;
+	test_id(row)->lport = 8080;
+	test_id(row)->rport = 443;
+	test_id(row)->tgid = 1234;
 	row->state = TCPTOP_TCP_ESTABLISHED;
-	memcpy(row->id.comm, "nginx", 6);
+	memcpy(test_id(row)->comm, "nginx", 6);
 }
 
 static void must(int ok, const char *what)

@@ -6,6 +6,7 @@
 #include "util/addr.h"
 #include "view/filter.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(addr, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(describe, .timeout = UNIT_TIME_LIMIT_S);
@@ -22,19 +23,19 @@ static struct flow_row tcp_row(void)
 
 	memset(&row, 0, sizeof(row));
 	row.key.cookie = 1;
-	row.id.laddr[0] = 10;
-	row.id.laddr[3] = 1;
-	row.id.raddr[0] = 93;
-	row.id.raddr[1] = 184;
-	row.id.raddr[2] = 216;
-	row.id.raddr[3] = 34;
-	row.id.lport = 43210;
-	row.id.rport = 443;
-	row.id.family = TCPTOP_AF_INET;
-	row.id.proto = TCPTOP_PROTO_TCP;
-	row.id.tgid = 1234;
-	row.id.ifindex = 2;
-	strcpy(row.id.comm, "curl");
+	test_id(&row)->laddr[0] = 10;
+	test_id(&row)->laddr[3] = 1;
+	test_id(&row)->raddr[0] = 93;
+	test_id(&row)->raddr[1] = 184;
+	test_id(&row)->raddr[2] = 216;
+	test_id(&row)->raddr[3] = 34;
+	test_id(&row)->lport = 43210;
+	test_id(&row)->rport = 443;
+	test_id(&row)->family = TCPTOP_AF_INET;
+	test_id(&row)->proto = TCPTOP_PROTO_TCP;
+	test_id(&row)->tgid = 1234;
+	test_id(&row)->ifindex = 2;
+	strcpy(test_id(&row)->comm, "curl");
 	row.state = TCPTOP_TCP_ESTABLISHED;
 	return row;
 }
@@ -43,8 +44,8 @@ static struct flow_row udp_row(void)
 {
 	struct flow_row row = tcp_row();
 
-	row.id.proto = TCPTOP_PROTO_UDP;
-	row.id.rport = 53;
+	test_id(&row)->proto = TCPTOP_PROTO_UDP;
+	test_id(&row)->rport = 53;
 	row.state = TCPTOP_STATE_NONE;
 	return row;
 }
@@ -53,10 +54,10 @@ static struct flow_row ipv6_row(void)
 {
 	struct flow_row row = tcp_row();
 
-	row.id.family = TCPTOP_AF_INET6;
-	memcpy(row.id.laddr, v6_2001_db8_1, 16);
-	memcpy(row.id.raddr, v6_2001_db8_1, 16);
-	row.id.raddr[15] = 2;
+	test_id(&row)->family = TCPTOP_AF_INET6;
+	memcpy(test_id(&row)->laddr, v6_2001_db8_1, 16);
+	memcpy(test_id(&row)->raddr, v6_2001_db8_1, 16);
+	test_id(&row)->raddr[15] = 2;
 	return row;
 }
 
@@ -65,10 +66,10 @@ static struct flow_row mapped_row(void)
 {
 	struct flow_row row = tcp_row();
 
-	row.id.family = TCPTOP_AF_INET6;
-	memcpy(row.id.laddr, mapped_192_0_2_7, 16);
-	memcpy(row.id.raddr, mapped_192_0_2_7, 16);
-	row.id.raddr[15] = 8;
+	test_id(&row)->family = TCPTOP_AF_INET6;
+	memcpy(test_id(&row)->laddr, mapped_192_0_2_7, 16);
+	memcpy(test_id(&row)->raddr, mapped_192_0_2_7, 16);
+	test_id(&row)->raddr[15] = 8;
 	return row;
 }
 
@@ -120,9 +121,9 @@ Test(filter, empty_filter_matches_every_row)
 	filter_init(&f);
 	for (size_t i = 0; i < 4; i++)
 		cr_assert(filter_match(&f, &rows[i]), "row %zu", i);
-	rows[0].id.tgid = 0;
-	memset(rows[0].id.comm, 0, sizeof(rows[0].id.comm));
-	rows[0].id.ifindex = 0;
+	test_id(&rows[0])->tgid = 0;
+	memset(test_id(&rows[0])->comm, 0, sizeof(test_id(&rows[0])->comm));
+	test_id(&rows[0])->ifindex = 0;
 	cr_assert(filter_match(&f, &rows[0]));
 }
 
@@ -150,9 +151,9 @@ Test(filter, matches_any_listed_pid)
 	filter_init(&f);
 	set_pids(&f, 3, pids);
 	cr_assert(filter_match(&f, &row));
-	row.id.tgid = 13;
+	test_id(&row)->tgid = 13;
 	cr_assert_not(filter_match(&f, &row));
-	row.id.tgid = 99;
+	test_id(&row)->tgid = 99;
 	cr_assert(filter_match(&f, &row));
 	filter_free(&f);
 }
@@ -165,7 +166,7 @@ Test(filter, pid_list_rejects_rows_without_owner)
 
 	filter_init(&f);
 	set_pids(&f, 1, pids);
-	row.id.tgid = 0;
+	test_id(&row)->tgid = 0;
 	cr_assert_not(filter_match(&f, &row));
 	filter_free(&f);
 }
@@ -176,10 +177,10 @@ Test(filter, matches_comm_substring)
 	struct filter f;
 
 	filter_init(&f);
-	strcpy(row.id.comm, "nginx: worker");
+	strcpy(test_id(&row)->comm, "nginx: worker");
 	set_comm(&f, "work");
 	cr_assert(filter_match(&f, &row));
-	strcpy(row.id.comm, "curl");
+	strcpy(test_id(&row)->comm, "curl");
 	cr_assert_not(filter_match(&f, &row));
 	filter_free(&f);
 }
@@ -201,14 +202,14 @@ Test(filter, reads_comm_that_fills_every_byte)
 	struct filter f;
 
 	filter_init(&f);
-	memcpy(row.id.comm, "abcdefghijklmnop", TCPTOP_COMM_LEN);
+	memcpy(test_id(&row)->comm, "abcdefghijklmnop", TCPTOP_COMM_LEN);
 	set_comm(&f, "mnop");
 	cr_assert(filter_match(&f, &row));
 	free(f.comm_substring);
 	/* The byte after comm must not count as part of the name. */
-	cr_assert_eq(offsetof(struct flow_row, state),
-		     offsetof(struct flow_row, id) + sizeof(row.id));
-	row.state = 'q'; /* the byte that follows id.comm in memory */
+	cr_assert_eq(offsetof(struct flow_identity, pad2),
+		     offsetof(struct flow_identity, comm) + TCPTOP_COMM_LEN);
+	memset(&test_id(&row)->pad2, 'q', 1); /* the byte that follows id->comm in memory */
 	set_comm(&f, "pq");
 	cr_assert_not(filter_match(&f, &row));
 	filter_free(&f);
@@ -326,7 +327,7 @@ Test(filter, unbound_ipv6_socket_talking_to_mapped_peer_counts_as_ipv4)
 	struct flow_row row = mapped_row();
 	struct filter f;
 
-	memset(row.id.laddr, 0, sizeof(row.id.laddr));
+	memset(test_id(&row)->laddr, 0, sizeof(test_id(&row)->laddr));
 	filter_init(&f);
 	f.ipv4 = true;
 	cr_assert(filter_match(&f, &row));
@@ -355,7 +356,7 @@ Test(filter, ifindex_matches_equal_index_only)
 	cr_assert(filter_match(&f, &row));
 	f.ifindex = 3;
 	cr_assert_not(filter_match(&f, &row));
-	row.id.ifindex = 0;
+	test_id(&row)->ifindex = 0;
 	f.ifindex = 2;
 	cr_assert_not(filter_match(&f, &row));
 }
@@ -379,10 +380,10 @@ Test(filter, requires_every_set_criterion)
 	f.dport = 80;
 	cr_assert_not(filter_match(&f, &row));
 	f.dport = 443;
-	row.id.ifindex = 5;
+	test_id(&row)->ifindex = 5;
 	cr_assert_not(filter_match(&f, &row));
-	row.id.ifindex = 2;
-	row.id.tgid = 1;
+	test_id(&row)->ifindex = 2;
+	test_id(&row)->tgid = 1;
 	cr_assert_not(filter_match(&f, &row));
 	filter_free(&f);
 }

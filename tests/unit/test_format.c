@@ -18,6 +18,7 @@
 #include "snapshot.h"
 #include "plain_view.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(addr_text, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(columns, .timeout = UNIT_TIME_LIMIT_S);
@@ -50,16 +51,16 @@ static struct flow_row tcp_row(void)
 
 	memset(&row, 0, sizeof(row));
 	row.key.cookie = 7;
-	set_v4(row.id.laddr, 10, 0, 0, 1);
-	set_v4(row.id.raddr, 93, 184, 216, 34);
-	row.id.lport = 43210;
-	row.id.rport = 443;
-	row.id.family = TCPTOP_AF_INET;
-	row.id.proto = TCPTOP_PROTO_TCP;
-	row.id.tgid = 1234;
-	row.id.netns = 4026531840u;
-	row.id.ifindex = 2;
-	strcpy(row.id.comm, "curl");
+	set_v4(test_id(&row)->laddr, 10, 0, 0, 1);
+	set_v4(test_id(&row)->raddr, 93, 184, 216, 34);
+	test_id(&row)->lport = 43210;
+	test_id(&row)->rport = 443;
+	test_id(&row)->family = TCPTOP_AF_INET;
+	test_id(&row)->proto = TCPTOP_PROTO_TCP;
+	test_id(&row)->tgid = 1234;
+	test_id(&row)->netns = 4026531840u;
+	test_id(&row)->ifindex = 2;
+	strcpy(test_id(&row)->comm, "curl");
 	row.state = TCPTOP_TCP_ESTABLISHED;
 	row.tx_bytes = 10000;
 	row.rx_bytes = 2000;
@@ -78,12 +79,12 @@ static struct flow_row listen_row(void)
 {
 	struct flow_row row = tcp_row();
 
-	strcpy(row.id.comm, "nginx");
-	row.id.tgid = 80;
-	set_v4(row.id.laddr, 0, 0, 0, 0);
-	memset(row.id.raddr, 0, sizeof(row.id.raddr));
-	row.id.lport = 80;
-	row.id.rport = 0;
+	strcpy(test_id(&row)->comm, "nginx");
+	test_id(&row)->tgid = 80;
+	set_v4(test_id(&row)->laddr, 0, 0, 0, 0);
+	memset(test_id(&row)->raddr, 0, sizeof(test_id(&row)->raddr));
+	test_id(&row)->lport = 80;
+	test_id(&row)->rport = 0;
 	row.state = TCPTOP_TCP_LISTEN;
 	row.tx_bytes = row.rx_bytes = row.tx_packets = row.rx_packets = 0;
 	row.tx_rate = row.rx_rate = 0;
@@ -97,11 +98,11 @@ static struct flow_row udp_row(void)
 {
 	struct flow_row row = tcp_row();
 
-	strcpy(row.id.comm, "dig");
-	set_v4(row.id.raddr, 9, 9, 9, 9);
-	row.id.lport = 5353;
-	row.id.rport = 53;
-	row.id.proto = TCPTOP_PROTO_UDP;
+	strcpy(test_id(&row)->comm, "dig");
+	set_v4(test_id(&row)->raddr, 9, 9, 9, 9);
+	test_id(&row)->lport = 5353;
+	test_id(&row)->rport = 53;
+	test_id(&row)->proto = TCPTOP_PROTO_UDP;
 	row.state = TCPTOP_STATE_NONE;
 	row.srtt_us = 99;
 	row.retrans = 3;
@@ -139,7 +140,7 @@ static void assert_comm_csv(const char *comm, const char *expected_field)
 	struct flow_row row = tcp_row();
 	char expected[256];
 
-	strcpy(row.id.comm, comm);
+	strcpy(test_id(&row)->comm, comm);
 	snprintf(expected, sizeof(expected),
 		 TIME_TEXT ",1234,%s,TCP,10.0.0.1,43210,93.184.216.34,443,ESTABLISHED,"
 			   "10000,2000,10,5,1500,251,12345,2,1.500,4026531840\n",
@@ -152,8 +153,8 @@ static void assert_comm_json(const char *comm, const char *expected_value)
 	struct flow_row row = tcp_row();
 	char *text, needle[128];
 
-	memcpy(row.id.comm, comm, strnlen(comm, TCPTOP_COMM_LEN));
-	row.id.comm[strnlen(comm, TCPTOP_COMM_LEN - 1)] = '\0';
+	memcpy(test_id(&row)->comm, comm, strnlen(comm, TCPTOP_COMM_LEN));
+	test_id(&row)->comm[strnlen(comm, TCPTOP_COMM_LEN - 1)] = '\0';
 	text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
 	snprintf(needle, sizeof(needle), ",\"comm\":%s,\"proto\":", expected_value);
 	cr_assert_not_null(strstr(text, needle), "no %s in %s", needle, text);
@@ -443,7 +444,7 @@ Test(columns, keeps_a_peer_at_the_zero_address_that_has_a_port)
 	struct flow_row row = tcp_row();
 	struct column_value v;
 
-	memset(row.id.raddr, 0, sizeof(row.id.raddr));
+	memset(test_id(&row)->raddr, 0, sizeof(test_id(&row)->raddr));
 	column_value(&row, COL_RADDR, &v);
 	cr_assert_not(v.is_null);
 	cr_assert_str_eq(v.text, "0.0.0.0");
@@ -454,7 +455,7 @@ Test(columns, reads_a_comm_that_fills_every_byte)
 	struct flow_row row = tcp_row();
 	struct column_value v;
 
-	memcpy(row.id.comm, "abcdefghijklmnop", TCPTOP_COMM_LEN);
+	memcpy(test_id(&row)->comm, "abcdefghijklmnop", TCPTOP_COMM_LEN);
 	column_value(&row, COL_COMM, &v);
 	cr_assert_str_eq(v.text, "abcdefghijklmnop");
 }
@@ -500,8 +501,8 @@ Test(csv, leaves_peer_empty_for_udp_unknown_peer_row)
 {
 	struct flow_row row = udp_row();
 
-	memset(row.id.raddr, 0, sizeof(row.id.raddr));
-	row.id.rport = 0;
+	memset(test_id(&row)->raddr, 0, sizeof(test_id(&row)->raddr));
+	test_id(&row)->rport = 0;
 	assert_row_text(FORMAT_CSV, &row,
 			TIME_TEXT ",1234,dig,UDP,10.0.0.1,5353,,,-,10000,2000,10,5,1500,251,,0,"
 				  "1.500,4026531840\n");
@@ -511,8 +512,8 @@ Test(csv, leaves_pid_and_comm_empty_for_unknown_owner)
 {
 	struct flow_row row = tcp_row();
 
-	row.id.tgid = 0;
-	memset(row.id.comm, 0, sizeof(row.id.comm));
+	test_id(&row)->tgid = 0;
+	memset(test_id(&row)->comm, 0, sizeof(test_id(&row)->comm));
 	assert_row_text(FORMAT_CSV, &row,
 			TIME_TEXT ",,,TCP,10.0.0.1,43210,93.184.216.34,443,ESTABLISHED,"
 				  "10000,2000,10,5,1500,251,12345,2,1.500,4026531840\n");
@@ -578,10 +579,10 @@ Test(csv, prints_v4_mapped_address_as_ipv4)
 	struct flow_row row = tcp_row();
 	char *text;
 
-	row.id.family = TCPTOP_AF_INET6;
-	memcpy(row.id.laddr, mapped, 16);
-	memcpy(row.id.raddr, mapped, 16);
-	row.id.raddr[15] = 8;
+	test_id(&row)->family = TCPTOP_AF_INET6;
+	memcpy(test_id(&row)->laddr, mapped, 16);
+	memcpy(test_id(&row)->raddr, mapped, 16);
+	test_id(&row)->raddr[15] = 8;
 	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
 	cr_assert_not_null(strstr(text, ",TCP,192.0.2.7,43210,192.0.2.8,443,"), "%s", text);
 	free(text);
@@ -594,9 +595,9 @@ Test(csv, prints_ipv6_addresses_in_compressed_form)
 	struct flow_row row = tcp_row();
 	char *text;
 
-	row.id.family = TCPTOP_AF_INET6;
-	memcpy(row.id.laddr, local, 16);
-	memcpy(row.id.raddr, remote, 16);
+	test_id(&row)->family = TCPTOP_AF_INET6;
+	memcpy(test_id(&row)->laddr, local, 16);
+	memcpy(test_id(&row)->raddr, remote, 16);
 	text = format_to_string(FORMAT_CSV, TIME_TEXT, &row);
 	cr_assert_not_null(strstr(text, ",TCP,2001:db8::1,43210,fe80::abcd,443,"), "%s", text);
 	free(text);
@@ -676,8 +677,8 @@ Test(jsonl, prints_null_for_unknown_owner)
 	struct flow_row row = tcp_row();
 	char *text;
 
-	row.id.tgid = 0;
-	memset(row.id.comm, 0, sizeof(row.id.comm));
+	test_id(&row)->tgid = 0;
+	memset(test_id(&row)->comm, 0, sizeof(test_id(&row)->comm));
 	text = format_to_string(FORMAT_JSONL, TIME_TEXT, &row);
 	cr_assert_not_null(strstr(text, "\",\"pid\":null,\"comm\":null,\"proto\":"), "%s", text);
 	free(text);
@@ -839,9 +840,9 @@ Test(jsonl, every_line_is_a_well_formed_object)
 	struct flow_row rows[6] = { tcp_row(), listen_row(), udp_row(), tcp_row(), tcp_row(),
 				    tcp_row() };
 
-	memcpy(rows[3].id.comm, "\"\\\x01\x7f\xff{},:[]\xe2\x82\xac\xc3", TCPTOP_COMM_LEN);
-	rows[4].id.tgid = 0;
-	rows[4].id.comm[0] = '\0';
+	memcpy(test_id(&rows[3])->comm, "\"\\\x01\x7f\xff{},:[]\xe2\x82\xac\xc3", TCPTOP_COMM_LEN);
+	test_id(&rows[4])->tgid = 0;
+	test_id(&rows[4])->comm[0] = '\0';
 	rows[5].tx_rate = NAN;
 	rows[5].tx_bytes = UINT64_MAX;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -934,25 +935,25 @@ static void set_rank(struct flow_row *row, int id, int rank)
 {
 	switch (id) {
 	case COL_PID:
-		row->id.tgid = 100 + rank;
+		test_id(row)->tgid = 100 + rank;
 		break;
 	case COL_COMM:
-		strcpy(row->id.comm, rank ? "beta" : "alpha");
+		strcpy(test_id(row)->comm, rank ? "beta" : "alpha");
 		break;
 	case COL_PROTO:
-		row->id.proto = rank ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
+		test_id(row)->proto = rank ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
 		break;
 	case COL_LADDR:
-		row->id.laddr[3] = (uint8_t)(1 + rank);
+		test_id(row)->laddr[3] = (uint8_t)(1 + rank);
 		break;
 	case COL_LPORT:
-		row->id.lport = (uint16_t)(1000 + rank);
+		test_id(row)->lport = (uint16_t)(1000 + rank);
 		break;
 	case COL_RADDR:
-		row->id.raddr[3] = (uint8_t)(1 + rank);
+		test_id(row)->raddr[3] = (uint8_t)(1 + rank);
 		break;
 	case COL_RPORT:
-		row->id.rport = (uint16_t)(80 + rank);
+		test_id(row)->rport = (uint16_t)(80 + rank);
 		break;
 	case COL_STATE:
 		row->state = rank ? 2 : TCPTOP_TCP_ESTABLISHED;
@@ -985,7 +986,7 @@ static void set_rank(struct flow_row *row, int id, int rank)
 		row->age_s = 0.5 + rank;
 		break;
 	case COL_NETNS:
-		row->id.netns = 10u + (unsigned int)rank;
+		test_id(row)->netns = 10u + (unsigned int)rank;
 		break;
 	case COL_CGROUP:
 		row->cgroup = cgroup_name_intern(rank ? "/b.service" : "/a.service");
@@ -1095,17 +1096,17 @@ Test(sort, orders_text_ascending)
 {
 	struct flow_row rows[3] = { tcp_row(), tcp_row(), tcp_row() };
 
-	strcpy(rows[0].id.comm, "sshd");
-	strcpy(rows[1].id.comm, "curl");
-	strcpy(rows[2].id.comm, "nginx");
+	strcpy(test_id(&rows[0])->comm, "sshd");
+	strcpy(test_id(&rows[1])->comm, "curl");
+	strcpy(test_id(&rows[2])->comm, "nginx");
 	rows[0].key.cookie = 1;
 	rows[1].key.cookie = 2;
 	rows[2].key.cookie = 3;
 	sort_column = COL_COMM;
 	qsort(rows, 3, sizeof(rows[0]), compare_for_qsort);
-	cr_assert_str_eq(rows[0].id.comm, "curl");
-	cr_assert_str_eq(rows[1].id.comm, "nginx");
-	cr_assert_str_eq(rows[2].id.comm, "sshd");
+	cr_assert_str_eq(rows[0].id->comm, "curl");
+	cr_assert_str_eq(rows[1].id->comm, "nginx");
+	cr_assert_str_eq(rows[2].id->comm, "sshd");
 }
 
 Test(sort, puts_null_last_in_both_directions)
@@ -1114,8 +1115,8 @@ Test(sort, puts_null_last_in_both_directions)
 
 	known.key.cookie = 2;
 	unknown.key.cookie = 1;
-	unknown.id.tgid = 0;
-	memset(unknown.id.comm, 0, sizeof(unknown.id.comm));
+	test_id(&unknown)->tgid = 0;
+	memset(test_id(&unknown)->comm, 0, sizeof(test_id(&unknown)->comm));
 	cr_assert_lt(column_compare(&known, &unknown, COL_PID), 0);
 	cr_assert_gt(column_compare(&unknown, &known, COL_PID), 0);
 	cr_assert_lt(column_compare(&known, &unknown, COL_COMM), 0);
@@ -1321,13 +1322,13 @@ static void random_row(struct flow_row *row)
 	*row = tcp_row();
 	row->key.cookie = test_random() % 4;
 	row->key.peer_port = (uint16_t)(test_random() % 3);
-	row->id.proto = test_random() % 2 ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
-	row->id.family = test_random() % 2 ? TCPTOP_AF_INET : TCPTOP_AF_INET6;
-	random_ipv6(row->id.laddr);
-	random_ipv6(row->id.raddr);
-	row->id.rport = (uint16_t)(test_random() % 2);
-	row->id.tgid = (uint32_t)(test_random() % 3);
-	memcpy(row->id.comm, comms[test_random() % 8], TCPTOP_COMM_LEN);
+	test_id(row)->proto = test_random() % 2 ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
+	test_id(row)->family = test_random() % 2 ? TCPTOP_AF_INET : TCPTOP_AF_INET6;
+	random_ipv6(test_id(row)->laddr);
+	random_ipv6(test_id(row)->raddr);
+	test_id(row)->rport = (uint16_t)(test_random() % 2);
+	test_id(row)->tgid = (uint32_t)(test_random() % 3);
+	memcpy(test_id(row)->comm, comms[test_random() % 8], TCPTOP_COMM_LEN);
 	row->state = (uint8_t)(test_random() % 12);
 	row->tx_bytes = test_random() % 2 ? UINT64_MAX : test_random() % 3;
 	row->tx_rate = reals[test_random() % 8];
@@ -1397,10 +1398,10 @@ Test(format, longest_line_fits_format_line_max)
 	struct format_snapshot fs;
 	char line[FORMAT_LINE_MAX];
 
-	memset(row.id.comm, 0xff, sizeof(row.id.comm));
-	memset(row.id.laddr, 0x11, sizeof(row.id.laddr));
-	memset(row.id.raddr, 0x11, sizeof(row.id.raddr));
-	row.id.family = TCPTOP_AF_INET6;
+	memset(test_id(&row)->comm, 0xff, sizeof(test_id(&row)->comm));
+	memset(test_id(&row)->laddr, 0x11, sizeof(test_id(&row)->laddr));
+	memset(test_id(&row)->raddr, 0x11, sizeof(test_id(&row)->raddr));
+	test_id(&row)->family = TCPTOP_AF_INET6;
 	row.tx_bytes = row.rx_bytes = row.tx_packets = row.rx_packets = UINT64_MAX;
 	row.tx_rate = row.rx_rate = row.age_s = -1.7976931348623157e308;
 	cr_assert_eq(format_snapshot_init(&fs, FORMAT_JSONL, NULL, TIME_TEXT), 0);

@@ -8,6 +8,7 @@
 
 #include "view/group.h"
 #include "time_limit.h"
+#include "identities.h"
 
 static struct filter no_filter;
 
@@ -33,22 +34,22 @@ static void random_row(struct flow_row *r, uint64_t *rng, uint64_t cookie)
 
 	memset(r, 0, sizeof(*r));
 	r->key.cookie = cookie;
-	r->id.family = TCPTOP_AF_INET;
-	r->id.proto = next_random(rng) % 3 ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
-	r->id.laddr[0] = 127;
-	r->id.laddr[3] = 1;
-	r->id.raddr[0] = 10;
-	r->id.raddr[3] = (uint8_t)(next_random(rng) % 4);
-	r->id.lport = next_random(rng) % 2 ? 8080 : (uint16_t)(40000 + next_random(rng) % 50);
-	r->id.rport = (uint16_t)(next_random(rng) % 2 ? 443 : 53);
-	r->id.tgid = 100 + next_random(rng) % 5;
-	snprintf(r->id.comm, sizeof(r->id.comm), "proc%u", r->id.tgid);
-	r->id.cgroup_id = 7 + next_random(rng) % 3;
-	r->state = r->id.proto == TCPTOP_PROTO_UDP ? TCPTOP_STATE_NONE
-						   : states[next_random(rng) % sizeof(states)];
+	test_id(r)->family = TCPTOP_AF_INET;
+	test_id(r)->proto = next_random(rng) % 3 ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
+	test_id(r)->laddr[0] = 127;
+	test_id(r)->laddr[3] = 1;
+	test_id(r)->raddr[0] = 10;
+	test_id(r)->raddr[3] = (uint8_t)(next_random(rng) % 4);
+	test_id(r)->lport = next_random(rng) % 2 ? 8080 : (uint16_t)(40000 + next_random(rng) % 50);
+	test_id(r)->rport = (uint16_t)(next_random(rng) % 2 ? 443 : 53);
+	test_id(r)->tgid = 100 + next_random(rng) % 5;
+	snprintf(test_id(r)->comm, sizeof(test_id(r)->comm), "proc%u", test_id(r)->tgid);
+	test_id(r)->cgroup_id = 7 + next_random(rng) % 3;
+	r->state = r->id->proto == TCPTOP_PROTO_UDP ? TCPTOP_STATE_NONE
+						    : states[next_random(rng) % sizeof(states)];
 	if (r->state == TCPTOP_TCP_LISTEN) {
-		memset(r->id.raddr, 0, sizeof(r->id.raddr));
-		r->id.rport = 0;
+		memset(test_id(r)->raddr, 0, sizeof(test_id(r)->raddr));
+		test_id(r)->rport = 0;
 	}
 	r->closed = next_random(rng) % 6 == 0;
 	r->tx_bytes = next_random(rng) % 1000000;
@@ -99,7 +100,7 @@ static int plain_state(const struct flow_row *r)
 {
 	if (r->closed)
 		return GROUP_CLOSED;
-	if (r->id.proto == TCPTOP_PROTO_UDP)
+	if (r->id->proto == TCPTOP_PROTO_UDP)
 		return GROUP_UDP;
 	if (r->state == TCPTOP_TCP_LISTEN)
 		return GROUP_LISTEN;
@@ -123,14 +124,14 @@ static void plain_sum(const struct group_set *set, const struct group_row *g,
 		p->rx_bytes += r->rx_bytes;
 		p->tx_packets += r->tx_packets;
 		p->rx_packets += r->rx_packets;
-		p->retrans += r->id.proto == TCPTOP_PROTO_UDP ? 0 : r->retrans;
+		p->retrans += r->id->proto == TCPTOP_PROTO_UDP ? 0 : r->retrans;
 		p->tx_rate += r->tx_rate;
 		p->rx_rate += r->rx_rate;
 		for (int w = 0; w < 3; w++) {
 			p->win[w] += r->tx_rate_win[w];
 			p->win[3 + w] += r->rx_rate_win[w];
 		}
-		if (r->id.proto == TCPTOP_PROTO_TCP && r->state != TCPTOP_TCP_LISTEN && r->srtt_us)
+		if (r->id->proto == TCPTOP_PROTO_TCP && r->state != TCPTOP_TCP_LISTEN && r->srtt_us)
 			p->rtt[p->nrtt++] = r->srtt_us;
 	}
 }
@@ -234,8 +235,8 @@ static struct snapshot *one_process(uint64_t generation, size_t n, const bool *c
 
 		memset(r, 0, sizeof(*r));
 		r->key.cookie = tx[i];
-		r->id.proto = TCPTOP_PROTO_TCP;
-		r->id.tgid = 77;
+		test_id(r)->proto = TCPTOP_PROTO_TCP;
+		test_id(r)->tgid = 77;
 		r->state = TCPTOP_TCP_ESTABLISHED;
 		r->closed = closed[i];
 		r->tx_bytes = tx[i];
@@ -317,15 +318,15 @@ Test(group, port_is_the_listeners_or_the_one_connected_to)
 	memset(s->rows, 0, 3 * sizeof(s->rows[0]));
 	for (int i = 0; i < 3; i++) {
 		s->rows[i].key.cookie = (uint64_t)i + 1;
-		s->rows[i].id.proto = TCPTOP_PROTO_TCP;
+		test_id(&s->rows[i])->proto = TCPTOP_PROTO_TCP;
 		s->rows[i].state = TCPTOP_TCP_ESTABLISHED;
 	}
 	s->rows[0].state = TCPTOP_TCP_LISTEN; /* a server on 50123, inside the ephemeral range */
-	s->rows[0].id.lport = 50123;
-	s->rows[1].id.lport = 50123; /* a connection it accepted */
-	s->rows[1].id.rport = 41000;
-	s->rows[2].id.lport = 41001; /* a connection this host opened to port 443 */
-	s->rows[2].id.rport = 443;
+	test_id(&s->rows[0])->lport = 50123;
+	test_id(&s->rows[1])->lport = 50123; /* a connection it accepted */
+	test_id(&s->rows[1])->rport = 41000;
+	test_id(&s->rows[2])->lport = 41001; /* a connection this host opened to port 443 */
+	test_id(&s->rows[2])->rport = 443;
 	cr_assert_eq(group_set_update(set, s), 0);
 	cr_assert_eq(group_set_count(set), 2);
 	for (int i = 0; i < 2; i++)

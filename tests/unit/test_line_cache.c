@@ -12,6 +12,7 @@
 #include "output/output.h"
 #include "plain_view.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(line_cache, .timeout = UNIT_TIME_LIMIT_S);
 
@@ -38,21 +39,22 @@ static void new_row(struct world *w, struct flow_row *row)
 
 	memset(row, 0, sizeof(*row));
 	row->key.cookie = ++w->next_cookie;
-	row->id.family = TCPTOP_AF_INET;
-	row->id.proto = next_random(w, 3) ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
-	row->id.laddr[0] = 127;
-	row->id.laddr[3] = 1;
-	row->id.raddr[0] = 10;
-	row->id.raddr[3] = (uint8_t)next_random(w, 250);
-	row->id.lport = (uint16_t)(1000 + next_random(w, 50));
-	row->id.rport = (uint16_t)(2000 + next_random(w, 50));
-	row->id.tgid = 100 + next_random(w, 4);
+	test_id(row)->family = TCPTOP_AF_INET;
+	test_id(row)->proto = next_random(w, 3) ? TCPTOP_PROTO_TCP : TCPTOP_PROTO_UDP;
+	test_id(row)->laddr[0] = 127;
+	test_id(row)->laddr[3] = 1;
+	test_id(row)->raddr[0] = 10;
+	test_id(row)->raddr[3] = (uint8_t)next_random(w, 250);
+	test_id(row)->lport = (uint16_t)(1000 + next_random(w, 50));
+	test_id(row)->rport = (uint16_t)(2000 + next_random(w, 50));
+	test_id(row)->tgid = 100 + next_random(w, 4);
 	comm = next_random(w, 2) ? "nginx" : "curl, \"x\""; /* one needs CSV quotes */
-	memcpy(row->id.comm, comm, strlen(comm));
+	memcpy(test_id(row)->comm, comm, strlen(comm));
 	row->state = 1;
 	/* Some flows seen at the same instant: equal ages, ties for the age sort. */
-	row->id.first_seen_ns = w->mono_ns -
-				(next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
+	row->first_seen_ns = w->mono_ns -
+			     (next_random(w, 4) ? next_random(w, 5000) * 1000000ULL : 0);
+	test_id(row)->first_seen_ns = row->first_seen_ns;
 	row->version = w->generation;
 }
 
@@ -103,7 +105,7 @@ static void advance(struct world *w, unsigned changes, unsigned arrivals)
 		new_row(w, &w->rows[w->n++]);
 	}
 	for (i = 0; i < w->n; i++)
-		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].id.first_seen_ns);
+		w->rows[i].age_s = flow_age_s(w->mono_ns, w->rows[i].first_seen_ns);
 }
 
 static struct snapshot *take_snapshot(const struct world *w)

@@ -8,6 +8,7 @@
 #include "metrics/listen_addr.h"
 #include "metrics/metrics_state.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(exposition, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(listen_addr, .timeout = UNIT_TIME_LIMIT_S);
@@ -36,14 +37,15 @@ static struct snapshot *snap(uint64_t now_ns, const struct row_spec *specs, size
 		struct flow_row *r = &s->rows[i];
 
 		r->key.cookie = specs[i].cookie;
-		strncpy(r->id.comm, specs[i].comm, TCPTOP_COMM_LEN - 1);
-		r->id.proto = specs[i].proto ? specs[i].proto : TCPTOP_PROTO_TCP;
+		strncpy(test_id(r)->comm, specs[i].comm, TCPTOP_COMM_LEN - 1);
+		test_id(r)->proto = specs[i].proto ? specs[i].proto : TCPTOP_PROTO_TCP;
 		r->state = specs[i].state;
 		r->closed = specs[i].closed;
 		r->tx_bytes = specs[i].tx;
 		r->rx_bytes = specs[i].rx;
 		r->srtt_us = specs[i].srtt_us;
-		r->id.first_seen_ns = specs[i].first_seen_ns ? specs[i].first_seen_ns : 1;
+		r->first_seen_ns = specs[i].first_seen_ns ? specs[i].first_seen_ns : 1;
+		test_id(r)->first_seen_ns = r->first_seen_ns;
 	}
 	return s;
 }

@@ -14,6 +14,7 @@
 #include "pipeline.h"
 #include "plain_view.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(plain_view, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(pipeline, .timeout = UNIT_TIME_LIMIT_S);
@@ -208,10 +209,10 @@ static void set_row(struct flow_row *row, uint64_t cookie, const char *comm, uin
 {
 	memset(row, 0, sizeof(*row));
 	row->key.cookie = cookie;
-	row->id.proto = TCPTOP_PROTO_TCP;
-	row->id.family = TCPTOP_AF_INET;
-	row->id.tgid = (uint32_t)cookie;
-	strncpy(row->id.comm, comm, sizeof(row->id.comm) - 1);
+	test_id(row)->proto = TCPTOP_PROTO_TCP;
+	test_id(row)->family = TCPTOP_AF_INET;
+	test_id(row)->tgid = (uint32_t)cookie;
+	strncpy(test_id(row)->comm, comm, sizeof(test_id(row)->comm) - 1);
 	row->tx_bytes = tx;
 }
 
@@ -240,8 +241,8 @@ Test(plain_view, sorts_filtered_rows_by_the_sort_column_with_ties_by_key)
 	f.comm_substring = strdup("ta"); /* beta, delta */
 	view = plain_view(s, &f, COL_COMM, &n);
 	cr_assert_eq(n, 2);
-	cr_assert_str_eq(view[0]->id.comm, "beta", "text ascending");
-	cr_assert_str_eq(view[1]->id.comm, "delta");
+	cr_assert_str_eq(view[0]->id->comm, "beta", "text ascending");
+	cr_assert_str_eq(view[1]->id->comm, "delta");
 	free(view);
 	filter_free(&f);
 	snapshot_release(s);

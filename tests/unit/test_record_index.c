@@ -10,6 +10,7 @@
 #include "output/format.h"
 #include "record/record_index.h"
 #include "time_limit.h"
+#include "identities.h"
 
 TestSuite(record_index, .timeout = UNIT_TIME_LIMIT_S);
 
@@ -33,14 +34,14 @@ static struct snapshot *make(unsigned k)
 		struct flow_row *r = &s->rows[i];
 
 		r->key.cookie = 1000 + i;
-		r->id.proto = TCPTOP_PROTO_TCP;
-		r->id.family = TCPTOP_AF_INET;
-		r->id.lport = (uint16_t)(2000 + i);
-		snprintf(r->id.comm, sizeof(r->id.comm), "p%u", i);
+		test_id(r)->proto = TCPTOP_PROTO_TCP;
+		test_id(r)->family = TCPTOP_AF_INET;
+		test_id(r)->lport = (uint16_t)(2000 + i);
+		snprintf(test_id(r)->comm, sizeof(test_id(r)->comm), "p%u", i);
 		r->tx_bytes = (uint64_t)(k / (1 + i % 5)) * 1000 + i;
 		r->rx_bytes = r->tx_bytes / 3;
-		r->id.first_seen_ns = SECOND / 2;
-		r->age_s = flow_age_s(s->mono_ns, r->id.first_seen_ns);
+		r->first_seen_ns = test_id(r)->first_seen_ns = SECOND / 2;
+		r->age_s = flow_age_s(s->mono_ns, r->first_seen_ns);
 	}
 	return s;
 }
@@ -98,7 +99,7 @@ static void assert_same(const struct snapshot *a, const struct snapshot *b)
 		cr_assert_eq(x->rx_bytes, y->rx_bytes);
 		cr_assert(x->tx_rate == y->tx_rate && x->rx_rate == y->rx_rate);
 		cr_assert(x->age_s == y->age_s);
-		cr_assert_str_eq(x->id.comm, y->id.comm);
+		cr_assert_str_eq(x->id->comm, y->id->comm);
 	}
 }
 

@@ -11,6 +11,7 @@
 #include "ui/ui_view.h"
 #include "time_limit.h"
 #include "view/alert.h"
+#include "identities.h"
 
 TestSuite(help, .timeout = UNIT_TIME_LIMIT_S);
 TestSuite(view, .timeout = UNIT_TIME_LIMIT_S);
@@ -31,17 +32,17 @@ static struct snapshot *make_snapshot(void)
 
 		memset(r, 0, sizeof(*r));
 		r->key.cookie = 100 + i;
-		r->id.family = TCPTOP_AF_INET;
-		r->id.proto = i == 3 ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
-		r->id.laddr[0] = 10;
-		r->id.laddr[3] = (uint8_t)(1 + i);
-		r->id.raddr[0] = 192;
-		r->id.raddr[1] = 168;
-		r->id.raddr[3] = (uint8_t)(50 - i);
-		r->id.lport = (uint16_t)(40000 + 7 * i);
-		r->id.rport = (uint16_t)(443 - i);
-		r->id.tgid = (uint32_t)(300 + 11 * ((i + 2) % NROWS));
-		memcpy(r->id.comm, comms[i], strlen(comms[i]));
+		test_id(r)->family = TCPTOP_AF_INET;
+		test_id(r)->proto = i == 3 ? TCPTOP_PROTO_UDP : TCPTOP_PROTO_TCP;
+		test_id(r)->laddr[0] = 10;
+		test_id(r)->laddr[3] = (uint8_t)(1 + i);
+		test_id(r)->raddr[0] = 192;
+		test_id(r)->raddr[1] = 168;
+		test_id(r)->raddr[3] = (uint8_t)(50 - i);
+		test_id(r)->lport = (uint16_t)(40000 + 7 * i);
+		test_id(r)->rport = (uint16_t)(443 - i);
+		test_id(r)->tgid = (uint32_t)(300 + 11 * ((i + 2) % NROWS));
+		memcpy(test_id(r)->comm, comms[i], strlen(comms[i]));
 		r->state = i == 3 ? TCPTOP_STATE_NONE : TCPTOP_TCP_ESTABLISHED;
 		r->tx_bytes = 1000u * (uint64_t)(i + 1);
 		r->rx_bytes = 5000u - 1000u * (uint64_t)i;
@@ -450,13 +451,13 @@ Test(view, endpoints_bracket_ipv6_and_star_a_missing_peer)
 	cr_assert_str_eq(t, "192.168.0.50:443");
 	ui_format_endpoint(r, true, "example.org", t, sizeof(t));
 	cr_assert_str_eq(t, "example.org:443");
-	r->id.family = TCPTOP_AF_INET6;
-	memset(r->id.laddr, 0, 16);
-	r->id.laddr[15] = 1;
+	test_id(r)->family = TCPTOP_AF_INET6;
+	memset(test_id(r)->laddr, 0, 16);
+	test_id(r)->laddr[15] = 1;
 	ui_format_endpoint(r, false, NULL, t, sizeof(t));
 	cr_assert_str_eq(t, "[::1]:40000");
-	memset(r->id.raddr, 0, 16);
-	r->id.rport = 0;
+	memset(test_id(r)->raddr, 0, 16);
+	test_id(r)->rport = 0;
 	ui_format_endpoint(r, true, NULL, t, sizeof(t));
 	cr_assert_str_eq(t, "*:*");
 	free(s);
