@@ -265,6 +265,66 @@ Test(flow_table, a_place_found_by_key_whichever_flow_it_holds)
 	cr_assert_eq(find(2)->counts.tx_bytes, 20);
 }
 
+/* A connection born after the start-up walk and closed before any drain read its slot
+ * (TCPTOP_BORN_IN_SLOT, its place empty) never enters the hash table: not counted, yet
+ * walked, shown once, swept; a drain's late copy of its slot finds it closed. */
+Test(flow_table, a_flow_closed_before_any_drain_stays_out_of_the_hash)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 }, c = { .cookie = 3 };
+	struct flow_value v = tcp_value(64, 64, 1, "x");
+	struct drain_stamp s1 = { .generation = 1, .mono_ns = 1 },
+			   s2 = { .generation = 2, .mono_ns = 2 };
+	struct snapshot *snap;
+
+	v.counters.state = TCPTOP_TCP_CLOSE;
+	v.counters.flags = TCPTOP_BORN_IN_SLOT;
+	flow_table_close_at(table, 5, &a, &v, 1);
+	flow_table_close_at(table, 6, &b, &v, 1);
+	flow_table_close_at(table, 7, &c, &v, 1);
+	cr_assert_eq(flow_table_count(table), 0, "none of them in the hash");
+	cr_assert_not_null(find(1));
+	cr_assert_not_null(find(3));
+	flow_table_merge_at(table, 5, &a, &v, 2);
+	cr_assert_eq(flow_table_count(table), 0, "a late copy of its slot adds nothing");
+	/* The middle one goes first: the list stays whole around it. */
+	find(2)->view.close_shown = 1;
+	flow_table_sweep_closed(table, false, NULL, NULL);
+	cr_assert_null(find(2));
+	cr_assert_not_null(find(1));
+	cr_assert_not_null(find(3));
+	snap = snapshot_build_once(table, &s2, &s1);
+	cr_assert_eq(snap->nrows, 2);
+	for (size_t i = 0; i < snap->nrows; i++) {
+		cr_assert(snap->rows[i].closed);
+		cr_assert_eq(snap->rows[i].tx_bytes, 64);
+	}
+	snapshot_release(snap);
+	flow_table_sweep_closed(table, false, NULL, NULL);
+	cr_assert_null(find(1), "shown, then swept");
+	cr_assert_null(find(3));
+	flow_table_close_at(table, 8, &b, &v, 3);
+	cr_assert_not_null(find(2), "the list takes new flows after it emptied");
+}
+
+/* A place that still holds a flow may hold the slot's next one, merged before the close
+ * record of the one before was read: that close goes through the hash, and the next
+ * flow's own close finds it there. */
+Test(flow_table, a_close_at_an_occupied_place_goes_through_the_hash)
+{
+	struct flow_key old = { .cookie = 1 }, next = { .cookie = 2 };
+	struct flow_value open = tcp_value(10, 10, 1, "x"), closed = tcp_value(64, 64, 1, "x");
+
+	closed.counters.state = TCPTOP_TCP_CLOSE;
+	closed.counters.flags = open.counters.flags = TCPTOP_BORN_IN_SLOT;
+	flow_table_merge_at(table, 5, &next, &open, 1);
+	flow_table_close_at(table, 5, &old, &closed, 2);
+	cr_assert_eq(flow_table_count(table), 2, "the old flow went into the hash");
+	flow_table_close_at(table, 5, &next, &closed, 3);
+	cr_assert_eq(flow_table_count(table), 2);
+	cr_assert_eq(find(2)->counts.tx_bytes, 64, "the next flow closed, not copied");
+	cr_assert(find(2)->counts.closed);
+}
+
 static void count_key(const struct flow_key *key, void *ctx)
 {
 	*(uint64_t *)ctx += key->cookie;
