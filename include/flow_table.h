@@ -84,7 +84,8 @@ struct flow_node_books {
 	/* Once closed: how, and the end the kernel's final record gave (CLOCK_MONOTONIC). */
 	uint8_t end_how; /* enum flow_end */
 	uint8_t end_state, end_errno;
-	bool unhashed; /* never in the hash table: in the unhashed list (close_unhashed) */
+	bool unhashed;  /* never in the hash table: in the unhashed list (close_unhashed) */
+	bool displaced; /* lost its place to another flow while open, not closed since */
 	uint64_t ended_ns;
 };
 

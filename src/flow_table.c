@@ -60,6 +60,8 @@ struct flow_table {
 	struct flow_node **by_place;
 	size_t places_room;
 	bool places_lost;
+	/* Collector-private: open flows whose place another flow took (books.displaced). */
+	size_t displaced_open;
 	/* Collector-private: flows swept whose final row named no process. */
 	uint64_t ended_unowned;
 	/* Collector-private: identities replaced since the last drain published, linked by
@@ -555,8 +557,14 @@ static bool remember_place(struct flow_table *table, struct flow_node *node, siz
 		table->places_room = room;
 	}
 	before = table->by_place[place];
-	if (before)
+	if (before && before != node) {
 		before->books.place_plus_one = 0;
+		if (!before->books.displaced &&
+		    !__atomic_load_n(&before->counts.closed, __ATOMIC_RELAXED)) {
+			before->books.displaced = true;
+			table->displaced_open++;
+		}
+	}
 	forget_place(table, node);
 	table->by_place[place] = node;
 	node->books.place_plus_one = (uint32_t)place + 1;
@@ -654,6 +662,10 @@ static void end_locked(struct flow_table *table, size_t place, const struct flow
 		node->books.ended_ns = final->counters.ended_ns ? final->counters.ended_ns : now_ns;
 	}
 	__atomic_store_n(&node->counts.closed, 1, __ATOMIC_RELEASE);
+	if (node->books.displaced) {
+		node->books.displaced = false;
+		table->displaced_open--;
+	}
 	note_changed(table, node);
 	idle_unlink(table, node);
 	node->books.closed_next = NULL;
@@ -662,28 +674,23 @@ static void end_locked(struct flow_table *table, size_t place, const struct flow
 	table->nclosed++;
 }
 
-/* Whether a flow merged from place is still in the table. */
-static bool place_taken(const struct flow_table *table, size_t place)
-{
-	return place < table->places_room && table->by_place[place];
-}
-
 /* A connection born after the start-up walk and closed before any drain saw it: its node
  * never enters the hash table, which spares a short connection the insertion and the
  * removal, a third of its cost in user space (bench/README). Only its slot can have
- * named it (TCPTOP_BORN_IN_SLOT), and a flow merged from its slot's place stays there
- * until swept, which needs its close: an empty place means it was never merged. (A
- * place holding another flow may hold the slot's next one, merged before this close
- * record came: the hash table decides then.) Readers that walk every flow find it in the
- * unhashed list; a drain's late copy of its slot finds it at its place, closed. False
- * when the flow must go the usual way. */
+ * named it (TCPTOP_BORN_IN_SLOT), so it is in the table only if merged from its slot's
+ * place; that flow stays at the place until another takes it, and then counts as
+ * displaced until it closes. So: not at its place and no open flow displaced means
+ * never merged. (A flow is displaced when the slot's next one was merged before this
+ * close record was read.) Readers that walk every flow find it in the unhashed list; a
+ * drain's late copy of its slot finds it at its place, closed. False when the flow must
+ * go the usual way. */
 static bool close_unhashed(struct flow_table *table, size_t place, const struct flow_key *key,
 			   const struct flow_value *final, uint64_t now_ns)
 {
 	struct flow_node *node;
 
 	if (place == SIZE_MAX || !(final->counters.flags & TCPTOP_BORN_IN_SLOT) ||
-	    table->places_lost || place_taken(table, place))
+	    table->places_lost || table->displaced_open || at_place(table, place, key))
 		return false;
 	node = node_new(table, key, final, now_ns);
 	if (!node)

@@ -306,23 +306,30 @@ Test(flow_table, a_flow_closed_before_any_drain_stays_out_of_the_hash)
 	cr_assert_not_null(find(2), "the list takes new flows after it emptied");
 }
 
-/* A place that still holds a flow may hold the slot's next one, merged before the close
- * record of the one before was read: that close goes through the hash, and the next
- * flow's own close finds it there. */
-Test(flow_table, a_close_at_an_occupied_place_goes_through_the_hash)
+/* A slot's next flow may be merged from its place before the close record of the one
+ * before is read: the one before, merged from there earlier, lost its place and is in
+ * the hash, where its close must find it (not make a second, unhashed flow); the next
+ * flow's close finds its own. One never merged closes unhashed even then. */
+Test(flow_table, a_close_after_the_place_was_taken_goes_through_the_hash)
 {
-	struct flow_key old = { .cookie = 1 }, next = { .cookie = 2 };
+	struct flow_key old = { .cookie = 1 }, next = { .cookie = 2 }, never = { .cookie = 3 };
 	struct flow_value open = tcp_value(10, 10, 1, "x"), closed = tcp_value(64, 64, 1, "x");
 
 	closed.counters.state = TCPTOP_TCP_CLOSE;
 	closed.counters.flags = open.counters.flags = TCPTOP_BORN_IN_SLOT;
-	flow_table_merge_at(table, 5, &next, &open, 1);
-	flow_table_close_at(table, 5, &old, &closed, 2);
-	cr_assert_eq(flow_table_count(table), 2, "the old flow went into the hash");
-	flow_table_close_at(table, 5, &next, &closed, 3);
+	flow_table_merge_at(table, 5, &old, &open, 1);
+	flow_table_merge_at(table, 5, &next, &open, 2);
+	flow_table_close_at(table, 5, &old, &closed, 3);
+	cr_assert_eq(flow_table_count(table), 2, "no second flow of the old one");
+	cr_assert_eq(find(1)->counts.tx_bytes, 64, "the old flow closed where it was");
+	cr_assert(find(1)->counts.closed);
+	flow_table_close_at(table, 5, &next, &closed, 4);
 	cr_assert_eq(flow_table_count(table), 2);
-	cr_assert_eq(find(2)->counts.tx_bytes, 64, "the next flow closed, not copied");
-	cr_assert(find(2)->counts.closed);
+	cr_assert(find(2)->counts.closed, "the next flow closed, not copied");
+	flow_table_merge_at(table, 6, &old, &open, 5);
+	flow_table_close_at(table, 6, &never, &closed, 6);
+	cr_assert_eq(flow_table_count(table), 2, "never merged: out of the hash");
+	cr_assert(find(3)->counts.closed);
 }
 
 static void count_key(const struct flow_key *key, void *ctx)
