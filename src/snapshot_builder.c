@@ -101,12 +101,22 @@ static void rate_windows(struct flow_row *row, struct flow_windows *w, uint64_t 
 }
 
 /* The bytes the flow moved in the interval that ends now into its windows; their buckets
- * are made at its first byte (a flow new since the last drain counts from that drain). */
+ * are made at its first byte (a flow new since the last drain counts from that drain).
+ * A flow that ends in the interval it first moved bytes has its one row's averages from
+ * buckets of the moment: kept, they would be freed unread (under churn, nearly every
+ * connection). */
 static void fill_windows(struct flow_row *row, struct flow_node *node, uint64_t tx, uint64_t rx,
 			 const struct drain_stamp *now, uint64_t elapsed_ns)
 {
 	uint64_t start_ns = now->mono_ns - elapsed_ns;
+	struct flow_windows once;
 
+	if ((tx || rx) && !node->view.win && row->closed) {
+		flow_windows_init(&once, start_ns);
+		flow_windows_add(&once, start_ns, now->mono_ns, tx, rx);
+		rate_windows(row, &once, now->mono_ns);
+		return;
+	}
 	if ((tx || rx) && !node->view.win) {
 		node->view.win = malloc(sizeof(*node->view.win));
 		if (node->view.win)

@@ -519,6 +519,35 @@ Test(flow_table, closed_flow_appears_in_one_snapshot_then_is_swept)
 	cr_assert_eq(flow_table_count(table), 0);
 }
 
+/* A flow that ends in the interval it first moved bytes keeps no window buckets, yet its
+ * row's averages are those of an open flow that moved the same bytes. */
+Test(flow_table, a_flow_closed_in_its_first_interval_averages_like_an_open_one)
+{
+	struct flow_key open_key = { .cookie = 1 }, closed_key = { .cookie = 2 };
+	struct flow_value v = tcp_value(1000, 500, 1, "x");
+	struct drain_stamp s1 = { .generation = 1, .mono_ns = 1000000000ULL },
+			   s2 = { .generation = 2, .mono_ns = 1250000000ULL };
+	const struct flow_row *rows[2];
+	struct snapshot *snap;
+
+	flow_table_merge(table, &open_key, &v, 1000000000ULL);
+	v.counters.state = TCPTOP_TCP_CLOSE;
+	flow_table_close(table, &closed_key, &v, 1000000000ULL);
+	snap = snapshot_build_once(table, &s2, &s1);
+	cr_assert_eq(snap->nrows, 2);
+	for (size_t i = 0; i < 2; i++)
+		rows[snap->rows[i].key.cookie - 1] = &snap->rows[i];
+	cr_assert(rows[1]->closed);
+	cr_assert_null(find(2)->view.win, "no buckets kept for a flow that is gone");
+	cr_assert_not_null(find(1)->view.win);
+	for (int w = 0; w < 3; w++) {
+		cr_assert_gt(rows[0]->tx_rate_win[w], 0.0f);
+		cr_assert_float_eq(rows[1]->tx_rate_win[w], rows[0]->tx_rate_win[w], 1e-3);
+		cr_assert_float_eq(rows[1]->rx_rate_win[w], rows[0]->rx_rate_win[w], 1e-3);
+	}
+	snapshot_release(snap);
+}
+
 Test(flow_table, age_counts_from_the_kernels_first_sight)
 {
 	struct flow_key key = { .cookie = 7 };
