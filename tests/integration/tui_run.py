@@ -164,12 +164,18 @@ class Tui:
         return int(self.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}"))
 
     def wait(self, predicate, what, timeout=15):
-        """The screen once predicate(screen) is true."""
+        """The screen once predicate(screen) is true on two captures 50 ms apart: tmux may
+        be captured between two reads of one frame (seen on a loaded host: a help page's
+        title drawn and its lines not yet), and the caller's asserts need the whole."""
         deadline = time.monotonic() + timeout
         while True:
             text = self.screen()
             if predicate(text):
-                return text
+                time.sleep(0.05)
+                settled = self.screen()
+                if predicate(settled):
+                    return settled
+                text = settled
             if time.monotonic() > deadline:
                 raise AssertionError("no %s within %ss; screen:\n%s\nstderr: %s"
                                      % (what, timeout, text, self.stderr()))
