@@ -44,6 +44,18 @@ struct {
 	__type(value, struct udp_peer);
 } udp_peers SEC(".maps");
 
+/* Where a thread with no stash (--udp-mode per-socket, or a socket only ever read with
+ * recv()) finds its last slot: per CPU, by socket cookie, no helper call (the verifier
+ * inlines a per-CPU array lookup from 6.10). A wrong guess costs a key compare. */
+#define UDP_RECENT_SLOTS 16
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, UDP_RECENT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} udp_recent_slot SEC(".maps");
+
 /* The thread-group leader's name: a worker thread's name says less about the program.
  * Read through BTF with plain loads, no helper call (id->comm is only 4-byte aligned). */
 static __always_inline void flow_set_owner(struct flow_identity *id,
@@ -122,8 +134,7 @@ static __always_inline void flow_common_identity(struct flow_identity *id,
 	id->first_seen_ns = bpf_ktime_get_ns();
 }
 
-/* --udp-mode per-socket: the sock_addr hooks are not attached and nothing is stashed; the
- * tracepoints make the thread's stash themselves, for its last_slot. */
+/* --udp-mode per-socket: no hook stashes a peer, and the tracepoints look for none. */
 const volatile bool udp_per_socket = false;
 
 /* A stash a route lookup left: no socket cookie there, only the source port. */
@@ -147,10 +158,10 @@ static __always_inline bool udp_stash_is_ours(const struct udp_peer *stash, __u6
 static __always_inline struct udp_peer *flow_udp_peer(struct flow_key *key, const struct sock *sk,
 						      struct task_struct *task, bool tx)
 {
-	struct udp_peer *stash;
+	struct udp_peer *stash = NULL;
 
-	stash = bpf_task_storage_get(&udp_peers, task, 0,
-				     udp_per_socket ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!udp_per_socket)
+		stash = bpf_task_storage_get(&udp_peers, task, 0, 0);
 	if (stash && udp_stash_is_ours(stash, key->cookie, sk, tx)) {
 		__builtin_memcpy(key->peer_addr, stash->addr, sizeof(key->peer_addr));
 		key->peer_port = stash->port;
@@ -213,29 +224,39 @@ static __always_inline bool flow_key_equal(const struct flow_key *a, const struc
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
 }
 
-/* The slot this thread counted into last, if it is this flow's. A slot whose flow expired
- * has its cookie zeroed by user space and is handed out again only an interval later, its
- * new key written cookie last (flow_slot_publish): a slot whose key, cookie first, equals
- * the flow's is the flow's, whichever flow the thread counted last. */
-static __always_inline struct flow_record *udp_slot_cached(const struct udp_peer *stash,
-							   const struct flow_key *key,
-							   __u32 *slot)
+/* Where the slot counted into last is kept: the thread's stash, else this CPU's entry for
+ * the socket. */
+static __always_inline __u32 *udp_last_slot(struct udp_peer *stash, __u64 cookie)
+{
+	__u32 recent = cookie & (UDP_RECENT_SLOTS - 1);
+
+	if (stash)
+		return &stash->last_slot;
+	return bpf_map_lookup_elem(&udp_recent_slot, &recent);
+}
+
+/* The slot counted into last, if it is this flow's. A slot whose flow expired has its
+ * cookie zeroed by user space and is handed out again only an interval later, its new
+ * key written cookie last (flow_slot_publish): a slot whose key, cookie first, equals the
+ * flow's is the flow's, whichever flow was counted there last. */
+static __always_inline struct flow_record *udp_slot_cached(const __u32 *last,
+							   const struct flow_key *key, __u32 *slot)
 {
 	struct flow_record *r;
 
-	if (!stash)
+	if (!last)
 		return NULL;
-	*slot = stash->last_slot;
+	*slot = *last;
 	r = bpf_map_lookup_elem(&flow_slots, slot);
 	if (!r || !flow_key_equal(&r->key, key))
 		return NULL;
 	return r;
 }
 
-static __always_inline void udp_slot_remember(struct udp_peer *stash, __u32 slot)
+static __always_inline void udp_slot_remember(__u32 *last, __u32 slot)
 {
-	if (stash)
-		stash->last_slot = slot;
+	if (last)
+		*last = slot;
 }
 
 /* Slow path, once per UDP flow: its slot, filled, then found through udp_slot_of. */
@@ -404,6 +425,22 @@ static __always_inline void tcp_account(struct sock *sk, __u64 bytes, bool tx)
 	*dirty = TCPTOP_SLOT_OWNED;
 }
 
+/* A shared socket belongs to whoever used it, checked as TCP's at the flow's first event
+ * of each interval (the dirty word tells), the name read only when the owner changed. */
+static __always_inline void udp_check_owner(struct flow_record *r, __u32 slot,
+					    const struct task_struct *task)
+{
+	__u64 *dirty = bpf_map_lookup_elem(&flow_slot_dirty, &slot);
+
+	if (!dirty || *dirty == TCPTOP_SLOT_OWNED)
+		return;
+	if (!task)
+		task = bpf_get_current_task_btf();
+	if (r->value.id.tgid != task->tgid)
+		flow_set_owner(&r->value.id, task);
+	*dirty = TCPTOP_SLOT_OWNED;
+}
+
 static __always_inline int flow_account(struct sock *sk, int ret, int flags, bool tx)
 {
 	struct task_struct *task;
@@ -411,7 +448,7 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 	struct flow_record *r;
 	struct flow_key key;
 	__u8 proto = flow_proto(sk);
-	__u32 slot;
+	__u32 slot, *last;
 
 	if (!proto || (flags & FLOW_MSG_PEEK))
 		return 0;
@@ -424,27 +461,28 @@ static __always_inline int flow_account(struct sock *sk, int ret, int flags, boo
 	__builtin_memset(&key, 0, sizeof(key));
 	key.cookie = flow_cookie(&sk->__sk_common);
 	if (ret < 0) {
-		flow_udp_forget_peer(key.cookie, sk, tx);
+		if (!udp_per_socket)
+			flow_udp_forget_peer(key.cookie, sk, tx);
 		return 0;
 	}
 	/* Each helper call costs ~15-20 ns here (every return goes through the SRSO return
-	 * thunk): the task, needed for the stash anyway, also gives the tgid. */
-	task = bpf_get_current_task_btf();
+	 * thunk): per peer the task is needed for the stash, per socket only for the owner,
+	 * once an interval. */
+	task = udp_per_socket ? NULL : bpf_get_current_task_btf();
 	stash = flow_udp_peer(&key, sk, task, tx);
-	r = udp_slot_cached(stash, &key, &slot);
+	last = udp_last_slot(stash, key.cookie);
+	r = udp_slot_cached(last, &key, &slot);
 	if (!r) {
 		r = udp_slot_find(&key, &slot);
 		if (!r) {
-			udp_slot_first_sight(&key, sk, task, ret, tx);
+			udp_slot_first_sight(&key, sk, task ? task : bpf_get_current_task_btf(),
+					     ret, tx);
 			return 0;
 		}
-		udp_slot_remember(stash, slot);
+		udp_slot_remember(last, slot);
 	}
 	flow_udp_add(&r->value, ret, tx);
-	/* A shared socket belongs to whoever used it last; the name is read only then. */
-	if (r->value.id.tgid != task->tgid)
-		flow_set_owner(&r->value.id, task);
-	flow_slot_mark(slot, TCPTOP_SLOT_CHANGED);
+	udp_check_owner(r, slot, task);
 	return 0;
 }
 
