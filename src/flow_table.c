@@ -8,6 +8,7 @@
  * expiry) and closed flows (for the sweep). */
 #include <stdlib.h>
 #include <string.h>
+#include <sanitizer/asan_interface.h>
 #include "flow_table.h"
 
 struct owner_hint {
@@ -67,7 +68,34 @@ struct flow_table {
 	/* Collector-private: identities replaced since the last drain published, linked by
 	 * next_retired, whose node references wait for retire_identities(). */
 	struct flow_identity_rcu *retired;
+	/* Nodes to reuse (doc/design.md, "Recycled nodes"): the sweeps' let go nodes come
+	 * back after their grace period through returned (__atomic, pushed by the call_rcu
+	 * thread), and the collector moves them to spare, its own. */
+	struct gone_nodes *returned;
+	struct spare_node *spare;
+	size_t nspare, taken;                        /* taken: nodes made since the last sweep */
+	struct flow_identity_spares identity_spares; /* and identities, likewise */
 };
+
+/* A node kept for reuse: its first word links the spare list, the rest is poisoned for
+ * AddressSanitizer. */
+struct spare_node {
+	struct spare_node *next;
+};
+
+/* The nodes one sweep let go, on their way back to the collector. */
+struct gone_nodes {
+	struct rcu_head rcu;
+	struct flow_table *table;
+	struct flow_node *head;    /* linked by books.closed_next until the grace period... */
+	struct spare_node *spares; /* ...then as spares */
+	struct spare_node *last;
+	size_t count;
+	struct gone_nodes *next; /* in table->returned */
+};
+
+/* Spares kept beyond what the last interval made, so that a few closes reuse nodes. */
+#define MIN_SPARE 64
 
 /* Identities whose node references go together after a grace period: one call_rcu a
  * drain instead of an rcu_head in every identity (16 bytes of each). */
@@ -125,12 +153,121 @@ struct flow_table *flow_table_new(void)
 	return table;
 }
 
-static void flow_node_free(struct flow_node *node)
+/* What a node holds besides itself. */
+static void flow_node_release(struct flow_node *node)
 {
 	flow_identity_put(&node->identity->id);
 	free(node->view.win);
 	free(node->health);
+}
+
+static void flow_node_free(struct flow_node *node)
+{
+	flow_node_release(node);
 	free(node);
+}
+
+static struct spare_node *spare_of(struct flow_node *node)
+{
+	struct spare_node *spare = (struct spare_node *)node;
+
+	ASAN_POISON_MEMORY_REGION(spare + 1, sizeof(*node) - sizeof(*spare));
+	return spare;
+}
+
+/* A spare back to a node, all zero. */
+static struct flow_node *node_of(struct spare_node *spare)
+{
+	ASAN_UNPOISON_MEMORY_REGION(spare, sizeof(struct flow_node));
+	return memset(spare, 0, sizeof(struct flow_node));
+}
+
+/* After their grace period (the call_rcu thread): the nodes a sweep let go become spares
+ * and go back to the collector, free() and malloc() across threads being a fifth of
+ * tcptop's CPU under connection churn (bench/README). */
+static void gone_nodes_rcu(struct rcu_head *head)
+{
+	struct gone_nodes *gone = caa_container_of(head, struct gone_nodes, rcu);
+	struct flow_node *node, *next;
+	struct spare_node *spare;
+
+	gone->spares = gone->last = NULL;
+	for (node = gone->head; node; node = next) {
+		next = node->books.closed_next;
+		flow_node_release(node);
+		spare = spare_of(node);
+		spare->next = gone->spares;
+		gone->spares = spare;
+		if (!gone->last)
+			gone->last = spare;
+		gone->count++;
+	}
+	gone->next = __atomic_load_n(&gone->table->returned, __ATOMIC_RELAXED);
+	while (!__atomic_compare_exchange_n(&gone->table->returned, &gone->next, gone, true,
+					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+/* The collector takes in every sweep's nodes back since it last looked. */
+static void spares_take_returned(struct flow_table *table)
+{
+	struct gone_nodes *gone = __atomic_exchange_n(&table->returned, NULL, __ATOMIC_ACQUIRE);
+	struct gone_nodes *next;
+
+	for (; gone; gone = next) {
+		next = gone->next;
+		if (gone->count) {
+			gone->last->next = table->spare;
+			table->spare = gone->spares;
+			table->nspare += gone->count;
+		}
+		free(gone);
+	}
+}
+
+/* A zeroed node: a spare, else a new one. */
+static struct flow_node *node_take(struct flow_table *table)
+{
+	struct spare_node *spare;
+
+	table->taken++;
+	if (!table->spare)
+		spares_take_returned(table);
+	spare = table->spare;
+	if (!spare)
+		return calloc(1, sizeof(struct flow_node));
+	table->spare = spare->next;
+	table->nspare--;
+	return node_of(spare);
+}
+
+/* Once a sweep: spares beyond what the interval took (and a few) are freed. */
+static void spares_trim(struct flow_table *table)
+{
+	size_t keep = table->taken > MIN_SPARE ? table->taken : MIN_SPARE;
+	struct spare_node *spare;
+
+	table->taken = 0;
+	while (table->nspare > keep) {
+		spare = table->spare;
+		table->spare = spare->next;
+		table->nspare--;
+		free(node_of(spare));
+	}
+	flow_identity_spares_trim(&table->identity_spares);
+}
+
+static void spares_free(struct flow_table *table)
+{
+	struct spare_node *spare;
+
+	spares_take_returned(table);
+	while ((spare = table->spare)) {
+		table->spare = spare->next;
+		free(node_of(spare));
+	}
+	table->nspare = 0;
+	flow_identity_spares_free(&table->identity_spares);
 }
 
 static void flow_node_free_rcu(struct rcu_head *head)
@@ -203,6 +340,7 @@ void flow_table_destroy(struct flow_table *table)
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
 	identities_put(table->retired);
+	spares_free(table);
 	cds_lfht_destroy(table->ht, NULL);
 	free(table->lists[0].nodes);
 	free(table->lists[1].nodes);
@@ -380,7 +518,7 @@ static bool identity_update(struct flow_table *table, struct flow_node *node,
 	merged.first_seen_ns = node->first_seen_ns; /* what rows show, from the node */
 	if (memcmp(&merged, &old->id, sizeof(merged)) == 0)
 		return false;
-	copy = flow_identity_new(&merged);
+	copy = flow_identity_new_from(&table->identity_spares, &merged);
 	if (!copy)
 		return false; /* keep the old identity rather than lose the flow */
 	rcu_assign_pointer(node->identity, copy);
@@ -492,7 +630,7 @@ static enum counters_change store_counters(const struct flow_table *table, struc
 static struct flow_node *node_new(struct flow_table *table, const struct flow_key *key,
 				  const struct flow_value *value, uint64_t now_ns)
 {
-	struct flow_node *node = calloc(1, sizeof(*node));
+	struct flow_node *node = node_take(table);
 	struct flow_identity id = value->id;
 	const struct owner_hint *hint;
 
@@ -508,7 +646,7 @@ static struct flow_node *node_new(struct flow_table *table, const struct flow_ke
 	node->first_seen_ns = id.first_seen_ns && id.first_seen_ns < now_ns ? id.first_seen_ns :
 									      now_ns;
 	id.first_seen_ns = node->first_seen_ns; /* rows show the node's first sight */
-	node->identity = flow_identity_new(&id);
+	node->identity = flow_identity_new_from(&table->identity_spares, &id);
 	if (!node->identity) {
 		free(node);
 		return NULL;
@@ -900,12 +1038,23 @@ static void let_go(struct flow_table *table, struct closed_walk *w, struct flow_
 	w->gone = node;
 }
 
-/* The nodes the walk let go, freed together a grace period from now: one call_rcu a walk
- * rather than one a node (under churn, call_rcu's queue took 5% of tcptop's CPU). */
-static void closed_walk_end(struct closed_walk *w)
+/* The nodes the walk let go, back as spares a grace period from now: one call_rcu a walk
+ * rather than one a node (under churn, call_rcu's queue took 5% of tcptop's CPU); freed
+ * then if memory is short. */
+static void closed_walk_end(struct flow_table *table, struct closed_walk *w)
 {
-	if (w->gone)
+	struct gone_nodes *gone;
+
+	if (!w->gone)
+		return;
+	gone = calloc(1, sizeof(*gone));
+	if (!gone) {
 		urcu_memb_call_rcu(&w->gone->books.rcu, flow_nodes_free_rcu);
+		return;
+	}
+	gone->table = table;
+	gone->head = w->gone;
+	urcu_memb_call_rcu(&gone->rcu, gone_nodes_rcu);
 }
 
 void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone gone, void *arg)
@@ -920,8 +1069,9 @@ void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone
 		else
 			closed_walk_keep(&w, node);
 	}
-	closed_walk_end(&w);
+	closed_walk_end(table, &w);
 	urcu_memb_read_unlock();
+	spares_trim(table);
 	fit_buckets(table);
 }
 
@@ -945,7 +1095,7 @@ size_t flow_table_trim_closed(struct flow_table *table, size_t keep, flow_table_
 			closed_walk_keep(&w, node);
 		}
 	}
-	closed_walk_end(&w);
+	closed_walk_end(table, &w);
 	urcu_memb_read_unlock();
 	table->closed_trimmed += trimmed;
 	fit_buckets(table);

@@ -234,6 +234,61 @@ Test(flow_table, sweep_removes_closed_flows_once_shown)
 	cr_assert_not_null(find(2), "a closed flow stays until a snapshot has carried it");
 }
 
+/* A swept node comes back a grace period later as the next new flow's, every field as a
+ * new node's: nothing of the flow it was. */
+Test(flow_table, a_swept_node_is_reused_whole_for_a_new_flow)
+{
+	struct flow_key a = { .cookie = 1 }, b = { .cookie = 2 };
+	struct flow_value v = tcp_value(100, 200, 7, "old");
+	struct flow_value w = tcp_value(5, 6, 8, "new");
+	struct flow_node *gone, *reused;
+
+	flow_table_merge(table, &a, &v, 1);
+	flow_table_close(table, &a, &v, 2);
+	gone = find(1);
+	gone->view.close_shown = 1;
+	gone->view.prev_valid = true;
+	flow_table_sweep_closed(table, false, NULL, NULL);
+	urcu_memb_barrier(); /* its grace period is over, its callback has run */
+	flow_table_merge(table, &b, &w, 3);
+	reused = find(2);
+	cr_assert_eq(reused, gone, "the swept node is the new flow's");
+	cr_assert_eq(reused->counts.tx_bytes, 5);
+	cr_assert_eq(reused->counts.closed, 0);
+	cr_assert_not(reused->view.prev_valid);
+	cr_assert_not(reused->view.close_shown);
+	cr_assert_eq(reused->view.row_index, FLOW_NO_ROW);
+	cr_assert_null(reused->books.closed_next);
+	cr_assert_str_eq(reused->identity->id.comm, "new");
+	cr_assert_eq(flow_table_count(table), 1);
+}
+
+TestSuite(identity, .timeout = UNIT_TIME_LIMIT_S);
+
+/* An identity made from spares goes back at its last put, in whichever thread, and is
+ * the next one made; one made without spares is freed (ASan would report a reuse). */
+Test(identity, the_last_put_of_a_recycled_identity_makes_it_the_next_one)
+{
+	struct flow_identity_spares spares = { 0 };
+	struct flow_identity a = { .tgid = 1 }, b = { .tgid = 2 };
+	struct flow_identity_rcu *first = flow_identity_new_from(&spares, &a), *second;
+
+	cr_assert_not_null(first);
+	flow_identity_hold(&first->id); /* a row's */
+	flow_identity_put(&first->id);
+	second = flow_identity_new_from(&spares, &b);
+	cr_assert_neq(second, first, "a held identity is not reused");
+	flow_identity_put(&first->id); /* the last */
+	flow_identity_put(&second->id);
+	/* Both came back, the second pushed last: taken whole, the first is on top. */
+	cr_assert_eq(flow_identity_new_from(&spares, &b), first);
+	cr_assert_eq(first->id.tgid, 2);
+	cr_assert_eq(spares.count, 1);
+	flow_identity_put(&first->id);
+	flow_identity_spares_free(&spares);
+	cr_assert_null(spares.head);
+}
+
 /* A backend's slot is reused by another flow once the first closes, and may be named for
  * a flow it no longer holds: the key decides, and a swept flow is not found there. */
 Test(flow_table, a_place_found_by_key_whichever_flow_it_holds)
