@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include "tcptop_shared.h"
+#include "util/spares.h"
 
 /* 104 bytes, a malloc chunk of 112 (with an rcu_head of its own, 128). */
 struct flow_identity_rcu {
@@ -22,23 +23,14 @@ struct flow_identity_rcu {
 /* A copy of value with one reference, the caller's; NULL when out of memory. */
 struct flow_identity_rcu *flow_identity_new(const struct flow_identity *value);
 
-/* One thread's identities to reuse (the collector's, in its flow table): an identity made
- * from here goes back, at its last put in whichever thread, onto a process-wide stack
- * that any such thread empties whole into its own spares. Under churn, glibc's free() in
- * the threads that drop the last references and malloc() in the collector cost more than
- * the rest of an identity's life (doc/design.md, "Recycled nodes"). */
-struct flow_identity_spares {
-	struct flow_identity_rcu *head; /* linked by next_retired */
-	size_t count, taken;            /* taken: made since the last trim */
-};
-
-/* As flow_identity_new, from the spares when there are any. */
-struct flow_identity_rcu *flow_identity_new_from(struct flow_identity_spares *spares,
+/* Identities a thread (the collector, for its flow table) makes to reuse: at its last put,
+ * in whichever thread, an identity made from spares goes onto a process-wide stack that
+ * any such spares take from (util/spares.h). A pointer back to the spares that made it
+ * would cost 16 bytes of each identity. */
+struct spares flow_identity_spares(void);
+/* As flow_identity_new, from spares when there are any. */
+struct flow_identity_rcu *flow_identity_new_from(struct spares *spares,
 						 const struct flow_identity *value);
-/* Keeps as many spares as were made since the last trim (and a few), frees the rest. */
-void flow_identity_spares_trim(struct flow_identity_spares *spares);
-/* Frees every spare, and every identity returned so far. */
-void flow_identity_spares_free(struct flow_identity_spares *spares);
 /* Another reference on id (which the caller knows alive), or nothing for NULL. */
 const struct flow_identity *flow_identity_hold(const struct flow_identity *id);
 /* Drops a reference on id (NULL: nothing); the last one frees it. */

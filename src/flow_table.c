@@ -8,7 +8,6 @@
  * expiry) and closed flows (for the sweep). */
 #include <stdlib.h>
 #include <string.h>
-#include <sanitizer/asan_interface.h>
 #include "flow_table.h"
 
 struct owner_hint {
@@ -68,30 +67,18 @@ struct flow_table {
 	/* Collector-private: identities replaced since the last drain published, linked by
 	 * next_retired, whose node references wait for retire_identities(). */
 	struct flow_identity_rcu *retired;
-	/* Nodes to reuse (doc/design.md, "Recycled nodes"): the sweeps' let go nodes come
-	 * back after their grace period through returned (__atomic, pushed by the call_rcu
-	 * thread), and the collector moves them to spare, its own. */
-	struct gone_nodes *returned;
-	struct spare_node *spare;
-	size_t nspare, taken;                        /* taken: nodes made since the last sweep */
-	struct flow_identity_spares identity_spares; /* and identities, likewise */
+	/* Nodes and identities to reuse (doc/design.md, "Recycled nodes"): the sweeps' let
+	 * go nodes come back after their grace period onto returned_nodes (pushed by the
+	 * call_rcu thread); the collector takes them into node_spares, its own. */
+	void *returned_nodes;
+	struct spares node_spares, identity_spares;
 };
 
-/* A node kept for reuse: its first word links the spare list, the rest is poisoned for
- * AddressSanitizer. */
-struct spare_node {
-	struct spare_node *next;
-};
-
-/* The nodes one sweep let go, on their way back to the collector. */
+/* The nodes one sweep let go, waiting for their grace period. */
 struct gone_nodes {
 	struct rcu_head rcu;
 	struct flow_table *table;
-	struct flow_node *head;    /* linked by books.closed_next until the grace period... */
-	struct spare_node *spares; /* ...then as spares */
-	struct spare_node *last;
-	size_t count;
-	struct gone_nodes *next; /* in table->returned */
+	struct flow_node *head; /* linked by books.closed_next */
 };
 
 /* Spares kept beyond what the last interval made, so that a few closes reuse nodes. */
@@ -149,6 +136,8 @@ struct flow_table *flow_table_new(void)
 	table->closed_tail = &table->closed_head;
 	table->unhashed_tail = &table->unhashed_head;
 	table->batch = 1;
+	table->node_spares = SPARES_INIT(&table->returned_nodes, struct flow_node, unhashed_next);
+	table->identity_spares = flow_identity_spares();
 	table->lists[1].complete = true;
 	return table;
 }
@@ -167,107 +156,37 @@ static void flow_node_free(struct flow_node *node)
 	free(node);
 }
 
-static struct spare_node *spare_of(struct flow_node *node)
-{
-	struct spare_node *spare = (struct spare_node *)node;
-
-	ASAN_POISON_MEMORY_REGION(spare + 1, sizeof(*node) - sizeof(*spare));
-	return spare;
-}
-
 /* A spare back to a node, all zero. */
-static struct flow_node *node_of(struct spare_node *spare)
+static struct flow_node *node_of(void *spare)
 {
-	ASAN_UNPOISON_MEMORY_REGION(spare, sizeof(struct flow_node));
 	return memset(spare, 0, sizeof(struct flow_node));
 }
 
-/* After their grace period (the call_rcu thread): the nodes a sweep let go become spares
- * and go back to the collector, free() and malloc() across threads being a fifth of
- * tcptop's CPU under connection churn (bench/README). */
+/* After their grace period (the call_rcu thread): the nodes a sweep let go go back to the
+ * collector as spares. */
 static void gone_nodes_rcu(struct rcu_head *head)
 {
 	struct gone_nodes *gone = caa_container_of(head, struct gone_nodes, rcu);
+	struct spares *spares = &gone->table->node_spares;
 	struct flow_node *node, *next;
-	struct spare_node *spare;
+	void *chain = NULL;
 
-	gone->spares = gone->last = NULL;
 	for (node = gone->head; node; node = next) {
 		next = node->books.closed_next;
 		flow_node_release(node);
-		spare = spare_of(node);
-		spare->next = gone->spares;
-		gone->spares = spare;
-		if (!gone->last)
-			gone->last = spare;
-		gone->count++;
+		chain = spares_link(node, chain, spares->size, spares->link);
 	}
-	gone->next = __atomic_load_n(&gone->table->returned, __ATOMIC_RELAXED);
-	while (!__atomic_compare_exchange_n(&gone->table->returned, &gone->next, gone, true,
-					    __ATOMIC_RELEASE, __ATOMIC_RELAXED))
-		;
-}
-
-/* The collector takes in every sweep's nodes back since it last looked. */
-static void spares_take_returned(struct flow_table *table)
-{
-	struct gone_nodes *gone = __atomic_exchange_n(&table->returned, NULL, __ATOMIC_ACQUIRE);
-	struct gone_nodes *next;
-
-	for (; gone; gone = next) {
-		next = gone->next;
-		if (gone->count) {
-			gone->last->next = table->spare;
-			table->spare = gone->spares;
-			table->nspare += gone->count;
-		}
-		free(gone);
-	}
+	/* The first node linked is the chain's last. */
+	spares_give(spares->returned, chain, gone->head, spares->link);
+	free(gone);
 }
 
 /* A zeroed node: a spare, else a new one. */
 static struct flow_node *node_take(struct flow_table *table)
 {
-	struct spare_node *spare;
+	void *spare = spares_take(&table->node_spares);
 
-	table->taken++;
-	if (!table->spare)
-		spares_take_returned(table);
-	spare = table->spare;
-	if (!spare)
-		return calloc(1, sizeof(struct flow_node));
-	table->spare = spare->next;
-	table->nspare--;
-	return node_of(spare);
-}
-
-/* Once a sweep: spares beyond what the interval took (and a few) are freed. */
-static void spares_trim(struct flow_table *table)
-{
-	size_t keep = table->taken > MIN_SPARE ? table->taken : MIN_SPARE;
-	struct spare_node *spare;
-
-	table->taken = 0;
-	while (table->nspare > keep) {
-		spare = table->spare;
-		table->spare = spare->next;
-		table->nspare--;
-		free(node_of(spare));
-	}
-	flow_identity_spares_trim(&table->identity_spares);
-}
-
-static void spares_free(struct flow_table *table)
-{
-	struct spare_node *spare;
-
-	spares_take_returned(table);
-	while ((spare = table->spare)) {
-		table->spare = spare->next;
-		free(node_of(spare));
-	}
-	table->nspare = 0;
-	flow_identity_spares_free(&table->identity_spares);
+	return spare ? node_of(spare) : calloc(1, sizeof(struct flow_node));
 }
 
 static void flow_node_free_rcu(struct rcu_head *head)
@@ -340,7 +259,8 @@ void flow_table_destroy(struct flow_table *table)
 	urcu_memb_read_unlock();
 	urcu_memb_barrier();
 	identities_put(table->retired);
-	spares_free(table);
+	spares_free(&table->node_spares);
+	spares_free(&table->identity_spares);
 	cds_lfht_destroy(table->ht, NULL);
 	free(table->lists[0].nodes);
 	free(table->lists[1].nodes);
@@ -1071,7 +991,9 @@ void flow_table_sweep_closed(struct flow_table *table, bool all, flow_table_gone
 	}
 	closed_walk_end(table, &w);
 	urcu_memb_read_unlock();
-	spares_trim(table);
+	/* Spares beyond what the interval made (and a few) are freed. */
+	spares_trim(&table->node_spares, MIN_SPARE);
+	spares_trim(&table->identity_spares, MIN_SPARE);
 	fit_buckets(table);
 }
 

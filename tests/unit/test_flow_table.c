@@ -269,7 +269,7 @@ TestSuite(identity, .timeout = UNIT_TIME_LIMIT_S);
  * the next one made; one made without spares is freed (ASan would report a reuse). */
 Test(identity, the_last_put_of_a_recycled_identity_makes_it_the_next_one)
 {
-	struct flow_identity_spares spares = { 0 };
+	struct spares spares = flow_identity_spares();
 	struct flow_identity a = { .tgid = 1 }, b = { .tgid = 2 };
 	struct flow_identity_rcu *first = flow_identity_new_from(&spares, &a), *second;
 
@@ -285,7 +285,7 @@ Test(identity, the_last_put_of_a_recycled_identity_makes_it_the_next_one)
 	cr_assert_eq(first->id.tgid, 2);
 	cr_assert_eq(spares.count, 1);
 	flow_identity_put(&first->id);
-	flow_identity_spares_free(&spares);
+	spares_free(&spares);
 	cr_assert_null(spares.head);
 }
 
