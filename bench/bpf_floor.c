@@ -1,10 +1,11 @@
-/* bpf_floor empty|storage|udp-hooks|udp-peer|udp-route|udp-lockless: loads
- * bench/floor.bpf.c in that mode, attaches its programs (the three TCP tracepoints; the four
- * UDP sock_addr hooks at the cgroup v2 root; those and the send/receive tracepoints; the
- * send/receive and route lookup tracepoints and the recvmsg hooks; or the send/receive
- * tracepoints, cgroup_skb ingress and the route lookup and receive drop tracepoints),
- * prints "ready", and holds them until SIGINT or SIGTERM. run-bench runs it in tcptop's
- * place while a load runs, to measure the floors. */
+/* bpf_floor empty|storage|udp-hooks|udp-peer|udp-route|udp-lockless|udp-count|
+ * udp-route-count: loads bench/floor.bpf.c in that mode, attaches its programs (the three
+ * TCP tracepoints; the four UDP sock_addr hooks at the cgroup v2 root; those and the
+ * send/receive tracepoints; the send/receive and route lookup tracepoints and the recvmsg
+ * hooks; the send/receive tracepoints, cgroup_skb ingress and the route lookup and receive
+ * drop tracepoints; the send/receive tracepoints counting UDP; or udp-route's hooks
+ * counting UDP per peer), prints "ready", and holds them until SIGINT or SIGTERM.
+ * run-bench runs it in tcptop's place while a load runs, to measure the floors. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,7 +40,34 @@ enum floor_hooks {
 	FLOOR_UDP_PEER,        /* udp-peer: the UDP hooks and the send/receive tracepoints */
 	FLOOR_UDP_ROUTE,       /* udp-route: the modern set's per-peer hooks since issue 26 */
 	FLOOR_UDP_LOCKLESS,    /* udp-lockless: no sock_addr hook */
+	FLOOR_UDP_TRACEPOINTS, /* udp-count: the send/receive tracepoints only */
 };
+
+/* What each mode attaches, and what its programs do (floor.bpf.c's switches). */
+struct floor_mode {
+	const char *name;
+	enum floor_hooks hooks;
+	bool storage, udp_count, udp_peer;
+};
+
+static const struct floor_mode floor_modes[] = {
+	{ "empty", FLOOR_TCP_TRACEPOINTS, false, false, false },
+	{ "storage", FLOOR_TCP_TRACEPOINTS, true, false, false },
+	{ "udp-hooks", FLOOR_UDP_HOOKS, false, false, false },
+	{ "udp-peer", FLOOR_UDP_PEER, false, false, false },
+	{ "udp-route", FLOOR_UDP_ROUTE, false, false, false },
+	{ "udp-lockless", FLOOR_UDP_LOCKLESS, false, false, false },
+	{ "udp-count", FLOOR_UDP_TRACEPOINTS, false, true, false },
+	{ "udp-route-count", FLOOR_UDP_ROUTE, false, true, true },
+};
+
+static const struct floor_mode *mode_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof(floor_modes) / sizeof(floor_modes[0]); i++)
+		if (!strcmp(floor_modes[i].name, name))
+			return &floor_modes[i];
+	return NULL;
+}
 
 static bool in_mode(const struct floor_bpf *skel, const struct bpf_program *prog,
 		    enum floor_hooks hooks)
@@ -57,6 +85,8 @@ static bool in_mode(const struct floor_bpf *skel, const struct bpf_program *prog
 		return send_recv || prog == skel->progs.floor_fib4 ||
 		       prog == skel->progs.floor_fib6 || prog == skel->progs.floor_recvmsg4 ||
 		       prog == skel->progs.floor_recvmsg6;
+	case FLOOR_UDP_TRACEPOINTS:
+		return send_recv;
 	case FLOOR_UDP_LOCKLESS:
 		return send_recv || prog == skel->progs.floor_ingress ||
 		       prog == skel->progs.floor_fib4 || prog == skel->progs.floor_fib6 ||
@@ -112,21 +142,17 @@ int main(int argc, char **argv)
 	struct floor_bpf *skel;
 	struct sigaction sa;
 	sigset_t block, wait_mask;
+	const struct floor_mode *mode;
 	enum floor_hooks hooks;
 	int err;
 
-	if (argc != 2 || (strcmp(argv[1], "empty") && strcmp(argv[1], "storage") &&
-			  strcmp(argv[1], "udp-hooks") && strcmp(argv[1], "udp-peer") &&
-			  strcmp(argv[1], "udp-route") && strcmp(argv[1], "udp-lockless"))) {
-		fprintf(stderr, "usage: bpf_floor "
-				"empty|storage|udp-hooks|udp-peer|udp-route|udp-lockless\n");
+	mode = argc == 2 ? mode_named(argv[1]) : NULL;
+	if (!mode) {
+		fprintf(stderr, "usage: bpf_floor empty|storage|udp-hooks|udp-peer|udp-route|"
+				"udp-lockless|udp-count|udp-route-count\n");
 		return 2;
 	}
-	hooks = !strcmp(argv[1], "udp-hooks")      ? FLOOR_UDP_HOOKS
-		: !strcmp(argv[1], "udp-peer")     ? FLOOR_UDP_PEER
-		: !strcmp(argv[1], "udp-route")    ? FLOOR_UDP_ROUTE
-		: !strcmp(argv[1], "udp-lockless") ? FLOOR_UDP_LOCKLESS
-						   : FLOOR_TCP_TRACEPOINTS;
+	hooks = mode->hooks;
 	/* Blocked until sigsuspend, so that a signal cannot slip in before the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -141,14 +167,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bpf_floor: cannot open the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	skel->rodata->floor_storage = !strcmp(argv[1], "storage");
+	skel->rodata->floor_storage = mode->storage;
+	skel->rodata->floor_udp_count = mode->udp_count;
+	skel->rodata->floor_udp_peer = mode->udp_peer;
 	choose_programs(skel, hooks);
 	err = floor_bpf__load(skel);
 	/* The skeleton attaches the tracepoints and skips the cgroup programs, which need a
 	 * cgroup. */
 	if (!err && hooks != FLOOR_UDP_HOOKS)
 		err = floor_bpf__attach(skel);
-	if (!err && hooks != FLOOR_TCP_TRACEPOINTS)
+	if (!err && hooks != FLOOR_TCP_TRACEPOINTS && hooks != FLOOR_UDP_TRACEPOINTS)
 		err = attach_udp_hooks(skel, &cg, links);
 	if (err) {
 		fprintf(stderr, "bpf_floor: cannot load or attach its programs: %s\n",
