@@ -319,17 +319,41 @@ class AgentServer:
         that no TIME_WAIT socket is left) and closed by the server."""
         listener = self.socks[sid]
         host, port = listener.getsockname()[:2]
+        resets = 0
         for _ in range(count):
-            client = socket.create_connection((host, port), timeout=10)
-            server, _ = listener.accept()
+            # CI under ASan once saw a churn connection reset (ECONNRESET; not reproduced
+            # in 5 runs under load): such a connection is made again. The load is the
+            # test's, not what it measures; a fourth reset in one call still fails it.
+            while True:
+                try:
+                    self._churn_one(listener, host, port, up, down)
+                    break
+                except ConnectionResetError:
+                    resets += 1
+                    if resets > 3:
+                        raise
+        return {"count": count, "resets": resets}
+
+    def _churn_one(self, listener, host, port, up, down):
+        client = socket.create_connection((host, port), timeout=10)
+        server = None
+        try:
+            # The child of a connection reset before its accept may be queued first.
+            while True:
+                server, peer = listener.accept()
+                if peer[1] == client.getsockname()[1]:
+                    break
+                server.close()
+                server = None
             for src, dst, nbytes in ((client, server, up), (server, client, down)):
                 src.sendall(b"c" * nbytes)
                 _read_exactly(dst, nbytes)
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                               b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        finally:
             client.close()
-            server.close()
-        return {"count": count}
+            if server is not None:
+                server.close()
 
     def op_in_thread(self, thread_name, request):
         """Run one command in a new thread named thread_name (the leader keeps its name)."""
